@@ -312,7 +312,17 @@ class Server implements Berth {
       this.ecr = undefined;
       return;
     }
-    const creds = await readAdminCredentials(this.dataDir);
+    const res = await fetch(`${this.url}/v2/`);
+    await res.arrayBuffer();
+    const needsAuth = res.status === 401;
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    if (needsAuth && !/^basic\b/i.test(challenge)) throw new Error(`GET /v2/ -> 401 with unexpected WWW-Authenticate: ${challenge}`);
+    let creds = await readAdminCredentials(this.dataDir);
+    for (let i = 0; needsAuth && !creds && i < 50; i++) {
+      // The server may write admin-credentials just after it starts listening.
+      await new Promise((r) => setTimeout(r, 100));
+      creds = await readAdminCredentials(this.dataDir);
+    }
     this.ecr?.destroy();
     this.ecr = new ECRClient({
       endpoint: this.url,
@@ -322,11 +332,7 @@ class Server implements Berth {
         : { accessKeyId: 'AKIDANONYMOUSTEST000', secretAccessKey: 'anonymous' },
       maxAttempts: 1,
     });
-    const res = await fetch(`${this.url}/v2/`);
-    await res.arrayBuffer();
-    if (res.status !== 401) return;
-    const challenge = res.headers.get('www-authenticate') ?? '';
-    if (!/^basic\b/i.test(challenge)) throw new Error(`GET /v2/ -> 401 with unexpected WWW-Authenticate: ${challenge}`);
+    if (!needsAuth) return;
     if (!creds) throw new Error(`GET /v2/ requires auth but ${this.dataDir}/admin-credentials does not exist`);
     try {
       this.password = await getLoginPassword(this.ecr);
