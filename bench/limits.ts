@@ -1,0 +1,103 @@
+// The machine limits that bound the throughput rows, measured in the same run:
+// one core of sha256 (node crypto), fsync'd sequential write to the data dir's filesystem,
+// and loopback TCP copy between two processes.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { randomPattern } from './random-blob.js';
+import { elapsedSeconds, mbPerSecond, median } from './stats.js';
+
+export interface MachineLimits {
+  sha256MBps: number;
+  diskWriteMBps: number;
+  loopbackMBps: number;
+}
+
+const WRITE_SLICE = 4 * 1024 * 1024;
+
+function sha256Throughput(bytes: number): number {
+  const pattern = randomPattern();
+  const start = process.hrtime.bigint();
+  const hash = createHash('sha256');
+  for (let done = 0; done < bytes; done += WRITE_SLICE) {
+    const at = done % pattern.length;
+    hash.update(pattern.subarray(at, at + Math.min(WRITE_SLICE, bytes - done)));
+  }
+  hash.digest();
+  return mbPerSecond(bytes, elapsedSeconds(start));
+}
+
+async function fsyncWriteThroughput(dir: string, bytes: number): Promise<number> {
+  const file = path.join(dir, `disk-probe-${process.pid}`);
+  const pattern = randomPattern();
+  const handle = await open(file, 'w');
+  try {
+    const start = process.hrtime.bigint();
+    for (let done = 0; done < bytes; done += WRITE_SLICE) {
+      const at = done % pattern.length;
+      await handle.write(pattern, at, Math.min(WRITE_SLICE, bytes - done));
+    }
+    await handle.sync();
+    return mbPerSecond(bytes, elapsedSeconds(start));
+  } finally {
+    await handle.close();
+    await rm(file, { force: true });
+  }
+}
+
+/** A sink in a separate node process (so sender and receiver each get a core, like client and server). */
+const SINK = `
+const net = require('node:net');
+const server = net.createServer((socket) => {
+  let n = 0;
+  socket.on('data', (chunk) => { n += chunk.length; });
+  socket.on('end', () => { socket.end(String(n)); server.close(); });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+`;
+
+async function loopbackThroughput(bytes: number): Promise<number> {
+  const sink = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    sink.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    sink.once('error', reject);
+  });
+  const pattern = randomPattern();
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const start = process.hrtime.bigint();
+  const reply = new Promise<string>((resolve, reject) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.once('end', () => resolve(text));
+    socket.once('error', reject);
+  });
+  for (let done = 0; done < bytes; done += WRITE_SLICE) {
+    const at = done % pattern.length;
+    if (!socket.write(pattern.subarray(at, at + Math.min(WRITE_SLICE, bytes - done)))) {
+      await new Promise((resolve) => socket.once('drain', resolve));
+    }
+  }
+  socket.end();
+  const received = Number(await reply);
+  const seconds = elapsedSeconds(start);
+  sink.kill();
+  if (received !== bytes) throw new Error(`loopback probe: sent ${bytes} bytes, sink received ${received}`);
+  return mbPerSecond(bytes, seconds);
+}
+
+/** Median of three runs of each probe, over `bytes` (capped at 1 GiB). */
+export async function measureLimits(dataDir: string, bytes: number): Promise<MachineLimits> {
+  const size = Math.min(bytes, 1024 * 1024 * 1024);
+  const sha: number[] = [];
+  const disk: number[] = [];
+  const tcp: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    sha.push(sha256Throughput(size));
+    disk.push(await fsyncWriteThroughput(dataDir, size));
+    tcp.push(await loopbackThroughput(size));
+  }
+  return { sha256MBps: median(sha), diskWriteMBps: median(disk), loopbackMBps: median(tcp) };
+}

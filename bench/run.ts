@@ -1,0 +1,180 @@
+// `npm run bench`: berth and CNCF Distribution side by side on loopback, the same workloads on
+// both, alternating A B A B for several rounds; prints one table of medians.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig, MiB, type BenchConfig } from './config.js';
+import { measureLimits, type MachineLimits } from './limits.js';
+import { machineLine } from './machine.js';
+import type { Blob } from './random-blob.js';
+import { ServerUnavailable, startServer, type RunningServer } from './servers.js';
+import { median } from './stats.js';
+import { legend, renderTable, type Limit, type Row } from './table.js';
+import { pullBlob } from './workloads/blob-pull.js';
+import { prepareBlob, pushBlob, type PushMode } from './workloads/blob-push.js';
+import { loadToolFor, manifestLoad, prepareManifestImage } from './workloads/manifest-load.js';
+import { mixedWorkload } from './workloads/mixed.js';
+
+const started = Date.now();
+const log = (line: string) => process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${line}\n`);
+
+function sizeLabel(bytes: number): string {
+  if (bytes >= 1024 * MiB && bytes % (1024 * MiB) === 0) return `${bytes / (1024 * MiB)} GiB`;
+  if (bytes >= MiB) return `${+(bytes / MiB).toFixed(1)} MiB`;
+  return `${+(bytes / 1024).toFixed(0)} KiB`;
+}
+
+function displayLabels(config: BenchConfig): [string, string] {
+  const name = (kind: string) => (kind === 'berth' ? 'berth' : 'Distribution');
+  const [a, b] = config.servers;
+  return a === b ? [`${name(a)} A`, `${name(b)} B`] : [name(a), name(b)];
+}
+
+/** Collects per-round samples for each row, A and B. */
+class Samples {
+  private readonly rows = new Map<string, { unit: string; better: Row['better']; limit?: Limit; a: number[]; b: number[] }>();
+
+  add(metric: string, unit: string, better: Row['better'], side: 0 | 1, value: number, limit?: Limit): void {
+    let row = this.rows.get(metric);
+    if (!row) this.rows.set(metric, (row = { unit, better, limit, a: [], b: [] }));
+    (side === 0 ? row.a : row.b).push(value);
+  }
+
+  table(): Row[] {
+    return [...this.rows].map(([metric, r]) => ({ metric, unit: r.unit, better: r.better, limit: r.limit, a: median(r.a), b: median(r.b) }));
+  }
+
+  raw(): Record<string, { a: number[]; b: number[] }> {
+    return Object.fromEntries([...this.rows].map(([k, r]) => [k, { a: r.a, b: r.b }]));
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const labels = displayLabels(config);
+  const machine = machineLine();
+  log(`bench: ${machine}`);
+  log(`bench: ${labels[0]} vs ${labels[1]}, ${config.rounds} round(s), blob ${sizeLabel(config.blobBytes)}${config.smoke ? ' (smoke)' : ''}`);
+
+  const root = await mkdtemp(path.join(config.workDir, 'berth-bench-'));
+  const servers: RunningServer[] = [];
+  try {
+    for (const [i, kind] of config.servers.entries()) {
+      servers.push(
+        await startServer(kind, {
+          label: labels[i]!,
+          dataDir: path.join(root, `${'ab'[i]}-${kind}`),
+          berthCpuProfileDir: config.berthCpuProfileDir,
+        }),
+      );
+      log(`bench: ${labels[i]} (${servers[i]!.version}) on ${servers[i]!.origin}${servers[i]!.authorization ? ', logged in with an ECR token' : ''}`);
+    }
+
+    // Limits are measured with both servers started and idle.
+    log('bench: measuring machine limits…');
+    const limits = await measureLimits(root, config.blobBytes);
+    log(`bench: limits sha256 ${limits.sha256MBps.toFixed(0)} MB/s, fsync'd write ${limits.diskWriteMBps.toFixed(0)} MB/s, loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`);
+    const samples = await runWorkloads(config, servers, limits);
+    for (const server of servers) await server.stop();
+    for (const [i, server] of servers.entries()) {
+      samples.add('peak RSS (whole run)', 'MiB', 'lower', i as 0 | 1, server.rss.peakMiB());
+      if (server.rss.processes() > 1) log(`bench: ${server.label} ran as ${server.rss.processes()} processes; RSS is summed over the tree`);
+    }
+
+    const rows = samples.table();
+    const report = [
+      `Machine: ${machine}`,
+      `Servers: ${servers.map((s) => `${s.label} = ${s.version}`).join('; ')}`,
+      `Limits: sha256 (1 core) ${limits.sha256MBps.toFixed(0)} MB/s; fsync'd sequential write ${limits.diskWriteMBps.toFixed(0)} MB/s; loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`,
+      `Medians of ${config.rounds} round(s), ${labels[0]} and ${labels[1]} alternating. MB = 10^6 bytes.`,
+      '',
+      renderTable(rows, labels[0], labels[1]),
+      '',
+      legend(labels[0], labels[1]),
+    ].join('\n');
+    process.stdout.write(`\n${report}\n`);
+    if (config.jsonOut) {
+      await writeFile(config.jsonOut, JSON.stringify({ machine, labels, config, limits, rows, rounds: samples.raw() }, null, 2));
+      log(`bench: raw results written to ${config.jsonOut}`);
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+    if (config.keepData) log(`bench: data kept in ${root}`);
+    else await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function runWorkloads(config: BenchConfig, servers: RunningServer[], limits: MachineLimits): Promise<Samples> {
+  const samples = new Samples();
+  const pushLimit = [
+    { name: 'sha256', mbps: limits.sha256MBps },
+    { name: 'disk', mbps: limits.diskWriteMBps },
+    { name: 'loopback', mbps: limits.loopbackMBps },
+  ].reduce((min, l) => (l.mbps < min.mbps ? l : min));
+  const pullLimit = { name: 'loopback', mbps: limits.loopbackMBps };
+  const each = async (what: string, fn: (server: RunningServer, side: 0 | 1, round: number) => Promise<string>) => {
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const [side, server] of servers.entries()) {
+        const summary = await fn(server, side as 0 | 1, round);
+        log(`  [${round}/${config.rounds}] ${server.label.padEnd(14)} ${what}: ${summary}`);
+      }
+    }
+  };
+
+  // Large blob push, monolithic then chunked; the pull row reads the last blob pushed.
+  const blobSize = sizeLabel(config.blobBytes);
+  const lastBlob: Blob[] = [];
+  if (config.only.has('blob')) for (const mode of ['monolithic', 'chunked'] as PushMode[]) {
+    const metric = mode === 'monolithic' ? `push ${blobSize} blob, monolithic` : `push ${blobSize} blob, chunked ${sizeLabel(config.chunkBytes)}`;
+    await each(metric, async (server, side) => {
+      const blob = prepareBlob(config.blobBytes);
+      const { mbps } = await pushBlob(server, blob, mode, config.chunkBytes);
+      lastBlob[side] = blob;
+      samples.add(metric, 'MB/s', 'higher', side, mbps, pushLimit);
+      return `${mbps.toFixed(0)} MB/s`;
+    });
+  }
+  if (config.only.has('blob')) await each(`pull ${blobSize} blob`, async (server, side) => {
+    const mbps = await pullBlob(server, lastBlob[side]!);
+    samples.add(`pull ${blobSize} blob`, 'MB/s', 'higher', side, mbps, pullLimit);
+    return `${mbps.toFixed(0)} MB/s`;
+  });
+
+  // Manifest GET / HEAD by tag under wrk.
+  if (config.only.has('manifest')) for (const server of servers) await prepareManifestImage(server);
+  if (config.only.has('manifest')) for (const method of ['GET', 'HEAD'] as const) {
+    for (const connections of config.manifestConnections) {
+      const metric = `manifest ${method} by tag, ${connections} conn (${loadToolFor(method)})`;
+      await each(metric, async (server, side) => {
+        const r = await manifestLoad(server, method, connections, config.manifestSeconds);
+        samples.add(`${metric}`, 'req/s', 'higher', side, r.rps);
+        samples.add(`${metric}, p99`, 'ms', 'lower', side, r.p99Ms);
+        return `${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`;
+      });
+    }
+  }
+
+  // zb-style mixed workload, one row group per layer size.
+  if (config.only.has('mixed')) for (const sizeBytes of config.mixedSizesBytes) {
+    const metric = `mixed ${100 - config.mixedPushPercent}/${config.mixedPushPercent} pull/push ${sizeLabel(sizeBytes)}, ${config.mixedClients} clients`;
+    await each(metric, async (server, side, round) => {
+      const r = await mixedWorkload(server, {
+        sizeBytes,
+        clients: config.mixedClients,
+        seconds: config.mixedSeconds,
+        pushPercent: config.mixedPushPercent,
+        round,
+      });
+      samples.add(metric, 'req/s', 'higher', side, r.rps);
+      samples.add(`${metric}, p50`, 'ms', 'lower', side, r.p50Ms);
+      samples.add(`${metric}, p99`, 'ms', 'lower', side, r.p99Ms);
+      return `${r.rps.toFixed(1)} req/s (${r.pulls} pulls, ${r.pushes} pushes, ${r.mbps.toFixed(0)} MB/s), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`;
+    });
+  }
+  return samples;
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ServerUnavailable) log(`bench: FAILED: ${err.message}`);
+  else log(`bench: FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exitCode = 1;
+});

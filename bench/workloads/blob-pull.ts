@@ -1,0 +1,19 @@
+// Row: pull of the large blob pushed by the push rows, streamed into nothing. Result in MB/s.
+import type { Blob } from '../random-blob.js';
+import { RegistryClient } from '../registry-client.js';
+import type { RunningServer } from '../servers.js';
+import { elapsedSeconds, mbPerSecond } from '../stats.js';
+import { BLOB_REPO } from './blob-push.js';
+
+export async function pullBlob(server: RunningServer, blob: Blob): Promise<number> {
+  const client = new RegistryClient(server.origin, server.authorization, 1);
+  try {
+    const start = process.hrtime.bigint();
+    const bytes = await client.pullBlob(BLOB_REPO, blob.digest);
+    const seconds = elapsedSeconds(start);
+    if (bytes !== blob.size) throw new Error(`${server.label}: pulled ${bytes} bytes of ${blob.digest}, expected ${blob.size}`);
+    return mbPerSecond(bytes, seconds);
+  } finally {
+    await client.close();
+  }
+}
