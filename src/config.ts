@@ -1,0 +1,56 @@
+import { resolve } from 'node:path';
+
+export interface BerthConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** AWS region the embedded registry reports and expects in signatures. */
+  region: string;
+  /** Whether pushes create missing repositories (ECR: off). */
+  createOnPush: boolean;
+  logLevel: string;
+  /** Base URL clients use to reach this server, when it differs from the listen address. */
+  publicUrl?: string;
+  /** Lifecycle policy evaluation interval in seconds (0 disables the scheduler). */
+  lifecycleIntervalSeconds: number;
+  /** Garbage collection interval in seconds (0 disables it). */
+  gcIntervalSeconds: number;
+  /** How long an unreferenced blob or an idle upload survives before collection, in seconds. */
+  gcGraceSeconds: number;
+}
+
+function bool(v: string | undefined, fallback: boolean): boolean {
+  if (v === undefined || v === '') return fallback;
+  return ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+function int(v: string | undefined, fallback: number): number {
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`--listen must be HOST:PORT, got ${listen}`);
+  const host = m[1]!.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const port = Number(m[2]);
+  if (port > 65535) throw new Error(`invalid port in ${listen}`);
+  return { host, port };
+}
+
+/** One typed config: embedded defaults, overridden by environment, overridden by flags. */
+export function loadConfig(flags: { listen?: string; dataDir?: string } = {}, env: NodeJS.ProcessEnv = process.env): BerthConfig {
+  const { host, port } = parseListen(flags.listen ?? env.BERTH_LISTEN ?? '127.0.0.1:5000');
+  return {
+    host,
+    port,
+    dataDir: resolve(flags.dataDir ?? env.BERTH_DATA_DIR ?? './berth-data'),
+    region: env.BERTH_REGION ?? 'us-east-1',
+    createOnPush: bool(env.BERTH_CREATE_ON_PUSH, false),
+    logLevel: env.BERTH_LOG_LEVEL ?? 'info',
+    publicUrl: env.BERTH_PUBLIC_URL,
+    lifecycleIntervalSeconds: int(env.BERTH_LIFECYCLE_INTERVAL, 3600),
+    gcIntervalSeconds: int(env.BERTH_GC_INTERVAL, 3600),
+    gcGraceSeconds: int(env.BERTH_GC_GRACE, 3600),
+  };
+}

@@ -1,0 +1,4 @@
+import type { EcrOperations } from '../operation.js';
+
+/** Every ECR operation berth answers, by name. */
+export const OPERATIONS: EcrOperations = {};

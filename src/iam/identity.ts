@@ -1,0 +1,23 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OciAccess } from '../oci/access.js';
+import type { Principal } from './principal.js';
+
+/**
+ * Accounts, credentials and authorization, as the doors see them. Every authorization decision
+ * in berth goes through `authorize`.
+ */
+export interface Identity {
+  /** The account the embedded default created first; /v2 addresses it unless told otherwise. */
+  defaultAccountId(): string;
+  /** Verifies a SigV4-signed API request (body already read) and returns its principal. */
+  authenticateSigV4(req: IncomingMessage, body: Buffer, service: string): Promise<Principal>;
+  /** Throws the AWS error for a denial. */
+  authorize(principal: Principal, action: string, resourceArn: string, context?: Record<string, string | string[] | undefined>): Promise<void>;
+  oci: OciAccess;
+  /** The IAM/STS query API (form-encoded POST /), when offered. */
+  handleQueryApi?(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Other routes the identity layer serves (e.g. time-limited layer download URLs); true if handled. */
+  handleExtraRoute?(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  /** Called once the server listens, with its base URL (e.g. to print how to use the credentials). */
+  afterListen?(baseUrl: string): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { loadConfig } from './config.js';
+import { startBerth } from './server.js';
+
+const program = new Command();
+program.name('berth').description('Amazon ECR, self-hosted: an OCI registry with an ECR-compatible API');
+
+program
+  .command('serve')
+  .description('start the registry')
+  .option('--listen <host:port>', 'address to listen on (env BERTH_LISTEN, default 127.0.0.1:5000)')
+  .option('--data-dir <dir>', 'where metadata and blobs live (env BERTH_DATA_DIR, default ./berth-data)')
+  .action(async (opts: { listen?: string; dataDir?: string }) => {
+    const config = loadConfig(opts);
+    const berth = await startBerth(config);
+    berth.log.info({ url: berth.url, dataDir: config.dataDir }, 'berth listening');
+    process.stdout.write(`berth listening on ${berth.url} (data in ${config.dataDir})\n`);
+    const stop = async () => {
+      await berth.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

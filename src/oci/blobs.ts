@@ -1,0 +1,187 @@
+import type { ByteRange } from '../store/blob/blob-store.js';
+import { RegistryError } from '../registry/errors.js';
+import type { UploadRow } from '../store/meta/metadata-store.js';
+import { contentLength, sendEmpty } from '../http/io.js';
+import { API_VERSION_HEADER, type OciContext } from './context.js';
+
+const BLOB_HEADERS = { ...API_VERSION_HEADER, 'Accept-Ranges': 'bytes' };
+
+function repoRef(ctx: OciContext) {
+  return { registryId: ctx.caller.registryId, name: ctx.name };
+}
+
+/** Parses `Range: bytes=a-b` against a blob size; undefined means the whole blob. */
+export function parseRangeHeader(header: string | undefined, size: number): ByteRange | undefined | 'unsatisfiable' {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start > end || start >= size) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** Parses an upload chunk's `Content-Range` (`a-b`, also tolerating `bytes a-b/total`). */
+export function parseContentRange(header: string | undefined): ByteRange | undefined {
+  if (header === undefined) return undefined;
+  const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
+  if (!m) throw new RegistryError('BLOB_UPLOAD_INVALID', `invalid Content-Range: ${header.slice(0, 100)}`, undefined, 416);
+  const range = { start: Number(m[1]), end: Number(m[2]) };
+  if (range.end < range.start) throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range end before start', undefined, 416);
+  return range;
+}
+
+export async function headOrGetBlob(ctx: OciContext, head: boolean): Promise<void> {
+  const action = head ? 'ecr:BatchCheckLayerAvailability' : 'ecr:GetDownloadUrlForLayer';
+  await ctx.access.authorize(ctx.caller, action, repoRef(ctx));
+  const repo = await ctx.registry.repository(repoRef(ctx));
+  const digest = ctx.ref;
+  if (head) {
+    const size = await ctx.registry.statBlob(repo, digest);
+    sendEmpty(ctx.res, 200, { ...BLOB_HEADERS, 'Content-Length': size, 'Docker-Content-Digest': digest, 'Content-Type': 'application/octet-stream', ETag: `"${digest}"` });
+    return;
+  }
+  const size = await ctx.registry.statBlob(repo, digest);
+  const range = parseRangeHeader(ctx.req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    throw new RegistryError('RANGE_INVALID', 'requested range not satisfiable', undefined, 416);
+  }
+  const { stream } = await ctx.registry.openBlob(repo, digest, range);
+  const headers: Record<string, string | number> = {
+    ...BLOB_HEADERS,
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': digest,
+    ETag: `"${digest}"`,
+    'Cache-Control': 'max-age=31536000',
+  };
+  if (range) {
+    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+    headers['Content-Length'] = range.end - range.start + 1;
+  } else {
+    headers['Content-Length'] = size;
+  }
+  ctx.res.writeHead(range ? 206 : 200, headers);
+  if (Buffer.isBuffer(stream)) {
+    ctx.res.end(stream);
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    stream.on('error', () => {
+      ctx.res.destroy();
+      resolve();
+    });
+    ctx.res.on('close', () => {
+      stream.destroy();
+      resolve();
+    });
+    stream.pipe(ctx.res);
+  });
+}
+
+export async function deleteBlob(ctx: OciContext): Promise<void> {
+  await ctx.access.authorize(ctx.caller, 'ecr:BatchDeleteImage', repoRef(ctx));
+  const repo = await ctx.registry.repository(repoRef(ctx));
+  await ctx.registry.deleteBlob(repo, ctx.ref);
+  sendEmpty(ctx.res, 202, { ...API_VERSION_HEADER });
+}
+
+function uploadHeaders(ctx: OciContext, upload: UploadRow): Record<string, string> {
+  return {
+    ...API_VERSION_HEADER,
+    Location: `/v2/${ctx.name}/blobs/uploads/${upload.id}`,
+    Range: `0-${Math.max(0, upload.size - 1)}`,
+    'Docker-Upload-UUID': upload.id,
+  };
+}
+
+function blobCreated(ctx: OciContext, digest: string): void {
+  sendEmpty(ctx.res, 201, { ...API_VERSION_HEADER, Location: `/v2/${ctx.name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+}
+
+export async function startUpload(ctx: OciContext): Promise<void> {
+  await ctx.access.authorize(ctx.caller, 'ecr:InitiateLayerUpload', repoRef(ctx));
+  const params = ctx.url.searchParams;
+  const mount = params.get('mount');
+  const from = params.get('from');
+  const digest = params.get('digest');
+  const repo = await ctx.registry.repositoryForPush(repoRef(ctx));
+
+  if (mount !== null && from !== null) {
+    const source = { registryId: ctx.caller.registryId, name: from };
+    const mounted = await tryMount(ctx, repo, mount, source);
+    if (mounted) return blobCreated(ctx, mount);
+  }
+  if (digest !== null) {
+    await ctx.access.authorize(ctx.caller, 'ecr:CompleteLayerUpload', repoRef(ctx));
+    const blob = await ctx.registry.uploadWhole(repo, digest, ctx.req, contentLength(ctx.req));
+    return blobCreated(ctx, blob.digest);
+  }
+  ctx.req.resume();
+  const upload = await ctx.registry.startUpload(repo);
+  sendEmpty(ctx.res, 202, uploadHeaders(ctx, upload));
+}
+
+async function tryMount(ctx: OciContext, target: Awaited<ReturnType<OciContext['registry']['repository']>>, digest: string, from: { registryId: string; name: string }): Promise<boolean> {
+  try {
+    await ctx.access.authorize(ctx.caller, 'ecr:GetDownloadUrlForLayer', from);
+    if (!(await ctx.registry.mountingEnabled(ctx.caller.registryId))) return false;
+    const source = await ctx.registry.repository(from);
+    return (await ctx.registry.mountBlob(target, digest, source)) !== undefined;
+  } catch (e) {
+    // Any reason the source cannot be mounted falls back to an ordinary upload session.
+    if (e instanceof RegistryError) return false;
+    throw e;
+  }
+}
+
+export async function uploadStatus(ctx: OciContext): Promise<void> {
+  await ctx.access.authorize(ctx.caller, 'ecr:UploadLayerPart', repoRef(ctx));
+  const repo = await ctx.registry.repository(repoRef(ctx));
+  const upload = await ctx.registry.upload(repo, ctx.ref);
+  sendEmpty(ctx.res, 204, uploadHeaders(ctx, upload));
+}
+
+export async function patchUpload(ctx: OciContext): Promise<void> {
+  await ctx.access.authorize(ctx.caller, 'ecr:UploadLayerPart', repoRef(ctx));
+  const repo = await ctx.registry.repository(repoRef(ctx));
+  const range = parseContentRange(ctx.req.headers['content-range']);
+  try {
+    const upload = await ctx.registry.appendUpload(repo, ctx.ref, ctx.req, { range, expectedLength: contentLength(ctx.req) });
+    sendEmpty(ctx.res, 202, uploadHeaders(ctx, upload));
+  } catch (e) {
+    if (e instanceof RegistryError && e.status === 416) {
+      const upload = await ctx.registry.upload(repo, ctx.ref).catch(() => undefined);
+      if (upload) {
+        ctx.req.resume();
+        e.headers = uploadHeaders(ctx, upload);
+      }
+    }
+    throw e;
+  }
+}
+
+export async function finishUpload(ctx: OciContext): Promise<void> {
+  await ctx.access.authorize(ctx.caller, 'ecr:CompleteLayerUpload', repoRef(ctx));
+  const repo = await ctx.registry.repository(repoRef(ctx));
+  const digest = ctx.url.searchParams.get('digest');
+  if (digest === null) throw new RegistryError('DIGEST_INVALID', 'digest parameter missing');
+  const range = parseContentRange(ctx.req.headers['content-range']);
+  const blob = await ctx.registry.completeUpload(repo, ctx.ref, digest, ctx.req, { range, expectedLength: contentLength(ctx.req) });
+  blobCreated(ctx, blob.digest);
+}
+
+export async function cancelUpload(ctx: OciContext): Promise<void> {
+  await ctx.access.authorize(ctx.caller, 'ecr:UploadLayerPart', repoRef(ctx));
+  const repo = await ctx.registry.repository(repoRef(ctx));
+  await ctx.registry.cancelUpload(repo, ctx.ref);
+  sendEmpty(ctx.res, 204, { ...API_VERSION_HEADER });
+}

@@ -1,0 +1,60 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { sendEmpty } from '../http/io.js';
+import { RegistryError } from '../registry/errors.js';
+import type { Registry } from '../registry/registry.js';
+import type { OciAccess } from './access.js';
+import { cancelUpload, deleteBlob, finishUpload, headOrGetBlob, patchUpload, startUpload, uploadStatus } from './blobs.js';
+import { API_VERSION_HEADER, type OciContext } from './context.js';
+import { sendOciError } from './errors.js';
+import { catalog, deleteManifest, headOrGetManifest, listTags, putManifest, referrers } from './manifests.js';
+import { matchRoute, type RouteName } from './routes.js';
+
+type Handler = (ctx: OciContext) => Promise<void>;
+
+const HANDLERS: Record<RouteName, Partial<Record<string, Handler>>> = {
+  base: {
+    GET: async (ctx) => sendEmpty(ctx.res, 200, { ...API_VERSION_HEADER, 'Content-Type': 'application/json' }),
+    HEAD: async (ctx) => sendEmpty(ctx.res, 200, { ...API_VERSION_HEADER }),
+  },
+  catalog: { GET: catalog },
+  tags: { GET: (ctx) => listTags(ctx, false), HEAD: (ctx) => listTags(ctx, true) },
+  manifest: {
+    GET: (ctx) => headOrGetManifest(ctx, false),
+    HEAD: (ctx) => headOrGetManifest(ctx, true),
+    PUT: putManifest,
+    DELETE: deleteManifest,
+  },
+  uploadStart: { POST: startUpload },
+  upload: { GET: uploadStatus, PATCH: patchUpload, PUT: finishUpload, DELETE: cancelUpload },
+  blob: { GET: (ctx) => headOrGetBlob(ctx, false), HEAD: (ctx) => headOrGetBlob(ctx, true), DELETE: deleteBlob },
+  referrers: { GET: referrers },
+};
+
+/** The OCI Distribution door: routes /v2 requests to the domain and renders its errors. */
+export function createOciDoor(registry: Registry, access: OciAccess, log: Logger) {
+  return async function handleOci(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const head = req.method === 'HEAD';
+    try {
+      const match = matchRoute(url.pathname);
+      if (!match) throw new RegistryError('NAME_INVALID', 'no such route', undefined, 404);
+      const handler = HANDLERS[match.route][req.method ?? ''];
+      if (!handler) {
+        throw new RegistryError('UNSUPPORTED', `${req.method} is not supported here`, undefined, 405);
+      }
+      const caller = await access.authenticate(req);
+      await handler({ req, res, url, registry, access, caller, name: match.name, ref: match.ref });
+    } catch (err) {
+      const headers: Record<string, string> = {};
+      if (err instanceof RegistryError) {
+        Object.assign(headers, err.headers);
+        if (err.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
+      } else {
+        log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');
+      }
+      // Leave no unread body behind on the connection.
+      if (!req.readableEnded) req.resume();
+      sendOciError(res, err, head, headers);
+    }
+  };
+}

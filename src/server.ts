@@ -1,0 +1,126 @@
+import { randomInt } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { BerthConfig } from './config.js';
+import { createEcrDoor } from './ecr/door.js';
+import type { EcrContext } from './ecr/operation.js';
+import { OPERATIONS } from './ecr/operations/index.js';
+import { createIdentity } from './iam/create-identity.js';
+import type { Identity } from './iam/identity.js';
+import { sendJson } from './http/io.js';
+import { createOciDoor } from './oci/door.js';
+import { Registry } from './registry/registry.js';
+import { FsBlobStore } from './store/blob/fs-blob-store.js';
+import { MetadataStore } from './store/meta/metadata-store.js';
+import { migrate } from './store/meta/migrations.js';
+import { SqliteDb } from './store/meta/sqlite.js';
+
+export interface Berth {
+  server: Server;
+  config: BerthConfig;
+  meta: MetadataStore;
+  registry: Registry;
+  identity: Identity;
+  log: Logger;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The embedded default stores: SQLite metadata and filesystem blobs under the data dir. */
+export async function openStores(config: BerthConfig): Promise<{ meta: MetadataStore; blobs: FsBlobStore }> {
+  await mkdir(config.dataDir, { recursive: true });
+  const db = new SqliteDb(join(config.dataDir, 'metadata.db'));
+  await migrate(db);
+  const blobs = new FsBlobStore(config.dataDir);
+  await blobs.init();
+  return { meta: new MetadataStore(db), blobs };
+}
+
+/** The account the registry serves by default, created on first start. */
+export async function ensureDefaultAccount(meta: MetadataStore, region: string): Promise<string> {
+  const existing = await meta.getSetting('default_account_id');
+  if (existing) return existing;
+  const id = String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
+  await meta.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [id, region, Date.now()]);
+  await meta.setSetting('default_account_id', id);
+  return id;
+}
+
+export async function startBerth(config: BerthConfig): Promise<Berth> {
+  const log = pino({ level: config.logLevel, base: undefined });
+  const { meta, blobs } = await openStores(config);
+  const accountId = await ensureDefaultAccount(meta, config.region);
+  const accountSetting = async (registryId: string, name: string): Promise<string | undefined> =>
+    meta.getSetting(`account:${registryId}:${name}`);
+  const registry = new Registry(meta, blobs, {
+    createOnPush: async (registryId) => config.createOnPush || (await accountSetting(registryId, 'CREATE_ON_PUSH')) === 'ENABLED',
+    blobMounting: async (registryId) => (await accountSetting(registryId, 'BLOB_MOUNTING')) !== 'DISABLED',
+  });
+  const identity = await createIdentity({ meta, config, accountId, log });
+  const oci = createOciDoor(registry, identity.oci, log);
+
+  let baseUrl = config.publicUrl ?? '';
+  const makeContext = (req: IncomingMessage, principal: EcrContext['principal'], input: Record<string, unknown>): EcrContext => {
+    const registryId = typeof input.registryId === 'string' ? input.registryId : principal.account;
+    const base = config.publicUrl ?? `http://${req.headers.host ?? `${config.host}:${config.port}`}`;
+    return {
+      principal,
+      registryId,
+      region: config.region,
+      registry,
+      meta,
+      config,
+      baseUrl: base,
+      registryHost: new URL(base).host,
+      sourceIp: req.socket.remoteAddress ?? '',
+      authorize: (action, resourceArn, context) => identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context }),
+    };
+  };
+  const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    route(req, res).catch((err) => {
+      log.error({ err }, 'unhandled request error');
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://berth');
+    if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
+    if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
+    if (url.pathname === '/' && req.method === 'POST' && identity.handleQueryApi) return identity.handleQueryApi(req, res);
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(res, 200, { status: 'ok' });
+    if (identity.handleExtraRoute && (await identity.handleExtraRoute(req, res, url))) return;
+    sendJson(res, 404, { message: 'not found' });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  baseUrl ||= url;
+  await identity.afterListen?.(baseUrl);
+
+  return {
+    server,
+    config,
+    meta,
+    registry,
+    identity,
+    log,
+    url,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await meta.db.close();
+    },
+  };
+}

@@ -1,0 +1,397 @@
+import { randomUUID } from 'node:crypto';
+import type { SqlDb, SqlValue } from './sql.js';
+
+export interface RepositoryRow {
+  id: string;
+  registryId: string;
+  name: string;
+  createdAt: number;
+  settings: Record<string, unknown>;
+}
+
+export interface ManifestRow {
+  repoId: string;
+  digest: string;
+  mediaType: string;
+  artifactType: string | null;
+  configMediaType: string | null;
+  subject: string | null;
+  annotations: Record<string, string> | null;
+  size: number;
+  layersSize: number;
+  body: Buffer;
+  pushedAt: number;
+  lastPulledAt: number | null;
+}
+
+export interface ManifestRef {
+  child: string;
+  kind: 'blob' | 'manifest';
+}
+
+export interface UploadRow {
+  id: string;
+  repoId: string;
+  size: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface TagRow {
+  name: string;
+  digest: string;
+  updatedAt: number;
+}
+
+interface RawManifest {
+  repo_id: string;
+  digest: string;
+  media_type: string;
+  artifact_type: string | null;
+  config_media_type: string | null;
+  subject: string | null;
+  annotations: string | null;
+  size: number | string;
+  layers_size: number | string;
+  body: Buffer;
+  pushed_at: number | string;
+  last_pulled_at: number | string | null;
+}
+
+const MANIFEST_COLUMNS =
+  'm.repo_id, m.digest, m.media_type, m.artifact_type, m.config_media_type, m.subject, m.annotations, m.size, m.layers_size, m.body, m.pushed_at, m.last_pulled_at';
+
+function toManifest(r: RawManifest): ManifestRow {
+  return {
+    repoId: r.repo_id,
+    digest: r.digest,
+    mediaType: r.media_type,
+    artifactType: r.artifact_type,
+    configMediaType: r.config_media_type,
+    subject: r.subject,
+    annotations: r.annotations ? (JSON.parse(r.annotations) as Record<string, string>) : null,
+    size: Number(r.size),
+    layersSize: Number(r.layers_size),
+    body: r.body,
+    pushedAt: Number(r.pushed_at),
+    lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
+  };
+}
+
+interface RawRepository {
+  id: string;
+  registry_id: string;
+  name: string;
+  created_at: number | string;
+  settings: string;
+}
+
+function toRepository(r: RawRepository): RepositoryRow {
+  return {
+    id: r.id,
+    registryId: r.registry_id,
+    name: r.name,
+    createdAt: Number(r.created_at),
+    settings: JSON.parse(r.settings) as Record<string, unknown>,
+  };
+}
+
+function placeholders(n: number): string {
+  return new Array(n).fill('?').join(', ');
+}
+
+/** The source of truth for everything but blob bytes; one implementation over either SQL database. */
+export class MetadataStore {
+  constructor(readonly db: SqlDb) {}
+
+  /** Runs `fn` against a store bound to one transaction. */
+  transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => fn(new MetadataStore(tx)));
+  }
+
+  // ---- key/value settings -------------------------------------------------------------------
+  async getSetting(key: string): Promise<string | undefined> {
+    return (await this.db.get<{ v: string }>('SELECT v FROM kv WHERE k = ?', [key]))?.v;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [key, value]);
+  }
+
+  // ---- repositories -------------------------------------------------------------------------
+  /** Creates the repository; returns undefined when one with that name exists already. */
+  async createRepository(registryId: string, name: string, settings: Record<string, unknown> = {}, createdAt = Date.now()): Promise<RepositoryRow | undefined> {
+    const id = randomUUID();
+    const { changes } = await this.db.run(
+      'INSERT INTO repositories (id, registry_id, name, created_at, settings) VALUES (?, ?, ?, ?, ?) ON CONFLICT (registry_id, name) DO NOTHING',
+      [id, registryId, name, createdAt, JSON.stringify(settings)],
+    );
+    if (changes === 0) return undefined;
+    return { id, registryId, name, createdAt, settings };
+  }
+
+  async getRepository(registryId: string, name: string): Promise<RepositoryRow | undefined> {
+    const r = await this.db.get<RawRepository>('SELECT * FROM repositories WHERE registry_id = ? AND name = ?', [registryId, name]);
+    return r && toRepository(r);
+  }
+
+  async getRepositoryById(id: string): Promise<RepositoryRow | undefined> {
+    const r = await this.db.get<RawRepository>('SELECT * FROM repositories WHERE id = ?', [id]);
+    return r && toRepository(r);
+  }
+
+  /** Repositories in name order, after `after`, at most `limit`. */
+  async listRepositories(registryId: string, after = '', limit = 1000): Promise<RepositoryRow[]> {
+    const rows = await this.db.all<RawRepository>(
+      'SELECT * FROM repositories WHERE registry_id = ? AND name > ? ORDER BY name LIMIT ?',
+      [registryId, after, limit],
+    );
+    return rows.map(toRepository);
+  }
+
+  async listAllRepositories(): Promise<RepositoryRow[]> {
+    return (await this.db.all<RawRepository>('SELECT * FROM repositories ORDER BY registry_id, name')).map(toRepository);
+  }
+
+  async updateRepositorySettings(id: string, settings: Record<string, unknown>): Promise<void> {
+    await this.db.run('UPDATE repositories SET settings = ? WHERE id = ?', [JSON.stringify(settings), id]);
+  }
+
+  async deleteRepository(id: string): Promise<void> {
+    // Explicit order rather than relying on cascades, so both databases behave the same.
+    await this.db.run('DELETE FROM tags WHERE repo_id = ?', [id]);
+    await this.db.run('DELETE FROM manifest_refs WHERE repo_id = ?', [id]);
+    await this.db.run('DELETE FROM manifests WHERE repo_id = ?', [id]);
+    await this.db.run('DELETE FROM repo_blobs WHERE repo_id = ?', [id]);
+    await this.db.run('DELETE FROM uploads WHERE repo_id = ?', [id]);
+    await this.db.run('DELETE FROM repositories WHERE id = ?', [id]);
+  }
+
+  async countImages(repoId: string): Promise<number> {
+    const r = await this.db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM manifests WHERE repo_id = ?', [repoId]);
+    return Number(r?.n ?? 0);
+  }
+
+  // ---- blobs ------------------------------------------------------------------------------
+  async getBlob(digest: string): Promise<{ size: number } | undefined> {
+    const r = await this.db.get<{ size: number | string }>('SELECT size FROM blobs WHERE digest = ?', [digest]);
+    return r && { size: Number(r.size) };
+  }
+
+  /** The blob, only if it is linked into the repository. */
+  async getRepoBlob(repoId: string, digest: string): Promise<{ size: number } | undefined> {
+    const r = await this.db.get<{ size: number | string }>(
+      'SELECT b.size FROM repo_blobs l JOIN blobs b ON b.digest = l.digest WHERE l.repo_id = ? AND l.digest = ?',
+      [repoId, digest],
+    );
+    return r && { size: Number(r.size) };
+  }
+
+  /** Records a blob whose bytes are durable, and links it into the repository. */
+  async commitBlob(repoId: string, digest: string, size: number): Promise<void> {
+    const now = Date.now();
+    await this.db.run('INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING', [digest, size, now]);
+    await this.linkBlob(repoId, digest, now);
+  }
+
+  async linkBlob(repoId: string, digest: string, now = Date.now()): Promise<void> {
+    await this.db.run('INSERT INTO repo_blobs (repo_id, digest, created_at) VALUES (?, ?, ?) ON CONFLICT (repo_id, digest) DO NOTHING', [
+      repoId,
+      digest,
+      now,
+    ]);
+  }
+
+  async unlinkBlob(repoId: string, digest: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM repo_blobs WHERE repo_id = ? AND digest = ?', [repoId, digest])).changes > 0;
+  }
+
+  /** Which of `digests` are not linked into the repository. */
+  async missingBlobs(repoId: string, digests: string[]): Promise<string[]> {
+    if (digests.length === 0) return [];
+    const found = new Set<string>();
+    for (let i = 0; i < digests.length; i += 500) {
+      const chunk = digests.slice(i, i + 500);
+      const rows = await this.db.all<{ digest: string }>(
+        `SELECT digest FROM repo_blobs WHERE repo_id = ? AND digest IN (${placeholders(chunk.length)})`,
+        [repoId, ...chunk],
+      );
+      for (const r of rows) found.add(r.digest);
+    }
+    return digests.filter((d) => !found.has(d));
+  }
+
+  // ---- uploads ----------------------------------------------------------------------------
+  async createUpload(repoId: string, id: string = randomUUID()): Promise<UploadRow> {
+    const now = Date.now();
+    await this.db.run('INSERT INTO uploads (id, repo_id, size, created_at, updated_at) VALUES (?, ?, 0, ?, ?)', [id, repoId, now, now]);
+    return { id, repoId, size: 0, createdAt: now, updatedAt: now };
+  }
+
+  async getUpload(id: string): Promise<UploadRow | undefined> {
+    const r = await this.db.get<{ id: string; repo_id: string; size: number | string; created_at: number | string; updated_at: number | string }>(
+      'SELECT * FROM uploads WHERE id = ?',
+      [id],
+    );
+    return r && { id: r.id, repoId: r.repo_id, size: Number(r.size), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
+  }
+
+  /** Moves the upload's committed size from `from` to `to`; false if someone else moved it first. */
+  async advanceUpload(id: string, from: number, to: number): Promise<boolean> {
+    return (await this.db.run('UPDATE uploads SET size = ?, updated_at = ? WHERE id = ? AND size = ?', [to, Date.now(), id, from])).changes === 1;
+  }
+
+  async deleteUpload(id: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM uploads WHERE id = ?', [id])).changes > 0;
+  }
+
+  async listUploadsOlderThan(updatedBefore: number): Promise<UploadRow[]> {
+    const rows = await this.db.all<{ id: string; repo_id: string; size: number | string; created_at: number | string; updated_at: number | string }>(
+      'SELECT * FROM uploads WHERE updated_at < ?',
+      [updatedBefore],
+    );
+    return rows.map((r) => ({ id: r.id, repoId: r.repo_id, size: Number(r.size), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }));
+  }
+
+  // ---- manifests and tags -------------------------------------------------------------------
+  /** Inserts the manifest (kept if already there) and its references. Returns true if it was new. */
+  async insertManifest(m: ManifestRow, refs: ManifestRef[]): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `INSERT INTO manifests (repo_id, digest, media_type, artifact_type, config_media_type, subject, annotations, size, layers_size, body, pushed_at, last_pulled_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo_id, digest) DO NOTHING`,
+      [
+        m.repoId,
+        m.digest,
+        m.mediaType,
+        m.artifactType,
+        m.configMediaType,
+        m.subject,
+        m.annotations ? JSON.stringify(m.annotations) : null,
+        m.size,
+        m.layersSize,
+        m.body,
+        m.pushedAt,
+        m.lastPulledAt,
+      ],
+    );
+    if (changes === 0) return false;
+    for (const ref of refs) {
+      await this.db.run('INSERT INTO manifest_refs (repo_id, digest, child, kind) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+        m.repoId,
+        m.digest,
+        ref.child,
+        ref.kind,
+      ]);
+    }
+    return true;
+  }
+
+  async getManifest(repoId: string, digest: string): Promise<ManifestRow | undefined> {
+    const r = await this.db.get<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? AND m.digest = ?`, [repoId, digest]);
+    return r && toManifest(r);
+  }
+
+  async getTaggedManifest(repoId: string, tag: string): Promise<ManifestRow | undefined> {
+    const r = await this.db.get<RawManifest>(
+      `SELECT ${MANIFEST_COLUMNS} FROM tags t JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest WHERE t.repo_id = ? AND t.name = ?`,
+      [repoId, tag],
+    );
+    return r && toManifest(r);
+  }
+
+  async getTag(repoId: string, tag: string): Promise<TagRow | undefined> {
+    const r = await this.db.get<{ name: string; digest: string; updated_at: number | string }>(
+      'SELECT name, digest, updated_at FROM tags WHERE repo_id = ? AND name = ?',
+      [repoId, tag],
+    );
+    return r && { name: r.name, digest: r.digest, updatedAt: Number(r.updated_at) };
+  }
+
+  async putTag(repoId: string, tag: string, digest: string, now = Date.now()): Promise<void> {
+    await this.db.run(
+      'INSERT INTO tags (repo_id, name, digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repo_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at',
+      [repoId, tag, digest, now],
+    );
+  }
+
+  async deleteTag(repoId: string, tag: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM tags WHERE repo_id = ? AND name = ?', [repoId, tag])).changes > 0;
+  }
+
+  async deleteManifest(repoId: string, digest: string): Promise<boolean> {
+    await this.db.run('DELETE FROM tags WHERE repo_id = ? AND digest = ?', [repoId, digest]);
+    await this.db.run('DELETE FROM manifest_refs WHERE repo_id = ? AND digest = ?', [repoId, digest]);
+    return (await this.db.run('DELETE FROM manifests WHERE repo_id = ? AND digest = ?', [repoId, digest])).changes > 0;
+  }
+
+  /** Tags in byte order of their names, after `last`, at most `limit`. */
+  async listTags(repoId: string, last = '', limit = 100_000): Promise<TagRow[]> {
+    const rows = await this.db.all<{ name: string; digest: string; updated_at: number | string }>(
+      'SELECT name, digest, updated_at FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?',
+      [repoId, last, limit],
+    );
+    return rows.map((r) => ({ name: r.name, digest: r.digest, updatedAt: Number(r.updated_at) }));
+  }
+
+  async tagsOf(repoId: string, digest: string): Promise<string[]> {
+    const rows = await this.db.all<{ name: string }>('SELECT name FROM tags WHERE repo_id = ? AND digest = ? ORDER BY name', [repoId, digest]);
+    return rows.map((r) => r.name);
+  }
+
+  /** Every manifest of the repository with its tags; for image listings and lifecycle. */
+  async listManifests(repoId: string): Promise<Array<ManifestRow & { tags: string[] }>> {
+    const rows = (await this.db.all<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? ORDER BY m.pushed_at, m.digest`, [repoId])).map(toManifest);
+    const tags = await this.db.all<{ name: string; digest: string }>('SELECT name, digest FROM tags WHERE repo_id = ? ORDER BY name', [repoId]);
+    const byDigest = new Map<string, string[]>();
+    for (const t of tags) {
+      const list = byDigest.get(t.digest) ?? [];
+      list.push(t.name);
+      byDigest.set(t.digest, list);
+    }
+    return rows.map((m) => ({ ...m, tags: byDigest.get(m.digest) ?? [] }));
+  }
+
+  async listReferrers(repoId: string, subject: string): Promise<ManifestRow[]> {
+    const rows = await this.db.all<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? AND m.subject = ? ORDER BY m.digest`, [
+      repoId,
+      subject,
+    ]);
+    return rows.map(toManifest);
+  }
+
+  async missingManifests(repoId: string, digests: string[]): Promise<string[]> {
+    if (digests.length === 0) return [];
+    const found = new Set<string>();
+    for (let i = 0; i < digests.length; i += 500) {
+      const chunk = digests.slice(i, i + 500);
+      const rows = await this.db.all<{ digest: string }>(
+        `SELECT digest FROM manifests WHERE repo_id = ? AND digest IN (${placeholders(chunk.length)})`,
+        [repoId, ...chunk],
+      );
+      for (const r of rows) found.add(r.digest);
+    }
+    return digests.filter((d) => !found.has(d));
+  }
+
+  /** Whether another manifest in the repository lists this one as a child (an index does). */
+  async isReferencedManifest(repoId: string, digest: string): Promise<boolean> {
+    const r = await this.db.get('SELECT 1 AS x FROM manifest_refs WHERE repo_id = ? AND child = ? AND kind = ? LIMIT 1', [repoId, digest, 'manifest']);
+    return r !== undefined;
+  }
+
+  async recordPulls(pulls: Array<{ repoId: string; digest: string; at: number }>): Promise<void> {
+    for (const p of pulls) {
+      await this.db.run('UPDATE manifests SET last_pulled_at = ? WHERE repo_id = ? AND digest = ?', [p.at, p.repoId, p.digest]);
+    }
+  }
+
+  // ---- garbage collection support ------------------------------------------------------------
+  async allBlobDigests(): Promise<Array<{ digest: string; createdAt: number }>> {
+    const rows = await this.db.all<{ digest: string; created_at: number | string }>('SELECT digest, created_at FROM blobs');
+    return rows.map((r) => ({ digest: r.digest, createdAt: Number(r.created_at) }));
+  }
+
+  async query<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.db.all<T>(sql, params);
+  }
+}

@@ -1,0 +1,27 @@
+import type { SqlDb } from './sql.js';
+import { CORE_SCHEMA } from './schema/001-core.js';
+import { IDENTITY_SCHEMA } from './schema/002-identity.js';
+import { ECR_SCHEMA } from './schema/003-ecr.js';
+import { LIFECYCLE_SCHEMA } from './schema/004-lifecycle.js';
+
+/**
+ * One migration set for both databases. `{bytes}` becomes BLOB or BYTEA; everything else is the
+ * common subset of SQLite and PostgreSQL. Times are epoch milliseconds in BIGINT columns.
+ */
+const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA];
+
+export async function migrate(db: SqlDb): Promise<void> {
+  await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  await db.transaction(async (tx) => {
+    const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+    const current = Number(row?.v ?? 0);
+    for (let i = current; i < MIGRATIONS.length; i++) {
+      const sql = MIGRATIONS[i]!.replaceAll('{bytes}', db.dialect === 'sqlite' ? 'BLOB' : 'BYTEA');
+      if (sql.trim() === '') continue;
+      for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) {
+        await tx.run(statement);
+      }
+      await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [i + 1, Date.now()]);
+    }
+  });
+}

@@ -1,0 +1,2 @@
+/** Users, access keys, groups, policies. */
+export const IDENTITY_SCHEMA = ``;

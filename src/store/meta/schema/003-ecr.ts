@@ -1,0 +1,2 @@
+/** ECR-only state beyond the core tables. */
+export const ECR_SCHEMA = ``;

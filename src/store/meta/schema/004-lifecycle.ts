@@ -1,0 +1,2 @@
+/** Lifecycle runs, previews and garbage collection state. */
+export const LIFECYCLE_SCHEMA = ``;

@@ -1,0 +1,105 @@
+import Database from 'better-sqlite3';
+import type { SqlDb, SqlValue } from './sql.js';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/**
+ * SQLite through better-sqlite3. Calls are synchronous underneath; a transaction holds the one
+ * connection, so other callers wait for it to finish instead of running inside it.
+ */
+export class SqliteDb implements SqlDb {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Statement>();
+  private txTail: Promise<void> = Promise.resolve();
+  private txActive = false;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  private prepare(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  private async idle(): Promise<void> {
+    while (this.txActive) await this.txTail;
+  }
+
+  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    if (this.txActive) await this.idle();
+    return this.prepare(sql).all(...params) as T[];
+  }
+
+  async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    if (this.txActive) await this.idle();
+    return this.prepare(sql).get(...params) as T | undefined;
+  }
+
+  async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    if (this.txActive) await this.idle();
+    return { changes: this.prepare(sql).run(...params).changes };
+  }
+
+  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+    await this.idle();
+    this.txActive = true;
+    let release!: () => void;
+    this.txTail = new Promise((r) => (release = r));
+    const tx = new SqliteTx(this);
+    try {
+      this.db.prepare('BEGIN IMMEDIATE').run();
+      try {
+        const result = await fn(tx);
+        this.db.prepare('COMMIT').run();
+        return result;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
+        throw e;
+      }
+    } finally {
+      this.txActive = false;
+      release();
+    }
+  }
+
+  /** Statement access for the transaction handle, which must not wait on itself. */
+  direct(): { prepare(sql: string): Statement } {
+    return { prepare: (sql) => this.prepare(sql) };
+  }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+class SqliteTx implements SqlDb {
+  readonly dialect = 'sqlite' as const;
+  constructor(private readonly owner: SqliteDb) {}
+  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.owner.direct().prepare(sql).all(...params) as T[];
+  }
+  async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return this.owner.direct().prepare(sql).get(...params) as T | undefined;
+  }
+  async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    return { changes: this.owner.direct().prepare(sql).run(...params).changes };
+  }
+  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  async close(): Promise<void> {}
+}
