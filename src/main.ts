@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { startBerth } from './server.js';
+import { registerAdmin } from './admin/index.js';
 
 const program = new Command();
 program.name('berth').description('Amazon ECR, self-hosted: an OCI registry with an ECR-compatible API');
@@ -22,6 +23,8 @@ program
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+
+registerAdmin(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);

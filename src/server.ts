@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import { createEcrDoor } from './ecr/door.js';
+import { handleLayerDownload } from './ecr/layer-download.js';
 import type { EcrContext } from './ecr/operation.js';
 import { OPERATIONS } from './ecr/operations/index.js';
 import { createIdentity } from './iam/create-identity.js';
@@ -94,6 +95,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST' && identity.handleQueryApi) return identity.handleQueryApi(req, res);
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname.startsWith('/layer-downloads/') && (await handleLayerDownload(registry, req, res, url))) return;
     if (identity.handleExtraRoute && (await identity.handleExtraRoute(req, res, url))) return;
     sendJson(res, 404, { message: 'not found' });
   }

@@ -14,6 +14,11 @@ export interface Identity {
   /** Throws the AWS error for a denial. */
   authorize(principal: Principal, action: string, resourceArn: string, context?: Record<string, string | string[] | undefined>): Promise<void>;
   oci: OciAccess;
+  /**
+   * Issues the registry password for `docker login` (GetAuthorizationToken): returns the base64 of
+   * "AWS:<password>", the password self-validating, free of ':', valid for 12 hours.
+   */
+  issueAuthorizationToken(principal: Principal): Promise<{ authorizationToken: string; expiresAt: Date }>;
   /** The IAM/STS query API (form-encoded POST /), when offered. */
   handleQueryApi?(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Other routes the identity layer serves (e.g. time-limited layer download URLs); true if handled. */

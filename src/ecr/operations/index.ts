@@ -1,4 +1,7 @@
 import type { EcrOperations } from '../operation.js';
+import { LIFECYCLE_OPERATIONS } from './lifecycle.js';
 
 /** Every ECR operation berth answers, by name. */
-export const OPERATIONS: EcrOperations = {};
+export const OPERATIONS: EcrOperations = {
+  ...LIFECYCLE_OPERATIONS,
+};

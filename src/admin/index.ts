@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+import { registerIdentityAdmin } from './identity.js';
+import { registerMaintenanceAdmin } from './maintenance.js';
+
+/** `berth admin …`: operator tasks that work on the data dir directly. */
+export function registerAdmin(program: Command): void {
+  const admin = program.command('admin').description('operator tasks on a data dir');
+  registerIdentityAdmin(admin);
+  registerMaintenanceAdmin(admin);
+}

@@ -1,0 +1,4 @@
+import type { EcrOperations } from '../operation.js';
+
+/** Lifecycle policy operations and previews. */
+export const LIFECYCLE_OPERATIONS: EcrOperations = {};
