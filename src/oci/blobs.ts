@@ -1,4 +1,5 @@
 import type { ByteRange } from '../store/blob/blob-store.js';
+import { parseDigest } from '../registry/digest.js';
 import { RegistryError } from '../registry/errors.js';
 import type { UploadRow } from '../store/meta/metadata-store.js';
 import { contentLength, sendEmpty } from '../http/io.js';
@@ -113,6 +114,8 @@ export async function startUpload(ctx: OciContext): Promise<void> {
   const mount = params.get('mount');
   const from = params.get('from');
   const digest = params.get('digest');
+  // Refuse a bad digest before the push can create the repository.
+  if (digest !== null) parseDigest(digest);
   const repo = await ctx.registry.repositoryForPush(repoRef(ctx));
 
   if (mount !== null && from !== null) {

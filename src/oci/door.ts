@@ -36,6 +36,7 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
   return async function handleOci(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const head = req.method === 'HEAD';
     try {
+      if (hasDotSegment(req.url ?? '')) throw new RegistryError('NAME_INVALID', 'path must not contain dot segments');
       const match = matchRoute(url.pathname);
       if (!match) throw new RegistryError('NAME_INVALID', 'no such route', undefined, 404);
       const handler = HANDLERS[match.route][req.method ?? ''];
@@ -57,4 +58,10 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       sendOciError(res, err, head, headers);
     }
   };
+}
+
+/** `.` or `..` path segments, plain or percent-encoded, which URL parsing would silently resolve. */
+function hasDotSegment(rawUrl: string): boolean {
+  const path = rawUrl.split('?')[0]!;
+  return path.split('/').some((seg) => /^(?:\.|%2e){1,2}$/i.test(seg));
 }

@@ -48,14 +48,13 @@ export async function headOrGetManifest(ctx: OciContext, head: boolean): Promise
 
 export async function putManifest(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:PutImage', repoRef(ctx));
-  const repo = await ctx.registry.repositoryForPush(repoRef(ctx));
   let body: Buffer;
   try {
     body = await readBody(ctx.req, MAX_MANIFEST_BYTES);
   } catch {
     throw new RegistryError('MANIFEST_INVALID', `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, undefined, 413);
   }
-  const result = await ctx.registry.putManifest(repo, ctx.ref, body, ctx.req.headers['content-type']);
+  const result = await ctx.registry.pushManifest(repoRef(ctx), ctx.ref, body, ctx.req.headers['content-type']);
   const headers: Record<string, string> = {
     ...API_VERSION_HEADER,
     Location: `/v2/${ctx.name}/manifests/${result.digest}`,
@@ -72,15 +71,16 @@ export async function deleteManifest(ctx: OciContext): Promise<void> {
   sendEmpty(ctx.res, 202, { ...API_VERSION_HEADER });
 }
 
-/** Reads `n` and `last` for paginated listings. */
+/** Reads `n` and `last` for paginated listings; `n` beyond the page cap is the cap. */
 export function pageParams(url: URL): { n?: number; last?: string } {
   const nRaw = url.searchParams.get('n');
   const last = url.searchParams.get('last') ?? undefined;
   if (nRaw === null || nRaw === '') return { last };
-  const n = Number(nRaw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new RegistryError('PAGINATION_NUMBER_INVALID', `invalid n: ${nRaw.slice(0, 20)}`);
-  return { n: Math.min(n, 10_000), last };
+  if (!/^\d+$/.test(nRaw)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `invalid n: ${nRaw.slice(0, 20)}`);
+  return { n: Math.min(Number(nRaw), MAX_PAGE_SIZE), last };
 }
+
+export const MAX_PAGE_SIZE = 10_000;
 
 function nextLink(path: string, n: number, last: string): string {
   return `<${path}?n=${n}&last=${encodeURIComponent(last)}>; rel="next"`;
@@ -110,23 +110,27 @@ export async function catalog(ctx: OciContext): Promise<void> {
   const names: string[] = [];
   let after = last;
   let more = false;
-  // Filter by what the caller may see, page by page, until the page is full.
-  while (names.length < limit) {
-    const batch = await ctx.registry.catalog(ctx.caller.registryId, after, 500);
+  // Filter by what the caller may see, batch by batch, until the page is full and one more visible
+  // name shows there is a next page (which may only turn up in a later batch).
+  for (;;) {
+    const batch = await ctx.registry.catalog(ctx.caller.registryId, after, CATALOG_BATCH);
     for (const name of batch) {
+      if (!(await ctx.access.canList(ctx.caller, { registryId: ctx.caller.registryId, name }))) continue;
       if (names.length === limit) {
         more = true;
         break;
       }
-      if (await ctx.access.canList(ctx.caller, { registryId: ctx.caller.registryId, name })) names.push(name);
+      names.push(name);
     }
-    if (more || batch.length < 500) break;
+    if (more || batch.length < CATALOG_BATCH) break;
     after = batch[batch.length - 1];
   }
   const headers: Record<string, string> = { ...API_VERSION_HEADER };
   if (more && limit > 0) headers.Link = nextLink('/v2/_catalog', limit, names[names.length - 1]!);
-  sendJson(ctx.res, 200, { repositories: limit === 0 ? [] : names }, headers);
+  sendJson(ctx.res, 200, { repositories: names }, headers);
 }
+
+const CATALOG_BATCH = 500;
 
 export async function referrers(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:BatchGetImage', repoRef(ctx));

@@ -5,7 +5,7 @@ import type { BlobStore, ByteRange } from '../store/blob/blob-store.js';
 import type { ManifestRow, MetadataStore, RepositoryRow, TagRow, UploadRow } from '../store/meta/metadata-store.js';
 import { digestOf, looksLikeDigest, newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
-import { parseManifest, type Descriptor } from './manifest.js';
+import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
 import { MediaType } from './media-types.js';
 import { assertRepositoryName, assertTag, isValidTag } from './names.js';
 import { isTagImmutable, type TagMutabilitySettings } from './tag-mutability.js';
@@ -242,7 +242,8 @@ export class Registry {
   }
 
   // ---- manifests --------------------------------------------------------------------------
-  async putManifest(repo: RepositoryRow, reference: string, bytes: Buffer, contentType: string | undefined): Promise<PutManifestResult> {
+  /** Validates a manifest push without touching state: reference, digest, body. */
+  checkManifestPush(reference: string, bytes: Buffer, contentType: string | undefined): { digest: string; tag?: string; manifest: ParsedManifest } {
     const byDigest = looksLikeDigest(reference);
     let digest: string;
     if (byDigest) {
@@ -253,7 +254,18 @@ export class Registry {
       assertTag(reference);
       digest = digestOf('sha256', bytes);
     }
-    const manifest = parseManifest(bytes, contentType);
+    return { digest, tag: byDigest ? undefined : reference, manifest: parseManifest(bytes, contentType) };
+  }
+
+  /** A push over /v2: the repository is only created (on push) once the manifest has been checked. */
+  async pushManifest(ref: RepoRef, reference: string, bytes: Buffer, contentType: string | undefined): Promise<PutManifestResult> {
+    assertRepositoryName(ref.name);
+    this.checkManifestPush(reference, bytes, contentType);
+    return this.putManifest(await this.repositoryForPush(ref), reference, bytes, contentType);
+  }
+
+  async putManifest(repo: RepositoryRow, reference: string, bytes: Buffer, contentType: string | undefined): Promise<PutManifestResult> {
+    const { digest, tag, manifest } = this.checkManifestPush(reference, bytes, contentType);
     const missingBlobs = await this.meta.missingBlobs(repo.id, manifest.blobs);
     if (missingBlobs.length > 0) {
       throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${missingBlobs[0]}`, { digest: missingBlobs[0] });
@@ -262,7 +274,6 @@ export class Registry {
     if (missingManifests.length > 0) {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest unknown to registry: ${missingManifests[0]}`, { digest: missingManifests[0] }, 400);
     }
-    const tag = byDigest ? undefined : reference;
     const row: ManifestRow = {
       repoId: repo.id,
       digest,

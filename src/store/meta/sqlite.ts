@@ -51,7 +51,8 @@ export class SqliteDb implements SqlDb {
   }
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
-    await this.idle();
+    // No await between the check and taking the flag, or two callers could both begin.
+    while (this.txActive) await this.txTail;
     this.txActive = true;
     let release!: () => void;
     this.txTail = new Promise((r) => (release = r));
