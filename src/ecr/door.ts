@@ -3,7 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BodyTooLargeError, readBody } from '../http/io.js';
 import type { Identity } from '../iam/identity.js';
+import { RegistryError } from '../registry/errors.js';
 import { EcrError } from './errors.js';
+import { toEcrError } from './registry-errors.js';
 import type { EcrContext, EcrOperations } from './operation.js';
 
 export const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
@@ -32,7 +34,15 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new EcrError('SerializationException', 'Request body must be a JSON object');
       }
-      const output = await operation(input as Record<string, unknown>, makeContext(req, principal, input as Record<string, unknown>));
+      const fields = input as Record<string, unknown>;
+      const ctx = makeContext(req, principal, fields);
+      let output: Record<string, unknown>;
+      try {
+        output = await operation(fields, ctx);
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        throw toEcrError(err, { repositoryName: String(fields.repositoryName ?? ''), registryId: ctx.registryId });
+      }
       send(res, 200, output, requestId);
     } catch (err) {
       if (!req.readableEnded) req.resume();

@@ -1,11 +1,13 @@
 import type { BerthConfig } from '../config.js';
 import type { Registry } from '../registry/registry.js';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
+import type { Identity } from '../iam/identity.js';
 import type { Principal } from '../iam/principal.js';
 
 /** What one ECR operation gets besides its input. */
 export interface EcrContext {
   principal: Principal;
+  identity: Identity;
   /** The account the request addresses (input registryId, defaulting to the caller's). */
   registryId: string;
   region: string;
