@@ -12,8 +12,11 @@ import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
 import { sendJson } from './http/io.js';
 import { createOciDoor } from './oci/door.js';
+import { PullRecorder } from './registry/pull-recorder.js';
 import { Registry } from './registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
+import { startGcScheduler } from './gc/scheduler.js';
+import { startLifecycleScheduler } from './lifecycle/scheduler.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
 import { SqliteDb } from './store/meta/sqlite.js';
@@ -59,6 +62,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     createOnPush: async (registryId) => config.createOnPush || (await accountSetting(registryId, 'CREATE_ON_PUSH')) === 'ENABLED',
     blobMounting: async (registryId) => (await accountSetting(registryId, 'BLOB_MOUNTING')) !== 'DISABLED',
   });
+  const pulls = new PullRecorder(registry, meta, log);
   const identity = await createIdentity({ meta, config, accountId, log });
   const oci = createOciDoor(registry, identity.oci, log);
 
@@ -68,6 +72,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     const base = config.publicUrl ?? `http://${req.headers.host ?? `${config.host}:${config.port}`}`;
     return {
       principal,
+      identity,
       registryId,
       region: config.region,
       registry,
@@ -110,6 +115,8 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const url = `http://${hostForUrl}:${port}`;
   baseUrl ||= url;
   await identity.afterListen?.(baseUrl);
+  const lifecycleScheduler = startLifecycleScheduler(registry, config.lifecycleIntervalSeconds, log);
+  const gcScheduler = startGcScheduler(meta, blobs, config.gcIntervalSeconds, config.gcGraceSeconds, log);
 
   return {
     server,
@@ -120,8 +127,10 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     log,
     url,
     async close() {
+      await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await pulls.close();
       await meta.db.close();
     },
   };
