@@ -1,4 +1,57 @@
 import type { Command } from 'commander';
+import pino from 'pino';
+import { loadConfig } from '../config.js';
+import { collectGarbage } from '../gc/collect.js';
+import { runAllLifecyclePolicies } from '../lifecycle/runner.js';
+import { Registry } from '../registry/registry.js';
+import { openStores } from '../server.js';
 
 /** `berth admin` commands for lifecycle runs and garbage collection. */
-export function registerMaintenanceAdmin(_admin: Command): void {}
+export function registerMaintenanceAdmin(admin: Command): void {
+  const lifecycle = admin.command('lifecycle').description('lifecycle policies');
+  lifecycle
+    .command('run')
+    .description("evaluate repositories' lifecycle policies now and expire what they select")
+    .option('--repository <name>', 'only this repository')
+    .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .action(async (opts: { repository?: string; dataDir?: string }) => {
+      const config = loadConfig({ dataDir: opts.dataDir });
+      const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
+      const { meta, blobs } = await openStores(config);
+      try {
+        const registry = new Registry(meta, blobs, { createOnPush: async () => false, blobMounting: async () => true });
+        const results = await runAllLifecyclePolicies(registry, log, opts.repository ? { name: opts.repository } : undefined);
+        for (const r of results) {
+          for (const image of r.expired) {
+            const rule = image.rulePriority === null ? 'subject expired' : `rule ${image.rulePriority}`;
+            process.stdout.write(`expired ${r.repositoryName}@${image.digest} [${image.tags.join(',')}] (${rule})\n`);
+          }
+        }
+        const total = results.reduce((n, r) => n + r.expired.length, 0);
+        process.stdout.write(`lifecycle: ${results.length} repositories evaluated, ${total} images expired\n`);
+      } finally {
+        await meta.db.close();
+      }
+    });
+
+  admin
+    .command('gc')
+    .description('remove blobs, blob links and uploads nothing references (after the grace period)')
+    .option('--dry-run', 'report what would be removed, remove nothing')
+    .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .action(async (opts: { dryRun?: boolean; dataDir?: string }) => {
+      const config = loadConfig({ dataDir: opts.dataDir });
+      const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
+      const { meta, blobs } = await openStores(config);
+      try {
+        const r = await collectGarbage(meta, blobs, { graceMs: config.gcGraceSeconds * 1000, dryRun: opts.dryRun ?? false, log });
+        const verb = r.dryRun ? 'would remove' : 'removed';
+        process.stdout.write(
+          `gc${r.dryRun ? ' (dry run)' : ''}: ${verb} ${r.blobsDeleted + r.orphanFilesDeleted} blobs (${r.bytesFreed} bytes freed), ` +
+            `${r.linksRemoved} blob links, ${r.uploadsRemoved} uploads\n`,
+        );
+      } finally {
+        await meta.db.close();
+      }
+    });
+}
