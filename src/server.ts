@@ -17,8 +17,6 @@ import { Registry } from './registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
 import { startGcScheduler } from './gc/scheduler.js';
 import { startLifecycleScheduler } from './lifecycle/scheduler.js';
-import { startGcScheduler } from './gc/scheduler.js';
-import { startLifecycleScheduler } from './lifecycle/scheduler.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
 import { SqliteDb } from './store/meta/sqlite.js';
@@ -119,8 +117,6 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   await identity.afterListen?.(baseUrl);
   const lifecycleScheduler = startLifecycleScheduler(registry, config.lifecycleIntervalSeconds, log);
   const gcScheduler = startGcScheduler(meta, blobs, config.gcIntervalSeconds, config.gcGraceSeconds, log);
-  const lifecycleScheduler = startLifecycleScheduler(registry, config.lifecycleIntervalSeconds, log);
-  const gcScheduler = startGcScheduler(meta, blobs, config.gcIntervalSeconds, config.gcGraceSeconds, log);
 
   return {
     server,
@@ -131,7 +127,6 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     log,
     url,
     async close() {
-      await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
       await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
