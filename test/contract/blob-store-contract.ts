@@ -1,0 +1,136 @@
+// The BlobStore contract, run against every blob store implementation.
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../../src/store/blob/blob-store.js';
+import type { StoreHandle } from './metadata-store-contract.js';
+
+const dg = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+
+async function* chunks(...parts: Buffer[]): AsyncIterable<Buffer> {
+  for (const p of parts) yield p;
+}
+
+async function* failingAfter(part: Buffer): AsyncIterable<Buffer> {
+  yield part;
+  throw new Error('client went away');
+}
+
+async function readAll(s: Readable): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const c of s) out.push(c as Buffer);
+  return Buffer.concat(out);
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+export function blobStoreContract(name: string, makeStore: () => Promise<StoreHandle<BlobStore>>): void {
+  describe(`BlobStore contract: ${name}`, () => {
+    let h: StoreHandle<BlobStore>;
+    let blobs: BlobStore;
+    beforeEach(async () => {
+      h = await makeStore();
+      blobs = h.store;
+    });
+    afterEach(async () => h.close());
+
+    it('uploads grow by chunks at offsets, commit under a digest, then read whole and by range', async () => {
+      const id = randomUUID();
+      const a = Buffer.from('hello ');
+      const b = Buffer.from('world');
+      assert.equal(await blobs.writeUpload(id, 0, chunks(a)), 6);
+      assert.equal(await blobs.writeUpload(id, 6, chunks(b.subarray(0, 2), b.subarray(2))), 5);
+      assert.equal((await readAll(blobs.readUpload(id))).toString(), 'hello world');
+      const whole = Buffer.concat([a, b]);
+      const digest = dg(whole);
+      assert.equal(await blobs.stat(digest), undefined);
+      await blobs.commitUpload(id, digest, whole.length);
+      assert.equal(await blobs.stat(digest), 11);
+      assert.equal((await readAll(blobs.read(digest))).toString(), 'hello world');
+      assert.equal((await readAll(blobs.read(digest, { start: 6, end: 10 }))).toString(), 'world');
+      assert.equal((await readAll(blobs.read(digest, { start: 0, end: 0 }))).toString(), 'h');
+      assert.deepEqual(await collect(blobs.list()), [digest]);
+      assert.deepEqual(await collect(blobs.listUploads()), [], 'the upload is gone after commit');
+    });
+
+    it('rewriting from an earlier offset discards what was past it (retry after a partial chunk)', async () => {
+      const id = randomUUID();
+      await blobs.writeUpload(id, 0, chunks(Buffer.from('abc')));
+      await assert.rejects(blobs.writeUpload(id, 3, failingAfter(Buffer.from('PARTIAL-GARBAGE'))));
+      assert.equal(await blobs.writeUpload(id, 3, chunks(Buffer.from('de'))), 2);
+      assert.equal((await readAll(blobs.readUpload(id))).toString(), 'abcde');
+      await blobs.writeUpload(id, 1, chunks(Buffer.from('X')));
+      assert.equal((await readAll(blobs.readUpload(id))).toString(), 'aX');
+    });
+
+    it('commit keeps only the first size bytes', async () => {
+      const id = randomUUID();
+      await blobs.writeUpload(id, 0, chunks(Buffer.from('abcdef')));
+      const digest = dg(Buffer.from('abc'));
+      await blobs.commitUpload(id, digest, 3);
+      assert.equal((await readAll(blobs.read(digest))).toString(), 'abc');
+    });
+
+    it('committing content that already exists is idempotent and removes the upload', async () => {
+      const data = Buffer.from('same bytes');
+      const digest = dg(data);
+      for (let i = 0; i < 2; i++) {
+        const id = randomUUID();
+        await blobs.writeUpload(id, 0, chunks(data));
+        await blobs.commitUpload(id, digest, data.length);
+      }
+      assert.equal((await readAll(blobs.read(digest))).toString(), 'same bytes');
+      assert.deepEqual(await collect(blobs.listUploads()), []);
+    });
+
+    it('empty blobs and empty chunks', async () => {
+      const id = randomUUID();
+      assert.equal(await blobs.writeUpload(id, 0, chunks()), 0);
+      const digest = dg(Buffer.alloc(0));
+      await blobs.commitUpload(id, digest, 0);
+      assert.equal(await blobs.stat(digest), 0);
+      assert.equal((await readAll(blobs.read(digest))).length, 0);
+    });
+
+    it('listUploads shows staged uploads with a modification time; deleteUpload removes them (idempotently)', async () => {
+      const id = randomUUID();
+      const before = Date.now() - 1000;
+      await blobs.writeUpload(id, 0, chunks(Buffer.from('x')));
+      const listed = await collect(blobs.listUploads());
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0]!.id, id);
+      assert.ok(listed[0]!.modifiedAt >= before);
+      await blobs.deleteUpload(id);
+      await blobs.deleteUpload(id);
+      assert.deepEqual(await collect(blobs.listUploads()), []);
+    });
+
+    it('delete removes a blob (idempotently); stat of unknown digests is undefined', async () => {
+      const data = Buffer.from('gone soon');
+      const digest = dg(data);
+      const id = randomUUID();
+      await blobs.writeUpload(id, 0, chunks(data));
+      await blobs.commitUpload(id, digest, data.length);
+      await blobs.delete(digest);
+      await blobs.delete(digest);
+      assert.equal(await blobs.stat(digest), undefined);
+      assert.deepEqual(await collect(blobs.list()), []);
+    });
+
+    it('large uploads in many chunks keep their bytes exactly', async () => {
+      const id = randomUUID();
+      const parts = Array.from({ length: 8 }, (_, i) => Buffer.alloc(300_000 + i, i));
+      let offset = 0;
+      for (const p of parts) offset += await blobs.writeUpload(id, offset, chunks(p.subarray(0, 1000), p.subarray(1000)));
+      const whole = Buffer.concat(parts);
+      const digest = dg(whole);
+      await blobs.commitUpload(id, digest, whole.length);
+      assert.equal(dg(await readAll(blobs.read(digest))), digest);
+    });
+  });
+}

@@ -1,0 +1,30 @@
+// The store contracts run against the embedded defaults: SQLite metadata, filesystem blobs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
+import { MetadataStore } from '../../src/store/meta/metadata-store.js';
+import { migrate } from '../../src/store/meta/migrations.js';
+import { SqliteDb } from '../../src/store/meta/sqlite.js';
+import { blobStoreContract } from './blob-store-contract.js';
+import { metadataStoreContract } from './metadata-store-contract.js';
+
+metadataStoreContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-contract-meta-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  await migrate(db);
+  return {
+    store: new MetadataStore(db),
+    async close() {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+blobStoreContract('filesystem', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-contract-blobs-'));
+  const store = new FsBlobStore(dir);
+  await store.init();
+  return { store, close: () => rm(dir, { recursive: true, force: true }) };
+});

@@ -1,0 +1,238 @@
+// The MetadataStore contract, run against every database implementation.
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { ManifestRow, MetadataStore } from '../../src/store/meta/metadata-store.js';
+
+export interface StoreHandle<S> {
+  store: S;
+  close(): Promise<void>;
+}
+
+const dg = (s: string) => 'sha256:' + createHash('sha256').update(s).digest('hex');
+
+function manifestRow(repoId: string, name: string, extra: Partial<ManifestRow> = {}): ManifestRow {
+  const body = Buffer.from(`{"name":"${name}"}`);
+  return {
+    repoId,
+    digest: dg(name),
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: null,
+    configMediaType: 'application/vnd.oci.image.config.v1+json',
+    subject: null,
+    annotations: null,
+    size: body.length,
+    layersSize: 10,
+    body,
+    pushedAt: 1000,
+    lastPulledAt: null,
+    ...extra,
+  };
+}
+
+export function metadataStoreContract(name: string, makeStore: () => Promise<StoreHandle<MetadataStore>>): void {
+  describe(`MetadataStore contract: ${name}`, () => {
+    let h: StoreHandle<MetadataStore>;
+    let meta: MetadataStore;
+    beforeEach(async () => {
+      h = await makeStore();
+      meta = h.store;
+    });
+    afterEach(async () => h.close());
+
+    async function repo(n = 'repo') {
+      const r = await meta.createRepository('111122223333', n, { imageTagMutability: 'MUTABLE' });
+      assert.ok(r);
+      return r;
+    }
+
+    it('settings: get, set, overwrite', async () => {
+      assert.equal(await meta.getSetting('k'), undefined);
+      await meta.setSetting('k', 'v1');
+      await meta.setSetting('k', 'v2');
+      assert.equal(await meta.getSetting('k'), 'v2');
+    });
+
+    it('repositories: create once, get by name and id, list in name order with paging, update, delete', async () => {
+      const a = await repo('b-repo');
+      assert.equal(await meta.createRepository('111122223333', 'b-repo'), undefined);
+      await repo('a-repo');
+      await repo('c/nested');
+      await meta.createRepository('999999999999', 'other');
+      assert.deepEqual((await meta.getRepository('111122223333', 'b-repo'))?.id, a.id);
+      assert.deepEqual((await meta.getRepositoryById(a.id))?.settings, { imageTagMutability: 'MUTABLE' });
+      assert.equal(await meta.getRepository('999999999999', 'b-repo'), undefined);
+      assert.deepEqual((await meta.listRepositories('111122223333')).map((r) => r.name), ['a-repo', 'b-repo', 'c/nested']);
+      assert.deepEqual((await meta.listRepositories('111122223333', 'a-repo', 1)).map((r) => r.name), ['b-repo']);
+      assert.equal((await meta.listAllRepositories()).length, 4);
+      await meta.updateRepositorySettings(a.id, { tags: [{ Key: 'k', Value: 'v' }] });
+      assert.deepEqual((await meta.getRepositoryById(a.id))?.settings, { tags: [{ Key: 'k', Value: 'v' }] });
+      await meta.commitBlob(a.id, dg('blob'), 4);
+      await meta.insertManifest(manifestRow(a.id, 'm'), [{ child: dg('blob'), kind: 'blob' }]);
+      await meta.putTag(a.id, 'latest', dg('m'));
+      await meta.createUpload(a.id);
+      await meta.deleteRepository(a.id);
+      assert.equal(await meta.getRepositoryById(a.id), undefined);
+      assert.equal(await meta.getManifest(a.id, dg('m')), undefined);
+      assert.deepEqual(await meta.listTags(a.id), []);
+      assert.ok(await meta.getBlob(dg('blob')), 'blob rows outlive repositories; GC removes them');
+    });
+
+    it('blobs: commit, link, unlink, missing', async () => {
+      const a = await repo('a');
+      const b = await repo('b');
+      assert.equal(await meta.getBlob(dg('x')), undefined);
+      await meta.commitBlob(a.id, dg('x'), 42);
+      await meta.commitBlob(a.id, dg('x'), 42);
+      assert.deepEqual(await meta.getBlob(dg('x')), { size: 42 });
+      assert.deepEqual(await meta.getRepoBlob(a.id, dg('x')), { size: 42 });
+      assert.equal(await meta.getRepoBlob(b.id, dg('x')), undefined);
+      await meta.linkBlob(b.id, dg('x'));
+      assert.deepEqual(await meta.getRepoBlob(b.id, dg('x')), { size: 42 });
+      assert.deepEqual(await meta.missingBlobs(b.id, [dg('x'), dg('y')]), [dg('y')]);
+      assert.deepEqual(await meta.missingBlobs(b.id, []), []);
+      assert.equal(await meta.unlinkBlob(b.id, dg('x')), true);
+      assert.equal(await meta.unlinkBlob(b.id, dg('x')), false);
+      assert.equal(await meta.getRepoBlob(b.id, dg('x')), undefined);
+      assert.deepEqual((await meta.allBlobDigests()).map((r) => r.digest), [dg('x')]);
+    });
+
+    it('missingBlobs works past the 500-digest chunk', async () => {
+      const a = await repo();
+      const digests = Array.from({ length: 1203 }, (_, i) => dg(`b${i}`));
+      for (const d of digests.filter((_, i) => i % 2 === 0)) await meta.commitBlob(a.id, d, 1);
+      const missing = await meta.missingBlobs(a.id, digests);
+      assert.deepEqual(missing, digests.filter((_, i) => i % 2 === 1));
+    });
+
+    it('uploads: create, get, advance with compare-and-set, list old, delete', async () => {
+      const a = await repo();
+      const u = await meta.createUpload(a.id);
+      assert.equal(u.size, 0);
+      assert.deepEqual((await meta.getUpload(u.id))?.size, 0);
+      assert.equal(await meta.advanceUpload(u.id, 0, 10), true);
+      assert.equal(await meta.advanceUpload(u.id, 0, 20), false, 'stale from-size must lose');
+      assert.equal((await meta.getUpload(u.id))?.size, 10);
+      assert.equal(await meta.advanceUpload('nope', 0, 1), false);
+      assert.deepEqual((await meta.listUploadsOlderThan(Date.now() + 1000)).map((x) => x.id), [u.id]);
+      assert.deepEqual(await meta.listUploadsOlderThan(0), []);
+      assert.equal(await meta.deleteUpload(u.id), true);
+      assert.equal(await meta.deleteUpload(u.id), false);
+      assert.equal(await meta.getUpload(u.id), undefined);
+    });
+
+    it('concurrent advanceUpload from the same size: exactly one wins', async () => {
+      const a = await repo();
+      const u = await meta.createUpload(a.id);
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => meta.advanceUpload(u.id, 0, i + 1)));
+      assert.equal(results.filter(Boolean).length, 1);
+      const winner = results.indexOf(true) + 1;
+      assert.equal((await meta.getUpload(u.id))?.size, winner);
+    });
+
+    it('manifests: insert once with refs, get, round-trip every field', async () => {
+      const a = await repo();
+      const row = manifestRow(a.id, 'm', { artifactType: 'application/x-a', subject: dg('s'), annotations: { k: 'v' }, lastPulledAt: 5 });
+      assert.equal(await meta.insertManifest(row, [{ child: dg('c'), kind: 'blob' }]), true);
+      assert.equal(await meta.insertManifest(row, []), false);
+      const got = await meta.getManifest(a.id, row.digest);
+      assert.ok(got);
+      assert.deepEqual({ ...got, body: got.body.toString() }, { ...row, body: row.body.toString() });
+      assert.equal(await meta.countImages(a.id), 1);
+      assert.deepEqual(await meta.missingManifests(a.id, [row.digest, dg('nope')]), [dg('nope')]);
+      await meta.recordPulls([{ repoId: a.id, digest: row.digest, at: 99 }]);
+      assert.equal((await meta.getManifest(a.id, row.digest))?.lastPulledAt, 99);
+    });
+
+    it('tags: put, move, get tagged manifest, list in order with last/limit, tagsOf, delete', async () => {
+      const a = await repo();
+      await meta.insertManifest(manifestRow(a.id, 'm1'), []);
+      await meta.insertManifest(manifestRow(a.id, 'm2'), []);
+      for (const t of ['b', 'a', 'C', 'c']) await meta.putTag(a.id, t, dg('m1'));
+      await meta.putTag(a.id, 'b', dg('m2'), 7);
+      assert.deepEqual(await meta.getTag(a.id, 'b'), { name: 'b', digest: dg('m2'), updatedAt: 7 });
+      assert.equal((await meta.getTaggedManifest(a.id, 'b'))?.digest, dg('m2'));
+      assert.equal(await meta.getTaggedManifest(a.id, 'zz'), undefined);
+      assert.deepEqual((await meta.listTags(a.id)).map((t) => t.name), ['C', 'a', 'b', 'c']);
+      assert.deepEqual((await meta.listTags(a.id, 'a', 1)).map((t) => t.name), ['b']);
+      assert.deepEqual(await meta.tagsOf(a.id, dg('m1')), ['C', 'a', 'c']);
+      assert.equal(await meta.deleteTag(a.id, 'a'), true);
+      assert.equal(await meta.deleteTag(a.id, 'a'), false);
+      const listed = await meta.listManifests(a.id);
+      assert.deepEqual(listed.map((m) => [m.digest, m.tags]).sort(), [[dg('m1'), ['C', 'c']], [dg('m2'), ['b']]].sort());
+    });
+
+    it('deleteManifest removes its tags and refs, not other manifests', async () => {
+      const a = await repo();
+      await meta.insertManifest(manifestRow(a.id, 'child'), []);
+      await meta.insertManifest(manifestRow(a.id, 'index', { mediaType: 'application/vnd.oci.image.index.v1+json' }), [{ child: dg('child'), kind: 'manifest' }]);
+      await meta.putTag(a.id, 'idx', dg('index'));
+      assert.equal(await meta.isReferencedManifest(a.id, dg('child')), true);
+      assert.equal(await meta.deleteManifest(a.id, dg('index')), true);
+      assert.equal(await meta.deleteManifest(a.id, dg('index')), false);
+      assert.equal(await meta.getTag(a.id, 'idx'), undefined);
+      assert.equal(await meta.isReferencedManifest(a.id, dg('child')), false);
+      assert.ok(await meta.getManifest(a.id, dg('child')));
+    });
+
+    it('referrers: manifests whose subject is the digest, in digest order', async () => {
+      const a = await repo();
+      const b = await repo('b');
+      for (const n of ['r1', 'r2', 'r3']) await meta.insertManifest(manifestRow(a.id, n, { subject: dg('subject') }), []);
+      await meta.insertManifest(manifestRow(b.id, 'elsewhere', { subject: dg('subject') }), []);
+      await meta.insertManifest(manifestRow(a.id, 'unrelated'), []);
+      const refs = await meta.listReferrers(a.id, dg('subject'));
+      assert.deepEqual(refs.map((m) => m.digest), [dg('r1'), dg('r2'), dg('r3')].sort());
+      assert.deepEqual(await meta.listReferrers(a.id, dg('nothing')), []);
+    });
+
+    it('transaction commits on resolve and rolls back on throw', async () => {
+      const a = await repo();
+      const value = await meta.transaction(async (tx) => {
+        await tx.commitBlob(a.id, dg('kept'), 1);
+        return 'ok';
+      });
+      assert.equal(value, 'ok');
+      await assert.rejects(
+        meta.transaction(async (tx) => {
+          await tx.commitBlob(a.id, dg('dropped'), 1);
+          await tx.setSetting('tx', 'yes');
+          assert.deepEqual(await tx.getBlob(dg('dropped')), { size: 1 }, 'visible inside the transaction');
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      assert.deepEqual(await meta.getBlob(dg('kept')), { size: 1 });
+      assert.equal(await meta.getBlob(dg('dropped')), undefined);
+      assert.equal(await meta.getSetting('tx'), undefined);
+    });
+
+    it('concurrent transactions are serialised, none lost', async () => {
+      await meta.setSetting('counter', '0');
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          meta.transaction(async (tx) => {
+            const n = Number(await tx.getSetting('counter'));
+            await new Promise((r) => setTimeout(r, 1));
+            await tx.setSetting('counter', String(n + 1));
+          }),
+        ),
+      );
+      assert.equal(await meta.getSetting('counter'), '20');
+    });
+
+    it('queries outside a running transaction wait for it, and see its result', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const tx = meta.transaction(async (t) => {
+        await t.setSetting('k', 'inside');
+        await gate;
+      });
+      await new Promise((r) => setTimeout(r, 5));
+      const outside = meta.getSetting('k');
+      release();
+      await tx;
+      assert.equal(await outside, 'inside');
+    });
+  });
+}
