@@ -1,0 +1,102 @@
+// A real SQLite store and registry domain in a temp dir, with helpers to push images of a given age.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { digestOf } from '../../src/registry/digest.js';
+import { MediaType } from '../../src/registry/media-types.js';
+import { Registry } from '../../src/registry/registry.js';
+import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
+import { MetadataStore, type RepositoryRow } from '../../src/store/meta/metadata-store.js';
+import { migrate } from '../../src/store/meta/migrations.js';
+import { SqliteDb } from '../../src/store/meta/sqlite.js';
+
+export const DAY = 24 * 60 * 60 * 1000;
+export const silentLog = pino({ level: 'silent' });
+
+export interface Fixture {
+  dir: string;
+  meta: MetadataStore;
+  blobs: FsBlobStore;
+  registry: Registry;
+  repo: RepositoryRow;
+  close(): Promise<void>;
+}
+
+export async function openFixture(repoName = 'app'): Promise<Fixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-lifecycle-'));
+  // The stores directly, as openStores builds them, without loading the whole server.
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  await migrate(db);
+  const blobs = new FsBlobStore(dir);
+  await blobs.init();
+  const meta = new MetadataStore(db);
+  const registry = new Registry(meta, blobs, { createOnPush: async () => false, blobMounting: async () => true });
+  const repo = (await meta.createRepository('123456789012', repoName))!;
+  return {
+    dir,
+    meta,
+    blobs,
+    registry,
+    repo,
+    async close() {
+      await meta.db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function* once(data: Buffer): AsyncIterable<Buffer> {
+  yield data;
+}
+
+export async function putBlob(f: Fixture, data: Buffer): Promise<{ digest: string; size: number }> {
+  const digest = digestOf('sha256', data);
+  await f.registry.uploadWhole(f.repo, digest, once(data), data.length);
+  return { digest, size: data.length };
+}
+
+/** Pushes a distinct one-layer image under each tag (or by digest when untagged), aged `ageDays`. */
+export async function pushImage(f: Fixture, marker: string, tags: string[], ageDays: number, extra: Record<string, unknown> = {}): Promise<string> {
+  const config = await putBlob(f, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', marker })));
+  const layer = await putBlob(f, Buffer.from(`layer of ${marker}`));
+  const body = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      ...extra,
+    }),
+  );
+  return pushManifest(f, body, MediaType.ociManifest, tags, ageDays);
+}
+
+export async function pushManifest(f: Fixture, body: Buffer, mediaType: string, tags: string[], ageDays: number): Promise<string> {
+  const digest = digestOf('sha256', body);
+  await f.registry.putManifest(f.repo, digest, body, mediaType);
+  for (const tag of tags) await f.registry.putManifest(f.repo, tag, body, mediaType);
+  await f.meta.db.run('UPDATE manifests SET pushed_at = ? WHERE repo_id = ? AND digest = ?', [Date.now() - ageDays * DAY, f.repo.id, digest]);
+  return digest;
+}
+
+export async function pushIndex(f: Fixture, children: string[], tags: string[], ageDays: number): Promise<string> {
+  const manifests = [];
+  for (const child of children) {
+    const m = (await f.meta.getManifest(f.repo.id, child))!;
+    manifests.push({ mediaType: m.mediaType, digest: child, size: m.size, platform: { architecture: 'amd64', os: 'linux' } });
+  }
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+  return pushManifest(f, body, MediaType.ociIndex, tags, ageDays);
+}
+
+export async function setPolicy(f: Fixture, rules: unknown[]): Promise<string> {
+  const text = JSON.stringify({ rules });
+  await f.meta.updateRepositorySettings(f.repo.id, { ...f.repo.settings, lifecyclePolicyText: text });
+  f.repo = (await f.meta.getRepositoryById(f.repo.id))!;
+  return text;
+}
+
+export function rule(rulePriority: number, selection: Record<string, unknown>): Record<string, unknown> {
+  return { rulePriority, selection, action: { type: 'expire' } };
+}
