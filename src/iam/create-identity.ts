@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
+import { BerthIdentity } from './berth-identity.js';
+import { bootstrapAdministrator } from './bootstrap.js';
 import type { Identity } from './identity.js';
-import { OpenIdentity } from './open-identity.js';
+import { IdentityStore } from './identity-store.js';
+import { loadTokenSecret, TokenIssuer } from './tokens.js';
 
 export interface IdentityDeps {
   meta: MetadataStore;
@@ -12,5 +15,7 @@ export interface IdentityDeps {
 }
 
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
-  return new OpenIdentity(deps.accountId);
+  await bootstrapAdministrator(deps.meta, new IdentityStore(deps.meta), deps.config.dataDir, deps.accountId, deps.config.region);
+  const tokens = new TokenIssuer(await loadTokenSecret(deps.meta));
+  return new BerthIdentity({ ...deps, tokens });
 }

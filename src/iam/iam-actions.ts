@@ -1,0 +1,396 @@
+import { createHash } from 'node:crypto';
+import { MANAGED_POLICIES, managedPolicyByArn } from './managed-policies.js';
+import { parsePolicyDocument, PolicyValidationError } from './policy/index.js';
+import { alreadyExists, deleteConflict, IamError, noSuchEntity, validationError } from './iam-error.js';
+import type { AccessKeyRow, GroupRow, IdentityStore, ManagedPolicyRow, OwnerKind, UserRow } from './identity-store.js';
+import type { Principal } from './principal.js';
+import { isoSeconds, type XmlValue } from './query-xml.js';
+
+export interface ActionContext {
+  principal: Principal;
+  params: URLSearchParams;
+  store: IdentityStore;
+  /** Authorizes `iam:<action>` on the resource; throws AccessDenied. */
+  authorize(resourceArn: string): Promise<void>;
+}
+
+export type ActionResult = { [key: string]: XmlValue } | undefined;
+export type Action = (ctx: ActionContext) => Promise<ActionResult>;
+
+const NAME = /^[\w+=,.@-]{1,128}$/;
+const MAX_POLICY_VERSIONS = 5;
+
+function param(ctx: ActionContext, name: string): string {
+  const v = ctx.params.get(name);
+  if (v === null || v === '') throw validationError(`1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  return v;
+}
+
+function nameParam(ctx: ActionContext, name: string): string {
+  const v = param(ctx, name);
+  if (!NAME.test(v)) throw validationError(`The specified value for ${name.charAt(0).toLowerCase()}${name.slice(1)} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-`);
+  return v;
+}
+
+function pathParam(ctx: ActionContext): string {
+  const p = ctx.params.get('Path') || '/';
+  if (!/^\/([\x21-\x7e]*\/)?$/.test(p)) throw validationError('The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.');
+  return p;
+}
+
+function policyDocumentParam(ctx: ActionContext): string {
+  const doc = param(ctx, 'PolicyDocument');
+  try {
+    parsePolicyDocument(doc, 'identity');
+  } catch (err) {
+    if (err instanceof PolicyValidationError) throw new IamError('MalformedPolicyDocument', err.message, 400);
+    throw err;
+  }
+  return doc;
+}
+
+const account = (ctx: ActionContext) => ctx.principal.account;
+const userArn = (ctx: ActionContext, name: string) => `arn:aws:iam::${account(ctx)}:user/${name}`;
+const groupArn = (ctx: ActionContext, name: string) => `arn:aws:iam::${account(ctx)}:group/${name}`;
+
+function userXml(u: UserRow): XmlValue {
+  return { Path: u.path, UserName: u.name, UserId: u.userId, Arn: u.arn, CreateDate: isoSeconds(u.createdAt) };
+}
+function groupXml(g: GroupRow): XmlValue {
+  return { Path: g.path, GroupName: g.name, GroupId: g.groupId, Arn: g.arn, CreateDate: isoSeconds(g.createdAt) };
+}
+function keyMetadataXml(k: AccessKeyRow): XmlValue {
+  return { UserName: k.userName, AccessKeyId: k.id, Status: k.status, CreateDate: isoSeconds(k.createdAt) };
+}
+function policyXml(p: ManagedPolicyRow): XmlValue {
+  return {
+    PolicyName: p.name,
+    PolicyId: p.policyId,
+    Arn: p.arn,
+    Path: p.path,
+    DefaultVersionId: p.defaultVersion,
+    AttachmentCount: p.attachmentCount,
+    PermissionsBoundaryUsageCount: 0,
+    IsAttachable: true,
+    Description: p.description || undefined,
+    CreateDate: isoSeconds(p.createdAt),
+    UpdateDate: isoSeconds(p.updatedAt),
+  };
+}
+
+async function existingUser(ctx: ActionContext, name: string): Promise<UserRow> {
+  const u = await ctx.store.getUser(account(ctx), name);
+  if (!u) throw noSuchEntity(`The user with name ${name} cannot be found.`);
+  return u;
+}
+
+async function existingGroup(ctx: ActionContext, name: string): Promise<GroupRow> {
+  const g = await ctx.store.getGroup(account(ctx), name);
+  if (!g) throw noSuchEntity(`The group with name ${name} cannot be found.`);
+  return g;
+}
+
+/** AWS managed policies as rows, so they list and attach like customer managed ones. */
+async function awsManagedPolicies(store: IdentityStore): Promise<ManagedPolicyRow[]> {
+  return Promise.all(
+    Object.entries(MANAGED_POLICIES).map(async ([name, p]) => ({
+      arn: p.arn,
+      accountId: 'aws',
+      name,
+      policyId: `ANPA${createHash('sha256').update(name).digest('hex').toUpperCase().slice(0, 17)}`,
+      path: '/',
+      description: p.description,
+      defaultVersion: name.endsWith('PullOnly') ? 'v1' : 'v3',
+      createdAt: Date.UTC(2015, 9, 9),
+      updatedAt: Date.UTC(2023, 0, 1),
+      attachmentCount: await store.policyAttachmentCount(p.arn),
+    })),
+  );
+}
+
+async function attachablePolicy(ctx: ActionContext, arn: string): Promise<void> {
+  if (managedPolicyByArn(arn)) return;
+  const p = await ctx.store.getPolicy(arn);
+  if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
+}
+
+async function existingPolicy(ctx: ActionContext, arn: string): Promise<ManagedPolicyRow> {
+  const p = await ctx.store.getPolicy(arn);
+  if (p && p.accountId === account(ctx)) return p;
+  const aws = (await awsManagedPolicies(ctx.store)).find((m) => m.arn === arn);
+  if (aws) return aws;
+  throw noSuchEntity(`Policy ${arn} was not found.`);
+}
+
+function inlinePolicyActions(kind: OwnerKind) {
+  const ownerParam = kind === 'user' ? 'UserName' : 'GroupName';
+  const arnOf = kind === 'user' ? userArn : groupArn;
+  const exists = kind === 'user' ? existingUser : existingGroup;
+  return {
+    put: async (ctx: ActionContext) => {
+      const owner = nameParam(ctx, ownerParam);
+      const policyName = nameParam(ctx, 'PolicyName');
+      const doc = policyDocumentParam(ctx);
+      await ctx.authorize(arnOf(ctx, owner));
+      await exists(ctx, owner);
+      await ctx.store.putInlinePolicy(account(ctx), kind, owner, policyName, doc);
+      return undefined;
+    },
+    get: async (ctx: ActionContext): Promise<ActionResult> => {
+      const owner = nameParam(ctx, ownerParam);
+      const policyName = nameParam(ctx, 'PolicyName');
+      await ctx.authorize(arnOf(ctx, owner));
+      await exists(ctx, owner);
+      const doc = await ctx.store.getInlinePolicy(account(ctx), kind, owner, policyName);
+      if (doc === undefined) throw noSuchEntity(`The ${kind} policy with name ${policyName} cannot be found.`);
+      return { [ownerParam]: owner, PolicyName: policyName, PolicyDocument: encodeURIComponent(doc) };
+    },
+    list: async (ctx: ActionContext): Promise<ActionResult> => {
+      const owner = nameParam(ctx, ownerParam);
+      await ctx.authorize(arnOf(ctx, owner));
+      await exists(ctx, owner);
+      const names = (await ctx.store.listInlinePolicies(account(ctx), kind, owner)).map((p) => p.name);
+      return { PolicyNames: names, IsTruncated: false };
+    },
+    delete: async (ctx: ActionContext) => {
+      const owner = nameParam(ctx, ownerParam);
+      const policyName = nameParam(ctx, 'PolicyName');
+      await ctx.authorize(arnOf(ctx, owner));
+      await exists(ctx, owner);
+      if (!(await ctx.store.deleteInlinePolicy(account(ctx), kind, owner, policyName))) {
+        throw noSuchEntity(`The ${kind} policy with name ${policyName} cannot be found.`);
+      }
+      return undefined;
+    },
+    attach: async (ctx: ActionContext) => {
+      const owner = nameParam(ctx, ownerParam);
+      const arn = param(ctx, 'PolicyArn');
+      await ctx.authorize(arnOf(ctx, owner));
+      await exists(ctx, owner);
+      await attachablePolicy(ctx, arn);
+      await ctx.store.attachPolicy(account(ctx), kind, owner, arn);
+      return undefined;
+    },
+    detach: async (ctx: ActionContext) => {
+      const owner = nameParam(ctx, ownerParam);
+      const arn = param(ctx, 'PolicyArn');
+      await ctx.authorize(arnOf(ctx, owner));
+      await exists(ctx, owner);
+      if (!(await ctx.store.detachPolicy(account(ctx), kind, owner, arn))) throw noSuchEntity(`Policy ${arn} was not found.`);
+      return undefined;
+    },
+    listAttached: async (ctx: ActionContext): Promise<ActionResult> => {
+      const owner = nameParam(ctx, ownerParam);
+      await ctx.authorize(arnOf(ctx, owner));
+      await exists(ctx, owner);
+      const arns = await ctx.store.attachedPolicies(account(ctx), kind, owner);
+      return { AttachedPolicies: arns.map((arn) => ({ PolicyName: arn.slice(arn.lastIndexOf('/') + 1), PolicyArn: arn })), IsTruncated: false };
+    },
+  };
+}
+
+const userPolicies = inlinePolicyActions('user');
+const groupPolicies = inlinePolicyActions('group');
+
+/** The IAM actions berth answers, by their query-API name. */
+export const IAM_ACTIONS: Record<string, Action> = {
+  async CreateUser(ctx) {
+    const name = nameParam(ctx, 'UserName');
+    const path = pathParam(ctx);
+    await ctx.authorize(userArn(ctx, name));
+    const u = await ctx.store.createUser(account(ctx), name, path);
+    if (!u) throw alreadyExists(`User with name ${name} already exists.`);
+    return { User: userXml(u) };
+  },
+  async GetUser(ctx) {
+    const name = ctx.params.get('UserName') || ctx.principal.userName;
+    if (!name) throw validationError('Must specify userName when calling with non-User credentials');
+    await ctx.authorize(userArn(ctx, name));
+    return { User: userXml(await existingUser(ctx, name)) };
+  },
+  async ListUsers(ctx) {
+    await ctx.authorize(`arn:aws:iam::${account(ctx)}:user/*`);
+    const prefix = ctx.params.get('PathPrefix') || '/';
+    const users = (await ctx.store.listUsers(account(ctx))).filter((u) => u.path.startsWith(prefix));
+    return { Users: users.map(userXml), IsTruncated: false };
+  },
+  async DeleteUser(ctx) {
+    const name = nameParam(ctx, 'UserName');
+    await ctx.authorize(userArn(ctx, name));
+    await existingUser(ctx, name);
+    if (await ctx.store.userHasDependents(account(ctx), name)) {
+      throw deleteConflict('Cannot delete entity, must remove access keys, group memberships and policies first.');
+    }
+    await ctx.store.deleteUser(account(ctx), name);
+    return undefined;
+  },
+
+  async CreateAccessKey(ctx) {
+    const name = ctx.params.get('UserName') || ctx.principal.userName;
+    if (!name) throw validationError('Must specify userName when calling with non-User credentials');
+    await ctx.authorize(userArn(ctx, name));
+    await existingUser(ctx, name);
+    if ((await ctx.store.listAccessKeys(account(ctx), name)).length >= 2) {
+      throw new IamError('LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2', 409);
+    }
+    const k = await ctx.store.createAccessKey(account(ctx), name);
+    return { AccessKey: { UserName: name, AccessKeyId: k.id, Status: k.status, SecretAccessKey: k.secret, CreateDate: isoSeconds(k.createdAt) } };
+  },
+  async ListAccessKeys(ctx) {
+    const name = ctx.params.get('UserName') || ctx.principal.userName;
+    if (!name) throw validationError('Must specify userName when calling with non-User credentials');
+    await ctx.authorize(userArn(ctx, name));
+    await existingUser(ctx, name);
+    return { AccessKeyMetadata: (await ctx.store.listAccessKeys(account(ctx), name)).map(keyMetadataXml), IsTruncated: false };
+  },
+  async UpdateAccessKey(ctx) {
+    const name = ctx.params.get('UserName') || ctx.principal.userName;
+    if (!name) throw validationError('Must specify userName when calling with non-User credentials');
+    const id = param(ctx, 'AccessKeyId');
+    const status = param(ctx, 'Status');
+    if (status !== 'Active' && status !== 'Inactive') {
+      throw validationError(`1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`);
+    }
+    await ctx.authorize(userArn(ctx, name));
+    await existingUser(ctx, name);
+    if (!(await ctx.store.setAccessKeyStatus(account(ctx), name, id, status))) throw noSuchEntity(`The Access Key with id ${id} cannot be found.`);
+    return undefined;
+  },
+  async DeleteAccessKey(ctx) {
+    const name = ctx.params.get('UserName') || ctx.principal.userName;
+    if (!name) throw validationError('Must specify userName when calling with non-User credentials');
+    const id = param(ctx, 'AccessKeyId');
+    await ctx.authorize(userArn(ctx, name));
+    await existingUser(ctx, name);
+    if (!(await ctx.store.deleteAccessKey(account(ctx), name, id))) throw noSuchEntity(`The Access Key with id ${id} cannot be found.`);
+    return undefined;
+  },
+
+  async CreateGroup(ctx) {
+    const name = nameParam(ctx, 'GroupName');
+    const path = pathParam(ctx);
+    await ctx.authorize(groupArn(ctx, name));
+    const g = await ctx.store.createGroup(account(ctx), name, path);
+    if (!g) throw alreadyExists(`Group with name ${name} already exists.`);
+    return { Group: groupXml(g) };
+  },
+  async GetGroup(ctx) {
+    const name = nameParam(ctx, 'GroupName');
+    await ctx.authorize(groupArn(ctx, name));
+    const g = await existingGroup(ctx, name);
+    return { Group: groupXml(g), Users: (await ctx.store.groupMembers(account(ctx), name)).map(userXml), IsTruncated: false };
+  },
+  async ListGroups(ctx) {
+    await ctx.authorize(`arn:aws:iam::${account(ctx)}:group/*`);
+    return { Groups: (await ctx.store.listGroups(account(ctx))).map(groupXml), IsTruncated: false };
+  },
+  async DeleteGroup(ctx) {
+    const name = nameParam(ctx, 'GroupName');
+    await ctx.authorize(groupArn(ctx, name));
+    await existingGroup(ctx, name);
+    if (await ctx.store.groupHasDependents(account(ctx), name)) throw deleteConflict('Cannot delete entity, must remove users and policies from group first.');
+    await ctx.store.deleteGroup(account(ctx), name);
+    return undefined;
+  },
+  async AddUserToGroup(ctx) {
+    const group = nameParam(ctx, 'GroupName');
+    const user = nameParam(ctx, 'UserName');
+    await ctx.authorize(groupArn(ctx, group));
+    await existingGroup(ctx, group);
+    await existingUser(ctx, user);
+    await ctx.store.addUserToGroup(account(ctx), group, user);
+    return undefined;
+  },
+  async RemoveUserFromGroup(ctx) {
+    const group = nameParam(ctx, 'GroupName');
+    const user = nameParam(ctx, 'UserName');
+    await ctx.authorize(groupArn(ctx, group));
+    await existingGroup(ctx, group);
+    await existingUser(ctx, user);
+    if (!(await ctx.store.removeUserFromGroup(account(ctx), group, user))) throw noSuchEntity(`User ${user} is not in group ${group}.`);
+    return undefined;
+  },
+
+  PutUserPolicy: userPolicies.put,
+  GetUserPolicy: userPolicies.get,
+  ListUserPolicies: userPolicies.list,
+  DeleteUserPolicy: userPolicies.delete,
+  AttachUserPolicy: userPolicies.attach,
+  DetachUserPolicy: userPolicies.detach,
+  ListAttachedUserPolicies: userPolicies.listAttached,
+  PutGroupPolicy: groupPolicies.put,
+  GetGroupPolicy: groupPolicies.get,
+  ListGroupPolicies: groupPolicies.list,
+  DeleteGroupPolicy: groupPolicies.delete,
+  AttachGroupPolicy: groupPolicies.attach,
+  DetachGroupPolicy: groupPolicies.detach,
+  ListAttachedGroupPolicies: groupPolicies.listAttached,
+
+  async CreatePolicy(ctx) {
+    const name = nameParam(ctx, 'PolicyName');
+    const path = pathParam(ctx);
+    const doc = policyDocumentParam(ctx);
+    const arn = `arn:aws:iam::${account(ctx)}:policy${path}${name}`;
+    await ctx.authorize(arn);
+    const p = await ctx.store.createPolicy(account(ctx), name, path, ctx.params.get('Description') ?? '', doc);
+    if (!p) throw alreadyExists(`A policy called ${name} already exists. Duplicate names are not allowed.`);
+    return { Policy: policyXml(p) };
+  },
+  async GetPolicy(ctx) {
+    const arn = param(ctx, 'PolicyArn');
+    await ctx.authorize(arn);
+    return { Policy: policyXml(await existingPolicy(ctx, arn)) };
+  },
+  async GetPolicyVersion(ctx) {
+    const arn = param(ctx, 'PolicyArn');
+    const versionId = param(ctx, 'VersionId');
+    await ctx.authorize(arn);
+    const aws = managedPolicyByArn(arn);
+    if (aws) {
+      const p = await existingPolicy(ctx, arn);
+      if (versionId !== p.defaultVersion) throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not attachable.`);
+      return { PolicyVersion: { Document: encodeURIComponent(aws.document), VersionId: versionId, IsDefaultVersion: true, CreateDate: isoSeconds(p.updatedAt) } };
+    }
+    await existingPolicy(ctx, arn);
+    const v = await ctx.store.getPolicyVersion(arn, versionId);
+    if (!v) throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not attachable.`);
+    return { PolicyVersion: { Document: encodeURIComponent(v.document), VersionId: v.versionId, IsDefaultVersion: v.isDefault, CreateDate: isoSeconds(v.createdAt) } };
+  },
+  async ListPolicies(ctx) {
+    await ctx.authorize(`arn:aws:iam::${account(ctx)}:policy/*`);
+    const scope = ctx.params.get('Scope') || 'All';
+    const onlyAttached = ctx.params.get('OnlyAttached') === 'true';
+    let rows: ManagedPolicyRow[] = [];
+    if (scope === 'All' || scope === 'AWS') rows.push(...(await awsManagedPolicies(ctx.store)));
+    if (scope === 'All' || scope === 'Local') rows.push(...(await ctx.store.listPolicies(account(ctx))));
+    if (onlyAttached) rows = rows.filter((p) => p.attachmentCount > 0);
+    return { Policies: rows.map(policyXml), IsTruncated: false };
+  },
+  async CreatePolicyVersion(ctx) {
+    const arn = param(ctx, 'PolicyArn');
+    const doc = policyDocumentParam(ctx);
+    await ctx.authorize(arn);
+    const p = await ctx.store.getPolicy(arn);
+    if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    if ((await ctx.store.countPolicyVersions(arn)) >= MAX_POLICY_VERSIONS) {
+      throw new IamError('LimitExceeded', 'A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.', 409);
+    }
+    const setAsDefault = ctx.params.get('SetAsDefault') === 'true';
+    const versionId = await ctx.store.createPolicyVersion(arn, doc, setAsDefault);
+    return { PolicyVersion: { VersionId: versionId, IsDefaultVersion: setAsDefault, CreateDate: isoSeconds(Date.now()) } };
+  },
+  async DeletePolicy(ctx) {
+    const arn = param(ctx, 'PolicyArn');
+    await ctx.authorize(arn);
+    const p = await ctx.store.getPolicy(arn);
+    if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    if (p.attachmentCount > 0) throw deleteConflict('Cannot delete a policy attached to entities.');
+    await ctx.store.deletePolicy(arn);
+    return undefined;
+  },
+};
+
+/** Actions that change who may do what (the authorizer's caches must forget). */
+export function isMutation(action: string): boolean {
+  return !/^(Get|List)/.test(action);
+}

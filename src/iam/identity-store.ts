@@ -1,0 +1,369 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type { MetadataStore } from '../store/meta/metadata-store.js';
+
+export type OwnerKind = 'user' | 'group';
+
+export interface UserRow {
+  accountId: string;
+  name: string;
+  userId: string;
+  arn: string;
+  path: string;
+  createdAt: number;
+}
+
+export interface AccessKeyRow {
+  id: string;
+  secret: string;
+  accountId: string;
+  userName: string;
+  status: 'Active' | 'Inactive';
+  createdAt: number;
+}
+
+export interface GroupRow {
+  accountId: string;
+  name: string;
+  groupId: string;
+  arn: string;
+  path: string;
+  createdAt: number;
+}
+
+export interface ManagedPolicyRow {
+  arn: string;
+  accountId: string;
+  name: string;
+  policyId: string;
+  path: string;
+  description: string;
+  defaultVersion: string;
+  createdAt: number;
+  updatedAt: number;
+  attachmentCount: number;
+}
+
+export interface PolicyVersionRow {
+  versionId: string;
+  document: string;
+  createdAt: number;
+  isDefault: boolean;
+}
+
+type Raw = Record<string, string | number | null>;
+const num = (v: string | number | null | undefined): number => Number(v ?? 0);
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function randomId(prefix: string, length = 17): string {
+  let out = prefix;
+  while (out.length < prefix.length + length) out += ALNUM[randomInt(ALNUM.length)];
+  return out;
+}
+
+export function newAccessKeyId(): string {
+  return randomId('AKIA', 16);
+}
+
+export function newSecretAccessKey(): string {
+  return randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'k' : 'Q'));
+}
+
+export function normalisePath(path: string | undefined): string {
+  return path && path.length > 0 ? path : '/';
+}
+
+function toUser(r: Raw): UserRow {
+  return { accountId: String(r.account_id), name: String(r.name), userId: String(r.user_id), arn: String(r.arn), path: String(r.path), createdAt: num(r.created_at) };
+}
+function toGroup(r: Raw): GroupRow {
+  return { accountId: String(r.account_id), name: String(r.name), groupId: String(r.group_id), arn: String(r.arn), path: String(r.path), createdAt: num(r.created_at) };
+}
+function toKey(r: Raw): AccessKeyRow {
+  return {
+    id: String(r.id),
+    secret: String(r.secret),
+    accountId: String(r.account_id),
+    userName: String(r.user_name),
+    status: r.status === 'Inactive' ? 'Inactive' : 'Active',
+    createdAt: num(r.created_at),
+  };
+}
+function toPolicy(r: Raw): ManagedPolicyRow {
+  return {
+    arn: String(r.arn),
+    accountId: String(r.account_id),
+    name: String(r.name),
+    policyId: String(r.policy_id),
+    path: String(r.path),
+    description: String(r.description ?? ''),
+    defaultVersion: String(r.default_version),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    attachmentCount: num(r.attachments),
+  };
+}
+
+/** Users, keys, groups and policies in the metadata store; plain persistence, no authorization. */
+export class IdentityStore {
+  constructor(readonly meta: MetadataStore) {}
+
+  private get db() {
+    return this.meta.db;
+  }
+
+  async accountExists(accountId: string): Promise<boolean> {
+    return (await this.db.get('SELECT id FROM accounts WHERE id = ?', [accountId])) !== undefined;
+  }
+
+  async createAccount(accountId: string, region: string): Promise<boolean> {
+    const { changes } = await this.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [accountId, region, Date.now()]);
+    return changes > 0;
+  }
+
+  // ---- users -----------------------------------------------------------------------------------
+  async createUser(accountId: string, name: string, path = '/'): Promise<UserRow | undefined> {
+    const row: UserRow = { accountId, name, userId: randomId('AIDA'), arn: `arn:aws:iam::${accountId}:user${path}${name}`, path, createdAt: Date.now() };
+    const { changes } = await this.db.run(
+      'INSERT INTO iam_users (account_id, name, user_id, arn, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING',
+      [accountId, name, row.userId, row.arn, path, row.createdAt],
+    );
+    return changes > 0 ? row : undefined;
+  }
+
+  async getUser(accountId: string, name: string): Promise<UserRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM iam_users WHERE account_id = ? AND name = ?', [accountId, name]);
+    return r && toUser(r);
+  }
+
+  async listUsers(accountId: string): Promise<UserRow[]> {
+    return (await this.db.all<Raw>('SELECT * FROM iam_users WHERE account_id = ? ORDER BY name', [accountId])).map(toUser);
+  }
+
+  /** Whether the user still has keys, policies or groups (IAM refuses to delete it then). */
+  async userHasDependents(accountId: string, name: string): Promise<boolean> {
+    const checks = [
+      ['SELECT 1 AS x FROM iam_access_keys WHERE account_id = ? AND user_name = ? LIMIT 1', [accountId, name]],
+      ['SELECT 1 AS x FROM iam_group_members WHERE account_id = ? AND user_name = ? LIMIT 1', [accountId, name]],
+      ["SELECT 1 AS x FROM iam_inline_policies WHERE account_id = ? AND owner_kind = 'user' AND owner_name = ? LIMIT 1", [accountId, name]],
+      ["SELECT 1 AS x FROM iam_attachments WHERE account_id = ? AND owner_kind = 'user' AND owner_name = ? LIMIT 1", [accountId, name]],
+    ] as const;
+    for (const [sql, params] of checks) if (await this.db.get(sql, [...params])) return true;
+    return false;
+  }
+
+  async deleteUser(accountId: string, name: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM iam_users WHERE account_id = ? AND name = ?', [accountId, name])).changes > 0;
+  }
+
+  // ---- access keys -----------------------------------------------------------------------------
+  async createAccessKey(accountId: string, userName: string): Promise<AccessKeyRow> {
+    const key: AccessKeyRow = { id: newAccessKeyId(), secret: newSecretAccessKey(), accountId, userName, status: 'Active', createdAt: Date.now() };
+    await this.db.run('INSERT INTO iam_access_keys (id, secret, account_id, user_name, status, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      key.id,
+      key.secret,
+      accountId,
+      userName,
+      key.status,
+      key.createdAt,
+    ]);
+    return key;
+  }
+
+  async getAccessKey(id: string): Promise<AccessKeyRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM iam_access_keys WHERE id = ?', [id]);
+    return r && toKey(r);
+  }
+
+  async listAccessKeys(accountId: string, userName: string): Promise<AccessKeyRow[]> {
+    return (await this.db.all<Raw>('SELECT * FROM iam_access_keys WHERE account_id = ? AND user_name = ? ORDER BY created_at, id', [accountId, userName])).map(toKey);
+  }
+
+  async setAccessKeyStatus(accountId: string, userName: string, id: string, status: 'Active' | 'Inactive'): Promise<boolean> {
+    return (await this.db.run('UPDATE iam_access_keys SET status = ? WHERE id = ? AND account_id = ? AND user_name = ?', [status, id, accountId, userName])).changes > 0;
+  }
+
+  async deleteAccessKey(accountId: string, userName: string, id: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM iam_access_keys WHERE id = ? AND account_id = ? AND user_name = ?', [id, accountId, userName])).changes > 0;
+  }
+
+  // ---- groups ----------------------------------------------------------------------------------
+  async createGroup(accountId: string, name: string, path = '/'): Promise<GroupRow | undefined> {
+    const row: GroupRow = { accountId, name, groupId: randomId('AGPA'), arn: `arn:aws:iam::${accountId}:group${path}${name}`, path, createdAt: Date.now() };
+    const { changes } = await this.db.run(
+      'INSERT INTO iam_groups (account_id, name, group_id, arn, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING',
+      [accountId, name, row.groupId, row.arn, path, row.createdAt],
+    );
+    return changes > 0 ? row : undefined;
+  }
+
+  async getGroup(accountId: string, name: string): Promise<GroupRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM iam_groups WHERE account_id = ? AND name = ?', [accountId, name]);
+    return r && toGroup(r);
+  }
+
+  async listGroups(accountId: string): Promise<GroupRow[]> {
+    return (await this.db.all<Raw>('SELECT * FROM iam_groups WHERE account_id = ? ORDER BY name', [accountId])).map(toGroup);
+  }
+
+  async groupHasDependents(accountId: string, name: string): Promise<boolean> {
+    const checks = [
+      ['SELECT 1 AS x FROM iam_group_members WHERE account_id = ? AND group_name = ? LIMIT 1', [accountId, name]],
+      ["SELECT 1 AS x FROM iam_inline_policies WHERE account_id = ? AND owner_kind = 'group' AND owner_name = ? LIMIT 1", [accountId, name]],
+      ["SELECT 1 AS x FROM iam_attachments WHERE account_id = ? AND owner_kind = 'group' AND owner_name = ? LIMIT 1", [accountId, name]],
+    ] as const;
+    for (const [sql, params] of checks) if (await this.db.get(sql, [...params])) return true;
+    return false;
+  }
+
+  async deleteGroup(accountId: string, name: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM iam_groups WHERE account_id = ? AND name = ?', [accountId, name])).changes > 0;
+  }
+
+  async addUserToGroup(accountId: string, groupName: string, userName: string): Promise<void> {
+    await this.db.run('INSERT INTO iam_group_members (account_id, group_name, user_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [accountId, groupName, userName]);
+  }
+
+  async removeUserFromGroup(accountId: string, groupName: string, userName: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM iam_group_members WHERE account_id = ? AND group_name = ? AND user_name = ?', [accountId, groupName, userName])).changes > 0;
+  }
+
+  async groupMembers(accountId: string, groupName: string): Promise<UserRow[]> {
+    const rows = await this.db.all<Raw>(
+      'SELECT u.* FROM iam_group_members m JOIN iam_users u ON u.account_id = m.account_id AND u.name = m.user_name WHERE m.account_id = ? AND m.group_name = ? ORDER BY u.name',
+      [accountId, groupName],
+    );
+    return rows.map(toUser);
+  }
+
+  async groupsOfUser(accountId: string, userName: string): Promise<string[]> {
+    const rows = await this.db.all<{ group_name: string }>('SELECT group_name FROM iam_group_members WHERE account_id = ? AND user_name = ? ORDER BY group_name', [accountId, userName]);
+    return rows.map((r) => r.group_name);
+  }
+
+  // ---- inline policies -------------------------------------------------------------------------
+  async putInlinePolicy(accountId: string, kind: OwnerKind, owner: string, policyName: string, document: string): Promise<void> {
+    await this.db.run(
+      'INSERT INTO iam_inline_policies (account_id, owner_kind, owner_name, policy_name, document) VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, owner_kind, owner_name, policy_name) DO UPDATE SET document = excluded.document',
+      [accountId, kind, owner, policyName, document],
+    );
+  }
+
+  async getInlinePolicy(accountId: string, kind: OwnerKind, owner: string, policyName: string): Promise<string | undefined> {
+    const r = await this.db.get<{ document: string }>(
+      'SELECT document FROM iam_inline_policies WHERE account_id = ? AND owner_kind = ? AND owner_name = ? AND policy_name = ?',
+      [accountId, kind, owner, policyName],
+    );
+    return r?.document;
+  }
+
+  async listInlinePolicies(accountId: string, kind: OwnerKind, owner: string): Promise<Array<{ name: string; document: string }>> {
+    const rows = await this.db.all<{ policy_name: string; document: string }>(
+      'SELECT policy_name, document FROM iam_inline_policies WHERE account_id = ? AND owner_kind = ? AND owner_name = ? ORDER BY policy_name',
+      [accountId, kind, owner],
+    );
+    return rows.map((r) => ({ name: r.policy_name, document: r.document }));
+  }
+
+  async deleteInlinePolicy(accountId: string, kind: OwnerKind, owner: string, policyName: string): Promise<boolean> {
+    return (
+      await this.db.run('DELETE FROM iam_inline_policies WHERE account_id = ? AND owner_kind = ? AND owner_name = ? AND policy_name = ?', [accountId, kind, owner, policyName])
+    ).changes > 0;
+  }
+
+  // ---- customer managed policies ---------------------------------------------------------------
+  async createPolicy(accountId: string, name: string, path: string, description: string, document: string): Promise<ManagedPolicyRow | undefined> {
+    const now = Date.now();
+    const arn = `arn:aws:iam::${accountId}:policy${path}${name}`;
+    const policyId = randomId('ANPA');
+    const { changes } = await this.db.run(
+      `INSERT INTO iam_policies (arn, account_id, name, policy_id, path, description, default_version, next_version, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?) ON CONFLICT DO NOTHING`,
+      [arn, accountId, name, policyId, path, description, now, now],
+    );
+    if (changes === 0) return undefined;
+    await this.db.run('INSERT INTO iam_policy_versions (policy_arn, version_id, document, created_at) VALUES (?, ?, ?, ?)', [arn, 'v1', document, now]);
+    return { arn, accountId, name, policyId, path, description, defaultVersion: 'v1', createdAt: now, updatedAt: now, attachmentCount: 0 };
+  }
+
+  async getPolicy(arn: string): Promise<ManagedPolicyRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT p.*, (SELECT COUNT(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) AS attachments FROM iam_policies p WHERE p.arn = ?', [arn]);
+    return r && toPolicy(r);
+  }
+
+  async listPolicies(accountId: string): Promise<ManagedPolicyRow[]> {
+    const rows = await this.db.all<Raw>(
+      'SELECT p.*, (SELECT COUNT(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) AS attachments FROM iam_policies p WHERE p.account_id = ? ORDER BY p.name',
+      [accountId],
+    );
+    return rows.map(toPolicy);
+  }
+
+  async getPolicyVersion(arn: string, versionId: string): Promise<PolicyVersionRow | undefined> {
+    const r = await this.db.get<Raw>(
+      'SELECT v.version_id, v.document, v.created_at, p.default_version FROM iam_policy_versions v JOIN iam_policies p ON p.arn = v.policy_arn WHERE v.policy_arn = ? AND v.version_id = ?',
+      [arn, versionId],
+    );
+    return r && { versionId: String(r.version_id), document: String(r.document), createdAt: num(r.created_at), isDefault: r.default_version === r.version_id };
+  }
+
+  async countPolicyVersions(arn: string): Promise<number> {
+    return num((await this.db.get<Raw>('SELECT COUNT(*) AS n FROM iam_policy_versions WHERE policy_arn = ?', [arn]))?.n);
+  }
+
+  /** Adds a version; returns its id. */
+  async createPolicyVersion(arn: string, document: string, setAsDefault: boolean): Promise<string> {
+    return this.meta.transaction(async (tx) => {
+      const r = await tx.db.get<Raw>('SELECT next_version FROM iam_policies WHERE arn = ?', [arn]);
+      const versionId = `v${num(r?.next_version)}`;
+      const now = Date.now();
+      await tx.db.run('INSERT INTO iam_policy_versions (policy_arn, version_id, document, created_at) VALUES (?, ?, ?, ?)', [arn, versionId, document, now]);
+      await tx.db.run(
+        `UPDATE iam_policies SET next_version = next_version + 1, updated_at = ?${setAsDefault ? ', default_version = ?' : ''} WHERE arn = ?`,
+        setAsDefault ? [now, versionId, arn] : [now, arn],
+      );
+      return versionId;
+    });
+  }
+
+  async policyAttachmentCount(arn: string): Promise<number> {
+    return num((await this.db.get<Raw>('SELECT COUNT(*) AS n FROM iam_attachments WHERE policy_arn = ?', [arn]))?.n);
+  }
+
+  async deletePolicy(arn: string): Promise<boolean> {
+    await this.db.run('DELETE FROM iam_policy_versions WHERE policy_arn = ?', [arn]);
+    return (await this.db.run('DELETE FROM iam_policies WHERE arn = ?', [arn])).changes > 0;
+  }
+
+  /** The default version's document of a customer managed policy. */
+  async defaultPolicyDocument(arn: string): Promise<string | undefined> {
+    const r = await this.db.get<{ document: string }>(
+      'SELECT v.document FROM iam_policies p JOIN iam_policy_versions v ON v.policy_arn = p.arn AND v.version_id = p.default_version WHERE p.arn = ?',
+      [arn],
+    );
+    return r?.document;
+  }
+
+  // ---- attachments -----------------------------------------------------------------------------
+  async attachPolicy(accountId: string, kind: OwnerKind, owner: string, policyArn: string): Promise<void> {
+    await this.db.run('INSERT INTO iam_attachments (account_id, owner_kind, owner_name, policy_arn) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+      accountId,
+      kind,
+      owner,
+      policyArn,
+    ]);
+  }
+
+  async detachPolicy(accountId: string, kind: OwnerKind, owner: string, policyArn: string): Promise<boolean> {
+    return (
+      await this.db.run('DELETE FROM iam_attachments WHERE account_id = ? AND owner_kind = ? AND owner_name = ? AND policy_arn = ?', [accountId, kind, owner, policyArn])
+    ).changes > 0;
+  }
+
+  async attachedPolicies(accountId: string, kind: OwnerKind, owner: string): Promise<string[]> {
+    const rows = await this.db.all<{ policy_arn: string }>(
+      'SELECT policy_arn FROM iam_attachments WHERE account_id = ? AND owner_kind = ? AND owner_name = ? ORDER BY policy_arn',
+      [accountId, kind, owner],
+    );
+    return rows.map((r) => r.policy_arn);
+  }
+}
