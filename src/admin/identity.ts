@@ -1,4 +1,118 @@
+import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { writeCredentialsFile } from '../iam/credentials-file.js';
+import { IdentityStore } from '../iam/identity-store.js';
+import { managedPolicyByArn } from '../iam/managed-policies.js';
+import { openStores } from '../server.js';
+import type { MetadataStore } from '../store/meta/metadata-store.js';
 
-/** `berth admin` commands for accounts, users and access keys. */
-export function registerIdentityAdmin(_admin: Command): void {}
+interface StoreOptions {
+  dataDir?: string;
+  account?: string;
+}
+
+/** Opens the data dir's stores, runs `fn`, closes them; `account` defaults to the default account. */
+async function withIdentityStore<T>(opts: StoreOptions, fn: (store: IdentityStore, meta: MetadataStore, accountId: string, region: string) => Promise<T>): Promise<T> {
+  const config = loadConfig({ dataDir: opts.dataDir });
+  const { meta } = await openStores(config);
+  try {
+    const store = new IdentityStore(meta);
+    const accountId = opts.account ?? (await meta.getSetting('default_account_id'));
+    if (!accountId) throw new Error('this data dir has no default account yet: start berth once, or pass --account');
+    if (!(await store.accountExists(accountId))) throw new Error(`account ${accountId} does not exist (create it with: berth admin account create)`);
+    return await fn(store, meta, accountId, config.region);
+  } finally {
+    await meta.db.close();
+  }
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `berth admin` commands for accounts, users, access keys and public repositories. */
+export function registerIdentityAdmin(admin: Command): void {
+  admin
+    .command('account')
+    .description('accounts')
+    .command('create')
+    .description('create an account (prints its id)')
+    .option('--id <account-id>', '12-digit account id (default: random)')
+    .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .action(async (opts: { id?: string; dataDir?: string }) => {
+      const id = opts.id ?? String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
+      if (!/^\d{12}$/.test(id)) throw new Error(`account id must be 12 digits, got ${id}`);
+      const config = loadConfig({ dataDir: opts.dataDir });
+      const { meta } = await openStores(config);
+      try {
+        if (!(await new IdentityStore(meta).createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
+        process.stdout.write(`${id}\n`);
+      } finally {
+        await meta.db.close();
+      }
+    });
+
+  admin
+    .command('user')
+    .description('IAM users')
+    .command('create <name>')
+    .description('create a user, optionally attaching managed policies')
+    .option('--account <id>', 'account (default: the default account)')
+    .option('--policy-arn <arn>', 'attach this managed policy (repeatable)', collect)
+    .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .action(async (name: string, opts: StoreOptions & { policyArn?: string[] }) => {
+      await withIdentityStore(opts, async (store, _meta, accountId) => {
+        for (const arn of opts.policyArn ?? []) {
+          const p = managedPolicyByArn(arn) ?? (await store.getPolicy(arn));
+          if (!p) throw new Error(`policy ${arn} does not exist`);
+        }
+        const user = await store.createUser(accountId, name);
+        if (!user) throw new Error(`user ${name} exists already in account ${accountId}`);
+        for (const arn of opts.policyArn ?? []) await store.attachPolicy(accountId, 'user', name, arn);
+        process.stdout.write(`${user.arn}\n`);
+      });
+    });
+
+  admin
+    .command('access-key')
+    .description('access keys')
+    .command('create <user>')
+    .description("create an access key for a user; prints it, or writes a credentials file")
+    .option('--account <id>', 'account (default: the default account)')
+    .option('--output <file>', 'write an AWS shared-credentials file (mode 0600) instead of printing')
+    .option('--profile <name>', 'profile name in the credentials file', 'default')
+    .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .action(async (userName: string, opts: StoreOptions & { output?: string; profile: string }) => {
+      await withIdentityStore(opts, async (store, _meta, accountId, region) => {
+        if (!(await store.getUser(accountId, userName))) throw new Error(`user ${userName} does not exist in account ${accountId}`);
+        const key = await store.createAccessKey(accountId, userName);
+        if (opts.output) {
+          await writeCredentialsFile(opts.output, { profile: opts.profile, accessKeyId: key.id, secretAccessKey: key.secret, region });
+          process.stdout.write(`wrote profile ${opts.profile} for ${userName} to ${opts.output}\n`);
+        } else {
+          process.stdout.write(`aws_access_key_id = ${key.id}\naws_secret_access_key = ${key.secret}\nregion = ${region}\n`);
+        }
+      });
+    });
+
+  admin
+    .command('repository')
+    .description('repository access')
+    .command('set-public <name>')
+    .description('let anyone, without credentials, pull from a repository (--off to undo)')
+    .option('--off', 'make the repository private again')
+    .option('--account <id>', 'account (default: the default account)')
+    .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .action(async (name: string, opts: StoreOptions & { off?: boolean }) => {
+      await withIdentityStore(opts, async (_store, meta, accountId) => {
+        const repo = await meta.getRepository(accountId, name);
+        if (!repo) throw new Error(`repository ${name} does not exist in account ${accountId}`);
+        const settings = { ...repo.settings };
+        if (opts.off) delete settings.public;
+        else settings.public = true;
+        await meta.updateRepositorySettings(repo.id, settings);
+        process.stdout.write(`${name} is now ${opts.off ? 'private' : 'public'}\n`);
+      });
+    });
+}
