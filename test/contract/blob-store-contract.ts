@@ -97,6 +97,12 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
       assert.equal((await readAll(blobs.read(digest))).length, 0);
     });
 
+    it('an upload that never received a chunk commits as the empty blob', async () => {
+      const digest = dg(Buffer.alloc(0));
+      await blobs.commitUpload(randomUUID(), digest, 0);
+      assert.equal(await blobs.stat(digest), 0);
+    });
+
     it('listUploads shows staged uploads with a modification time; deleteUpload removes them (idempotently)', async () => {
       const id = randomUUID();
       const before = Date.now() - 1000;

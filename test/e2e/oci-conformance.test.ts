@@ -149,6 +149,19 @@ describe('push', () => {
     assert.deepEqual(get.body, data);
   });
 
+  it('the empty blob: monolithic POST and a session finished without chunks -> 201, GET -> 200 empty', async () => {
+    const empty = Buffer.alloc(0);
+    const post = await request(b, 'POST', `/v2/${REPO}/blobs/uploads/?digest=${sha256(empty)}`, { headers: { 'content-length': '0' } });
+    expectStatus(post, 201);
+    const session = await startUpload(b, CROSS);
+    expectStatus(await finishUpload(b, session.location, sha256(empty)), 201);
+    for (const repo of [REPO, CROSS]) {
+      const get = await request(b, 'GET', blobPath(repo, sha256(empty)));
+      expectStatus(get, 200);
+      assert.equal(get.body.length, 0);
+    }
+  });
+
   it('chunked: out-of-order first chunk -> 416', async () => {
     const post = await startUpload(b, REPO);
     const ex = await request(b, 'PATCH', post.location, {

@@ -63,7 +63,8 @@ export class FsBlobStore implements BlobStore {
       await rm(source, { force: true });
       return;
     }
-    const fh = await open(source, 'r+');
+    // 'a+' creates the file of an upload that never received a byte (an empty blob).
+    const fh = await open(source, 'a+');
     try {
       await fh.truncate(size);
       await fh.sync();
