@@ -11,6 +11,7 @@ import {
   optionalInteger,
   optionalList,
   optionalObject,
+  optionalString,
   parameterError,
   repositoryName,
   requiredEnum,
@@ -92,7 +93,7 @@ async function describeRepositories(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const names = stringList(input, 'repositoryNames', 1, 100, false);
   const maxResults = optionalInteger(input, 'maxResults', 1, 1000);
-  const nextToken = input.nextToken === undefined ? undefined : String(input.nextToken);
+  const nextToken = optionalString(input, 'nextToken');
   if (names) {
     if (maxResults !== undefined || nextToken !== undefined) {
       throw parameterError('maxResults', 'maxResults and nextToken cannot be used with repositoryNames');
