@@ -120,8 +120,11 @@ describe('lifecycle runner over a real store', () => {
       const loose = await pushImage(f, 'loose', [], 30);
       const index = await pushIndex(f, [child], ['multi'], 30);
       await setPolicy(f, [untaggedOlderThan14]);
+      const preview = await planLifecycle(f.meta, f.repo, parseLifecyclePolicy(f.repo.settings.lifecyclePolicyText as string), new Date());
+      assert.deepEqual(preview.map((d) => d.digest), [loose], 'the preview leaves the index child out too');
       const first = (await runLifecyclePolicy(f.registry, f.repo, silentLog))!;
       assert.deepEqual(first.expired.map((e) => e.digest), [loose]);
+      assert.deepEqual(first.skipped, []);
       assert.ok(await f.meta.getManifest(f.repo.id, child));
 
       await f.registry.deleteManifest(f.repo, index);
