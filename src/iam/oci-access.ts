@@ -14,6 +14,12 @@ interface IdentifiedCaller extends OciCaller {
 
 const ACCOUNT_HOST = /^(\d{12})\./;
 
+/** `Basic` with an empty user and password, which some clients send when they have no credentials. */
+function isEmptyBasic(value: string): boolean {
+  const m = /^Basic\s*(\S*)$/i.exec(value.trim());
+  return m !== null && ['', ':'].includes(Buffer.from(m[1]!, 'base64').toString('utf8'));
+}
+
 /** The account a /v2 request addresses: `<12 digits>.<anything>` in Host, like ECR's registry hosts. */
 export function addressedAccount(host: string | undefined): string | undefined {
   return ACCOUNT_HOST.exec(host ?? '')?.[1];
@@ -51,7 +57,7 @@ export function createOciAccess(deps: OciAccessDeps): OciAccess {
       const sourceIp = req.socket.remoteAddress ?? '';
       const addressed = addressedAccount(req.headers.host);
       const auth = req.headers.authorization;
-      if (!auth) {
+      if (!auth || isEmptyBasic(auth)) {
         // The base endpoint answers 401 so clients know to log in; anonymous pulls go on from there.
         const path = (req.url ?? '').split('?')[0];
         if (path === '/v2/' || path === '/v2') throw new RegistryError('UNAUTHORIZED', 'Not Authorized');

@@ -1,0 +1,240 @@
+// Identity and access end to end: the aws CLI (IAM, STS, ECR), skopeo and raw HTTP against a real
+// server, with users whose policies allow some things and not others.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { getLoginPassword, parseIni, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
+import { buildImage, type LayoutImage } from '../helpers/images.js';
+import { run, skopeo, tempDir, type RunResult } from '../helpers/tools.js';
+import { readFile, writeFile } from 'node:fs/promises';
+
+const AWS = '/usr/bin/aws';
+const OTHER_ACCOUNT = '123456789012';
+const READ_ONLY = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly';
+const POWER_USER = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser';
+
+interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+describe('identity and access', { timeout: 120_000 }, () => {
+  let b: Berth;
+  let work: { path: string; remove: () => Promise<void> };
+  let image: LayoutImage;
+  let accountId: string;
+
+  function aws(args: string[], credentialsFile = join(b.dataDir, 'admin-credentials'), check = true): Promise<RunResult> {
+    return run(AWS, ['--profile', 'berth', '--endpoint-url', b.url, '--output', 'json', ...args], {
+      env: { AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: '/dev/null', AWS_MAX_ATTEMPTS: '1', AWS_PAGER: '' },
+      check,
+      timeoutMs: 60_000,
+    });
+  }
+
+  async function awsJson<T>(args: string[]): Promise<T> {
+    return JSON.parse((await aws(args)).stdout) as T;
+  }
+
+  async function writeProfile(name: string, keys: Keys): Promise<string> {
+    const file = join(work.path, `${name}.credentials`);
+    await writeFile(file, `[berth]\naws_access_key_id = ${keys.accessKeyId}\naws_secret_access_key = ${keys.secretAccessKey}\nregion = us-east-1\n`, { mode: 0o600 });
+    return file;
+  }
+
+  async function iamUser(name: string, policyArn?: string): Promise<Keys> {
+    await aws(['iam', 'create-user', '--user-name', name]);
+    if (policyArn) await aws(['iam', 'attach-user-policy', '--user-name', name, '--policy-arn', policyArn]);
+    const out = await awsJson<{ AccessKey: { AccessKeyId: string; SecretAccessKey: string } }>(['iam', 'create-access-key', '--user-name', name]);
+    return { accessKeyId: out.AccessKey.AccessKeyId, secretAccessKey: out.AccessKey.SecretAccessKey };
+  }
+
+  async function passwordFor(keys: Keys): Promise<string> {
+    const ecr = new ECRClient({ endpoint: b.url, region: 'us-east-1', credentials: keys, maxAttempts: 1 });
+    try {
+      return await getLoginPassword(ecr);
+    } finally {
+      ecr.destroy();
+    }
+  }
+
+  function push(password: string | undefined, repo: string, tag: string): Promise<RunResult> {
+    const creds = password === undefined ? ['--dest-no-creds'] : ['--dest-creds', `AWS:${password}`];
+    return skopeo(['copy', '--dest-tls-verify=false', ...creds, image.ref, `docker://${b.host}/${repo}:${tag}`], { check: false });
+  }
+
+  function inspect(password: string | undefined, repo: string, tag: string): Promise<RunResult> {
+    const creds = password === undefined ? ['--no-creds'] : ['--creds', `AWS:${password}`];
+    return skopeo(['inspect', '--raw', '--tls-verify=false', ...creds, `docker://${b.host}/${repo}:${tag}`], { check: false });
+  }
+
+  /** A raw /v2 request with an explicit Host header (node's fetch will not send one). */
+  function v2(path: string, host: string, password?: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+    const url = new URL(path, b.url);
+    const headers: Record<string, string> = { host, accept: 'application/vnd.oci.image.manifest.v1+json' };
+    if (password !== undefined) headers.authorization = `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`;
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  function berthAdmin(args: string[]): Promise<RunResult> {
+    return run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', ...args, '--data-dir', b.dataDir]);
+  }
+
+  before(async () => {
+    b = await startBerth();
+    work = await tempDir('berth-access-');
+    image = await buildImage({ layout: join(work.path, 'layout'), tag: 'v1', files: [{ path: '/etc/motd', content: 'access test\n' }] });
+    await b.createRepository('app');
+    const pushed = await push(b.password, 'app', 'v1');
+    assert.equal(pushed.code, 0, pushed.stderr);
+    accountId = (await awsJson<{ Account: string }>(['sts', 'get-caller-identity'])).Account;
+  });
+
+  after(async () => {
+    await b?.destroy();
+    await work?.remove();
+  });
+
+  test('the admin credentials file is a 0600 [berth] profile and STS names the administrator', async () => {
+    const text = await readFile(join(b.dataDir, 'admin-credentials'), 'utf8');
+    assert.ok(parseIni(text).berth?.aws_secret_access_key);
+    const { stat } = await import('node:fs/promises');
+    assert.equal((await stat(join(b.dataDir, 'admin-credentials'))).mode & 0o777, 0o600);
+    const me = await awsJson<{ Arn: string; Account: string; UserId: string }>(['sts', 'get-caller-identity']);
+    assert.match(me.Account, /^\d{12}$/);
+    assert.equal(me.Arn, `arn:aws:iam::${me.Account}:user/admin`);
+    assert.match(b.output(), /AWS_SHARED_CREDENTIALS_FILE=.*admin-credentials aws --profile berth --endpoint-url http:\/\/127\.0\.0\.1:\d+ ecr describe-repositories/);
+  });
+
+  test('/v2 without credentials answers 401 with the Basic challenge', async () => {
+    const res = await fetch(`${b.url}/v2/`);
+    await res.arrayBuffer();
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('www-authenticate'), `Basic realm="${b.url}/",service="ecr.amazonaws.com"`);
+    const bad = await v2('/v2/app/manifests/v1', b.host, 'not-a-token');
+    assert.equal(bad.status, 401);
+  });
+
+  test('a ReadOnly user pulls but is denied pushing (403 DENIED)', async () => {
+    const keys = await iamUser('reader', READ_ONLY);
+    const attached = await awsJson<{ AttachedPolicies: Array<{ PolicyArn: string }> }>(['iam', 'list-attached-user-policies', '--user-name', 'reader']);
+    assert.deepEqual(attached.AttachedPolicies.map((p) => p.PolicyArn), [READ_ONLY]);
+    const password = await passwordFor(keys);
+    const pulled = await inspect(password, 'app', 'v1');
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(pulled.stdout.trim(), image.manifest.toString('utf8').trim());
+    const pushed = await push(password, 'app', 'reader');
+    assert.notEqual(pushed.code, 0);
+    assert.match(pushed.stderr, /403|denied/i);
+    const raw = await fetch(`${b.url}/v2/app/blobs/uploads/`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` } });
+    const body = (await raw.json()) as { errors: Array<{ code: string; message: string }> };
+    assert.equal(raw.status, 403);
+    assert.equal(body.errors[0]!.code, 'DENIED');
+    assert.match(body.errors[0]!.message, /is not authorized to perform: ecr:InitiateLayerUpload/);
+    const ecrDenied = await aws(['ecr', 'delete-repository', '--repository-name', 'app'], await writeProfile('reader', keys), false);
+    assert.notEqual(ecrDenied.code, 0);
+    assert.match(ecrDenied.stderr, /AccessDeniedException.*user\/reader is not authorized to perform: ecr:DeleteRepository/);
+  });
+
+  test('a PowerUser pushes; a Deny in the repository policy overrides the identity Allow', async () => {
+    const keys = await iamUser('power', POWER_USER);
+    const password = await passwordFor(keys);
+    const pushed = await push(password, 'app', 'power');
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const userArn = `arn:aws:iam::${accountId}:user/power`;
+    await aws(['ecr', 'set-repository-policy', '--repository-name', 'app', '--policy-text', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'NoPushForPower', Effect: 'Deny', Principal: { AWS: userArn }, Action: ['ecr:PutImage', 'ecr:InitiateLayerUpload'] }],
+    })]);
+    const denied = await push(password, 'app', 'power2');
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /403|denied/i);
+    assert.equal((await inspect(password, 'app', 'power')).code, 0);
+    await aws(['ecr', 'delete-repository-policy', '--repository-name', 'app']);
+  });
+
+  test('an inactive access key is refused', async () => {
+    const keys = await iamUser('sleeper', READ_ONLY);
+    const file = await writeProfile('sleeper', keys);
+    assert.equal((await aws(['ecr', 'describe-repositories'], file)).code, 0);
+    await aws(['iam', 'update-access-key', '--user-name', 'sleeper', '--access-key-id', keys.accessKeyId, '--status', 'Inactive']);
+    const listed = await awsJson<{ AccessKeyMetadata: Array<{ Status: string }> }>(['iam', 'list-access-keys', '--user-name', 'sleeper']);
+    assert.equal(listed.AccessKeyMetadata[0]!.Status, 'Inactive');
+    const refused = await aws(['ecr', 'describe-repositories'], file, false);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /UnrecognizedClientException.*The security token included in the request is invalid/);
+    const sts = await aws(['sts', 'get-caller-identity'], file, false);
+    assert.match(sts.stderr, /InvalidClientTokenId/);
+  });
+
+  test('cross-account pull works only with both the identity policy and the repository policy', async () => {
+    await berthAdmin(['account', 'create', '--id', OTHER_ACCOUNT]);
+    await berthAdmin(['user', 'create', 'partner', '--account', OTHER_ACCOUNT, '--policy-arn', READ_ONLY]);
+    await berthAdmin(['user', 'create', 'nobody', '--account', OTHER_ACCOUNT]);
+    const keyOf = async (user: string): Promise<Keys> => {
+      const file = join(work.path, `${user}.ini`);
+      await berthAdmin(['access-key', 'create', user, '--account', OTHER_ACCOUNT, '--output', file, '--profile', 'berth']);
+      const p = parseIni(await readFile(file, 'utf8')).berth!;
+      return { accessKeyId: p.aws_access_key_id!, secretAccessKey: p.aws_secret_access_key! };
+    };
+    const partner = await passwordFor(await keyOf('partner'));
+    // Without an identity policy, the other account's user cannot even log in to the registry.
+    await assert.rejects(passwordFor(await keyOf('nobody')), /not authorized to perform: ecr:GetAuthorizationToken/);
+    const host = `${accountId}.localhost:${new URL(b.url).port}`;
+
+    const before = await v2('/v2/app/manifests/v1', host, partner);
+    assert.equal(before.status, 403, before.body);
+    assert.match(before.body, /DENIED/);
+    // Without the account Host, the partner addresses its own (empty) registry.
+    assert.equal((await v2('/v2/app/manifests/v1', b.host, partner)).status, 404);
+
+    await aws(['ecr', 'set-repository-policy', '--repository-name', 'app', '--policy-text', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'Partner', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` }, Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] }],
+    })]);
+    const allowed = await v2('/v2/app/manifests/v1', host, partner);
+    assert.equal(allowed.status, 200, allowed.body);
+    assert.equal(allowed.body, image.manifest.toString('utf8'));
+    await aws(['ecr', 'delete-repository-policy', '--repository-name', 'app']);
+  });
+
+  test('anonymous callers pull a public repository, cannot push, and list nothing', async () => {
+    await b.createRepository('pub');
+    assert.equal((await push(b.password, 'pub', 'v1')).code, 0);
+    const privateBefore = await inspect(undefined, 'pub', 'v1');
+    assert.notEqual(privateBefore.code, 0, 'a private repository was readable anonymously');
+    await berthAdmin(['repository', 'set-public', 'pub']);
+    const pulled = await inspect(undefined, 'pub', 'v1');
+    assert.equal(pulled.code, 0, pulled.stderr);
+    assert.equal(pulled.stdout.trim(), image.manifest.toString('utf8').trim());
+    const pushed = await push(undefined, 'pub', 'anon');
+    assert.notEqual(pushed.code, 0);
+    assert.notEqual((await inspect(undefined, 'app', 'v1')).code, 0);
+    const catalog = await v2('/v2/_catalog', b.host);
+    assert.equal(catalog.status, 200, catalog.body);
+    assert.deepEqual((JSON.parse(catalog.body) as { repositories: string[] }).repositories, []);
+    const adminCatalog = await v2('/v2/_catalog', b.host, b.password);
+    assert.deepEqual((JSON.parse(adminCatalog.body) as { repositories: string[] }).repositories, ['app', 'pub']);
+  });
+
+  test('IAM errors come back in AWS shapes', async () => {
+    const dup = await aws(['iam', 'create-user', '--user-name', 'reader'], undefined, false);
+    assert.match(dup.stderr, /EntityAlreadyExists.*User with name reader already exists/);
+    const missing = await aws(['iam', 'get-user', '--user-name', 'ghost'], undefined, false);
+    assert.match(missing.stderr, /NoSuchEntity/);
+    const bad = await aws(['iam', 'put-user-policy', '--user-name', 'reader', '--policy-name', 'x', '--policy-document', '{"Statement":'], undefined, false);
+    assert.match(bad.stderr, /MalformedPolicyDocument/);
+    const conflict = await aws(['iam', 'delete-user', '--user-name', 'reader'], undefined, false);
+    assert.match(conflict.stderr, /DeleteConflict/);
+  });
+});
