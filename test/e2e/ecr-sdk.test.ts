@@ -350,6 +350,28 @@ describe('ECR API via @aws-sdk/client-ecr', () => {
     assert.equal((await failure(ecr.send(new ListImagesCommand({ repositoryName })))).name, 'RepositoryNotFoundException');
   });
 
+  test('an index pushed with PutImage: size of its largest child, deletion of a referenced child refused', async () => {
+    const repositoryName = 'sdk/index';
+    await ecr.send(new CreateRepositoryCommand({ repositoryName }));
+    const small = memImage([{ 's.txt': 'small' }]);
+    const large = memImage([{ 'l.txt': Buffer.alloc(9000, 2) }]);
+    await pushViaApi(repositoryName, small);
+    await pushViaApi(repositoryName, large);
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [descriptor(MediaType.ociManifest, small.manifest), descriptor(MediaType.ociManifest, large.manifest)],
+    });
+    await ecr.send(new PutImageCommand({ repositoryName, imageManifest: index, imageTag: 'multi' }));
+    const d = (await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: 'multi' }] }))).imageDetails![0]!;
+    assert.equal(d.imageManifestMediaType, MediaType.ociIndex);
+    assert.equal(d.imageSizeInBytes, large.layers[0]!.length);
+    assert.equal(d.artifactMediaType, undefined);
+    const del = await ecr.send(new BatchDeleteImageCommand({ repositoryName, imageIds: [{ imageDigest: small.digest }] }));
+    assert.deepEqual(del.imageIds, []);
+    assert.equal(del.failures?.[0]?.failureCode, 'ImageReferencedByManifestList');
+  });
+
   test('pagination over hundreds of images with ListImages and DescribeImages', async () => {
     const repositoryName = 'sdk/many';
     await ecr.send(new CreateRepositoryCommand({ repositoryName }));
