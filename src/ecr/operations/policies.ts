@@ -83,8 +83,7 @@ async function getRegistryPolicy(_input: EcrInput, ctx: EcrContext) {
 
 async function deleteRegistryPolicy(_input: EcrInput, ctx: EcrContext) {
   const text = await registryPolicy(ctx, 'ecr:DeleteRegistryPolicy');
-  // The kv table has no delete in the store; an empty value means "no policy".
-  await ctx.meta.setSetting(registryPolicyKey(ctx), '');
+  await ctx.meta.deleteSetting(registryPolicyKey(ctx));
   return { registryId: ctx.registryId, policyText: text };
 }
 

@@ -118,6 +118,10 @@ export class MetadataStore {
     await this.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [key, value]);
   }
 
+  async deleteSetting(key: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM kv WHERE k = ?', [key])).changes > 0;
+  }
+
   // ---- repositories -------------------------------------------------------------------------
   /** Creates the repository; returns undefined when one with that name exists already. */
   async createRepository(registryId: string, name: string, settings: Record<string, unknown> = {}, createdAt = Date.now()): Promise<RepositoryRow | undefined> {
