@@ -67,7 +67,8 @@ export async function putManifest(ctx: OciContext): Promise<void> {
 export async function deleteManifest(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:BatchDeleteImage', repoRef(ctx));
   const repo = await ctx.registry.repository(repoRef(ctx));
-  await ctx.registry.deleteManifest(repo, ctx.ref);
+  if (ctx.ref.includes(':')) await ctx.registry.deleteManifest(repo, ctx.ref);
+  else await ctx.registry.untag(repo, ctx.ref);
   sendEmpty(ctx.res, 202, { ...API_VERSION_HEADER });
 }
 

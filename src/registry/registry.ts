@@ -337,6 +337,23 @@ export class Registry {
     this.events.emit('image.deleted', { repository: repo, digest: tag.digest, tag: reference });
   }
 
+  /**
+   * Removes a tag as ECR does on /v2: when it was the image's last tag, the image goes too, unless
+   * an index still lists it. `deleteManifest` by tag, by contrast, only ever removes the tag.
+   */
+  async untag(repo: RepositoryRow, reference: string): Promise<{ digest: string; imageDeleted: boolean }> {
+    const unknown = () => new RegistryError('MANIFEST_UNKNOWN', undefined, { reference });
+    if (!isValidTag(reference)) throw unknown();
+    const result = await this.meta.transaction(async (tx) => {
+      const tag = await tx.getTag(repo.id, reference);
+      if (!tag || !(await tx.deleteTag(repo.id, reference))) throw unknown();
+      const keep = (await tx.tagsOf(repo.id, tag.digest)).length > 0 || (await tx.isReferencedManifest(repo.id, tag.digest));
+      return { digest: tag.digest, imageDeleted: !keep && (await tx.deleteManifest(repo.id, tag.digest)) };
+    });
+    this.events.emit('image.deleted', { repository: repo, digest: result.digest, tag: reference });
+    return result;
+  }
+
   async listTags(repo: RepositoryRow, last: string | undefined, n: number | undefined): Promise<TagRow[]> {
     return this.meta.listTags(repo.id, last ?? '', n ?? 100_000);
   }

@@ -164,6 +164,25 @@ describe('manifests and tags', () => {
     await rejectsWith(registry.deleteManifest(repo, '.bad'), 'MANIFEST_UNKNOWN', 404);
   });
 
+  it('untag removes the image with its last tag, unless an index lists it', async () => {
+    const a = await image('a');
+    await registry.putManifest(repo, 'one', a, undefined);
+    await registry.putManifest(repo, 'two', a, undefined);
+    assert.deepEqual(await registry.untag(repo, 'one'), { digest: dg(a), imageDeleted: false });
+    assert.ok(await registry.getManifest(repo, dg(a)));
+    assert.deepEqual(await registry.untag(repo, 'two'), { digest: dg(a), imageDeleted: true });
+    await rejectsWith(registry.getManifest(repo, dg(a)), 'MANIFEST_UNKNOWN', 404);
+    await rejectsWith(registry.untag(repo, 'two'), 'MANIFEST_UNKNOWN', 404);
+    await rejectsWith(registry.untag(repo, '.bad'), 'MANIFEST_UNKNOWN', 404);
+
+    const child = await image('child');
+    await registry.putManifest(repo, 'child', child, undefined);
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: dg(child), size: child.length }] }));
+    await registry.putManifest(repo, 'index', index, undefined);
+    assert.deepEqual(await registry.untag(repo, 'child'), { digest: dg(child), imageDeleted: false });
+    assert.ok(await registry.getManifest(repo, dg(child)), 'still listed by the index');
+  });
+
   it('referrers carry artifactType and annotations, filtered by artifactType', async () => {
     await pushBlob('{}');
     const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: dg('s'), size: 1 };
