@@ -15,7 +15,8 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req) {
+  // Leaving the loop early must not destroy the request: the caller still answers on its socket.
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
     total += (chunk as Buffer).length;
     if (total > limit) {
       req.resume();

@@ -2,7 +2,7 @@ import { readBody, sendEmpty, sendJson } from '../http/io.js';
 import { RegistryError } from '../registry/errors.js';
 import { MAX_MANIFEST_BYTES } from '../registry/manifest.js';
 import { MediaType, isIndexMediaType } from '../registry/media-types.js';
-import type { ManifestRow } from '../store/meta/metadata-store.js';
+import type { ManifestRow, RepositoryRow } from '../store/meta/metadata-store.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
 
 function repoRef(ctx: OciContext) {
@@ -19,21 +19,19 @@ function accepts(acceptHeader: string | undefined, mediaType: string): boolean {
  * When a client cannot take an index it asked for by tag, answer with its linux/amd64 image, as
  * Distribution does; otherwise serve the stored manifest as pushed.
  */
-async function negotiate(ctx: OciContext, manifest: ManifestRow, byTag: boolean): Promise<ManifestRow> {
+async function negotiate(ctx: OciContext, repo: RepositoryRow, manifest: ManifestRow, byTag: boolean): Promise<ManifestRow> {
   const accept = ctx.req.headers.accept;
   if (!byTag || accepts(accept, manifest.mediaType) || !isIndexMediaType(manifest.mediaType)) return manifest;
   const index = JSON.parse(manifest.body.toString('utf8')) as { manifests?: Array<{ digest: string; mediaType: string; platform?: { os?: string; architecture?: string } }> };
   const child = index.manifests?.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64' && accepts(accept, m.mediaType));
   if (!child) return manifest;
-  const repo = await ctx.registry.repository(repoRef(ctx));
   return (await ctx.registry.meta.getManifest(repo.id, child.digest)) ?? manifest;
 }
 
 export async function headOrGetManifest(ctx: OciContext, head: boolean): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:BatchGetImage', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
-  const found = await ctx.registry.getManifest(repo, ctx.ref);
-  const manifest = await negotiate(ctx, found, !ctx.ref.includes(':'));
+  const { repository: repo, manifest: found } = await ctx.registry.findManifest(repoRef(ctx), ctx.ref);
+  const manifest = await negotiate(ctx, repo, found, !ctx.ref.includes(':'));
   const headers = {
     ...API_VERSION_HEADER,
     'Content-Type': manifest.mediaType,

@@ -323,6 +323,17 @@ export class Registry {
     return manifest;
   }
 
+  /** A manifest with its repository, by tag (one query when found) or digest. */
+  async findManifest(ref: RepoRef, reference: string): Promise<{ repository: RepositoryRow; manifest: ManifestRow }> {
+    if (!looksLikeDigest(reference) && isValidTag(reference)) {
+      assertRepositoryName(ref.name);
+      const found = await this.meta.getTaggedManifestByName(ref.registryId, ref.name, reference);
+      if (found) return found;
+    }
+    const repository = await this.repository(ref);
+    return { repository, manifest: await this.getManifest(repository, reference) };
+  }
+
   async deleteManifest(repo: RepositoryRow, reference: string): Promise<void> {
     if (looksLikeDigest(reference)) {
       parseDigest(reference);

@@ -162,6 +162,22 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.deepEqual(listed.map((m) => [m.digest, m.tags]).sort(), [[dg('m1'), ['C', 'c']], [dg('m2'), ['b']]].sort());
     });
 
+    it('getTaggedManifestByName: repository and manifest in one lookup, scoped by account and name', async () => {
+      const a = await repo('app');
+      const other = await meta.createRepository('999999999999', 'app');
+      assert.ok(other);
+      await meta.insertManifest(manifestRow(a.id, 'm1'), []);
+      await meta.putTag(a.id, 'v1', dg('m1'));
+      const found = await meta.getTaggedManifestByName('111122223333', 'app', 'v1');
+      assert.ok(found);
+      assert.deepEqual(found.repository, a);
+      assert.equal(found.manifest.digest, dg('m1'));
+      assert.deepEqual(found.manifest.body, manifestRow(a.id, 'm1').body);
+      assert.equal(await meta.getTaggedManifestByName('999999999999', 'app', 'v1'), undefined);
+      assert.equal(await meta.getTaggedManifestByName('111122223333', 'app', 'v2'), undefined);
+      assert.equal(await meta.getTaggedManifestByName('111122223333', 'nope', 'v1'), undefined);
+    });
+
     it('deleteManifest removes its tags and refs, not other manifests', async () => {
       const a = await repo();
       await meta.insertManifest(manifestRow(a.id, 'child'), []);

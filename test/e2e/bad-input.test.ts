@@ -149,13 +149,20 @@ describe('manifests', () => {
       const req = http.request({ host: url.hostname, port: url.port, method: 'PUT', path: `/v2/${REPO}/manifests/huge`, headers, agent: false }, (r) => {
         const chunks: Buffer[] = [];
         r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body: Buffer.concat(chunks).toString() }));
+        r.on('end', () => {
+          req.destroy();
+          resolve({ status: r.statusCode ?? 0, headers: r.headers, body: Buffer.concat(chunks).toString() });
+        });
       });
-      req.on('error', () => undefined);
+      let answered = false;
+      req.on('response', () => (answered = true));
+      req.on('error', (err) => {
+        if (!answered) reject(new Error(`connection failed before the answer: ${err.message}`));
+      });
       const piece = Buffer.alloc(256 * 1024, 0x20);
       let sent = 0;
       const pump = () => {
-        while (sent < 6 * 1024 * 1024) {
+        while (sent < 6 * 1024 * 1024 && !answered) {
           sent += piece.length;
           if (!req.write(piece)) return void req.once('drain', pump);
         }

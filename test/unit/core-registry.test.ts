@@ -164,6 +164,21 @@ describe('manifests and tags', () => {
     await rejectsWith(registry.deleteManifest(repo, '.bad'), 'MANIFEST_UNKNOWN', 404);
   });
 
+  it('findManifest: by tag or digest; NAME_UNKNOWN for a missing repository, MANIFEST_UNKNOWN for a missing tag', async () => {
+    const a = await image('a');
+    await registry.putManifest(repo, 'v1', a, undefined);
+    const ref = { registryId: ACCOUNT, name: 'app' };
+    const byTag = await registry.findManifest(ref, 'v1');
+    assert.equal(byTag.repository.id, repo.id);
+    assert.equal(byTag.manifest.digest, dg(a));
+    assert.equal((await registry.findManifest(ref, dg(a))).manifest.digest, dg(a));
+    await rejectsWith(registry.findManifest(ref, 'v2'), 'MANIFEST_UNKNOWN', 404);
+    await rejectsWith(registry.findManifest(ref, '.INVALID_MANIFEST_NAME'), 'MANIFEST_UNKNOWN', 404);
+    await rejectsWith(registry.findManifest({ registryId: ACCOUNT, name: 'missing' }, 'v1'), 'NAME_UNKNOWN', 404);
+    await rejectsWith(registry.findManifest({ registryId: ACCOUNT, name: 'Bad' }, 'v1'), 'NAME_INVALID', 400);
+    await rejectsWith(registry.findManifest(ref, 'sha256:nope'), 'DIGEST_INVALID', 400);
+  });
+
   it('untag removes the image with its last tag, unless an index lists it', async () => {
     const a = await image('a');
     await registry.putManifest(repo, 'one', a, undefined);

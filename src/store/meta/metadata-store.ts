@@ -303,6 +303,17 @@ export class MetadataStore {
     return r && toManifest(r);
   }
 
+  /** The tagged manifest and its repository in one indexed query: the pull-by-tag hot path. */
+  async getTaggedManifestByName(registryId: string, name: string, tag: string): Promise<{ repository: RepositoryRow; manifest: ManifestRow } | undefined> {
+    const r = await this.db.get<RawManifest & RawRepository>(
+      `SELECT r.id, r.registry_id, r.name, r.created_at, r.settings, ${MANIFEST_COLUMNS}
+       FROM repositories r JOIN tags t ON t.repo_id = r.id JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest
+       WHERE r.registry_id = ? AND r.name = ? AND t.name = ?`,
+      [registryId, name, tag],
+    );
+    return r && { repository: toRepository(r), manifest: toManifest(r) };
+  }
+
   async getTag(repoId: string, tag: string): Promise<TagRow | undefined> {
     const r = await this.db.get<{ name: string; digest: string; updated_at: number | string }>(
       'SELECT name, digest, updated_at FROM tags WHERE repo_id = ? AND name = ?',
