@@ -16,6 +16,8 @@ export interface BenchConfig {
   mixedClients: number;
   mixedSeconds: number;
   mixedPushPercent: number;
+  /** Pause after `sync` before each run that writes, so the disk's burst budget recovers. */
+  settleSeconds: number;
   /** Parent directory for server data dirs and the disk-limit probe. */
   workDir: string;
   keepData: boolean;
@@ -34,6 +36,14 @@ function num(name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function zeroOrMore(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of at least 0, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -78,6 +88,7 @@ export function loadConfig(): BenchConfig {
     mixedClients: Math.floor(num('BENCH_MIXED_CLIENTS', smoke ? 4 : 10)),
     mixedSeconds: num('BENCH_MIXED_SECONDS', smoke ? 0.5 : 10),
     mixedPushPercent: num('BENCH_MIXED_PUSH_PERCENT', 25),
+    settleSeconds: zeroOrMore('BENCH_SETTLE_SECONDS', smoke ? 0 : 5),
     workDir: process.env.BENCH_DIR || os.tmpdir(),
     keepData: process.env.BENCH_KEEP_DATA === '1',
     jsonOut: process.env.BENCH_JSON || undefined,

@@ -1,5 +1,5 @@
 // The machine limits that bound the throughput rows, measured in the same run:
-// one core of sha256 (node crypto), fsync'd sequential write to the data dir's filesystem,
+// one core of sha256 (node crypto), durable sequential write to the data dir's filesystem,
 // and loopback TCP copy between two processes.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -7,6 +7,7 @@ import { open, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { randomPattern } from './random-blob.js';
+import { settleDisk } from './settle.js';
 import { elapsedSeconds, mbPerSecond, median } from './stats.js';
 
 export interface MachineLimits {
@@ -29,6 +30,7 @@ function sha256Throughput(bytes: number): number {
   return mbPerSecond(bytes, elapsedSeconds(start));
 }
 
+/** Durable sequential write at its best: 4 MiB writes, an fdatasync every 8 MiB, an fsync at the end. */
 async function fsyncWriteThroughput(dir: string, bytes: number): Promise<number> {
   const file = path.join(dir, `disk-probe-${process.pid}`);
   const pattern = randomPattern();
@@ -38,6 +40,7 @@ async function fsyncWriteThroughput(dir: string, bytes: number): Promise<number>
     for (let done = 0; done < bytes; done += WRITE_SLICE) {
       const at = done % pattern.length;
       await handle.write(pattern, at, Math.min(WRITE_SLICE, bytes - done));
+      if ((done / WRITE_SLICE) % 2 === 1) await handle.datasync();
     }
     await handle.sync();
     return mbPerSecond(bytes, elapsedSeconds(start));
@@ -88,14 +91,15 @@ async function loopbackThroughput(bytes: number): Promise<number> {
   return mbPerSecond(bytes, seconds);
 }
 
-/** Median of three runs of each probe, over `bytes` (capped at 1 GiB). */
-export async function measureLimits(dataDir: string, bytes: number): Promise<MachineLimits> {
+/** Median of three runs of each probe, over `bytes` (capped at 1 GiB); the disk probe settles first, as pushes do. */
+export async function measureLimits(dataDir: string, bytes: number, settleSeconds: number): Promise<MachineLimits> {
   const size = Math.min(bytes, 1024 * 1024 * 1024);
   const sha: number[] = [];
   const disk: number[] = [];
   const tcp: number[] = [];
   for (let i = 0; i < 3; i++) {
     sha.push(sha256Throughput(size));
+    await settleDisk(settleSeconds);
     disk.push(await fsyncWriteThroughput(dataDir, size));
     tcp.push(await loopbackThroughput(size));
   }

@@ -7,6 +7,7 @@ import { measureLimits, type MachineLimits } from './limits.js';
 import { machineLine } from './machine.js';
 import type { Blob } from './random-blob.js';
 import { ServerUnavailable, startServer, type RunningServer } from './servers.js';
+import { settleDisk } from './settle.js';
 import { median } from './stats.js';
 import { legend, renderTable, type Limit, type Row } from './table.js';
 import { pullBlob } from './workloads/blob-pull.js';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
 
     // Limits are measured with both servers started and idle.
     log('bench: measuring machine limits…');
-    const limits = await measureLimits(root, config.blobBytes);
+    const limits = await measureLimits(root, config.blobBytes, config.settleSeconds);
     log(`bench: limits sha256 ${limits.sha256MBps.toFixed(0)} MB/s, fsync'd write ${limits.diskWriteMBps.toFixed(0)} MB/s, loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`);
     const samples = await runWorkloads(config, servers, limits);
     for (const server of servers) await server.stop();
@@ -111,9 +112,10 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
     { name: 'loopback', mbps: limits.loopbackMBps },
   ].reduce((min, l) => (l.mbps < min.mbps ? l : min));
   const pullLimit = { name: 'loopback', mbps: limits.loopbackMBps };
-  const each = async (what: string, fn: (server: RunningServer, side: 0 | 1, round: number) => Promise<string>) => {
+  const each = async (what: string, fn: (server: RunningServer, side: 0 | 1, round: number) => Promise<string>, writes = false) => {
     for (let round = 1; round <= config.rounds; round++) {
       for (const [side, server] of servers.entries()) {
+        if (writes) await settleDisk(config.settleSeconds);
         const summary = await fn(server, side as 0 | 1, round);
         log(`  [${round}/${config.rounds}] ${server.label.padEnd(14)} ${what}: ${summary}`);
       }
@@ -131,7 +133,7 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
       lastBlob[side] = blob;
       samples.add(metric, 'MB/s', 'higher', side, mbps, pushLimit);
       return `${mbps.toFixed(0)} MB/s`;
-    });
+    }, true);
   }
   if (config.only.has('blob')) await each(`pull ${blobSize} blob`, async (server, side) => {
     const mbps = await pullBlob(server, lastBlob[side]!);
@@ -168,7 +170,7 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
       samples.add(`${metric}, p50`, 'ms', 'lower', side, r.p50Ms);
       samples.add(`${metric}, p99`, 'ms', 'lower', side, r.p99Ms);
       return `${r.rps.toFixed(1)} req/s (${r.pulls} pulls, ${r.pushes} pushes, ${r.mbps.toFixed(0)} MB/s), p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`;
-    });
+    }, true);
   }
   return samples;
 }

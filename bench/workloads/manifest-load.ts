@@ -1,5 +1,5 @@
 // Rows: manifest GET and HEAD by tag at 1/16/64 connections. GET is driven by wrk (C, so the
-// load generator costs as little CPU as possible); HEAD by the undici generator, because wrk
+// load generator costs as little CPU as possible); HEAD by a bare-socket generator, because wrk
 // hangs on HEAD responses that carry a Content-Length. Every response must be a 200.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { newBlob } from '../random-blob.js';
 import { MANIFEST_ACCEPT, RegistryClient } from '../registry-client.js';
 import { findOnPath, type RunningServer } from '../servers.js';
+import { headLoad } from './head-load.js';
 import { httpLoad } from './http-load.js';
 
 export const MANIFEST_REPO = 'bench/manifest';
@@ -33,20 +34,22 @@ export async function prepareManifestImage(server: RunningServer): Promise<void>
   }
 }
 
-export type LoadTool = 'wrk' | 'undici';
+export type LoadTool = 'wrk' | 'socket' | 'undici';
 
-/** wrk where it works (GET), undici otherwise; BENCH_MANIFEST_TOOL forces one for both. */
+/** wrk where it works (GET), the bare-socket generator for HEAD; BENCH_MANIFEST_TOOL=undici forces undici for both. */
 export function loadToolFor(method: 'GET' | 'HEAD'): LoadTool {
   const forced = process.env.BENCH_MANIFEST_TOOL;
-  if (forced === 'wrk' || forced === 'undici') return forced;
-  return method === 'GET' ? 'wrk' : 'undici';
+  if (forced === 'undici' || (forced === 'wrk' && method === 'GET')) return forced;
+  return method === 'GET' ? 'wrk' : 'socket';
 }
 
 export async function manifestLoad(server: RunningServer, method: 'GET' | 'HEAD', connections: number, seconds: number): Promise<ManifestLoadResult> {
   const what = `${server.label}: manifest ${method} at ${connections} connections`;
-  if (loadToolFor(method) === 'undici') {
+  const tool = loadToolFor(method);
+  if (tool !== 'wrk') {
     const path = `/v2/${MANIFEST_REPO}/manifests/${MANIFEST_TAG}`;
-    const r = await httpLoad(server.origin, path, method, { accept: MANIFEST_ACCEPT, ...(server.authorization ? { authorization: server.authorization } : {}) }, connections, seconds);
+    const headers = { accept: MANIFEST_ACCEPT, ...(server.authorization ? { authorization: server.authorization } : {}) };
+    const r = tool === 'socket' ? await headLoad(server.origin, path, headers, connections, seconds) : await httpLoad(server.origin, path, method, headers, connections, seconds);
     if (r.non200 > 0) throw new Error(`${what}: ${r.non200} of ${r.requests} responses were not 200 (first: ${r.firstBadStatus})`);
     if (r.errors > 0) throw new Error(`${what}: ${r.errors} request errors (first: ${r.firstError})`);
     if (r.requests === 0) throw new Error(`${what}: no responses`);

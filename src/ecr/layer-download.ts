@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import { sendBlob } from '../http/send-blob.js';
 import type { Registry } from '../registry/registry.js';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
 
@@ -68,15 +68,15 @@ export async function handleLayerDownload(registry: Registry, req: IncomingMessa
     return true;
   }
   try {
-    const { size, stream } = await registry.openBlob(repo, grant.digest);
+    const { size, body } = await registry.openBlob(repo, grant.digest);
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': size, 'Docker-Content-Digest': grant.digest });
     if (req.method === 'HEAD') {
-      if (!Buffer.isBuffer(stream)) stream.destroy();
+      if (!Buffer.isBuffer(body)) await body.close();
       res.end();
-    } else if (Buffer.isBuffer(stream)) {
-      res.end(stream);
+    } else if (Buffer.isBuffer(body)) {
+      res.end(body);
     } else {
-      await pipeline(stream, res);
+      await sendBlob(res, body, size);
     }
   } catch {
     if (!res.headersSent) deny(res, 404, 'NoSuchKey', 'The specified key does not exist.');

@@ -3,6 +3,7 @@ import { parseDigest } from '../registry/digest.js';
 import { RegistryError } from '../registry/errors.js';
 import type { UploadRow } from '../store/meta/metadata-store.js';
 import { contentLength, sendEmpty } from '../http/io.js';
+import { sendBlob } from '../http/send-blob.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
 
 const BLOB_HEADERS = { ...API_VERSION_HEADER, 'Accept-Ranges': 'bytes' };
@@ -56,7 +57,7 @@ export async function headOrGetBlob(ctx: OciContext, head: boolean): Promise<voi
   if (range === 'unsatisfiable') {
     throw new RegistryError('RANGE_INVALID', 'requested range not satisfiable', undefined, 416);
   }
-  const { stream } = await ctx.registry.openBlob(repo, digest, range);
+  const { body } = await ctx.registry.openBlob(repo, digest, range);
   const headers: Record<string, string | number> = {
     ...BLOB_HEADERS,
     'Content-Type': 'application/octet-stream',
@@ -64,28 +65,12 @@ export async function headOrGetBlob(ctx: OciContext, head: boolean): Promise<voi
     ETag: `"${digest}"`,
     'Cache-Control': 'max-age=31536000',
   };
-  if (range) {
-    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
-    headers['Content-Length'] = range.end - range.start + 1;
-  } else {
-    headers['Content-Length'] = size;
-  }
+  const length = range ? range.end - range.start + 1 : size;
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+  headers['Content-Length'] = length;
   ctx.res.writeHead(range ? 206 : 200, headers);
-  if (Buffer.isBuffer(stream)) {
-    ctx.res.end(stream);
-    return;
-  }
-  await new Promise<void>((resolve) => {
-    stream.on('error', () => {
-      ctx.res.destroy();
-      resolve();
-    });
-    ctx.res.on('close', () => {
-      stream.destroy();
-      resolve();
-    });
-    stream.pipe(ctx.res);
-  });
+  if (Buffer.isBuffer(body)) ctx.res.end(body);
+  else await sendBlob(ctx.res, body, length);
 }
 
 export async function deleteBlob(ctx: OciContext): Promise<void> {

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Hash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import type { BlobStore, ByteRange } from '../store/blob/blob-store.js';
+import type { BlobReader, BlobStore, ByteRange } from '../store/blob/blob-store.js';
 import type { ManifestRow, MetadataStore, RepositoryRow, TagRow, UploadRow } from '../store/meta/metadata-store.js';
 import { digestOf, looksLikeDigest, newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -89,18 +88,18 @@ export class Registry {
   }
 
   /** Opens a blob of the repository; manifests are readable as blobs too, as in Distribution. */
-  async openBlob(repo: RepositoryRow, digest: string, range?: ByteRange): Promise<{ size: number; stream: Readable | Buffer }> {
+  async openBlob(repo: RepositoryRow, digest: string, range?: ByteRange): Promise<{ size: number; body: BlobReader | Buffer }> {
     parseDigest(digest);
     const blob = await this.meta.getRepoBlob(repo.id, digest);
     if (blob) {
-      const stored = await this.blobs.stat(digest);
-      if (stored === undefined) throw new RegistryError('BLOB_UNKNOWN', 'blob data missing', { digest });
-      return { size: blob.size, stream: this.blobs.read(digest, range) };
+      const reader = await this.blobs.openReader(digest, range);
+      if (!reader) throw new RegistryError('BLOB_UNKNOWN', 'blob data missing', { digest });
+      return { size: blob.size, body: reader };
     }
     const manifest = await this.meta.getManifest(repo.id, digest);
     if (manifest) {
       const body = range ? manifest.body.subarray(range.start, range.end + 1) : manifest.body;
-      return { size: manifest.size, stream: body };
+      return { size: manifest.size, body };
     }
     throw new RegistryError('BLOB_UNKNOWN', undefined, { digest });
   }

@@ -7,6 +7,16 @@ export interface ByteRange {
 }
 
 /**
+ * Reads a blob sequentially into buffers the caller owns, so a sender can recycle them instead of
+ * allocating (and garbage-collecting) a new buffer for every chunk of a large blob.
+ */
+export interface BlobReader {
+  /** Fills `into` from the current position; returns the bytes read, 0 at the end. */
+  read(into: Buffer): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
  * Content-addressed bytes plus the staging area where uploads grow. Implementations: filesystem
  * (embedded default) and S3-compatible object storage (scale-out). Digests are validated by callers.
  */
@@ -20,7 +30,8 @@ export interface BlobStore {
 
   /** Size of the stored blob, or undefined if absent. */
   stat(digest: string): Promise<number | undefined>;
-  read(digest: string, range?: ByteRange): Readable;
+  /** Opens the stored blob (or a range of it) for reading; undefined if absent. */
+  openReader(digest: string, range?: ByteRange): Promise<BlobReader | undefined>;
   delete(digest: string): Promise<void>;
   /** Every stored digest (for garbage collection). */
   list(): AsyncIterable<string>;

@@ -1,9 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { BlobStore, ByteRange } from './blob-store.js';
+import type { BlobReader, BlobStore, ByteRange } from './blob-store.js';
+import { FileWriter } from './file-writer.js';
 
 const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
 const DIGEST = /^([a-z0-9]+):([a-f0-9]{32,256})$/;
@@ -35,20 +35,27 @@ export class FsBlobStore implements BlobStore {
   }
 
   async writeUpload(id: string, offset: number, data: AsyncIterable<Buffer>): Promise<number> {
-    const path = this.uploadPath(id);
     // Create if missing without truncating what an earlier chunk wrote.
-    await (await open(path, 'a')).close();
-    let written = 0;
-    const out = createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: 1 << 20 });
-    await pipeline(data, async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        written += chunk.length;
-        yield chunk;
+    const path = this.uploadPath(id);
+    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
+    try {
+      const writer = new FileWriter(fh, offset, () => datasync(path));
+      let written = 0;
+      try {
+        for await (const chunk of data) {
+          written += chunk.length;
+          await writer.write(chunk);
+        }
+        await writer.finish();
+      } finally {
+        await writer.settle();
       }
-    }, out);
-    // A chunk that failed midway earlier may have left bytes past the new end.
-    await truncate(path, offset + written);
-    return written;
+      // A chunk that failed midway earlier may have left bytes past the new end.
+      await fh.truncate(offset + written);
+      return written;
+    } finally {
+      await fh.close();
+    }
   }
 
   readUpload(id: string): Readable {
@@ -89,8 +96,26 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  read(digest: string, range?: ByteRange): Readable {
-    return createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20, start: range?.start, end: range?.end });
+  async openReader(digest: string, range?: ByteRange): Promise<BlobReader | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.blobPath(digest), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    let position = range?.start ?? 0;
+    const end = range ? range.end + 1 : (await fh.stat()).size;
+    return {
+      async read(into: Buffer): Promise<number> {
+        const length = Math.min(into.length, end - position);
+        if (length <= 0) return 0;
+        const { bytesRead } = await fh.read(into, 0, length, position);
+        position += bytesRead;
+        return bytesRead;
+      },
+      close: () => fh.close(),
+    };
   }
 
   async delete(digest: string): Promise<void> {
@@ -122,6 +147,16 @@ async function readdirSafe(dir: string): Promise<string[]> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
+  }
+}
+
+/** fdatasync through a handle of its own, so it may outlive the writer's handle. */
+async function datasync(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
   }
 }
 

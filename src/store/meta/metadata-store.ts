@@ -228,7 +228,7 @@ export class MetadataStore {
   // ---- uploads ----------------------------------------------------------------------------
   async createUpload(repoId: string, id: string = randomUUID()): Promise<UploadRow> {
     const now = Date.now();
-    await this.db.run('INSERT INTO uploads (id, repo_id, size, created_at, updated_at) VALUES (?, ?, 0, ?, ?)', [id, repoId, now, now]);
+    await this.db.runUnsynced('INSERT INTO uploads (id, repo_id, size, created_at, updated_at) VALUES (?, ?, 0, ?, ?)', [id, repoId, now, now]);
     return { id, repoId, size: 0, createdAt: now, updatedAt: now };
   }
 
@@ -242,7 +242,8 @@ export class MetadataStore {
 
   /** Moves the upload's committed size from `from` to `to`; false if someone else moved it first. */
   async advanceUpload(id: string, from: number, to: number): Promise<boolean> {
-    return (await this.db.run('UPDATE uploads SET size = ?, updated_at = ? WHERE id = ? AND size = ?', [to, Date.now(), id, from])).changes === 1;
+    // Upload progress need not survive a power failure: the chunk's bytes are not flushed either.
+    return (await this.db.runUnsynced('UPDATE uploads SET size = ?, updated_at = ? WHERE id = ? AND size = ?', [to, Date.now(), id, from])).changes === 1;
   }
 
   async deleteUpload(id: string): Promise<boolean> {

@@ -50,6 +50,17 @@ export class SqliteDb implements SqlDb {
     return { changes: this.prepare(sql).run(...params).changes };
   }
 
+  async runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    if (this.txActive) await this.idle();
+    // In WAL mode NORMAL skips the fsync of this commit only; the next FULL commit flushes it too.
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return { changes: this.prepare(sql).run(...params).changes };
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
     // No await between the check and taking the flag, or two callers could both begin.
     while (this.txActive) await this.txTail;
@@ -98,6 +109,9 @@ class SqliteTx implements SqlDb {
   }
   async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
     return { changes: this.owner.direct().prepare(sql).run(...params).changes };
+  }
+  runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    return this.run(sql, params);
   }
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
     return fn(this);
