@@ -11,6 +11,7 @@ import type { EcrContext, EcrOperations } from './operation.js';
 export const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+const READ_ONLY_OPERATION = /^(Describe|List|Get|BatchGet|BatchCheck)/;
 
 export type EcrContextFactory = (req: IncomingMessage, principal: EcrContext['principal'], input: Record<string, unknown>) => EcrContext;
 
@@ -42,6 +43,8 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
       } catch (err) {
         if (!(err instanceof RegistryError)) throw err;
         throw toEcrError(err, { repositoryName: String(fields.repositoryName ?? ''), registryId: ctx.registryId });
+      } finally {
+        if (!READ_ONLY_OPERATION.test(name)) identity.resourcesChanged?.();
       }
       send(res, 200, output, requestId);
     } catch (err) {

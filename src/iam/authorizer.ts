@@ -8,7 +8,18 @@ import type { Principal } from './principal.js';
 
 const REPOSITORY_ARN = /^arn:[^:]+:ecr:[^:]*:(\d{12}):repository\/(.+)$/;
 const ARN_ACCOUNT = /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/;
-const IDENTITY_TTL_MS = 2000;
+/**
+ * How long policies read from the store are reused. Changes made through this process clear the
+ * caches at once; other processes (admin commands, other nodes) see them within this time, much
+ * as AWS propagates policy changes eventually.
+ */
+const POLICY_TTL_MS = 2000;
+const MAX_CACHED_RESOURCES = 10_000;
+
+interface ResourceSide {
+  docs: PolicyDocument[];
+  tags: Array<{ Key: string; Value: string }>;
+}
 
 /** What anonymous callers (and anyone else) may do on a repository marked `public`. */
 export const PUBLIC_PULL_ACTIONS = [
@@ -30,15 +41,17 @@ export type AuthzContext = Record<string, string | string[] | undefined>;
 export class Authorizer {
   private readonly policies = new PolicyCache();
   private readonly identityCache = new Map<string, { at: number; docs: PolicyDocument[] }>();
+  private readonly resourceCache = new Map<string, { at: number; side: ResourceSide }>();
 
   constructor(
     private readonly meta: MetadataStore,
     private readonly store: IdentityStore,
   ) {}
 
-  /** Forget cached identity policies (after an IAM change made by this process). */
+  /** Forget cached policies (after a change made by this process to identities or resources). */
   invalidate(): void {
     this.identityCache.clear();
+    this.resourceCache.clear();
   }
 
   private async policyText(arn: string): Promise<string | undefined> {
@@ -49,7 +62,7 @@ export class Authorizer {
     if (principal.anonymous || principal.userName === undefined) return [];
     const cached = this.identityCache.get(principal.arn);
     const now = Date.now();
-    if (cached && now - cached.at < IDENTITY_TTL_MS) return cached.docs;
+    if (cached && now - cached.at < POLICY_TTL_MS) return cached.docs;
     const account = principal.account;
     const user = principal.userName;
     const texts: string[] = [];
@@ -70,8 +83,19 @@ export class Authorizer {
     return docs;
   }
 
+  private async resourceSide(resourceArn: string, resourceAccount: string): Promise<ResourceSide> {
+    const key = `${resourceAccount} ${resourceArn}`;
+    const cached = this.resourceCache.get(key);
+    const now = Date.now();
+    if (cached && now - cached.at < POLICY_TTL_MS) return cached.side;
+    const side = await this.loadResourceSide(resourceArn, resourceAccount);
+    if (this.resourceCache.size >= MAX_CACHED_RESOURCES) this.resourceCache.clear();
+    this.resourceCache.set(key, { at: now, side });
+    return side;
+  }
+
   /** Resource policies and resource tags for a resource ARN. */
-  private async resourceSide(resourceArn: string, resourceAccount: string): Promise<{ docs: PolicyDocument[]; tags: Array<{ Key: string; Value: string }> }> {
+  private async loadResourceSide(resourceArn: string, resourceAccount: string): Promise<ResourceSide> {
     const docs: PolicyDocument[] = [];
     let tags: Array<{ Key: string; Value: string }> = [];
     const repo = REPOSITORY_ARN.exec(resourceArn);

@@ -69,6 +69,10 @@ export class BerthIdentity implements Identity {
     await this.authorizer.authorize(principal, action, resourceArn, context);
   }
 
+  resourcesChanged(): void {
+    this.authorizer.invalidate();
+  }
+
   async issueAuthorizationToken(principal: Principal): Promise<{ authorizationToken: string; expiresAt: Date }> {
     return this.deps.tokens.issueAuthorizationToken(principal);
   }

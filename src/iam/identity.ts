@@ -14,6 +14,8 @@ export interface Identity {
   /** Throws the AWS error for a denial. */
   authorize(principal: Principal, action: string, resourceArn: string, context?: Record<string, string | string[] | undefined>): Promise<void>;
   oci: OciAccess;
+  /** Called after an API call that may have changed resource policies or tags, so caches forget. */
+  resourcesChanged?(): void;
   /**
    * Issues the registry password for `docker login` (GetAuthorizationToken): returns the base64 of
    * "AWS:<password>", the password self-validating, free of ':', valid for 12 hours.

@@ -78,10 +78,12 @@ test('group policies and customer managed policies count; a Deny in the reposito
     ...repo.settings,
     policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: dev.arn }, Action: 'ecr:PutImage' }] }),
   });
+  authz.invalidate();
   const msg = await denial(dev, 'ecr:PutImage', repoArn(A, 'app'));
   assert.match(msg, /with an explicit deny in a resource-based policy$/);
   await authz.authorize(dev, 'ecr:BatchGetImage', repoArn(A, 'app'));
   await meta.updateRepositorySettings(repo.id, { ...repo.settings, policyText: undefined });
+  authz.invalidate();
 });
 
 test('cross-account access needs the identity policy and the repository policy', async () => {
@@ -93,10 +95,12 @@ test('cross-account access needs the identity policy and the repository policy',
     ...repo.settings,
     policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: ['ecr:BatchGetImage'] }] }),
   });
+  authz.invalidate();
   await authz.authorize(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
   const bare = await user(B, 'bare');
   await denial(bare, 'ecr:BatchGetImage', repoArn(A, 'app'));
   await meta.updateRepositorySettings(repo.id, { ...repo.settings });
+  authz.invalidate();
 });
 
 test('anonymous callers pull only public repositories and never push', async () => {
