@@ -45,6 +45,7 @@ export class RssSampler {
   private peakTreeKiB = 0;
   private peakRootHwmKiB = 0;
   private maxProcesses = 1;
+  private window: { startKiB: number; peakKiB: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly pid: number, private readonly intervalMs = 100) {}
@@ -55,12 +56,28 @@ export class RssSampler {
     this.timer.unref();
   }
 
-  sample(): void {
+  sample(): number {
     const tree = processTree(this.pid);
     const total = tree.reduce((sum, pid) => sum + statusKiB(pid, 'VmRSS'), 0);
     this.peakTreeKiB = Math.max(this.peakTreeKiB, total);
     this.peakRootHwmKiB = Math.max(this.peakRootHwmKiB, statusKiB(this.pid, 'VmHWM'));
     this.maxProcesses = Math.max(this.maxProcesses, tree.length);
+    if (this.window) this.window.peakKiB = Math.max(this.window.peakKiB, total);
+    return total;
+  }
+
+  /** Starts watching how far RSS rises above its current value (e.g. over one large push). */
+  beginWindow(): void {
+    const now = this.sample();
+    this.window = { startKiB: now, peakKiB: now };
+  }
+
+  /** MiB the RSS rose above its value at `beginWindow`, at its peak since. */
+  endWindow(): number {
+    this.sample();
+    const w = this.window;
+    this.window = undefined;
+    return w ? Math.max(0, w.peakKiB - w.startKiB) / 1024 : 0;
   }
 
   /** Stop sampling (take one last sample first; call before the process exits). */

@@ -129,10 +129,13 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
     const metric = mode === 'monolithic' ? `push ${blobSize} blob, monolithic` : `push ${blobSize} blob, chunked ${sizeLabel(config.chunkBytes)}`;
     await each(metric, async (server, side) => {
       const blob = prepareBlob(config.blobBytes);
+      server.rss.beginWindow();
       const { mbps } = await pushBlob(server, blob, mode, config.chunkBytes);
+      const growth = server.rss.endWindow();
       lastBlob[side] = blob;
       samples.add(metric, 'MB/s', 'higher', side, mbps, pushLimit);
-      return `${mbps.toFixed(0)} MB/s`;
+      samples.add(`${metric}, RSS rise`, 'MiB', 'lower', side, growth);
+      return `${mbps.toFixed(0)} MB/s, RSS rose ${growth.toFixed(1)} MiB`;
     }, true);
   }
   if (config.only.has('blob')) await each(`pull ${blobSize} blob`, async (server, side) => {

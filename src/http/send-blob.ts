@@ -2,8 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { BlobReader } from '../store/blob/blob-store.js';
 
 const BUFFER_BYTES = 512 * 1024;
-const BUFFERS_PER_RESPONSE = 4;
-const POOL_LIMIT = 64;
+const BUFFERS_PER_RESPONSE = 2;
+const POOL_LIMIT = 16;
 
 /** Read buffers shared by all responses, so a large pull allocates nothing per chunk. */
 const pool: Buffer[] = [];

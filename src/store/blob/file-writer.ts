@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 
 const BATCH_BYTES = 1 << 20;
-const MAX_IN_FLIGHT_BYTES = 4 << 20;
+const MAX_IN_FLIGHT_BYTES = 2 << 20;
 const SYNC_EVERY_BYTES = 8 << 20;
 
 /**
