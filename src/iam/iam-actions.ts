@@ -379,6 +379,37 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const versionId = await ctx.store.createPolicyVersion(arn, doc, setAsDefault);
     return { PolicyVersion: { VersionId: versionId, IsDefaultVersion: setAsDefault, CreateDate: isoSeconds(Date.now()) } };
   },
+  async ListPolicyVersions(ctx) {
+    const arn = param(ctx, 'PolicyArn');
+    await ctx.authorize(arn);
+    const aws = managedPolicyByArn(arn);
+    if (aws) {
+      const p = await existingPolicy(ctx, arn);
+      return { Versions: [{ VersionId: p.defaultVersion, IsDefaultVersion: true, CreateDate: isoSeconds(p.updatedAt) }], IsTruncated: false };
+    }
+    await existingPolicy(ctx, arn);
+    const versions = await ctx.store.listPolicyVersions(arn);
+    return { Versions: versions.map((v) => ({ VersionId: v.versionId, IsDefaultVersion: v.isDefault, CreateDate: isoSeconds(v.createdAt) })), IsTruncated: false };
+  },
+  async DeletePolicyVersion(ctx) {
+    const arn = param(ctx, 'PolicyArn');
+    const versionId = param(ctx, 'VersionId');
+    await ctx.authorize(arn);
+    const p = await ctx.store.getPolicy(arn);
+    if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    if (versionId === p.defaultVersion) throw deleteConflict('Cannot delete the default version of a policy.');
+    if (!(await ctx.store.deletePolicyVersion(arn, versionId))) throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not deletable.`);
+    return undefined;
+  },
+  async SetDefaultPolicyVersion(ctx) {
+    const arn = param(ctx, 'PolicyArn');
+    const versionId = param(ctx, 'VersionId');
+    await ctx.authorize(arn);
+    const p = await ctx.store.getPolicy(arn);
+    if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    if (!(await ctx.store.setDefaultPolicyVersion(arn, versionId))) throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not attachable.`);
+    return undefined;
+  },
   async DeletePolicy(ctx) {
     const arn = param(ctx, 'PolicyArn');
     await ctx.authorize(arn);

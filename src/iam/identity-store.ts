@@ -325,6 +325,28 @@ export class IdentityStore {
     });
   }
 
+  async listPolicyVersions(arn: string): Promise<PolicyVersionRow[]> {
+    const rows = await this.db.all<Raw>(
+      'SELECT v.version_id, v.document, v.created_at, p.default_version FROM iam_policy_versions v JOIN iam_policies p ON p.arn = v.policy_arn WHERE v.policy_arn = ? ORDER BY v.created_at DESC, v.version_id DESC',
+      [arn],
+    );
+    return rows.map((r) => ({ versionId: String(r.version_id), document: String(r.document), createdAt: num(r.created_at), isDefault: r.default_version === r.version_id }));
+  }
+
+  /** Removes a version that is not the default; false if there is no such version. */
+  async deletePolicyVersion(arn: string, versionId: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM iam_policy_versions WHERE policy_arn = ? AND version_id = ?', [arn, versionId])).changes > 0;
+  }
+
+  /** Makes an existing version the default; false if there is no such version. */
+  async setDefaultPolicyVersion(arn: string, versionId: string): Promise<boolean> {
+    return this.meta.transaction(async (tx) => {
+      if (!(await tx.db.get('SELECT 1 AS one FROM iam_policy_versions WHERE policy_arn = ? AND version_id = ?', [arn, versionId]))) return false;
+      await tx.db.run('UPDATE iam_policies SET default_version = ?, updated_at = ? WHERE arn = ?', [versionId, Date.now(), arn]);
+      return true;
+    });
+  }
+
   async policyAttachmentCount(arn: string): Promise<number> {
     return num((await this.db.get<Raw>('SELECT COUNT(*) AS n FROM iam_attachments WHERE policy_arn = ?', [arn]))?.n);
   }

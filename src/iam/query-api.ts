@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { EcrError } from '../ecr/errors.js';
 import { BodyTooLargeError, readBody } from '../http/io.js';
 import { IAM_ACTIONS, isMutation, type ActionResult } from './iam-actions.js';
+import { paginate } from './paging.js';
 import { IamError } from './iam-error.js';
 import type { Identity } from './identity.js';
 import type { IdentityStore } from './identity-store.js';
@@ -51,13 +52,13 @@ export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, 
     } else {
       const handler = Object.hasOwn(IAM_ACTIONS, action) ? IAM_ACTIONS[action] : undefined;
       if (!handler) throw new IamError('InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? ''}`);
-      result = await handler({
+      result = paginate(await handler({
         principal,
         params,
         store: deps.store,
         authorize: (resourceArn) =>
           deps.identity.authorize(principal, `iam:${action}`, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress }),
-      });
+      }), params);
       if (isMutation(action)) deps.onChange();
     }
     send(200, responseXml(action, xmlns, result, requestId));

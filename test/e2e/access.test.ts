@@ -125,6 +125,50 @@ describe('identity and access', { timeout: 120_000 }, () => {
     assert.equal(bad.status, 401);
   });
 
+  test('IAM lists page with MaxItems and Marker; the aws CLI follows the markers', async () => {
+    for (const name of ['page-a', 'page-b', 'page-c']) await aws(['iam', 'create-user', '--user-name', name]);
+    const all = await awsJson<{ Users: Array<{ UserName: string }> }>(['iam', 'list-users']);
+    const paged = await awsJson<{ Users: Array<{ UserName: string }> }>(['iam', 'list-users', '--page-size', '1']);
+    assert.deepEqual(paged.Users.map((u) => u.UserName), all.Users.map((u) => u.UserName));
+    assert.ok(all.Users.length >= 4, JSON.stringify(all));
+    const first = await awsJson<{ Users: Array<{ UserName: string }>; NextToken?: string }>(['iam', 'list-users', '--max-items', '2']);
+    assert.equal(first.Users.length, 2);
+    assert.ok(first.NextToken, 'a truncated listing carries a token');
+    const rest = await awsJson<{ Users: Array<{ UserName: string }> }>(['iam', 'list-users', '--starting-token', first.NextToken!]);
+    assert.deepEqual([...first.Users, ...rest.Users].map((u) => u.UserName), all.Users.map((u) => u.UserName));
+    const bad = await aws(['iam', 'list-users', '--page-size', '0'], undefined, false);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /ValidationError|maxItems|MaxItems/);
+    for (const name of ['page-a', 'page-b', 'page-c']) await aws(['iam', 'delete-user', '--user-name', name]);
+  });
+
+  test('managed policy versions: create, list, switch the default (which decides access), delete', async () => {
+    const allowDescribe = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: '*' }] });
+    const allowNothing = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:ListImages', Resource: '*' }] });
+    const created = await awsJson<{ Policy: { Arn: string } }>(['iam', 'create-policy', '--policy-name', 'versioned', '--policy-document', allowDescribe]);
+    const arn = created.Policy.Arn;
+    const profile = await writeProfile('versioned', await iamUser('versioned-user', arn));
+    const describe = () => aws(['ecr', 'describe-repositories'], profile, false);
+    assert.equal((await describe()).code, 0, 'v1 allows DescribeRepositories');
+
+    await aws(['iam', 'create-policy-version', '--policy-arn', arn, '--policy-document', allowNothing, '--set-as-default']);
+    const listed = await awsJson<{ Versions: Array<{ VersionId: string; IsDefaultVersion: boolean }> }>(['iam', 'list-policy-versions', '--policy-arn', arn]);
+    assert.deepEqual(listed.Versions.map((v) => [v.VersionId, v.IsDefaultVersion]).sort(), [['v1', false], ['v2', true]]);
+    const denied = await describe();
+    assert.notEqual(denied.code, 0, 'v2 no longer allows DescribeRepositories');
+    assert.match(denied.stderr, /AccessDenied/);
+
+    const conflict = await aws(['iam', 'delete-policy-version', '--policy-arn', arn, '--version-id', 'v2'], undefined, false);
+    assert.match(conflict.stderr, /DeleteConflict/);
+    const missing = await aws(['iam', 'set-default-policy-version', '--policy-arn', arn, '--version-id', 'v9'], undefined, false);
+    assert.match(missing.stderr, /NoSuchEntity/);
+    await aws(['iam', 'set-default-policy-version', '--policy-arn', arn, '--version-id', 'v1']);
+    assert.equal((await describe()).code, 0, 'back on v1');
+    await aws(['iam', 'delete-policy-version', '--policy-arn', arn, '--version-id', 'v2']);
+    const after = await awsJson<{ Versions: Array<{ VersionId: string }> }>(['iam', 'list-policy-versions', '--policy-arn', arn]);
+    assert.deepEqual(after.Versions.map((v) => v.VersionId), ['v1']);
+  });
+
   test('a ReadOnly user pulls but is denied pushing (403 DENIED)', async () => {
     const keys = await iamUser('reader', READ_ONLY);
     const attached = await awsJson<{ AttachedPolicies: Array<{ PolicyArn: string }> }>(['iam', 'list-attached-user-policies', '--user-name', 'reader']);
