@@ -114,6 +114,21 @@ async function attachablePolicy(ctx: ActionContext, arn: string): Promise<void> 
   if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
 }
 
+/** A customer managed policy of the caller's account (AWS managed ones cannot be changed). */
+async function customerPolicy(ctx: ActionContext, arn: string): Promise<ManagedPolicyRow> {
+  const p = await ctx.store.getPolicy(arn);
+  if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+  return p;
+}
+
+/** PolicyArn and VersionId of a call that changes a version of a customer managed policy. */
+async function policyVersionTarget(ctx: ActionContext): Promise<{ arn: string; versionId: string; p: ManagedPolicyRow }> {
+  const arn = param(ctx, 'PolicyArn');
+  const versionId = param(ctx, 'VersionId');
+  await ctx.authorize(arn);
+  return { arn, versionId, p: await customerPolicy(ctx, arn) };
+}
+
 async function existingPolicy(ctx: ActionContext, arn: string): Promise<ManagedPolicyRow> {
   const p = await ctx.store.getPolicy(arn);
   if (p && p.accountId === account(ctx)) return p;
@@ -370,8 +385,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const arn = param(ctx, 'PolicyArn');
     const doc = policyDocumentParam(ctx);
     await ctx.authorize(arn);
-    const p = await ctx.store.getPolicy(arn);
-    if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    await customerPolicy(ctx, arn);
     if ((await ctx.store.countPolicyVersions(arn)) >= MAX_POLICY_VERSIONS) {
       throw new IamError('LimitExceeded', 'A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.', 409);
     }
@@ -392,29 +406,20 @@ export const IAM_ACTIONS: Record<string, Action> = {
     return { Versions: versions.map((v) => ({ VersionId: v.versionId, IsDefaultVersion: v.isDefault, CreateDate: isoSeconds(v.createdAt) })), IsTruncated: false };
   },
   async DeletePolicyVersion(ctx) {
-    const arn = param(ctx, 'PolicyArn');
-    const versionId = param(ctx, 'VersionId');
-    await ctx.authorize(arn);
-    const p = await ctx.store.getPolicy(arn);
-    if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    const { arn, versionId, p } = await policyVersionTarget(ctx);
     if (versionId === p.defaultVersion) throw deleteConflict('Cannot delete the default version of a policy.');
     if (!(await ctx.store.deletePolicyVersion(arn, versionId))) throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not deletable.`);
     return undefined;
   },
   async SetDefaultPolicyVersion(ctx) {
-    const arn = param(ctx, 'PolicyArn');
-    const versionId = param(ctx, 'VersionId');
-    await ctx.authorize(arn);
-    const p = await ctx.store.getPolicy(arn);
-    if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    const { arn, versionId } = await policyVersionTarget(ctx);
     if (!(await ctx.store.setDefaultPolicyVersion(arn, versionId))) throw noSuchEntity(`Policy ${arn} version ${versionId} does not exist or is not attachable.`);
     return undefined;
   },
   async DeletePolicy(ctx) {
     const arn = param(ctx, 'PolicyArn');
     await ctx.authorize(arn);
-    const p = await ctx.store.getPolicy(arn);
-    if (!p || p.accountId !== account(ctx)) throw noSuchEntity(`Policy ${arn} was not found.`);
+    const p = await customerPolicy(ctx, arn);
     if (p.attachmentCount > 0) throw deleteConflict('Cannot delete a policy attached to entities.');
     await ctx.store.deletePolicy(arn);
     return undefined;

@@ -39,7 +39,7 @@ export class FsBlobStore implements BlobStore {
     const path = this.uploadPath(id);
     const fh = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
     try {
-      const writer = new FileWriter(fh, offset, () => datasync(path));
+      const writer = new FileWriter(fh, offset, () => flush(path, 'data'));
       let written = 0;
       try {
         for await (const chunk of data) {
@@ -80,7 +80,7 @@ export class FsBlobStore implements BlobStore {
     }
     await mkdir(dirname(target), { recursive: true });
     await rename(source, target);
-    await syncDir(dirname(target));
+    await flush(dirname(target), 'all');
   }
 
   async deleteUpload(id: string): Promise<void> {
@@ -150,20 +150,11 @@ async function readdirSafe(dir: string): Promise<string[]> {
   }
 }
 
-/** fdatasync through a handle of its own, so it may outlive the writer's handle. */
-async function datasync(path: string): Promise<void> {
+/** fdatasync (or fsync) through a handle of its own, which may outlive the writer's handle. */
+async function flush(path: string, what: 'data' | 'all'): Promise<void> {
   const fh = await open(path, 'r');
   try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
+    await (what === 'data' ? fh.datasync() : fh.sync());
   } finally {
     await fh.close();
   }
