@@ -4,6 +4,8 @@ export interface BerthConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** postgres:// URL of the metadata database; unset means SQLite in the data dir. */
+  databaseUrl?: string;
   /** AWS region the embedded registry reports and expects in signatures. */
   region: string;
   /** Whether pushes create missing repositories (ECR: off). */
@@ -38,13 +40,23 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host, port };
 }
 
+function databaseUrl(v: string | undefined): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(v)) throw new Error('--database-url / BERTH_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  return v;
+}
+
 /** One typed config: embedded defaults, overridden by environment, overridden by flags. */
-export function loadConfig(flags: { listen?: string; dataDir?: string } = {}, env: NodeJS.ProcessEnv = process.env): BerthConfig {
+export function loadConfig(
+  flags: { listen?: string; dataDir?: string; databaseUrl?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): BerthConfig {
   const { host, port } = parseListen(flags.listen ?? env.BERTH_LISTEN ?? '127.0.0.1:5000');
   return {
     host,
     port,
     dataDir: resolve(flags.dataDir ?? env.BERTH_DATA_DIR ?? './berth-data'),
+    databaseUrl: databaseUrl(flags.databaseUrl ?? env.BERTH_DATABASE_URL),
     region: env.BERTH_REGION ?? 'us-east-1',
     createOnPush: bool(env.BERTH_CREATE_ON_PUSH, false),
     logLevel: env.BERTH_LOG_LEVEL ?? 'info',

@@ -11,7 +11,8 @@ program
   .description('start the registry')
   .option('--listen <host:port>', 'address to listen on (env BERTH_LISTEN, default 127.0.0.1:5000)')
   .option('--data-dir <dir>', 'where metadata and blobs live (env BERTH_DATA_DIR, default ./berth-data)')
-  .action(async (opts: { listen?: string; dataDir?: string }) => {
+  .option('--database-url <url>', 'keep metadata in this PostgreSQL database instead of SQLite (env BERTH_DATABASE_URL)')
+  .action(async (opts: { listen?: string; dataDir?: string; databaseUrl?: string }) => {
     const config = loadConfig(opts);
     const berth = await startBerth(config);
     berth.log.info({ url: berth.url, dataDir: config.dataDir }, 'berth listening');

@@ -19,6 +19,8 @@ import { startGcScheduler } from './gc/scheduler.js';
 import { startLifecycleScheduler } from './lifecycle/scheduler.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
+import { PostgresDb } from './store/meta/postgres.js';
+import type { SqlDb } from './store/meta/sql.js';
 import { SqliteDb } from './store/meta/sqlite.js';
 
 export interface Berth {
@@ -32,11 +34,16 @@ export interface Berth {
   close(): Promise<void>;
 }
 
-/** The embedded default stores: SQLite metadata and filesystem blobs under the data dir. */
+/** Filesystem blobs under the data dir; metadata in PostgreSQL when configured, else SQLite there too. */
 export async function openStores(config: BerthConfig): Promise<{ meta: MetadataStore; blobs: FsBlobStore }> {
   await mkdir(config.dataDir, { recursive: true });
-  const db = new SqliteDb(join(config.dataDir, 'metadata.db'));
-  await migrate(db);
+  const db: SqlDb = config.databaseUrl ? new PostgresDb(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'));
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
   const blobs = new FsBlobStore(config.dataDir);
   await blobs.init();
   return { meta: new MetadataStore(db), blobs };
@@ -44,12 +51,15 @@ export async function openStores(config: BerthConfig): Promise<{ meta: MetadataS
 
 /** The account the registry serves by default, created on first start. */
 export async function ensureDefaultAccount(meta: MetadataStore, region: string): Promise<string> {
-  const existing = await meta.getSetting('default_account_id');
-  if (existing) return existing;
-  const id = String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
-  await meta.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [id, region, Date.now()]);
-  await meta.setSetting('default_account_id', id);
-  return id;
+  // One transaction, so servers starting together on a shared database agree on the account.
+  return meta.transaction(async (tx) => {
+    const existing = await tx.getSetting('default_account_id');
+    if (existing) return existing;
+    const id = String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
+    await tx.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [id, region, Date.now()]);
+    await tx.setSetting('default_account_id', id);
+    return id;
+  });
 }
 
 export async function startBerth(config: BerthConfig): Promise<Berth> {

@@ -96,7 +96,7 @@ export async function collectGarbage(meta: MetadataStore, blobs: BlobStore, opts
 async function restoreMissingLinks(meta: MetadataStore, now: number): Promise<number> {
   const { changes } = await meta.db.run(
     `INSERT INTO repo_blobs (repo_id, digest, created_at)
-     SELECT DISTINCT r.repo_id, r.child, ? FROM manifest_refs r JOIN blobs b ON b.digest = r.child
+     SELECT DISTINCT r.repo_id, r.child, CAST(? AS BIGINT) FROM manifest_refs r JOIN blobs b ON b.digest = r.child
      WHERE r.kind = 'blob' AND NOT EXISTS (SELECT 1 FROM repo_blobs l WHERE l.repo_id = r.repo_id AND l.digest = r.child)`,
     [now],
   );

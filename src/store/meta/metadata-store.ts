@@ -96,6 +96,15 @@ function toRepository(r: RawRepository): RepositoryRow {
   };
 }
 
+/**
+ * A paging key cut at its first NUL: the same position in byte order, since no name contains NUL,
+ * and PostgreSQL rejects NUL in text parameters.
+ */
+function pagingKey(key: string): string {
+  const nul = key.indexOf('\0');
+  return nul === -1 ? key : key.slice(0, nul);
+}
+
 function placeholders(n: number): string {
   return new Array(n).fill('?').join(', ');
 }
@@ -148,7 +157,7 @@ export class MetadataStore {
   async listRepositories(registryId: string, after = '', limit = 1000): Promise<RepositoryRow[]> {
     const rows = await this.db.all<RawRepository>(
       'SELECT * FROM repositories WHERE registry_id = ? AND name > ? ORDER BY name LIMIT ?',
-      [registryId, after, limit],
+      [registryId, pagingKey(after), limit],
     );
     return rows.map(toRepository);
   }
@@ -344,7 +353,7 @@ export class MetadataStore {
   async listTags(repoId: string, last = '', limit = 100_000): Promise<TagRow[]> {
     const rows = await this.db.all<{ name: string; digest: string; updated_at: number | string }>(
       'SELECT name, digest, updated_at FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?',
-      [repoId, last, limit],
+      [repoId, pagingKey(last), limit],
     );
     return rows.map((r) => ({ name: r.name, digest: r.digest, updatedAt: Number(r.updated_at) }));
   }

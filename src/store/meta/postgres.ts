@@ -1,0 +1,158 @@
+import pg from 'pg';
+import type { SqlDb, SqlValue } from './sql.js';
+
+/**
+ * Every transaction takes this transaction-scoped advisory lock first, so transactions run one at
+ * a time across all berth processes sharing the database: what BEGIN IMMEDIATE gives SQLite. The
+ * store's read-then-write transactions (tag immutability, untag, GC, migrations) rely on it.
+ */
+const TX_LOCK_KEY = 0x62657274; // "bert"
+
+const INT8_OID = 20;
+
+/** BIGINT columns (epoch ms, sizes, COUNT(*)) as numbers, like SQLite returns them. */
+function parseInt8(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** Rewrites `?` placeholders to `$1…$n`, leaving quoted strings and identifiers alone. */
+export function toPositional(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | undefined;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+async function query<T>(on: Queryable, sql: string, params: SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
+  return on.query<T & pg.QueryResultRow>(toPositional(sql), params);
+}
+
+/**
+ * PostgreSQL through a node-postgres pool. Within this process it keeps SqliteDb's semantics: one
+ * transaction at a time, and queries issued while one runs wait for it (so they see its result).
+ */
+export class PostgresDb implements SqlDb {
+  readonly dialect = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private txTail: Promise<void> = Promise.resolve();
+  private txActive = false;
+
+  constructor(connectionString: string, options: { max?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString, max: options.max ?? 10, types });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  private async idle(): Promise<void> {
+    while (this.txActive) await this.txTail;
+  }
+
+  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    if (this.txActive) await this.idle();
+    return (await query<T>(this.pool, sql, params)).rows;
+  }
+
+  async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    if (this.txActive) await this.idle();
+    return { changes: (await query(this.pool, sql, params)).rowCount ?? 0 };
+  }
+
+  async runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    if (this.txActive) await this.idle();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL synchronous_commit = off');
+      const { rowCount } = await query(client, sql, params);
+      await client.query('COMMIT');
+      return { changes: rowCount ?? 0 };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+    // No await between the check and taking the flag, or two callers could both begin.
+    while (this.txActive) await this.txTail;
+    this.txActive = true;
+    let release!: () => void;
+    this.txTail = new Promise((r) => (release = r));
+    let client: pg.PoolClient | undefined;
+    let broken = false;
+    try {
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [TX_LOCK_KEY]);
+      try {
+        const result = await fn(new PostgresTx(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw e;
+      }
+    } finally {
+      client?.release(broken);
+      this.txActive = false;
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** The handle a transaction's callback gets: everything on the transaction's own client. */
+class PostgresTx implements SqlDb {
+  readonly dialect = 'postgres' as const;
+  constructor(private readonly client: pg.PoolClient) {}
+  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return (await query<T>(this.client, sql, params)).rows;
+  }
+  async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+  async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    return { changes: (await query(this.client, sql, params)).rowCount ?? 0 };
+  }
+  runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    return this.run(sql, params);
+  }
+  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  async close(): Promise<void> {}
+}

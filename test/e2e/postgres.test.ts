@@ -1,0 +1,99 @@
+// berth with its metadata in a real PostgreSQL server (BERTH_DATABASE_URL): create a repository
+// through the ECR API, push and pull with skopeo, list tags, and still serve it all after a restart.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
+import pg from 'pg';
+import { startBerth, type Berth } from '../helpers/berth.js';
+import { buildImage, readLayoutImage, verifyLayoutBlobs, type LayoutImage } from '../helpers/images.js';
+import { expectStatus, getManifest, listTags } from '../helpers/oci.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
+
+const REPO = 'scale-out/app';
+// Byte order puts upper case first; a database's default collation usually would not.
+const TAGS = ['b', 'a', 'B'];
+const TAGS_IN_BYTE_ORDER = ['B', 'a', 'b'];
+
+describe('berth on PostgreSQL', { skip: process.env.BERTH_E2E_TARGET === 'distribution' && 'berth only' }, () => {
+  let server: Postgres;
+  let b: Berth;
+  let work: { path: string; remove: () => Promise<void> };
+  let src: LayoutImage;
+  let pulls = 0;
+
+  const ref = (tag: string) => `docker://${b.host}/${REPO}:${tag}`;
+  const withLog = (msg: string) => `${msg}\n--- server output ---\n${b.output().slice(-3000)}`;
+
+  /** Pulls `tag` into a fresh layout and checks it is exactly the image pushed. */
+  async function pullAndCompare(tag: string): Promise<void> {
+    const layout = join(work.path, `pull-${++pulls}`);
+    await skopeo(['copy', '--preserve-digests', '--src-tls-verify=false', ...skopeoCreds('--src-creds', b.password), ref(tag), `oci:${layout}:out`]);
+    const out = await readLayoutImage(layout, 'out');
+    assert.equal(out.digest, src.digest);
+    assert.ok(out.manifest.equals(src.manifest), 'manifest bytes differ');
+    assert.deepEqual(out.layerDigests, src.layerDigests);
+    await verifyLayoutBlobs(layout);
+  }
+
+  async function assertTags(): Promise<void> {
+    const tags = await listTags(b, REPO);
+    expectStatus(tags, 200);
+    assert.deepEqual(tags.tags, TAGS_IN_BYTE_ORDER, withLog(tags.describe()));
+  }
+
+  before(async () => {
+    server = await startPostgres();
+    work = await tempDir('postgres');
+    b = await startBerth({ env: { BERTH_DATABASE_URL: server.url } });
+  });
+
+  after(async () => {
+    await b?.destroy();
+    await work?.remove();
+    await server?.stop();
+  });
+
+  test('push, pull, list tags, restart, pull again', async () => {
+    await b.createRepository(REPO);
+    src = await buildImage({
+      layout: join(work.path, 'src'),
+      tag: 'v1',
+      files: [
+        { path: '/etc/motd', content: 'hello from berth on PostgreSQL\n' },
+        { path: '/data.bin', content: Buffer.alloc(100_000, 3) },
+      ],
+    });
+    for (const tag of TAGS) {
+      await skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', b.password), src.ref, ref(tag)]);
+    }
+
+    const manifest = await getManifest(b, REPO, 'a');
+    expectStatus(manifest, 200);
+    assert.equal(manifest.headers.get('docker-content-digest'), src.digest);
+    await pullAndCompare('b');
+    await assertTags();
+    const described = await b.ecr!.send(new DescribeImagesCommand({ repositoryName: REPO }));
+    assert.deepEqual(
+      described.imageDetails?.map((d) => [d.imageDigest, [...(d.imageTags ?? [])].sort()]),
+      [[src.digest, [...TAGS].sort()]],
+    );
+
+    // The metadata is in PostgreSQL, not in a SQLite file beside the blobs.
+    assert.equal(existsSync(join(b.dataDir, 'metadata.db')), false);
+    const client = new pg.Client(server.url);
+    await client.connect();
+    try {
+      const rows = await client.query<{ name: string }>('SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repo_id WHERE r.name = $1', [REPO]);
+      assert.deepEqual(rows.rows.map((r) => r.name).sort(), [...TAGS].sort());
+    } finally {
+      await client.end();
+    }
+
+    await b.restart();
+    await pullAndCompare('B');
+    await assertTags();
+  });
+});
