@@ -9,12 +9,13 @@ import type { MetadataStore } from '../store/meta/metadata-store.js';
 
 interface StoreOptions {
   dataDir?: string;
+  databaseUrl?: string;
   account?: string;
 }
 
 /** Opens the data dir's stores, runs `fn`, closes them; `account` defaults to the default account. */
 async function withIdentityStore<T>(opts: StoreOptions, fn: (store: IdentityStore, meta: MetadataStore, accountId: string, region: string) => Promise<T>): Promise<T> {
-  const config = loadConfig({ dataDir: opts.dataDir });
+  const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
   const { meta } = await openStores(config);
   try {
     const store = new IdentityStore(meta);
@@ -40,10 +41,11 @@ export function registerIdentityAdmin(admin: Command): void {
     .description('create an account (prints its id)')
     .option('--id <account-id>', '12-digit account id (default: random)')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
-    .action(async (opts: { id?: string; dataDir?: string }) => {
+    .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .action(async (opts: { id?: string; dataDir?: string; databaseUrl?: string }) => {
       const id = opts.id ?? String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
       if (!/^\d{12}$/.test(id)) throw new Error(`account id must be 12 digits, got ${id}`);
-      const config = loadConfig({ dataDir: opts.dataDir });
+      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
       const { meta } = await openStores(config);
       try {
         if (!(await new IdentityStore(meta).createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
@@ -61,6 +63,7 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--account <id>', 'account (default: the default account)')
     .option('--policy-arn <arn>', 'attach this managed policy (repeatable)', collect)
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (name: string, opts: StoreOptions & { policyArn?: string[] }) => {
       await withIdentityStore(opts, async (store, _meta, accountId) => {
         for (const arn of opts.policyArn ?? []) {
@@ -83,6 +86,7 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--output <file>', 'write an AWS shared-credentials file (mode 0600) instead of printing')
     .option('--profile <name>', 'profile name in the credentials file', 'default')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (userName: string, opts: StoreOptions & { output?: string; profile: string }) => {
       await withIdentityStore(opts, async (store, _meta, accountId, region) => {
         if (!(await store.getUser(accountId, userName))) throw new Error(`user ${userName} does not exist in account ${accountId}`);
@@ -104,6 +108,7 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--off', 'make the repository private again')
     .option('--account <id>', 'account (default: the default account)')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (name: string, opts: StoreOptions & { off?: boolean }) => {
       await withIdentityStore(opts, async (_store, meta, accountId) => {
         const repo = await meta.getRepository(accountId, name);

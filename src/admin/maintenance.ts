@@ -14,8 +14,9 @@ export function registerMaintenanceAdmin(admin: Command): void {
     .description("evaluate repositories' lifecycle policies now and expire what they select")
     .option('--repository <name>', 'only this repository')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
-    .action(async (opts: { repository?: string; dataDir?: string }) => {
-      const config = loadConfig({ dataDir: opts.dataDir });
+    .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .action(async (opts: { repository?: string; dataDir?: string; databaseUrl?: string }) => {
+      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
       const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
       const { meta, blobs } = await openStores(config);
       try {
@@ -39,8 +40,9 @@ export function registerMaintenanceAdmin(admin: Command): void {
     .description('remove blobs, blob links and uploads nothing references (after the grace period)')
     .option('--dry-run', 'report what would be removed, remove nothing')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
-    .action(async (opts: { dryRun?: boolean; dataDir?: string }) => {
-      const config = loadConfig({ dataDir: opts.dataDir });
+    .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .action(async (opts: { dryRun?: boolean; dataDir?: string; databaseUrl?: string }) => {
+      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
       const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
       const { meta, blobs } = await openStores(config);
       try {

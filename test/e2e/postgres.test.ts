@@ -6,11 +6,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import pg from 'pg';
-import { startBerth, type Berth } from '../helpers/berth.js';
+import { REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, readLayoutImage, verifyLayoutBlobs, type LayoutImage } from '../helpers/images.js';
 import { expectStatus, getManifest, listTags } from '../helpers/oci.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
-import { skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
+import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
 const REPO = 'scale-out/app';
 // Byte order puts upper case first; a database's default collation usually would not.
@@ -95,5 +95,20 @@ describe('berth on PostgreSQL', { skip: process.env.BERTH_E2E_TARGET === 'distri
     await b.restart();
     await pullAndCompare('B');
     await assertTags();
+  });
+
+  test('berth admin works on the same database with --database-url', async () => {
+    await run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'user', 'create', 'pg-operator', '--data-dir', b.dataDir, '--database-url', server.url], {
+      env: { BERTH_DATABASE_URL: undefined },
+    });
+    const client = new pg.Client(server.url);
+    await client.connect();
+    try {
+      const rows = await client.query<{ name: string }>('SELECT name FROM iam_users WHERE name = $1', ['pg-operator']);
+      assert.equal(rows.rows.length, 1);
+    } finally {
+      await client.end();
+    }
+    assert.equal(existsSync(join(b.dataDir, 'metadata.db')), false, 'admin must not fall back to SQLite');
   });
 });
