@@ -7,5 +7,5 @@ import { collectGarbage } from './collect.js';
 export function startGcScheduler(meta: MetadataStore, blobs: BlobStore, intervalSeconds: number, graceSeconds: number, log: Logger): PeriodicTask {
   return startPeriodic('gc', intervalSeconds, async () => {
     await collectGarbage(meta, blobs, { graceMs: graceSeconds * 1000, log });
-  }, log);
+  }, log, meta);
 }

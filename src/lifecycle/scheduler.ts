@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.js';
+import type { MetadataStore } from '../store/meta/metadata-store.js';
 import { runAllLifecyclePolicies } from './runner.js';
 
 export interface PeriodicTask {
@@ -7,13 +9,23 @@ export interface PeriodicTask {
   stop(): Promise<void>;
 }
 
-/** Runs `task` every `intervalSeconds` (never two at once); 0 disables it. */
-export function startPeriodic(name: string, intervalSeconds: number, task: () => Promise<void>, log: Logger): PeriodicTask {
+/** A node's id for leases: random per process. */
+const NODE_ID = randomUUID();
+
+/**
+ * Runs `task` every `intervalSeconds` (never two at once); 0 disables it. When several nodes share
+ * the metadata store, only the one holding the task's lease runs it; the lease lasts two intervals
+ * and its holder renews it on every run, so another node takes over only if the holder stops.
+ */
+export function startPeriodic(name: string, intervalSeconds: number, task: () => Promise<void>, log: Logger, meta?: MetadataStore): PeriodicTask {
   if (intervalSeconds <= 0) return { stop: async () => undefined };
   let running: Promise<void> | undefined;
+  const lease = `task:${name}`;
+  const claimed = async () => !meta || (await meta.claimLease(lease, NODE_ID, intervalSeconds * 2000));
   const timer = setInterval(() => {
     if (running) return;
-    running = task()
+    running = claimed()
+      .then((mine) => (mine ? task() : undefined))
       .catch((err: unknown) => log.error({ err, task: name }, 'background task failed'))
       .finally(() => {
         running = undefined;
@@ -24,6 +36,7 @@ export function startPeriodic(name: string, intervalSeconds: number, task: () =>
     async stop() {
       clearInterval(timer);
       await running;
+      await meta?.releaseLease(lease, NODE_ID).catch(() => undefined);
     },
   };
 }
@@ -31,5 +44,5 @@ export function startPeriodic(name: string, intervalSeconds: number, task: () =>
 export function startLifecycleScheduler(registry: Registry, intervalSeconds: number, log: Logger): PeriodicTask {
   return startPeriodic('lifecycle', intervalSeconds, async () => {
     await runAllLifecyclePolicies(registry, log);
-  }, log);
+  }, log, registry.meta);
 }

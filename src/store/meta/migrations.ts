@@ -3,6 +3,7 @@ import { CORE_SCHEMA } from './schema/001-core.js';
 import { IDENTITY_SCHEMA } from './schema/002-identity.js';
 import { ECR_SCHEMA } from './schema/003-ecr.js';
 import { LIFECYCLE_SCHEMA } from './schema/004-lifecycle.js';
+import { LEASES_SCHEMA } from './schema/005-leases.js';
 
 /**
  * One migration set for both databases. `{bytes}` becomes BLOB or BYTEA; everything else is the
@@ -10,7 +11,7 @@ import { LIFECYCLE_SCHEMA } from './schema/004-lifecycle.js';
  * On PostgreSQL every TEXT column gets the "C" collation: SQLite compares text bytewise (BINARY),
  * and ORDER BY, `name > ?` paging and their indexes must agree on both.
  */
-const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA];
+const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA];
 
 export async function migrate(db: SqlDb): Promise<void> {
   // Inside the transaction, so several servers starting on one database migrate one at a time.
