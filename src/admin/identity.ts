@@ -104,7 +104,7 @@ export function registerIdentityAdmin(admin: Command): void {
     .command('repository')
     .description('repository access')
     .command('set-public <name>')
-    .description('let anyone, without credentials, pull from a repository (--off to undo); a running server applies it within 2 seconds')
+    .description('let anyone, without credentials, pull from a repository (--off to undo)')
     .option('--off', 'make the repository private again')
     .option('--account <id>', 'account (default: the default account)')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')

@@ -83,7 +83,10 @@ export class Authorizer {
     return docs;
   }
 
-  private async resourceSide(resourceArn: string, resourceAccount: string): Promise<ResourceSide> {
+  private async resourceSide(resourceArn: string, resourceAccount: string, principal: Principal): Promise<ResourceSide> {
+    // Anonymous access hangs on one repository setting an operator may flip at any time (public
+    // or not), so anonymous callers always see the stored policies.
+    if (principal.anonymous) return this.loadResourceSide(resourceArn, resourceAccount);
     const key = `${resourceAccount} ${resourceArn}`;
     const cached = this.resourceCache.get(key);
     const now = Date.now();
@@ -122,7 +125,7 @@ export class Authorizer {
   /** Throws AccessDeniedException unless the principal may perform `action` on `resourceArn`. */
   async authorize(principal: Principal, action: string, resourceArn: string, context: AuthzContext = {}): Promise<void> {
     const resourceAccount = ARN_ACCOUNT.exec(resourceArn)?.[1] ?? principal.account;
-    const [identityPolicies, resource] = await Promise.all([this.identityPolicies(principal), this.resourceSide(resourceArn, resourceAccount)]);
+    const [identityPolicies, resource] = await Promise.all([this.identityPolicies(principal), this.resourceSide(resourceArn, resourceAccount, principal)]);
     const now = new Date();
     const raw: RawContext = {
       'aws:CurrentTime': now.toISOString(),

@@ -140,3 +140,18 @@ test('an explicit identity Deny names the identity-based policy; aws:SourceIp co
   const msg = await denial(p, 'ecr:PutImage', repoArn(A, 'app'), { 'aws:SourceIp': '192.168.1.1' });
   assert.match(msg, /with an explicit deny in an identity-based policy$/);
 });
+
+test('policies are cached for authenticated callers until invalidated; anonymous callers always see the store', async () => {
+  const outsider = await user(B, 'cache-outsider', MANAGED_POLICIES.AmazonEC2ContainerRegistryReadOnly.arn);
+  const anonymous: Principal = { arn: '*', account: A, anonymous: true };
+  await denial(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  await denial(anonymous, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  const repo = (await meta.getRepository(A, 'app'))!;
+  await meta.updateRepositorySettings(repo.id, { ...repo.settings, public: true });
+  // A change made elsewhere: the anonymous decision follows at once; others after invalidate().
+  await authz.authorize(anonymous, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  authz.invalidate();
+  await authz.authorize(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  await meta.updateRepositorySettings(repo.id, { ...repo.settings });
+  authz.invalidate();
+});
