@@ -4,20 +4,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { collectGarbage } from '../../src/gc/collect.js';
 import { digestOf } from '../../src/registry/digest.js';
-import { openFixture, pushImage, putBlob, type Fixture } from './lifecycle-fixture.js';
+import { openFixture, withFixture, pushImage, putBlob, type Fixture } from './lifecycle-fixture.js';
 
 const GRACE = 5_000;
 /** A GC pass as if run `ms` from now. */
 const later = (f: Fixture, ms: number, dryRun = false) => collectGarbage(f.meta, f.blobs, { graceMs: GRACE, now: Date.now() + ms, dryRun });
-
-async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const f = await openFixture();
-  try {
-    await fn(f);
-  } finally {
-    await f.close();
-  }
-}
 
 async function blobFiles(f: Fixture): Promise<string[]> {
   const out: string[] = [];

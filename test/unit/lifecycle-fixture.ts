@@ -23,6 +23,16 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+/** Runs `fn` on a fresh fixture and closes it afterwards. */
+export async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
+  const f = await openFixture();
+  try {
+    await fn(f);
+  } finally {
+    await f.close();
+  }
+}
+
 export async function openFixture(repoName = 'app'): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-lifecycle-'));
   // The stores directly, as openStores builds them, without loading the whole server.

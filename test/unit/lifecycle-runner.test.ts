@@ -5,7 +5,7 @@ import { planLifecycle } from '../../src/lifecycle/plan.js';
 import { parseLifecyclePolicy } from '../../src/lifecycle/policy.js';
 import { runLifecyclePolicy } from '../../src/lifecycle/runner.js';
 import { MediaType } from '../../src/registry/media-types.js';
-import { openFixture, pushImage, pushIndex, pushManifest, putBlob, rule, setPolicy, silentLog, type Fixture } from './lifecycle-fixture.js';
+import { openFixture, withFixture, pushImage, pushIndex, pushManifest, putBlob, rule, setPolicy, silentLog, type Fixture } from './lifecycle-fixture.js';
 
 interface ImageSpec {
   name: string;
@@ -77,15 +77,6 @@ const CASES: Case[] = [
     expired: [],
   },
 ];
-
-async function withFixture(fn: (f: Fixture) => Promise<void>): Promise<void> {
-  const f = await openFixture();
-  try {
-    await fn(f);
-  } finally {
-    await f.close();
-  }
-}
 
 describe('lifecycle runner over a real store', () => {
   for (const c of CASES) {
