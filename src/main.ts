@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { startBerth } from './server.js';
 import { registerAdmin } from './admin/index.js';
+import { tuneHeapForServer } from './runtime/heap.js';
 
 const program = new Command();
 program.name('berth').description('Amazon ECR, self-hosted: an OCI registry with an ECR-compatible API');
@@ -14,6 +15,7 @@ program
   .option('--database-url <url>', 'keep metadata in this PostgreSQL database instead of SQLite (env BERTH_DATABASE_URL)')
   .action(async (opts: { listen?: string; dataDir?: string; databaseUrl?: string }) => {
     const config = loadConfig(opts);
+    tuneHeapForServer();
     const berth = await startBerth(config);
     berth.log.info({ url: berth.url, dataDir: config.dataDir }, 'berth listening');
     process.stdout.write(`berth listening on ${berth.url} (data in ${config.dataDir})\n`);

@@ -19,7 +19,6 @@ import { startGcScheduler } from './gc/scheduler.js';
 import { startLifecycleScheduler } from './lifecycle/scheduler.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
-import { PostgresDb } from './store/meta/postgres.js';
 import type { SqlDb } from './store/meta/sql.js';
 import { SqliteDb } from './store/meta/sqlite.js';
 
@@ -37,7 +36,7 @@ export interface Berth {
 /** Filesystem blobs under the data dir; metadata in PostgreSQL when configured, else SQLite there too. */
 export async function openStores(config: BerthConfig): Promise<{ meta: MetadataStore; blobs: FsBlobStore }> {
   await mkdir(config.dataDir, { recursive: true });
-  const db: SqlDb = config.databaseUrl ? new PostgresDb(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'));
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'));
   try {
     await migrate(db);
   } catch (e) {
@@ -47,6 +46,12 @@ export async function openStores(config: BerthConfig): Promise<{ meta: MetadataS
   const blobs = new FsBlobStore(config.dataDir);
   await blobs.init();
   return { meta: new MetadataStore(db), blobs };
+}
+
+/** Loaded only when configured: the PostgreSQL client costs a few MiB of memory in every process. */
+async function openPostgres(url: string): Promise<SqlDb> {
+  const { PostgresDb } = await import('./store/meta/postgres.js');
+  return new PostgresDb(url);
 }
 
 /** The account the registry serves by default, created on first start. */

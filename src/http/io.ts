@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { noteReceived } from '../runtime/heap.js';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -43,4 +44,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string | number> = {}): void {
   res.writeHead(status, { 'Content-Length': 0, ...headers });
   res.end();
+}
+
+/** A request body as it arrives, noted for heap tuning. */
+export async function* bodyChunks(req: IncomingMessage): AsyncIterable<Buffer> {
+  for await (const chunk of req) {
+    noteReceived((chunk as Buffer).length);
+    yield chunk as Buffer;
+  }
 }

@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
+import { BufferPool } from '../runtime/buffer-pool.js';
 import type { BlobReader } from '../store/blob/blob-store.js';
 
-const BUFFER_BYTES = 512 * 1024;
 const BUFFERS_PER_RESPONSE = 2;
-const POOL_LIMIT = 16;
 
 /** Read buffers shared by all responses, so a large pull allocates nothing per chunk. */
-const pool: Buffer[] = [];
+const readBuffers = new BufferPool(512 * 1024, 8);
 
 /**
  * Streams `length` bytes from `reader` into the response, with a few reads in flight and each
@@ -30,7 +29,7 @@ export async function sendBlob(res: ServerResponse, reader: BlobReader, length: 
   };
   const acquire = async (): Promise<Buffer | undefined> => {
     while (!gone) {
-      const buf = free.pop() ?? (outstanding < BUFFERS_PER_RESPONSE ? pool.pop() ?? Buffer.allocUnsafeSlow(BUFFER_BYTES) : undefined);
+      const buf = free.pop() ?? (outstanding < BUFFERS_PER_RESPONSE ? readBuffers.take() : undefined);
       if (buf) {
         outstanding++;
         return buf;
@@ -58,6 +57,6 @@ export async function sendBlob(res: ServerResponse, reader: BlobReader, length: 
     res.off('close', onClose);
     await reader.close().catch(() => undefined);
     // Buffers still held by a destroyed socket are left to the garbage collector.
-    if (outstanding === 0) pool.push(...free.splice(0, POOL_LIMIT - pool.length));
+    if (outstanding === 0) for (const buf of free) readBuffers.give(buf);
   }
 }

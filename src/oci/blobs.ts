@@ -2,7 +2,7 @@ import type { ByteRange } from '../store/blob/blob-store.js';
 import { parseDigest } from '../registry/digest.js';
 import { RegistryError } from '../registry/errors.js';
 import type { UploadRow } from '../store/meta/metadata-store.js';
-import { contentLength, sendEmpty } from '../http/io.js';
+import { bodyChunks, contentLength, sendEmpty } from '../http/io.js';
 import { sendBlob } from '../http/send-blob.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
 
@@ -110,7 +110,7 @@ export async function startUpload(ctx: OciContext): Promise<void> {
   }
   if (digest !== null) {
     await ctx.access.authorize(ctx.caller, 'ecr:CompleteLayerUpload', repoRef(ctx));
-    const blob = await ctx.registry.uploadWhole(repo, digest, ctx.req, contentLength(ctx.req));
+    const blob = await ctx.registry.uploadWhole(repo, digest, bodyChunks(ctx.req), contentLength(ctx.req));
     return blobCreated(ctx, blob.digest);
   }
   ctx.req.resume();
@@ -143,7 +143,7 @@ export async function patchUpload(ctx: OciContext): Promise<void> {
   const repo = await ctx.registry.repository(repoRef(ctx));
   const range = parseContentRange(ctx.req.headers['content-range']);
   try {
-    const upload = await ctx.registry.appendUpload(repo, ctx.ref, ctx.req, { range, expectedLength: contentLength(ctx.req) });
+    const upload = await ctx.registry.appendUpload(repo, ctx.ref, bodyChunks(ctx.req), { range, expectedLength: contentLength(ctx.req) });
     sendEmpty(ctx.res, 202, uploadHeaders(ctx, upload));
   } catch (e) {
     if (e instanceof RegistryError && e.status === 416) {
@@ -163,7 +163,7 @@ export async function finishUpload(ctx: OciContext): Promise<void> {
   const digest = ctx.url.searchParams.get('digest');
   if (digest === null) throw new RegistryError('DIGEST_INVALID', 'digest parameter missing');
   const range = parseContentRange(ctx.req.headers['content-range']);
-  const blob = await ctx.registry.completeUpload(repo, ctx.ref, digest, ctx.req, { range, expectedLength: contentLength(ctx.req) });
+  const blob = await ctx.registry.completeUpload(repo, ctx.ref, digest, bodyChunks(ctx.req), { range, expectedLength: contentLength(ctx.req) });
   blobCreated(ctx, blob.digest);
 }
 

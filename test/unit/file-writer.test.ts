@@ -46,3 +46,20 @@ test('a failed write surfaces from write() or finish(), and settle() still waits
     await fh.close();
   });
 });
+
+test('chunks of any size, larger or smaller than its buffers, land byte for byte', async () => {
+  await withFile(async (path) => {
+    const fh = await open(path, 'w+');
+    const writer = new FileWriter(fh, 0, async () => undefined);
+    const sizes = [1, 1000, (1 << 20) - 1, 3.5 * (1 << 20), 7, 65_536, 2 << 20, 13];
+    const chunks = sizes.map((n, i) => {
+      const b = Buffer.allocUnsafe(n);
+      for (let j = 0; j < n; j++) b[j] = (j * 31 + i) & 0xff;
+      return b;
+    });
+    for (const c of chunks) await writer.write(c);
+    await writer.finish();
+    await fh.close();
+    assert.ok((await readFile(path)).equals(Buffer.concat(chunks)));
+  });
+});
