@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     // Limits are measured with both servers started and idle.
     log('bench: measuring machine limits…');
     const limits = await measureLimits(root, config.blobBytes, config.settleSeconds);
-    log(`bench: limits sha256 ${limits.sha256MBps.toFixed(0)} MB/s, fsync'd write ${limits.diskWriteMBps.toFixed(0)} MB/s, loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`);
+    log(`bench: limits sha256 ${limits.sha256MBps.toFixed(0)} MB/s, fsync'd write ${limits.diskWriteMBps.toFixed(0)} MB/s (O_DIRECT ${limits.diskDirectMBps.toFixed(0)}, page cache ${limits.diskBufferedMBps.toFixed(0)}), loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`);
     const samples = await runWorkloads(config, servers, limits);
     for (const server of servers) await server.stop();
     for (const [i, server] of servers.entries()) {
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const report = [
       `Machine: ${machine}`,
       `Servers: ${servers.map((s) => `${s.label} = ${s.version}`).join('; ')}`,
-      `Limits: sha256 (1 core) ${limits.sha256MBps.toFixed(0)} MB/s; fsync'd sequential write ${limits.diskWriteMBps.toFixed(0)} MB/s; loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`,
+      `Limits: sha256 (1 core) ${limits.sha256MBps.toFixed(0)} MB/s; fsync'd sequential write ${limits.diskWriteMBps.toFixed(0)} MB/s (O_DIRECT ${limits.diskDirectMBps.toFixed(0)}, through the page cache ${limits.diskBufferedMBps.toFixed(0)}); loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`,
       `Medians of ${config.rounds} round(s), ${labels[0]} and ${labels[1]} alternating. MB = 10^6 bytes.`,
       '',
       renderTable(rows, labels[0], labels[1]),

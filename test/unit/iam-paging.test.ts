@@ -33,7 +33,7 @@ test('without MaxItems a page holds 100; other members pass through; non-list re
 });
 
 test('bad MaxItems and Marker values are ValidationErrors', () => {
-  for (const q of [{ MaxItems: '0' }, { MaxItems: '1001' }, { MaxItems: 'x' }, { Marker: 'garbage' }, { Marker: Buffer.from('berth-iam-offset:99').toString('base64url') }]) {
+  for (const q of <Record<string, string>[]>[{ MaxItems: '0' }, { MaxItems: '1001' }, { MaxItems: 'x' }, { Marker: 'garbage' }, { Marker: Buffer.from('berth-iam-offset:99').toString('base64url') }]) {
     assert.throws(() => paginate({ Users: users, IsTruncated: false }, params(q)), (e: unknown) => e instanceof IamError && e.code === 'ValidationError', JSON.stringify(q));
   }
 });

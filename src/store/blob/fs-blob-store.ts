@@ -12,6 +12,8 @@ const DIGEST = /^([a-z0-9]+):([a-f0-9]{32,256})$/;
 export class FsBlobStore implements BlobStore {
   private readonly blobRoot: string;
   private readonly uploadRoot: string;
+  /** Whether the filesystem takes O_DIRECT; unknown until the first upload. */
+  private directIo: boolean | undefined;
 
   constructor(root: string) {
     this.blobRoot = join(root, 'blobs');
@@ -35,11 +37,10 @@ export class FsBlobStore implements BlobStore {
   }
 
   async writeUpload(id: string, offset: number, data: AsyncIterable<Buffer>): Promise<number> {
-    // Create if missing without truncating what an earlier chunk wrote.
     const path = this.uploadPath(id);
-    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
+    const { fh, direct } = await this.openUpload(path);
     try {
-      const writer = new FileWriter(fh, offset, () => flush(path, 'data'));
+      const writer = await FileWriter.open(fh, offset, { direct, flush: () => flush(path, 'data') });
       let written = 0;
       try {
         for await (const chunk of data) {
@@ -50,12 +51,28 @@ export class FsBlobStore implements BlobStore {
       } finally {
         await writer.settle();
       }
-      // A chunk that failed midway earlier may have left bytes past the new end.
+      // Drops the padding of the last direct write, and whatever a chunk that failed midway left.
       await fh.truncate(offset + written);
       return written;
     } finally {
       await fh.close();
     }
+  }
+
+  /** Opens (creating, never truncating) an upload file for writing, with O_DIRECT where the filesystem has it. */
+  private async openUpload(path: string): Promise<{ fh: FileHandle; direct: boolean }> {
+    const flags = constants.O_RDWR | constants.O_CREAT;
+    if (this.directIo !== false && constants.O_DIRECT !== undefined) {
+      try {
+        const fh = await open(path, flags | constants.O_DIRECT, 0o644);
+        this.directIo = true;
+        return { fh, direct: true };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+        this.directIo = false;
+      }
+    }
+    return { fh: await open(path, flags, 0o644), direct: false };
   }
 
   readUpload(id: string): Readable {
