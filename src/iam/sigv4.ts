@@ -1,7 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { EcrError } from '../ecr/errors.js';
 
 /** A received request, as far as its signature covers it. */
@@ -90,13 +88,63 @@ export function peekCredential(headers: IncomingHttpHeaders): SigV4Credential | 
   }
 }
 
-function parseQuery(query: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of new URLSearchParams(query)) {
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+/** RFC 3986 percent-encoding, as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ */
+function escapeUri(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The path with empty, "." and ".." segments resolved, encoded once more (every service but S3 does). */
+function canonicalPath(path: string): string {
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
   }
-  return out;
+  const normalized = `${path.startsWith('/') ? '/' : ''}${segments.join('/')}${segments.length > 0 && path.endsWith('/') ? '/' : ''}`;
+  return escapeUri(normalized).replace(/%2F/g, '/');
+}
+
+/** Parameters sorted by encoded name, repeated ones by encoded pair; any X-Amz-Signature left out. */
+function canonicalQuery(query: string): string {
+  const byName = new Map<string, string[]>();
+  for (const [name, value] of new URLSearchParams(query)) {
+    if (name.toLowerCase() === 'x-amz-signature') continue;
+    const key = escapeUri(name);
+    const pairs = byName.get(key) ?? [];
+    pairs.push(`${key}=${escapeUri(value)}`);
+    byName.set(key, pairs);
+  }
+  return [...byName.keys()]
+    .sort()
+    .map((key) => byName.get(key)!.sort().join('&'))
+    .join('&');
+}
+
+function canonicalHeaderValue(value: string): string {
+  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '');
+}
+
+function hmac(key: string | Buffer, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/** The signature a holder of `secret` computes over the request, per the SigV4 specification. */
+function expectedSignature(req: SignedRequest, signedHeaders: string[], payloadHash: string, scope: string[], amzDate: string, secret: string): string {
+  const names = [...new Set(signedHeaders)].filter((name) => header(req.headers, name) !== undefined).sort();
+  const canonicalRequest = [
+    req.method,
+    canonicalPath(req.path),
+    canonicalQuery(req.query),
+    ...names.map((name) => `${name}:${canonicalHeaderValue(header(req.headers, name)!)}`),
+    '',
+    names.join(';'),
+    payloadHash,
+  ].join('\n');
+  const [, date, region, service] = scope as [string, string, string, string];
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, `${date}/${region}/${service}/aws4_request`, createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')].join('\n');
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  return hmac(signingKey, stringToSign).toString('hex');
 }
 
 /**
@@ -137,30 +185,13 @@ export async function verifySigV4(req: SignedRequest, service: string, lookupSec
   const secret = await lookupSecret(accessKeyId);
   if (secret === undefined) throw new EcrError('UnrecognizedClientException', 'The security token included in the request is invalid.');
 
-  const headers: Record<string, string> = {};
-  for (const name of parsed.signedHeaders) {
-    const value = header(req.headers, name);
-    if (value !== undefined) headers[name] = value;
-  }
   const bodyHash = createHash('sha256').update(req.body).digest('hex');
-  if (headers['x-amz-content-sha256'] !== undefined && headers['x-amz-content-sha256'] !== bodyHash) {
+  const declaredHash = parsed.signedHeaders.includes('x-amz-content-sha256') ? header(req.headers, 'x-amz-content-sha256') : undefined;
+  if (declaredHash !== undefined && declaredHash !== bodyHash) {
     throw new EcrError('InvalidSignatureException', SIGNATURE_MISMATCH);
   }
 
-  const signer = new SignatureV4({ service, region, credentials: { accessKeyId, secretAccessKey: secret }, sha256: Sha256, applyChecksum: false });
-  const signed = await signer.sign(
-    {
-      method: req.method,
-      protocol: 'http:',
-      hostname: headers.host ?? '',
-      path: req.path,
-      query: parseQuery(req.query),
-      headers,
-      body: req.body,
-    },
-    { signingDate: new Date(signedAt), signingRegion: region, signingService: service, signableHeaders: new Set(parsed.signedHeaders) },
-  );
-  const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization ?? ''))?.[1] ?? '';
+  const expected = expectedSignature(req, parsed.signedHeaders, bodyHash, parsed.credential, amzDate, secret);
   const got = Buffer.from(parsed.signature);
   const want = Buffer.from(expected);
   if (got.length !== want.length || !timingSafeEqual(got, want)) {

@@ -9,7 +9,7 @@ const KEY = 'AKIAEXAMPLEKEY000001';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 const lookup = async (id: string) => (id === KEY ? SECRET : undefined);
 
-async function signed(opts: { secret?: string; at?: Date; body?: string; service?: string; region?: string; path?: string; query?: Record<string, string> } = {}): Promise<SignedRequest> {
+async function signed(opts: { secret?: string; at?: Date; body?: string; service?: string; region?: string; path?: string; query?: Record<string, string | string[]>; headers?: Record<string, string> } = {}): Promise<SignedRequest> {
   const body = opts.body ?? '{"repositoryNames":["app"]}';
   const signer = new SignatureV4({
     service: opts.service ?? 'ecr',
@@ -29,6 +29,7 @@ async function signed(opts: { secret?: string; at?: Date; body?: string; service
         host: '127.0.0.1:5000',
         'content-type': 'application/x-amz-json-1.1',
         'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories',
+        ...opts.headers,
       },
       body,
     },
@@ -36,7 +37,7 @@ async function signed(opts: { secret?: string; at?: Date; body?: string; service
   );
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
-  const query = new URLSearchParams(opts.query ?? {}).toString();
+  const query = new URLSearchParams(Object.entries(opts.query ?? {}).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((one) => [k, one]))).toString();
   return { method: 'POST', path: opts.path ?? '/', query, headers, body: Buffer.from(body) };
 }
 
@@ -54,6 +55,18 @@ test('a request signed by @smithy/signature-v4 verifies, in any region', async (
   const cred = await verifySigV4(await signed(), 'ecr', lookup);
   assert.deepEqual(cred, { accessKeyId: KEY, region: 'eu-west-1', service: 'ecr' });
   await verifySigV4(await signed({ region: 'ap-southeast-2', path: '/a/b c', query: { x: '1 2', a: 'b' } }), 'ecr', lookup);
+});
+
+test('canonicalization matches the reference signer: odd paths, repeated and reserved query characters, folded header values', async () => {
+  await verifySigV4(
+    await signed({
+      path: '/v1/./a/../b//c/',
+      query: { z: ['2', '10', '1'], 'a b': "it's (x)*!", 'é': '~-_.', empty: '' },
+      headers: { 'x-amz-security-token': 'tok/en+=', 'x-custom': '  spaced \t  out  value ' },
+    }),
+    'ecr',
+    lookup,
+  );
 });
 
 test('a wrong secret is a signature mismatch', async () => {
