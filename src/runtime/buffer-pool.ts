@@ -1,6 +1,7 @@
 /**
  * Large buffers kept for reuse, so streaming a big blob through the process allocates (and leaves
- * for the garbage collector) nothing per chunk.
+ * for the garbage collector) nothing per chunk. `allocate` makes one or more buffers when the pool
+ * is empty; by default a plain one.
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
@@ -8,10 +9,12 @@ export class BufferPool {
   constructor(
     readonly bufferBytes: number,
     private readonly keep: number,
+    private readonly allocate: (bytes: number) => Buffer[] = (bytes) => [Buffer.allocUnsafeSlow(bytes)],
   ) {}
 
   take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.bufferBytes);
+    if (this.free.length === 0) this.free.push(...this.allocate(this.bufferBytes));
+    return this.free.pop()!;
   }
 
   /** Returns a buffer nobody references any more; beyond `keep`, it is left to the collector. */

@@ -1,11 +1,12 @@
 import type { FileHandle } from 'node:fs/promises';
-import { AlignedBufferPool, DIRECT_IO_ALIGNMENT } from './aligned-buffers.js';
+import { BufferPool } from '../../runtime/buffer-pool.js';
+import { DIRECT_IO_ALIGNMENT, pageAlignedBuffers } from './aligned-buffers.js';
 
 const MAX_WRITES_IN_FLIGHT = 2;
 const SYNC_EVERY_BYTES = 8 << 20;
 
 /** Write buffers shared by all uploads: two in flight and one filling per upload, 1.5 MiB. */
-const writeBuffers = new AlignedBufferPool(512 * 1024);
+const writeBuffers = new BufferPool(512 * 1024, 16, pageAlignedBuffers);
 
 export interface FileWriterOptions {
   /**
