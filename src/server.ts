@@ -1,7 +1,4 @@
-import { randomInt } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import { createEcrDoor } from './ecr/door.js';
@@ -12,15 +9,11 @@ import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
 import { sendJson } from './http/io.js';
 import { createOciDoor } from './oci/door.js';
-import { PullRecorder } from './registry/pull-recorder.js';
-import { Registry } from './registry/registry.js';
-import { FsBlobStore } from './store/blob/fs-blob-store.js';
+import type { Registry } from './registry/registry.js';
 import { startGcScheduler } from './gc/scheduler.js';
 import { startLifecycleScheduler } from './lifecycle/scheduler.js';
-import { MetadataStore } from './store/meta/metadata-store.js';
-import { migrate } from './store/meta/migrations.js';
-import type { SqlDb } from './store/meta/sql.js';
-import { SqliteDb } from './store/meta/sqlite.js';
+import type { MetadataStore } from './store/meta/metadata-store.js';
+import { openDomain } from './wiring.js';
 
 export interface Berth {
   server: Server;
@@ -33,51 +26,12 @@ export interface Berth {
   close(): Promise<void>;
 }
 
-/** Filesystem blobs under the data dir; metadata in PostgreSQL when configured, else SQLite there too. */
-export async function openStores(config: BerthConfig): Promise<{ meta: MetadataStore; blobs: FsBlobStore }> {
-  await mkdir(config.dataDir, { recursive: true });
-  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'));
-  try {
-    await migrate(db);
-  } catch (e) {
-    await db.close();
-    throw e;
-  }
-  const blobs = new FsBlobStore(config.dataDir);
-  await blobs.init();
-  return { meta: new MetadataStore(db), blobs };
-}
-
-/** Loaded only when configured: the PostgreSQL client costs a few MiB of memory in every process. */
-async function openPostgres(url: string): Promise<SqlDb> {
-  const { PostgresDb } = await import('./store/meta/postgres.js');
-  return new PostgresDb(url);
-}
-
-/** The account the registry serves by default, created on first start. */
-export async function ensureDefaultAccount(meta: MetadataStore, region: string): Promise<string> {
-  // One transaction, so servers starting together on a shared database agree on the account.
-  return meta.transaction(async (tx) => {
-    const existing = await tx.getSetting('default_account_id');
-    if (existing) return existing;
-    const id = String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
-    await tx.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [id, region, Date.now()]);
-    await tx.setSetting('default_account_id', id);
-    return id;
-  });
-}
-
 export async function startBerth(config: BerthConfig): Promise<Berth> {
   const log = pino({ level: config.logLevel, base: undefined });
-  const { meta, blobs } = await openStores(config);
-  const accountId = await ensureDefaultAccount(meta, config.region);
-  const accountSetting = async (registryId: string, name: string): Promise<string | undefined> =>
-    meta.getSetting(`account:${registryId}:${name}`);
-  const registry = new Registry(meta, blobs, {
-    createOnPush: async (registryId) => config.createOnPush || (await accountSetting(registryId, 'CREATE_ON_PUSH')) === 'ENABLED',
-    blobMounting: async (registryId) => (await accountSetting(registryId, 'BLOB_MOUNTING')) !== 'DISABLED',
-  });
-  const pulls = new PullRecorder(registry, meta, log);
+  const domain = await openDomain(config, log);
+  const { registry, lifecycle } = domain;
+  const { meta, blobs } = domain.stores;
+  const accountId = await registry.accounts.ensureDefaultAccount(config.region);
   const identity = await createIdentity({ meta, config, accountId, log });
   const oci = createOciDoor(registry, identity.oci, log);
 
@@ -91,8 +45,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       registryId,
       region: config.region,
       registry,
-      meta,
-      config,
+      lifecycle,
       baseUrl: base,
       registryHost: new URL(base).host,
       sourceIp: req.socket.remoteAddress ?? '',
@@ -130,7 +83,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const url = `http://${hostForUrl}:${port}`;
   baseUrl ||= url;
   await identity.afterListen?.(baseUrl);
-  const lifecycleScheduler = startLifecycleScheduler(registry, config.lifecycleIntervalSeconds, log);
+  const lifecycleScheduler = startLifecycleScheduler(registry, meta, config.lifecycleIntervalSeconds, log);
   const gcScheduler = startGcScheduler(meta, blobs, config.gcIntervalSeconds, config.gcGraceSeconds, log);
 
   return {
@@ -145,8 +98,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await pulls.close();
-      await meta.db.close();
+      await domain.close();
     },
   };
 }

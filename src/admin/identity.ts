@@ -4,7 +4,7 @@ import { loadConfig } from '../config.js';
 import { writeCredentialsFile } from '../iam/credentials-file.js';
 import { IdentityStore } from '../iam/identity-store.js';
 import { managedPolicyByArn } from '../iam/managed-policies.js';
-import { openStores } from '../server.js';
+import { openDomain, openStores } from '../wiring.js';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
 
 interface StoreOptions {
@@ -16,7 +16,8 @@ interface StoreOptions {
 /** Opens the data dir's stores, runs `fn`, closes them; `account` defaults to the default account. */
 async function withIdentityStore<T>(opts: StoreOptions, fn: (store: IdentityStore, meta: MetadataStore, accountId: string, region: string) => Promise<T>): Promise<T> {
   const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
-  const { meta } = await openStores(config);
+  const stores = await openStores(config);
+  const meta = stores.meta;
   try {
     const store = new IdentityStore(meta);
     const accountId = opts.account ?? (await meta.getSetting('default_account_id'));
@@ -24,7 +25,7 @@ async function withIdentityStore<T>(opts: StoreOptions, fn: (store: IdentityStor
     if (!(await store.accountExists(accountId))) throw new Error(`account ${accountId} does not exist (create it with: berth admin account create)`);
     return await fn(store, meta, accountId, config.region);
   } finally {
-    await meta.db.close();
+    await stores.close();
   }
 }
 
@@ -46,12 +47,12 @@ export function registerIdentityAdmin(admin: Command): void {
       const id = opts.id ?? String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
       if (!/^\d{12}$/.test(id)) throw new Error(`account id must be 12 digits, got ${id}`);
       const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
-      const { meta } = await openStores(config);
+      const stores = await openStores(config);
       try {
-        if (!(await new IdentityStore(meta).createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
+        if (!(await new IdentityStore(stores.meta).createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
         process.stdout.write(`${id}\n`);
       } finally {
-        await meta.db.close();
+        await stores.close();
       }
     });
 
@@ -110,14 +111,16 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (name: string, opts: StoreOptions & { off?: boolean }) => {
-      await withIdentityStore(opts, async (_store, meta, accountId) => {
-        const repo = await meta.getRepository(accountId, name);
+      const domain = await openDomain(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }));
+      try {
+        const accountId = opts.account ?? (await domain.registry.accounts.defaultAccountId());
+        if (!accountId) throw new Error('this data dir has no default account yet: start berth once, or pass --account');
+        const repo = await domain.registry.repositories.find({ registryId: accountId, name });
         if (!repo) throw new Error(`repository ${name} does not exist in account ${accountId}`);
-        const settings = { ...repo.settings };
-        if (opts.off) delete settings.public;
-        else settings.public = true;
-        await meta.updateRepositorySettings(repo.id, settings);
+        await domain.registry.repositories.setPublic(repo, !opts.off);
         process.stdout.write(`${name} is now ${opts.off ? 'private' : 'public'}\n`);
-      });
+      } finally {
+        await domain.close();
+      }
     });
 }

@@ -3,8 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { collectGarbage } from '../gc/collect.js';
 import { runAllLifecyclePolicies } from '../lifecycle/runner.js';
-import { Registry } from '../registry/registry.js';
-import { openStores } from '../server.js';
+import { openDomain } from '../wiring.js';
 
 /** `berth admin` commands for lifecycle runs and garbage collection. */
 export function registerMaintenanceAdmin(admin: Command): void {
@@ -18,10 +17,9 @@ export function registerMaintenanceAdmin(admin: Command): void {
     .action(async (opts: { repository?: string; dataDir?: string; databaseUrl?: string }) => {
       const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
       const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
-      const { meta, blobs } = await openStores(config);
+      const domain = await openDomain(config, log);
       try {
-        const registry = new Registry(meta, blobs, { createOnPush: async () => false, blobMounting: async () => true });
-        const results = await runAllLifecyclePolicies(registry, log, opts.repository ? { name: opts.repository } : undefined);
+        const results = await runAllLifecyclePolicies(domain.registry, log, opts.repository ? { name: opts.repository } : undefined);
         for (const r of results) {
           for (const image of r.expired) {
             const rule = image.rulePriority === null ? 'subject expired' : `rule ${image.rulePriority}`;
@@ -31,7 +29,7 @@ export function registerMaintenanceAdmin(admin: Command): void {
         const total = results.reduce((n, r) => n + r.expired.length, 0);
         process.stdout.write(`lifecycle: ${results.length} repositories evaluated, ${total} images expired\n`);
       } finally {
-        await meta.db.close();
+        await domain.close();
       }
     });
 
@@ -44,16 +42,16 @@ export function registerMaintenanceAdmin(admin: Command): void {
     .action(async (opts: { dryRun?: boolean; dataDir?: string; databaseUrl?: string }) => {
       const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
       const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
-      const { meta, blobs } = await openStores(config);
+      const domain = await openDomain(config, log);
       try {
-        const r = await collectGarbage(meta, blobs, { graceMs: config.gcGraceSeconds * 1000, dryRun: opts.dryRun ?? false, log });
+        const r = await collectGarbage(domain.stores.meta, domain.stores.blobs, { graceMs: config.gcGraceSeconds * 1000, dryRun: opts.dryRun ?? false, log });
         const verb = r.dryRun ? 'would remove' : 'removed';
         process.stdout.write(
           `gc${r.dryRun ? ' (dry run)' : ''}: ${verb} ${r.blobsDeleted + r.orphanFilesDeleted} blobs (${r.bytesFreed} bytes freed), ` +
             `${r.linksRemoved} blob links, ${r.uploadsRemoved} uploads\n`,
         );
       } finally {
-        await meta.db.close();
+        await domain.close();
       }
     });
 }

@@ -1,19 +1,9 @@
-import type { RepositoryRow, ManifestRow, MetadataStore } from '../store/meta/metadata-store.js';
-import { isValidDigest } from '../registry/digest.js';
+import type { ImageId } from '../registry/image-ids.js';
+import type { Repository } from '../registry/model.js';
 import { EcrError } from './errors.js';
-import type { EcrContext } from './operation.js';
 import { parameterError } from './validate.js';
 
-export interface ImageId {
-  imageDigest?: string;
-  imageTag?: string;
-}
-
-export interface ImageFailure {
-  imageId: ImageId;
-  failureCode: string;
-  failureReason: string;
-}
+export type { ImageId } from '../registry/image-ids.js';
 
 /** Validates the shape of an `imageIds` list (1..100 ImageId objects). */
 export function parseImageIds(raw: unknown[], field = 'imageIds'): ImageId[] {
@@ -32,36 +22,9 @@ export function parseImageIds(raw: unknown[], field = 'imageIds'): ImageId[] {
   });
 }
 
-export function imageNotFound(ctx: EcrContext, repo: RepositoryRow, id: ImageId): EcrError {
+export function imageNotFound(repo: Repository, id: ImageId): EcrError {
   return new EcrError(
     'ImageNotFoundException',
-    `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${ctx.registryId}'`,
+    `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
   );
-}
-
-/** What an ImageId names in the repository, or the failure ECR reports for it. */
-export async function resolveImageId(
-  meta: MetadataStore,
-  repo: RepositoryRow,
-  id: ImageId,
-): Promise<{ manifest: ManifestRow } | { failure: ImageFailure }> {
-  const fail = (failureCode: string, failureReason: string) => ({ failure: { imageId: id, failureCode, failureReason } });
-  if (id.imageDigest === undefined && id.imageTag === undefined) {
-    return fail('MissingDigestAndTag', 'Invalid request parameters: both tag and digest cannot be null');
-  }
-  if (id.imageDigest !== undefined && !isValidDigest(id.imageDigest)) {
-    return fail('InvalidImageDigest', "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
-  }
-  const manifest =
-    id.imageTag !== undefined ? await meta.getTaggedManifest(repo.id, id.imageTag) : await meta.getManifest(repo.id, id.imageDigest!);
-  if (!manifest) {
-    if (id.imageTag !== undefined && id.imageDigest !== undefined && (await meta.getManifest(repo.id, id.imageDigest))) {
-      return fail('ImageTagDoesNotMatchDigest', 'Invalid request parameters: given tag does not map to the given digest');
-    }
-    return fail('ImageNotFound', 'Requested image not found');
-  }
-  if (id.imageDigest !== undefined && manifest.digest !== id.imageDigest) {
-    return fail('ImageTagDoesNotMatchDigest', 'Invalid request parameters: given tag does not map to the given digest');
-  }
-  return { manifest };
 }

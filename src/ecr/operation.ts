@@ -1,10 +1,9 @@
-import type { BerthConfig } from '../config.js';
-import type { Registry } from '../registry/registry.js';
-import type { MetadataStore } from '../store/meta/metadata-store.js';
 import type { Identity } from '../iam/identity.js';
 import type { Principal } from '../iam/principal.js';
+import type { LifecyclePolicies } from '../lifecycle/policies.js';
+import type { Registry } from '../registry/registry.js';
 
-/** What one ECR operation gets besides its input. */
+/** What one ECR operation gets besides its input: the domain, and who is asking. */
 export interface EcrContext {
   principal: Principal;
   identity: Identity;
@@ -12,8 +11,7 @@ export interface EcrContext {
   registryId: string;
   region: string;
   registry: Registry;
-  meta: MetadataStore;
-  config: BerthConfig;
+  lifecycle: LifecyclePolicies;
   /** Base URL of this server's registry as clients reach it, e.g. http://127.0.0.1:5000. */
   baseUrl: string;
   /** Registry host as it appears in repository URIs, e.g. 127.0.0.1:5000. */

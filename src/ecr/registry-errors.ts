@@ -1,38 +1,62 @@
-import { RegistryError } from '../registry/errors.js';
+import { RegistryError, type RegistryErrorKind } from '../registry/errors.js';
 import { EcrError, invalidParameter } from './errors.js';
 
-/** Renders a domain failure as the ECR exception a client of the API expects. */
-export function toEcrError(err: unknown, where: { repositoryName: string; registryId: string }): unknown {
-  if (!(err instanceof RegistryError)) return err;
-  const { repositoryName, registryId } = where;
-  switch (err.code) {
-    case 'NAME_UNKNOWN':
-      return new EcrError('RepositoryNotFoundException', `The repository with name '${repositoryName}' does not exist in the registry with id '${registryId}'`);
-    case 'MANIFEST_BLOB_UNKNOWN':
-      return new EcrError(
-        'LayersNotFoundException',
-        `Layers with digests '[${digestOf(err)}]' required for pushing image into repository with name '${repositoryName}' in the registry with id '${registryId}' do not exist`,
-      );
-    case 'MANIFEST_UNKNOWN':
-      return new EcrError(
-        'ReferencedImagesNotFoundException',
-        `Some of the referenced images '[${digestOf(err)}]' do not exist in the repository with name '${repositoryName}' in the registry with id '${registryId}'`,
-      );
-    case 'TAG_INVALID':
-      if (/immutable/.test(err.message)) return new EcrError('ImageTagAlreadyExistsException', err.message);
-      return invalidParameter(`Invalid parameter at 'imageTag' failed to satisfy constraint: '${err.message}'`);
-    case 'MANIFEST_INVALID':
-      return invalidParameter(`Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${err.message}'`);
-    case 'DIGEST_INVALID':
-      return invalidParameter(`Invalid parameter at 'imageDigest' failed to satisfy constraint: '${err.message}'`);
-    case 'NAME_INVALID':
-      return invalidParameter(`Invalid parameter at 'repositoryName' failed to satisfy constraint: '${err.message}'`);
-    default:
-      return invalidParameter(err.message);
-  }
+interface Where {
+  repositoryName: string;
+  registryId: string;
 }
 
-function digestOf(err: RegistryError): string {
-  const d = err.detail as { digest?: string } | undefined;
-  return d?.digest ?? '';
+const constraint = (field: string, message: string) => invalidParameter(`Invalid parameter at '${field}' failed to satisfy constraint: '${message}'`);
+
+/** How each domain failure reads on the ECR API. */
+const TO_ECR: Record<RegistryErrorKind, (err: RegistryError, where: Where) => EcrError> = {
+  RepositoryNotFound: (e) => new EcrError('RepositoryNotFoundException', e.message),
+  RepositoryAlreadyExists: (e) => new EcrError('RepositoryAlreadyExistsException', e.message),
+  RepositoryNotEmpty: (e) => new EcrError('RepositoryNotEmptyException', e.message),
+  InvalidRepositoryName: (e) => constraint('repositoryName', e.message),
+  InvalidTag: (e) => constraint('imageTag', e.message),
+  InvalidDigest: (e) => constraint('imageDigest', e.message),
+  DigestMismatch: (e) => new EcrError('ImageDigestDoesNotMatchException', e.message),
+  ManifestInvalid: (e) => constraint('ImageManifest', e.message),
+  ManifestTooLarge: (e) => constraint('ImageManifest', e.message),
+  ManifestNotFound: (e) => new EcrError('ImageNotFoundException', e.message),
+  ManifestBlobsMissing: (e, w) =>
+    new EcrError(
+      'LayersNotFoundException',
+      `Layers with digests '[${digestsOf(e)}]' required for pushing image into repository with name '${w.repositoryName}' in the registry with id '${w.registryId}' do not exist`,
+    ),
+  ReferencedManifestsMissing: (e, w) =>
+    new EcrError(
+      'ReferencedImagesNotFoundException',
+      `Some of the referenced images '[${digestsOf(e)}]' do not exist in the repository with name '${w.repositoryName}' in the registry with id '${w.registryId}'`,
+    ),
+  TagImmutable: (e) => new EcrError('ImageTagAlreadyExistsException', e.message),
+  ImageAlreadyExists: (e) => new EcrError('ImageAlreadyExistsException', e.message),
+  BlobNotFound: (e) => new EcrError('LayersNotFoundException', e.message),
+  LayerAlreadyExists: (e) => new EcrError('LayerAlreadyExistsException', e.message),
+  LayerNotReferenced: (e) => new EcrError('LayerInaccessibleException', e.message),
+  UploadNotFound: (e) => new EcrError('UploadNotFoundException', e.message),
+  UploadOutOfOrder: (e) => new EcrError('InvalidLayerPartException', e.message),
+  UploadSizeMismatch: (e) => new EcrError('InvalidLayerPartException', e.message),
+  EmptyUpload: (e) => new EcrError('EmptyUploadException', e.message),
+  RepositoryPolicyNotFound: (e) => new EcrError('RepositoryPolicyNotFoundException', e.message),
+  RegistryPolicyNotFound: (e) => new EcrError('RegistryPolicyNotFoundException', e.message),
+  InvalidPolicy: (e) => invalidParameter(e.message),
+  LifecyclePolicyNotFound: (e) => new EcrError('LifecyclePolicyNotFoundException', e.message),
+  InvalidLifecyclePolicy: (e) => invalidParameter(e.message),
+  LifecyclePreviewNotFound: (e) => new EcrError('LifecyclePolicyPreviewNotFoundException', e.message),
+  LifecyclePreviewInProgress: (e) => new EcrError('LifecyclePolicyPreviewInProgressException', e.message),
+  TooManyResourceTags: (e) => new EcrError('TooManyTagsException', e.message),
+  InvalidResourceTag: (e) => new EcrError('InvalidTagParameterException', e.message),
+  InvalidPageToken: () => constraint('nextToken', 'Invalid pagination token'),
+  InvalidParameter: (e) => (e.detail.field ? constraint(e.detail.field, e.message) : invalidParameter(e.message)),
+};
+
+/** Renders a domain failure as the ECR exception a client of the API expects; other errors pass. */
+export function toEcrError(err: unknown, where: Where): unknown {
+  return err instanceof RegistryError ? TO_ECR[err.kind](err, where) : err;
+}
+
+function digestsOf(err: RegistryError): string {
+  return (err.detail.digests ?? (err.detail.digest ? [err.detail.digest] : [])).join(', ');
 }

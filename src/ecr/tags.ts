@@ -2,12 +2,8 @@ import { EcrError } from './errors.js';
 import type { EcrInput } from './operation.js';
 import { optionalList, requiredList } from './validate.js';
 
-export interface ResourceTag {
-  Key: string;
-  Value: string;
-}
-
-export const MAX_TAGS = 50;
+import { MAX_RESOURCE_TAGS } from '../registry/repositories.js';
+import type { ResourceTag } from '../registry/settings.js';
 
 function invalidTag(message: string): EcrError {
   return new EcrError('InvalidTagParameterException', message);
@@ -26,13 +22,6 @@ export function parseTags(input: EcrInput, field: string, required: boolean): Re
     return { Key, Value };
   });
   if (new Set(tags.map((t) => t.Key)).size !== tags.length) throw invalidTag('Tag keys must be unique');
-  if (tags.length > MAX_TAGS) throw new EcrError('TooManyTagsException', `A repository can have at most ${MAX_TAGS} tags`);
+  if (tags.length > MAX_RESOURCE_TAGS) throw new EcrError('TooManyTagsException', `A repository can have at most ${MAX_RESOURCE_TAGS} tags`);
   return tags;
-}
-
-/** `current` with `added` merged in, keys of `added` winning. */
-export function mergeTags(current: ResourceTag[], added: ResourceTag[]): ResourceTag[] {
-  const map = new Map(current.map((t) => [t.Key, t.Value]));
-  for (const t of added) map.set(t.Key, t.Value);
-  return [...map].map(([Key, Value]) => ({ Key, Value }));
 }

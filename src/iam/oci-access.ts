@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { EcrError } from '../ecr/errors.js';
 import type { OciAccess, OciAction, OciCaller } from '../oci/access.js';
-import { RegistryError } from '../registry/errors.js';
+import { OciError } from '../oci/errors.js';
 import type { RepoRef } from '../registry/registry.js';
 import type { Authorizer } from './authorizer.js';
 import type { Principal } from './principal.js';
@@ -60,14 +60,14 @@ export function createOciAccess(deps: OciAccessDeps): OciAccess {
       if (!auth || isEmptyBasic(auth)) {
         // The base endpoint answers 401 so clients know to log in; anonymous pulls go on from there.
         const path = (req.url ?? '').split('?')[0];
-        if (path === '/v2/' || path === '/v2') throw new RegistryError('UNAUTHORIZED', 'Not Authorized');
+        if (path === '/v2/' || path === '/v2') throw new OciError('UNAUTHORIZED', 'Not Authorized');
         const registryId = addressed ?? deps.defaultAccountId;
         const principal: Principal = { arn: '*', account: registryId, anonymous: true };
         const caller: IdentifiedCaller = { registryId, principalArn: '*', anonymous: true, principal, sourceIp };
         return caller;
       }
       const principal = principalFromBasic(auth);
-      if (!principal) throw new RegistryError('UNAUTHORIZED', 'Your authorization token is invalid or has expired.');
+      if (!principal) throw new OciError('UNAUTHORIZED', 'Your authorization token is invalid or has expired.');
       const registryId = addressed ?? principal.account;
       const caller: IdentifiedCaller = { registryId, principalArn: principal.arn, anonymous: false, principal, sourceIp };
       return caller;
@@ -78,8 +78,8 @@ export function createOciAccess(deps: OciAccessDeps): OciAccess {
         await check(caller, action, repo);
       } catch (err) {
         if (!(err instanceof EcrError)) throw err;
-        if (caller.anonymous) throw new RegistryError('UNAUTHORIZED', 'authentication required');
-        throw new RegistryError('DENIED', err.message);
+        if (caller.anonymous) throw new OciError('UNAUTHORIZED', 'authentication required');
+        throw new OciError('DENIED', err.message);
       }
     },
 

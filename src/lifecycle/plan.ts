@@ -1,17 +1,14 @@
-import type { MetadataStore, RepositoryRow } from '../store/meta/metadata-store.js';
+import type { Repository } from '../registry/model.js';
+import type { Registry } from '../registry/registry.js';
 import { evaluateLifecycle, type LifecycleDecision, type LifecycleImage } from './evaluate.js';
 import type { LifecyclePolicy } from './policy.js';
 
 /** The images a policy may act on: everything except manifests an index in the repository lists. */
-export async function lifecycleImages(meta: MetadataStore, repoId: string): Promise<LifecycleImage[]> {
-  const manifests = await meta.listManifests(repoId);
-  const referenced = new Set(
-    (await meta.db.all<{ child: string }>("SELECT DISTINCT child FROM manifest_refs WHERE repo_id = ? AND kind = 'manifest'", [repoId])).map(
-      (r) => r.child,
-    ),
-  );
+export async function lifecycleImages(registry: Registry, repo: Repository): Promise<LifecycleImage[]> {
+  const manifests = await registry.images.list(repo);
+  const indexed = await registry.images.indexedManifests(repo);
   return manifests
-    .filter((m) => !referenced.has(m.digest))
+    .filter((m) => !indexed.has(m.digest))
     .map((m) => ({
       digest: m.digest,
       tags: m.tags,
@@ -21,6 +18,6 @@ export async function lifecycleImages(meta: MetadataStore, repoId: string): Prom
 }
 
 /** What the policy expires in the repository right now; the same answer for previews and runs. */
-export async function planLifecycle(meta: MetadataStore, repo: RepositoryRow, policy: LifecyclePolicy, now: Date): Promise<LifecycleDecision[]> {
-  return evaluateLifecycle(policy, await lifecycleImages(meta, repo.id), now);
+export async function planLifecycle(registry: Registry, repo: Repository, policy: LifecyclePolicy, now: Date): Promise<LifecycleDecision[]> {
+  return evaluateLifecycle(policy, await lifecycleImages(registry, repo), now);
 }

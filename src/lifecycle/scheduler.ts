@@ -41,8 +41,8 @@ export function startPeriodic(name: string, intervalSeconds: number, task: () =>
   };
 }
 
-export function startLifecycleScheduler(registry: Registry, intervalSeconds: number, log: Logger): PeriodicTask {
+export function startLifecycleScheduler(registry: Registry, meta: MetadataStore, intervalSeconds: number, log: Logger): PeriodicTask {
   return startPeriodic('lifecycle', intervalSeconds, async () => {
     await runAllLifecyclePolicies(registry, log);
-  }, log, registry.meta);
+  }, log, meta);
 }

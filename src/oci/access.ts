@@ -23,7 +23,7 @@ export type OciAction =
 
 /**
  * Authentication and authorization for the /v2 door. `authenticate` throws an UNAUTHORIZED
- * RegistryError (the door adds the challenge); `authorize` throws DENIED or UNAUTHORIZED.
+ * OciError (the door adds the challenge); `authorize` throws DENIED or UNAUTHORIZED.
  */
 export interface OciAccess {
   authenticate(req: IncomingMessage): Promise<OciCaller>;

@@ -1,10 +1,11 @@
 import type { ByteRange } from '../store/blob/blob-store.js';
 import { parseDigest } from '../registry/digest.js';
-import { RegistryError } from '../registry/errors.js';
-import type { UploadRow } from '../store/meta/metadata-store.js';
+import { isRegistryError } from '../registry/errors.js';
+import type { Repository, Upload } from '../registry/model.js';
 import { bodyChunks, contentLength, sendEmpty } from '../http/io.js';
 import { sendBlob } from '../http/send-blob.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
+import { OciError, toOciError } from './errors.js';
 
 const BLOB_HEADERS = { ...API_VERSION_HEADER, 'Accept-Ranges': 'bytes' };
 
@@ -36,28 +37,28 @@ export function parseRangeHeader(header: string | undefined, size: number): Byte
 export function parseContentRange(header: string | undefined): ByteRange | undefined {
   if (header === undefined) return undefined;
   const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
-  if (!m) throw new RegistryError('BLOB_UPLOAD_INVALID', `invalid Content-Range: ${header.slice(0, 100)}`, undefined, 416);
+  if (!m) throw new OciError('BLOB_UPLOAD_INVALID', `invalid Content-Range: ${header.slice(0, 100)}`, undefined, 416);
   const range = { start: Number(m[1]), end: Number(m[2]) };
-  if (range.end < range.start) throw new RegistryError('BLOB_UPLOAD_INVALID', 'Content-Range end before start', undefined, 416);
+  if (range.end < range.start) throw new OciError('BLOB_UPLOAD_INVALID', 'Content-Range end before start', undefined, 416);
   return range;
 }
 
 export async function headOrGetBlob(ctx: OciContext, head: boolean): Promise<void> {
   const action = head ? 'ecr:BatchCheckLayerAvailability' : 'ecr:GetDownloadUrlForLayer';
   await ctx.access.authorize(ctx.caller, action, repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
   const digest = ctx.ref;
   if (head) {
-    const size = await ctx.registry.statBlob(repo, digest);
+    const size = await ctx.registry.blobs.stat(repo, digest);
     sendEmpty(ctx.res, 200, { ...BLOB_HEADERS, 'Content-Length': size, 'Docker-Content-Digest': digest, 'Content-Type': 'application/octet-stream', ETag: `"${digest}"` });
     return;
   }
-  const size = await ctx.registry.statBlob(repo, digest);
+  const size = await ctx.registry.blobs.stat(repo, digest);
   const range = parseRangeHeader(ctx.req.headers.range, size);
   if (range === 'unsatisfiable') {
-    throw new RegistryError('RANGE_INVALID', 'requested range not satisfiable', undefined, 416);
+    throw new OciError('RANGE_INVALID', 'requested range not satisfiable', undefined, 416);
   }
-  const { body } = await ctx.registry.openBlob(repo, digest, range);
+  const { body } = await ctx.registry.blobs.open(repo, digest, range);
   const headers: Record<string, string | number> = {
     ...BLOB_HEADERS,
     'Content-Type': 'application/octet-stream',
@@ -75,12 +76,12 @@ export async function headOrGetBlob(ctx: OciContext, head: boolean): Promise<voi
 
 export async function deleteBlob(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:BatchDeleteImage', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
-  await ctx.registry.deleteBlob(repo, ctx.ref);
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
+  await ctx.registry.blobs.unlink(repo, ctx.ref);
   sendEmpty(ctx.res, 202, { ...API_VERSION_HEADER });
 }
 
-function uploadHeaders(ctx: OciContext, upload: UploadRow): Record<string, string> {
+function uploadHeaders(ctx: OciContext, upload: Upload): Record<string, string> {
   return {
     ...API_VERSION_HEADER,
     Location: `/v2/${ctx.name}/blobs/uploads/${upload.id}`,
@@ -101,7 +102,7 @@ export async function startUpload(ctx: OciContext): Promise<void> {
   const digest = params.get('digest');
   // Refuse a bad digest before the push can create the repository.
   if (digest !== null) parseDigest(digest);
-  const repo = await ctx.registry.repositoryForPush(repoRef(ctx));
+  const repo = await ctx.registry.repositories.forPush(repoRef(ctx));
 
   if (mount !== null && from !== null) {
     const source = { registryId: ctx.caller.registryId, name: from };
@@ -110,44 +111,45 @@ export async function startUpload(ctx: OciContext): Promise<void> {
   }
   if (digest !== null) {
     await ctx.access.authorize(ctx.caller, 'ecr:CompleteLayerUpload', repoRef(ctx));
-    const blob = await ctx.registry.uploadWhole(repo, digest, bodyChunks(ctx.req), contentLength(ctx.req));
+    const blob = await ctx.registry.uploads.whole(repo, digest, bodyChunks(ctx.req), contentLength(ctx.req));
     return blobCreated(ctx, blob.digest);
   }
   ctx.req.resume();
-  const upload = await ctx.registry.startUpload(repo);
+  const upload = await ctx.registry.uploads.start(repo);
   sendEmpty(ctx.res, 202, uploadHeaders(ctx, upload));
 }
 
-async function tryMount(ctx: OciContext, target: Awaited<ReturnType<OciContext['registry']['repository']>>, digest: string, from: { registryId: string; name: string }): Promise<boolean> {
+async function tryMount(ctx: OciContext, target: Repository, digest: string, from: { registryId: string; name: string }): Promise<boolean> {
   try {
     await ctx.access.authorize(ctx.caller, 'ecr:GetDownloadUrlForLayer', from);
-    if (!(await ctx.registry.mountingEnabled(ctx.caller.registryId))) return false;
-    const source = await ctx.registry.repository(from);
-    return (await ctx.registry.mountBlob(target, digest, source)) !== undefined;
+    if (!(await ctx.registry.blobs.mountingEnabled(ctx.caller.registryId))) return false;
+    const source = await ctx.registry.repositories.get(from);
+    return (await ctx.registry.blobs.mount(target, digest, source)) !== undefined;
   } catch (e) {
     // Any reason the source cannot be mounted falls back to an ordinary upload session.
-    if (e instanceof RegistryError) return false;
+    if (isRegistryError(e) || e instanceof OciError) return false;
     throw e;
   }
 }
 
 export async function uploadStatus(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:UploadLayerPart', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
-  const upload = await ctx.registry.upload(repo, ctx.ref);
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
+  const upload = await ctx.registry.uploads.get(repo, ctx.ref);
   sendEmpty(ctx.res, 204, uploadHeaders(ctx, upload));
 }
 
 export async function patchUpload(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:UploadLayerPart', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
   const range = parseContentRange(ctx.req.headers['content-range']);
   try {
-    const upload = await ctx.registry.appendUpload(repo, ctx.ref, bodyChunks(ctx.req), { range, expectedLength: contentLength(ctx.req) });
+    const upload = await ctx.registry.uploads.append(repo, ctx.ref, bodyChunks(ctx.req), { range, expectedLength: contentLength(ctx.req) });
     sendEmpty(ctx.res, 202, uploadHeaders(ctx, upload));
-  } catch (e) {
-    if (e instanceof RegistryError && e.status === 416) {
-      const upload = await ctx.registry.upload(repo, ctx.ref).catch(() => undefined);
+  } catch (err) {
+    const e = toOciError(err);
+    if (e.status === 416) {
+      const upload = await ctx.registry.uploads.get(repo, ctx.ref).catch(() => undefined);
       if (upload) {
         ctx.req.resume();
         e.headers = uploadHeaders(ctx, upload);
@@ -159,17 +161,17 @@ export async function patchUpload(ctx: OciContext): Promise<void> {
 
 export async function finishUpload(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:CompleteLayerUpload', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
   const digest = ctx.url.searchParams.get('digest');
-  if (digest === null) throw new RegistryError('DIGEST_INVALID', 'digest parameter missing');
+  if (digest === null) throw new OciError('DIGEST_INVALID', 'digest parameter missing');
   const range = parseContentRange(ctx.req.headers['content-range']);
-  const blob = await ctx.registry.completeUpload(repo, ctx.ref, digest, bodyChunks(ctx.req), { range, expectedLength: contentLength(ctx.req) });
+  const blob = await ctx.registry.uploads.complete(repo, ctx.ref, digest, bodyChunks(ctx.req), { range, expectedLength: contentLength(ctx.req) });
   blobCreated(ctx, blob.digest);
 }
 
 export async function cancelUpload(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:UploadLayerPart', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
-  await ctx.registry.cancelUpload(repo, ctx.ref);
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
+  await ctx.registry.uploads.cancel(repo, ctx.ref);
   sendEmpty(ctx.res, 204, { ...API_VERSION_HEADER });
 }

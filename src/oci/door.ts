@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { sendEmpty } from '../http/io.js';
-import { RegistryError } from '../registry/errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { OciAccess } from './access.js';
 import { cancelUpload, deleteBlob, finishUpload, headOrGetBlob, patchUpload, startUpload, uploadStatus } from './blobs.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
-import { sendOciError } from './errors.js';
+import { OciError, sendOciError, toOciError } from './errors.js';
 import { catalog, deleteManifest, headOrGetManifest, listTags, putManifest, referrers } from './manifests.js';
 import { matchRoute, type RouteName } from './routes.js';
 
@@ -36,26 +35,23 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
   return async function handleOci(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const head = req.method === 'HEAD';
     try {
-      if (hasDotSegment(req.url ?? '')) throw new RegistryError('NAME_INVALID', 'path must not contain dot segments');
+      if (hasDotSegment(req.url ?? '')) throw new OciError('NAME_INVALID', 'path must not contain dot segments');
       const match = matchRoute(url.pathname);
-      if (!match) throw new RegistryError('NAME_INVALID', 'no such route', undefined, 404);
+      if (!match) throw new OciError('NAME_INVALID', 'no such route', undefined, 404);
       const handler = HANDLERS[match.route][req.method ?? ''];
       if (!handler) {
-        throw new RegistryError('UNSUPPORTED', `${req.method} is not supported here`, undefined, 405);
+        throw new OciError('UNSUPPORTED', `${req.method} is not supported here`, undefined, 405);
       }
       const caller = await access.authenticate(req);
       await handler({ req, res, url, registry, access, caller, name: match.name, ref: match.ref });
     } catch (err) {
       const headers: Record<string, string> = {};
-      if (err instanceof RegistryError) {
-        Object.assign(headers, err.headers);
-        if (err.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
-      } else {
-        log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');
-      }
+      const e = toOciError(err);
+      if (e.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
+      if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');
       // Leave no unread body behind on the connection.
       if (!req.readableEnded) req.resume();
-      sendOciError(res, err, head, headers);
+      sendOciError(res, e, head, headers);
     }
   };
 }

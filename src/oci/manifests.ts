@@ -1,8 +1,8 @@
 import { readBody, sendEmpty, sendJson } from '../http/io.js';
-import { RegistryError } from '../registry/errors.js';
+import { OciError } from './errors.js';
 import { MAX_MANIFEST_BYTES } from '../registry/manifest.js';
 import { MediaType, isIndexMediaType } from '../registry/media-types.js';
-import type { ManifestRow, RepositoryRow } from '../store/meta/metadata-store.js';
+import type { Manifest, Repository } from '../registry/model.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
 
 function repoRef(ctx: OciContext) {
@@ -19,18 +19,18 @@ function accepts(acceptHeader: string | undefined, mediaType: string): boolean {
  * When a client cannot take an index it asked for by tag, answer with its linux/amd64 image, as
  * Distribution does; otherwise serve the stored manifest as pushed.
  */
-async function negotiate(ctx: OciContext, repo: RepositoryRow, manifest: ManifestRow, byTag: boolean): Promise<ManifestRow> {
+async function negotiate(ctx: OciContext, repo: Repository, manifest: Manifest, byTag: boolean): Promise<Manifest> {
   const accept = ctx.req.headers.accept;
   if (!byTag || accepts(accept, manifest.mediaType) || !isIndexMediaType(manifest.mediaType)) return manifest;
   const index = JSON.parse(manifest.body.toString('utf8')) as { manifests?: Array<{ digest: string; mediaType: string; platform?: { os?: string; architecture?: string } }> };
   const child = index.manifests?.find((m) => m.platform?.os === 'linux' && m.platform?.architecture === 'amd64' && accepts(accept, m.mediaType));
   if (!child) return manifest;
-  return (await ctx.registry.meta.getManifest(repo.id, child.digest)) ?? manifest;
+  return (await ctx.registry.images.byDigest(repo, child.digest)) ?? manifest;
 }
 
 export async function headOrGetManifest(ctx: OciContext, head: boolean): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:BatchGetImage', repoRef(ctx));
-  const { repository: repo, manifest: found } = await ctx.registry.findManifest(repoRef(ctx), ctx.ref);
+  const { repository: repo, manifest: found } = await ctx.registry.images.find(repoRef(ctx), ctx.ref);
   const manifest = await negotiate(ctx, repo, found, !ctx.ref.includes(':'));
   const headers = {
     ...API_VERSION_HEADER,
@@ -41,7 +41,7 @@ export async function headOrGetManifest(ctx: OciContext, head: boolean): Promise
   };
   ctx.res.writeHead(200, headers);
   ctx.res.end(head ? undefined : manifest.body);
-  if (!head) ctx.registry.events.emit('image.pulled', { repository: repo, digest: manifest.digest });
+  if (!head) ctx.registry.images.recordPull(repo, manifest.digest);
 }
 
 export async function putManifest(ctx: OciContext): Promise<void> {
@@ -50,9 +50,9 @@ export async function putManifest(ctx: OciContext): Promise<void> {
   try {
     body = await readBody(ctx.req, MAX_MANIFEST_BYTES);
   } catch {
-    throw new RegistryError('MANIFEST_INVALID', `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, undefined, 413);
+    throw new OciError('MANIFEST_INVALID', `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, undefined, 413);
   }
-  const result = await ctx.registry.pushManifest(repoRef(ctx), ctx.ref, body, ctx.req.headers['content-type']);
+  const result = await ctx.registry.images.push(repoRef(ctx), ctx.ref, body, ctx.req.headers['content-type']);
   const headers: Record<string, string> = {
     ...API_VERSION_HEADER,
     Location: `/v2/${ctx.name}/manifests/${result.digest}`,
@@ -64,9 +64,9 @@ export async function putManifest(ctx: OciContext): Promise<void> {
 
 export async function deleteManifest(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:BatchDeleteImage', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
-  if (ctx.ref.includes(':')) await ctx.registry.deleteManifest(repo, ctx.ref);
-  else await ctx.registry.untag(repo, ctx.ref);
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
+  if (ctx.ref.includes(':')) await ctx.registry.images.deleteByDigest(repo, ctx.ref);
+  else await ctx.registry.images.untag(repo, ctx.ref);
   sendEmpty(ctx.res, 202, { ...API_VERSION_HEADER });
 }
 
@@ -75,7 +75,7 @@ export function pageParams(url: URL): { n?: number; last?: string } {
   const nRaw = url.searchParams.get('n');
   const last = url.searchParams.get('last') ?? undefined;
   if (nRaw === null || nRaw === '') return { last };
-  if (!/^\d+$/.test(nRaw)) throw new RegistryError('PAGINATION_NUMBER_INVALID', `invalid n: ${nRaw.slice(0, 20)}`);
+  if (!/^\d+$/.test(nRaw)) throw new OciError('PAGINATION_NUMBER_INVALID', `invalid n: ${nRaw.slice(0, 20)}`);
   return { n: Math.min(Number(nRaw), MAX_PAGE_SIZE), last };
 }
 
@@ -87,12 +87,12 @@ function nextLink(path: string, n: number, last: string): string {
 
 export async function listTags(ctx: OciContext, head: boolean): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:ListImages', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
   const { n, last } = pageParams(ctx.url);
   const headers: Record<string, string> = { ...API_VERSION_HEADER };
   let tags: string[] = [];
   if (n !== 0) {
-    const rows = await ctx.registry.listTags(repo, last, n === undefined ? undefined : n + 1);
+    const rows = await ctx.registry.images.listTags(repo, last, n === undefined ? undefined : n + 1);
     tags = rows.map((r) => r.name);
     if (n !== undefined && tags.length > n) {
       tags = tags.slice(0, n);
@@ -112,7 +112,7 @@ export async function catalog(ctx: OciContext): Promise<void> {
   // Filter by what the caller may see, batch by batch, until the page is full and one more visible
   // name shows there is a next page (which may only turn up in a later batch).
   for (;;) {
-    const batch = await ctx.registry.catalog(ctx.caller.registryId, after, CATALOG_BATCH);
+    const batch = (await ctx.registry.repositories.list(ctx.caller.registryId, after, CATALOG_BATCH)).map((r) => r.name);
     for (const name of batch) {
       if (!(await ctx.access.canList(ctx.caller, { registryId: ctx.caller.registryId, name }))) continue;
       if (names.length === limit) {
@@ -133,9 +133,9 @@ const CATALOG_BATCH = 500;
 
 export async function referrers(ctx: OciContext): Promise<void> {
   await ctx.access.authorize(ctx.caller, 'ecr:BatchGetImage', repoRef(ctx));
-  const repo = await ctx.registry.repository(repoRef(ctx));
+  const repo = await ctx.registry.repositories.get(repoRef(ctx));
   const artifactType = ctx.url.searchParams.get('artifactType') ?? undefined;
-  const manifests = await ctx.registry.referrers(repo, ctx.ref, artifactType);
+  const manifests = await ctx.registry.images.referrers(repo, ctx.ref, artifactType);
   const headers: Record<string, string> = { ...API_VERSION_HEADER };
   if (artifactType !== undefined) headers['OCI-Filters-Applied'] = 'artifactType';
   sendJson(ctx.res, 200, { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }, headers, MediaType.ociIndex);

@@ -20,13 +20,13 @@ export function looksLikeDigest(s: string): boolean {
 /** Parses and validates a digest; unknown algorithms are refused as UNSUPPORTED-ish DIGEST_INVALID. */
 export function parseDigest(s: string): ParsedDigest {
   const m = DIGEST_SHAPE.exec(s);
-  if (!m) throw new RegistryError('DIGEST_INVALID', `invalid digest: ${truncate(s)}`);
+  if (!m) throw new RegistryError('InvalidDigest', `invalid digest: ${truncate(s)}`);
   const algorithm = m[1] as DigestAlgorithm;
   const hex = m[2]!;
   const length = DIGEST_ALGORITHMS[algorithm];
-  if (length === undefined) throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm: ${truncate(m[1]!)}`);
+  if (length === undefined) throw new RegistryError('InvalidDigest', `unsupported digest algorithm: ${truncate(m[1]!)}`);
   if (hex.length !== length || !/^[a-f0-9]+$/.test(hex)) {
-    throw new RegistryError('DIGEST_INVALID', `invalid ${algorithm} digest: ${truncate(s)}`);
+    throw new RegistryError('InvalidDigest', `invalid ${algorithm} digest: ${truncate(s)}`);
   }
   return { algorithm, hex, digest: s };
 }

@@ -32,7 +32,7 @@ export interface ParsedManifest {
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
 function invalid(message: string): RegistryError {
-  return new RegistryError('MANIFEST_INVALID', message);
+  return new RegistryError('ManifestInvalid', message);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -96,7 +96,7 @@ function resolveMediaType(doc: Record<string, unknown>, contentType: string | un
 
 /** Parses and validates a manifest body; the bytes themselves are kept by the caller as pushed. */
 export function parseManifest(bytes: Buffer, contentType: string | undefined): ParsedManifest {
-  if (bytes.length > MAX_MANIFEST_BYTES) throw new RegistryError('MANIFEST_INVALID', 'manifest too large', undefined, 413);
+  if (bytes.length > MAX_MANIFEST_BYTES) throw new RegistryError('ManifestTooLarge', 'manifest too large');
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));

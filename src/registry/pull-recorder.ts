@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
-import type { Registry } from './registry.js';
 
 /**
  * Records image pulls for ECR's lastRecordedPullTime. Pulls are batched in memory and written
@@ -8,20 +7,21 @@ import type { Registry } from './registry.js';
  */
 export class PullRecorder {
   private readonly pending = new Map<string, { repoId: string; digest: string; at: number }>();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    registry: Registry,
     private readonly meta: MetadataStore,
-    private readonly log: Logger,
-    intervalMs = 1000,
-  ) {
-    registry.events.on('image.pulled', ({ repository, digest }) => {
-      this.pending.set(`${repository.id} ${digest}`, { repoId: repository.id, digest, at: Date.now() });
-    });
-    this.timer = setInterval(() => void this.flush(), intervalMs);
-    this.timer.unref();
+    private readonly log?: Logger,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  record(repoId: string, digest: string): void {
+    this.pending.set(`${repoId} ${digest}`, { repoId, digest, at: Date.now() });
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.flush(), this.intervalMs);
+      this.timer.unref();
+    }
   }
 
   flush(): Promise<void> {
@@ -32,7 +32,7 @@ export class PullRecorder {
       try {
         await this.meta.recordPulls(batch);
       } catch (err) {
-        this.log.warn({ err }, 'could not record pulls');
+        this.log?.warn({ err }, 'could not record pulls');
       }
     });
     return this.flushing;
@@ -40,6 +40,7 @@ export class PullRecorder {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
     await this.flush();
   }
 }

@@ -80,8 +80,10 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.deepEqual((await meta.listRepositories('111122223333')).map((r) => r.name), ['a-repo', 'b-repo', 'c/nested']);
       assert.deepEqual((await meta.listRepositories('111122223333', 'a-repo', 1)).map((r) => r.name), ['b-repo']);
       assert.equal((await meta.listAllRepositories()).length, 4);
-      await meta.updateRepositorySettings(a.id, { tags: [{ Key: 'k', Value: 'v' }] });
-      assert.deepEqual((await meta.getRepositoryById(a.id))?.settings, { tags: [{ Key: 'k', Value: 'v' }] });
+      await meta.updateRepositorySettings(a.id, () => ({ tags: [{ Key: 'k', Value: 'v' }] }));
+      assert.deepEqual((await meta.getRepositoryById(a.id))?.settings, { imageTagMutability: 'MUTABLE', tags: [{ Key: 'k', Value: 'v' }] });
+      await meta.updateRepositorySettings(a.id, (current) => ({ imageTagMutability: undefined, tags: [...(current.tags as unknown[]), { Key: 'k2', Value: 'v2' }] }));
+      assert.deepEqual((await meta.getRepositoryById(a.id))?.settings, { tags: [{ Key: 'k', Value: 'v' }, { Key: 'k2', Value: 'v2' }] });
       await meta.commitBlob(a.id, dg('blob'), 4);
       await meta.insertManifest(manifestRow(a.id, 'm'), [{ child: dg('blob'), kind: 'blob' }]);
       await meta.putTag(a.id, 'latest', dg('m'));

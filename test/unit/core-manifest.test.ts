@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../../src/registry/manifest.js';
 import { MediaType } from '../../src/registry/media-types.js';
 import { RegistryError } from '../../src/registry/errors.js';
+import { toOciError } from '../../src/oci/errors.js';
 
 const d = (s: string) => 'sha256:' + createHash('sha256').update(s).digest('hex');
 const CONFIG = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d('config'), size: 6 };
@@ -18,7 +19,7 @@ function expectInvalid(doc: unknown, contentType?: string, status = 400): void {
   const bytes = Buffer.isBuffer(doc) ? doc : buf(doc);
   assert.throws(
     () => parseManifest(bytes, contentType),
-    (e: unknown) => e instanceof RegistryError && e.code === 'MANIFEST_INVALID' && e.status === status,
+    (e: unknown) => e instanceof RegistryError && toOciError(e).code === 'MANIFEST_INVALID' && toOciError(e).status === status,
   );
 }
 

@@ -6,12 +6,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadConfig } from '../../src/config.js';
+import { LifecyclePolicies } from '../../src/lifecycle/policies.js';
 import { createEcrDoor, TARGET_PREFIX } from '../../src/ecr/door.js';
 import { EcrError } from '../../src/ecr/errors.js';
 import type { EcrContext } from '../../src/ecr/operation.js';
 import { OPERATIONS } from '../../src/ecr/operations/index.js';
-import { decodeToken, encodeToken, page } from '../../src/ecr/pagination.js';
+import { decodePageToken as decodeToken, encodePageToken as encodeToken, page } from '../../src/registry/paging.js';
+import { toEcrError } from '../../src/ecr/registry-errors.js';
 import { OpenIdentity } from '../../src/iam/open-identity.js';
 import { Registry } from '../../src/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
@@ -36,8 +37,7 @@ function context(input: Record<string, unknown>): EcrContext {
     registryId: typeof input.registryId === 'string' ? input.registryId : ACCOUNT,
     region: 'us-east-1',
     registry,
-    meta,
-    config: loadConfig({}),
+    lifecycle: new LifecyclePolicies(registry, meta.lifecycle),
     baseUrl: 'http://127.0.0.1:5000',
     registryHost: '127.0.0.1:5000',
     sourceIp: '127.0.0.1',
@@ -50,7 +50,11 @@ function context(input: Record<string, unknown>): EcrContext {
 async function call(op: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
   const fn = OPERATIONS[op];
   assert.ok(fn, `operation ${op} is registered`);
-  return fn(input, context(input));
+  try {
+    return await fn(input, context(input));
+  } catch (e) {
+    throw toEcrError(e, { repositoryName: String(input.repositoryName ?? ''), registryId: ACCOUNT });
+  }
 }
 
 async function rejects(op: string, input: Record<string, unknown>, type: string, message?: string | RegExp): Promise<EcrError> {
@@ -74,7 +78,7 @@ before(async () => {
   meta = new MetadataStore(db);
   const blobs = new FsBlobStore(dir);
   await blobs.init();
-  registry = new Registry(meta, blobs, { createOnPush: async () => false, blobMounting: async () => true });
+  registry = new Registry(meta, blobs);
   const door = createEcrDoor(identity, OPERATIONS, (_req, _principal, input) => context(input), pino({ level: 'silent' }));
   server = createServer((req, res) => void door(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -164,8 +168,15 @@ describe('parameter validation', () => {
 describe('pagination tokens', () => {
   it('round-trip, refuse forged or foreign tokens, and end with no token', () => {
     assert.equal(decodeToken(encodeToken(40, 'scope'), 'scope'), 40);
-    assert.throws(() => decodeToken(encodeToken(40, 'other'), 'scope'), (e: unknown) => e instanceof EcrError && e.type === 'InvalidParameterException');
-    assert.throws(() => decodeToken('@@@', 'scope'), EcrError);
+    const asEcr = (fn: () => unknown) => () => {
+      try {
+        fn();
+      } catch (e) {
+        throw toEcrError(e, { repositoryName: '', registryId: ACCOUNT });
+      }
+    };
+    assert.throws(asEcr(() => decodeToken(encodeToken(40, 'other'), 'scope')), (e: unknown) => e instanceof EcrError && e.type === 'InvalidParameterException');
+    assert.throws(asEcr(() => decodeToken('@@@', 'scope')), EcrError);
     const items = Array.from({ length: 7 }, (_, i) => i);
     const first = page(items, undefined, 3, 's');
     assert.deepEqual(first.items, [0, 1, 2]);

@@ -99,8 +99,8 @@ describe('garbage collection', () => {
 
   it('removes abandoned uploads (row and file) after the grace period, not active ones', () =>
     withFixture(async (f) => {
-      const upload = await f.registry.startUpload(f.repo);
-      await f.registry.appendUpload(f.repo, upload.id, once(Buffer.from('partial')), {});
+      const upload = await f.registry.uploads.start(f.repo);
+      await f.registry.uploads.append(f.repo, upload.id, once(Buffer.from('partial')), {});
       assert.equal((await later(f, 1_000)).uploadsRemoved, 0);
       assert.equal((await later(f, 10_000)).uploadsRemoved, 1);
       assert.equal(await f.meta.getUpload(upload.id), undefined);
@@ -111,7 +111,7 @@ describe('garbage collection', () => {
   it('dry run reports and removes nothing', () =>
     withFixture(async (f) => {
       const { digest } = await putBlob(f, Buffer.from('dry'));
-      const upload = await f.registry.startUpload(f.repo);
+      const upload = await f.registry.uploads.start(f.repo);
       const r = await later(f, 10_000, true);
       assert.deepEqual([r.dryRun, r.linksRemoved, r.uploadsRemoved], [true, 1, 1]);
       assert.ok(await f.meta.getRepoBlob(f.repo.id, digest));

@@ -74,15 +74,14 @@ test('group policies and customer managed policies count; a Deny in the reposito
   await authz.authorize(dev, 'ecr:PutImage', repoArn(A, 'app'));
 
   const repo = (await meta.getRepository(A, 'app'))!;
-  await meta.updateRepositorySettings(repo.id, {
-    ...repo.settings,
+  await meta.updateRepositorySettings(repo.id, () => ({
     policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: { AWS: dev.arn }, Action: 'ecr:PutImage' }] }),
-  });
+  }));
   authz.invalidate();
   const msg = await denial(dev, 'ecr:PutImage', repoArn(A, 'app'));
   assert.match(msg, /with an explicit deny in a resource-based policy$/);
   await authz.authorize(dev, 'ecr:BatchGetImage', repoArn(A, 'app'));
-  await meta.updateRepositorySettings(repo.id, { ...repo.settings, policyText: undefined });
+  await meta.updateRepositorySettings(repo.id, () => ({ policyText: undefined }));
   authz.invalidate();
 });
 
@@ -91,15 +90,14 @@ test('cross-account access needs the identity policy and the repository policy',
   const msg = await denial(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
   assert.match(msg, /because no resource-based policy allows the ecr:BatchGetImage action$/);
   const repo = (await meta.getRepository(A, 'app'))!;
-  await meta.updateRepositorySettings(repo.id, {
-    ...repo.settings,
+  await meta.updateRepositorySettings(repo.id, () => ({
     policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: ['ecr:BatchGetImage'] }] }),
-  });
+  }));
   authz.invalidate();
   await authz.authorize(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
   const bare = await user(B, 'bare');
   await denial(bare, 'ecr:BatchGetImage', repoArn(A, 'app'));
-  await meta.updateRepositorySettings(repo.id, { ...repo.settings });
+  await meta.updateRepositorySettings(repo.id, () => ({ policyText: undefined }));
   authz.invalidate();
 });
 
@@ -147,11 +145,11 @@ test('policies are cached for authenticated callers until invalidated; anonymous
   await denial(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
   await denial(anonymous, 'ecr:BatchGetImage', repoArn(A, 'app'));
   const repo = (await meta.getRepository(A, 'app'))!;
-  await meta.updateRepositorySettings(repo.id, { ...repo.settings, public: true });
+  await meta.updateRepositorySettings(repo.id, () => ({ public: true }));
   // A change made elsewhere: the anonymous decision follows at once; others after invalidate().
   await authz.authorize(anonymous, 'ecr:BatchGetImage', repoArn(A, 'app'));
   authz.invalidate();
   await authz.authorize(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
-  await meta.updateRepositorySettings(repo.id, { ...repo.settings });
+  await meta.updateRepositorySettings(repo.id, () => ({ public: undefined }));
   authz.invalidate();
 });

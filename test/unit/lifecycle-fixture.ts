@@ -7,7 +7,8 @@ import { digestOf } from '../../src/registry/digest.js';
 import { MediaType } from '../../src/registry/media-types.js';
 import { Registry } from '../../src/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
-import { MetadataStore, type RepositoryRow } from '../../src/store/meta/metadata-store.js';
+import type { Repository } from '../../src/registry/model.js';
+import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
 
@@ -19,7 +20,7 @@ export interface Fixture {
   meta: MetadataStore;
   blobs: FsBlobStore;
   registry: Registry;
-  repo: RepositoryRow;
+  repo: Repository;
   close(): Promise<void>;
 }
 
@@ -41,8 +42,8 @@ export async function openFixture(repoName = 'app'): Promise<Fixture> {
   const blobs = new FsBlobStore(dir);
   await blobs.init();
   const meta = new MetadataStore(db);
-  const registry = new Registry(meta, blobs, { createOnPush: async () => false, blobMounting: async () => true });
-  const repo = (await meta.createRepository('123456789012', repoName))!;
+  const registry = new Registry(meta, blobs);
+  const repo = await registry.repositories.create({ registryId: '123456789012', name: repoName }, {});
   return {
     dir,
     meta,
@@ -62,7 +63,7 @@ async function* once(data: Buffer): AsyncIterable<Buffer> {
 
 export async function putBlob(f: Fixture, data: Buffer): Promise<{ digest: string; size: number }> {
   const digest = digestOf('sha256', data);
-  await f.registry.uploadWhole(f.repo, digest, once(data), data.length);
+  await f.registry.uploads.whole(f.repo, digest, once(data), data.length);
   return { digest, size: data.length };
 }
 
@@ -84,8 +85,8 @@ export async function pushImage(f: Fixture, marker: string, tags: string[], ageD
 
 export async function pushManifest(f: Fixture, body: Buffer, mediaType: string, tags: string[], ageDays: number): Promise<string> {
   const digest = digestOf('sha256', body);
-  await f.registry.putManifest(f.repo, digest, body, mediaType);
-  for (const tag of tags) await f.registry.putManifest(f.repo, tag, body, mediaType);
+  await f.registry.images.put(f.repo, digest, body, mediaType);
+  for (const tag of tags) await f.registry.images.put(f.repo, tag, body, mediaType);
   await f.meta.db.run('UPDATE manifests SET pushed_at = ? WHERE repo_id = ? AND digest = ?', [Date.now() - ageDays * DAY, f.repo.id, digest]);
   return digest;
 }
@@ -102,8 +103,8 @@ export async function pushIndex(f: Fixture, children: string[], tags: string[], 
 
 export async function setPolicy(f: Fixture, rules: unknown[]): Promise<string> {
   const text = JSON.stringify({ rules });
-  await f.meta.updateRepositorySettings(f.repo.id, { ...f.repo.settings, lifecyclePolicyText: text });
-  f.repo = (await f.meta.getRepositoryById(f.repo.id))!;
+  await f.registry.repositories.changeSettings(f.repo, { lifecyclePolicyText: text });
+  f.repo = await f.registry.repositories.get(f.repo);
   return text;
 }
 

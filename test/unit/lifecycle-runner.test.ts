@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { listLifecycleEvents } from '../../src/lifecycle/events.js';
 import { planLifecycle } from '../../src/lifecycle/plan.js';
 import { parseLifecyclePolicy } from '../../src/lifecycle/policy.js';
 import { runLifecyclePolicy } from '../../src/lifecycle/runner.js';
@@ -87,7 +86,7 @@ describe('lifecycle runner over a real store', () => {
         const nameOf = new Map([...byName].map(([name, digest]) => [digest, name]));
         await setPolicy(f, c.rules);
 
-        const preview = await planLifecycle(f.meta, f.repo, parseLifecyclePolicy(f.repo.settings.lifecyclePolicyText as string), new Date());
+        const preview = await planLifecycle(f.registry, f.repo, parseLifecyclePolicy(f.repo.settings.lifecyclePolicyText as string), new Date());
         const result = (await runLifecyclePolicy(f.registry, f.repo, silentLog))!;
         const expired = result.expired.map((e) => nameOf.get(e.digest)).sort();
         assert.deepEqual(expired, [...c.expired].sort());
@@ -95,7 +94,7 @@ describe('lifecycle runner over a real store', () => {
 
         const remaining = (await f.meta.listManifests(f.repo.id)).map((m) => nameOf.get(m.digest)).sort();
         assert.deepEqual(remaining, c.images.map((i) => i.name).filter((n) => !c.expired.includes(n)).sort());
-        const events = await listLifecycleEvents(f.meta, f.repo.registryId, f.repo.name);
+        const events = await f.meta.lifecycle.listEvents(f.repo.registryId, f.repo.name);
         assert.deepEqual(events.map((e) => nameOf.get(e.digest)).sort(), [...c.expired].sort());
         for (const e of events) assert.equal(e.reason, 'rule');
         const repo = (await f.meta.getRepositoryById(f.repo.id))!;
@@ -111,14 +110,14 @@ describe('lifecycle runner over a real store', () => {
       const loose = await pushImage(f, 'loose', [], 30);
       const index = await pushIndex(f, [child], ['multi'], 30);
       await setPolicy(f, [untaggedOlderThan14]);
-      const preview = await planLifecycle(f.meta, f.repo, parseLifecyclePolicy(f.repo.settings.lifecyclePolicyText as string), new Date());
+      const preview = await planLifecycle(f.registry, f.repo, parseLifecyclePolicy(f.repo.settings.lifecyclePolicyText as string), new Date());
       assert.deepEqual(preview.map((d) => d.digest), [loose], 'the preview leaves the index child out too');
       const first = (await runLifecyclePolicy(f.registry, f.repo, silentLog))!;
       assert.deepEqual(first.expired.map((e) => e.digest), [loose]);
       assert.deepEqual(first.skipped, []);
       assert.ok(await f.meta.getManifest(f.repo.id, child));
 
-      await f.registry.deleteManifest(f.repo, index);
+      await f.registry.images.deleteByDigest(f.repo, index);
       const second = (await runLifecyclePolicy(f.registry, f.repo, silentLog))!;
       assert.deepEqual(second.expired.map((e) => e.digest), [child]);
     }),
@@ -148,7 +147,7 @@ describe('lifecycle runner over a real store', () => {
         [referrerDigest, null],
       ]);
       assert.equal((await f.meta.listManifests(f.repo.id)).length, 0);
-      const events = await listLifecycleEvents(f.meta, f.repo.registryId, f.repo.name);
+      const events = await f.meta.lifecycle.listEvents(f.repo.registryId, f.repo.name);
       assert.deepEqual(events.map((e) => e.reason).sort(), ['rule', 'subject-expired']);
     }),
   );
@@ -157,11 +156,12 @@ describe('lifecycle runner over a real store', () => {
     withFixture(async (f) => {
       const digest = await pushImage(f, 'late', [], 30);
       await setPolicy(f, [untaggedOlderThan14]);
-      const original = f.meta.tagsOf.bind(f.meta);
+      const images = f.registry.images;
+      const original = images.expire.bind(images);
       // Simulate a tag arriving between evaluation and deletion.
-      f.meta.tagsOf = async (repoId, d) => {
-        await f.meta.putTag(repoId, 'rescued', digest);
-        return original(repoId, d);
+      images.expire = async (repo, d, tags, record) => {
+        await f.meta.putTag(repo.id, 'rescued', digest);
+        return original(repo, d, tags, record);
       };
       const result = (await runLifecyclePolicy(f.registry, f.repo, silentLog))!;
       assert.deepEqual(result.expired, []);

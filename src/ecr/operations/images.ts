@@ -1,11 +1,7 @@
-import { digestOf } from '../../registry/digest.js';
-import { isIndexMediaType } from '../../registry/media-types.js';
-import type { ManifestRow, RepositoryRow } from '../../store/meta/metadata-store.js';
-import { EcrError } from '../errors.js';
-import { imageNotFound, parseImageIds, resolveImageId, type ImageFailure, type ImageId } from '../image-ids.js';
+import type { Manifest, ManifestWithTags, Repository } from '../../registry/model.js';
+import { page } from '../../registry/paging.js';
+import { imageNotFound, parseImageIds, type ImageId } from '../image-ids.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
-import { page } from '../pagination.js';
-import { toEcrError } from '../registry-errors.js';
 import { authorizedRepository, epochSeconds, repositoryArn } from '../repositories.js';
 import {
   checkRegistryId,
@@ -20,7 +16,6 @@ import {
   stringList,
 } from '../validate.js';
 
-type ManifestWithTags = ManifestRow & { tags: string[] };
 const TAG_STATUS = ['TAGGED', 'UNTAGGED', 'ANY'] as const;
 const IMAGE_STATUS = ['ACTIVE', 'ARCHIVED', 'ACTIVATING', 'ANY'] as const;
 
@@ -46,7 +41,7 @@ async function listImages(input: EcrInput, ctx: EcrContext) {
   const status = tagStatusFilter(input);
   const repo = await authorizedRepository(ctx, 'ecr:ListImages', name);
   const ids: ImageId[] = [];
-  for (const m of await ctx.meta.listManifests(repo.id)) {
+  for (const m of await ctx.registry.images.list(repo)) {
     if (!matchesTagStatus(m, status)) continue;
     if (m.tags.length === 0) ids.push({ imageDigest: m.digest });
     for (const tag of m.tags) ids.push({ imageDigest: m.digest, imageTag: tag });
@@ -55,23 +50,7 @@ async function listImages(input: EcrInput, ctx: EcrContext) {
   return { imageIds: items, ...(next ? { nextToken: next } : {}) };
 }
 
-/** Sizes as ECR reports them: the layers of an image; for an index, its largest child. */
-async function imageSizes(ctx: EcrContext, repo: RepositoryRow, manifests: ManifestWithTags[]): Promise<Map<string, number>> {
-  const sizes = new Map(manifests.map((m) => [m.digest, m.layersSize]));
-  if (!manifests.some((m) => isIndexMediaType(m.mediaType))) return sizes;
-  const refs = await ctx.meta.query<{ digest: string; child: string }>(
-    "SELECT r.digest, r.child FROM manifest_refs r WHERE r.repo_id = ? AND r.kind = 'manifest'",
-    [repo.id],
-  );
-  const all = new Map((await ctx.meta.listManifests(repo.id)).map((m) => [m.digest, m.layersSize]));
-  for (const r of refs) {
-    if (!sizes.has(r.digest)) continue;
-    sizes.set(r.digest, Math.max(sizes.get(r.digest) ?? 0, all.get(r.child) ?? 0));
-  }
-  return sizes;
-}
-
-function imageDetail(ctx: EcrContext, repo: RepositoryRow, m: ManifestWithTags, size: number): Record<string, unknown> {
+function imageDetail(repo: Repository, m: ManifestWithTags, size: number): Record<string, unknown> {
   const out: Record<string, unknown> = { registryId: repo.registryId, repositoryName: repo.name, imageDigest: m.digest };
   if (m.tags.length > 0) out.imageTags = m.tags;
   out.imageSizeInBytes = size;
@@ -94,7 +73,7 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
     throw parameterError('maxResults', 'maxResults and nextToken cannot be used with imageIds');
   }
   const repo = await authorizedRepository(ctx, 'ecr:DescribeImages', name);
-  const all = await ctx.meta.listManifests(repo.id);
+  const all = await ctx.registry.images.list(repo);
   let selected: ManifestWithTags[];
   let next: string | undefined;
   if (rawIds) {
@@ -102,9 +81,9 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
     const seen = new Set<string>();
     selected = [];
     for (const id of parseImageIds(rawIds)) {
-      const found = await resolveImageId(ctx.meta, repo, id);
+      const found = await ctx.registry.images.resolve(repo, id);
       if ('failure' in found) {
-        if (found.failure.failureCode === 'ImageNotFound' || found.failure.failureCode === 'ImageTagDoesNotMatchDigest') throw imageNotFound(ctx, repo, id);
+        if (found.failure.failureCode === 'ImageNotFound' || found.failure.failureCode === 'ImageTagDoesNotMatchDigest') throw imageNotFound(repo, id);
         throw parameterError('imageIds', found.failure.failureReason);
       }
       if (seen.has(found.manifest.digest)) continue;
@@ -116,12 +95,12 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
     selected = result.items;
     next = result.nextToken;
   }
-  const sizes = await imageSizes(ctx, repo, selected);
-  const imageDetails = selected.map((m) => imageDetail(ctx, repo, m, sizes.get(m.digest) ?? m.layersSize));
+  const sizes = await ctx.registry.images.sizes(repo, selected);
+  const imageDetails = selected.map((m) => imageDetail(repo, m, sizes.get(m.digest) ?? m.layersSize));
   return { imageDetails, ...(next ? { nextToken: next } : {}) };
 }
 
-function imageShape(repo: RepositoryRow, m: ManifestRow, tag: string | undefined): Record<string, unknown> {
+function imageShape(repo: Repository, m: Manifest, tag: string | undefined): Record<string, unknown> {
   return {
     registryId: repo.registryId,
     repositoryName: repo.name,
@@ -137,22 +116,8 @@ async function batchGetImage(input: EcrInput, ctx: EcrContext) {
   const ids = parseImageIds(requiredList(input, 'imageIds', 1, 100));
   const accepted = stringList(input, 'acceptedMediaTypes', 1, 100, false);
   const repo = await authorizedRepository(ctx, 'ecr:BatchGetImage', name);
-  const images: Record<string, unknown>[] = [];
-  const failures: ImageFailure[] = [];
-  for (const id of ids) {
-    const found = await resolveImageId(ctx.meta, repo, id);
-    if ('failure' in found) {
-      failures.push(found.failure);
-      continue;
-    }
-    if (accepted && !accepted.includes(found.manifest.mediaType)) {
-      failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found in any of the accepted media types' });
-      continue;
-    }
-    images.push(imageShape(repo, found.manifest, id.imageTag));
-    ctx.registry.events.emit('image.pulled', { repository: repo, digest: found.manifest.digest });
-  }
-  return { images, failures };
+  const { images, failures } = await ctx.registry.images.batchGet(repo, ids, accepted);
+  return { images: images.map((i) => imageShape(repo, i.manifest, i.id.imageTag)), failures };
 }
 
 async function putImage(input: EcrInput, ctx: EcrContext) {
@@ -163,28 +128,12 @@ async function putImage(input: EcrInput, ctx: EcrContext) {
   const tag = optionalString(input, 'imageTag', { min: 1, max: 300 });
   const givenDigest = optionalString(input, 'imageDigest');
   await ctx.authorize('ecr:PutImage', repositoryArn(ctx, name));
-  const where = { repositoryName: name, registryId: ctx.registryId };
-  try {
-    const repo = await ctx.registry.repositoryForPush({ registryId: ctx.registryId, name });
-    const bytes = Buffer.from(manifestText, 'utf8');
-    const digest = digestOf('sha256', bytes);
-    if (givenDigest !== undefined && givenDigest !== digest) {
-      throw new EcrError('ImageDigestDoesNotMatchException', `Provided digest '${givenDigest}' does not match digest of the manifest '${digest}'`);
-    }
-    const existing = await ctx.meta.getManifest(repo.id, digest);
-    const alreadyTagged = tag === undefined ? existing !== undefined : existing !== undefined && (await ctx.meta.getTag(repo.id, tag))?.digest === digest;
-    if (alreadyTagged) {
-      throw new EcrError(
-        'ImageAlreadyExistsException',
-        `Image with digest '${digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${name}' in the registry with id '${ctx.registryId}'`,
-      );
-    }
-    await ctx.registry.putManifest(repo, tag ?? digest, bytes, mediaType);
-    const stored = (await ctx.meta.getManifest(repo.id, digest))!;
-    return { image: imageShape(repo, stored, tag) };
-  } catch (err) {
-    throw toEcrError(err, where);
-  }
+  const { repository, manifest } = await ctx.registry.images.putImage({ registryId: ctx.registryId, name }, Buffer.from(manifestText, 'utf8'), {
+    mediaType,
+    tag,
+    digest: givenDigest,
+  });
+  return { image: imageShape(repository, manifest, tag) };
 }
 
 async function batchDeleteImage(input: EcrInput, ctx: EcrContext) {
@@ -192,32 +141,7 @@ async function batchDeleteImage(input: EcrInput, ctx: EcrContext) {
   const name = repositoryName(input);
   const ids = parseImageIds(requiredList(input, 'imageIds', 1, 100));
   const repo = await authorizedRepository(ctx, 'ecr:BatchDeleteImage', name);
-  const deleted: ImageId[] = [];
-  const failures: ImageFailure[] = [];
-  for (const id of ids) {
-    const found = await resolveImageId(ctx.meta, repo, id);
-    if ('failure' in found) {
-      failures.push(found.failure);
-      continue;
-    }
-    const { digest } = found.manifest;
-    const tags = await ctx.meta.tagsOf(repo.id, digest);
-    const lastTag = id.imageTag !== undefined && tags.length === 1;
-    const removesImage = id.imageTag === undefined || lastTag;
-    if (removesImage && (await ctx.meta.isReferencedManifest(repo.id, digest))) {
-      failures.push({ imageId: id, failureCode: 'ImageReferencedByManifestList', failureReason: 'Requested image referenced by a manifest list' });
-      continue;
-    }
-    if (id.imageTag !== undefined) {
-      await ctx.registry.deleteManifest(repo, id.imageTag);
-      if (lastTag) await ctx.registry.deleteManifest(repo, digest);
-      deleted.push({ imageDigest: digest, imageTag: id.imageTag });
-    } else {
-      await ctx.registry.deleteManifest(repo, digest);
-      if (tags.length === 0) deleted.push({ imageDigest: digest });
-      for (const t of tags) deleted.push({ imageDigest: digest, imageTag: t });
-    }
-  }
+  const { deleted, failures } = await ctx.registry.images.batchDelete(repo, ids);
   return { imageIds: deleted, failures };
 }
 

@@ -1,8 +1,6 @@
-import { isValidDigest } from '../../registry/digest.js';
-import { RegistryError } from '../../registry/errors.js';
-import type { RepositoryRow, UploadRow } from '../../store/meta/metadata-store.js';
+import { isRegistryError } from '../../registry/errors.js';
 import { EcrError } from '../errors.js';
-import { signLayerDownload } from '../layer-download.js';
+import { layerDownloadPath } from '../layer-download.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
 import { authorizedRepository } from '../repositories.js';
 import { checkRegistryId, parameterError, repositoryName, requiredInteger, requiredString, stringList } from '../validate.js';
@@ -24,21 +22,17 @@ async function batchCheckLayerAvailability(input: EcrInput, ctx: EcrContext) {
   const repo = await authorizedRepository(ctx, 'ecr:BatchCheckLayerAvailability', name);
   const layers: Record<string, unknown>[] = [];
   const failures: Record<string, unknown>[] = [];
-  for (const layerDigest of digests) {
-    if (layerDigest === '') {
+  for (const layer of await ctx.registry.blobs.availability(repo, digests)) {
+    const layerDigest = layer.digest;
+    if (layer.available) {
+      layers.push({ layerDigest, layerAvailability: 'AVAILABLE', layerSize: layer.size, mediaType: 'application/vnd.docker.container.image.rootfs.diff.tar.gzip' });
+    } else if (layer.failure === 'MissingLayerDigest') {
       failures.push({ layerDigest, failureCode: 'MissingLayerDigest', failureReason: 'Missing layer digest' });
-      continue;
-    }
-    if (!isValidDigest(layerDigest)) {
+    } else if (layer.failure === 'InvalidLayerDigest') {
       failures.push({ layerDigest, failureCode: 'InvalidLayerDigest', failureReason: 'Invalid layer digest' });
-      continue;
+    } else {
+      layers.push({ layerDigest, layerAvailability: 'UNAVAILABLE' });
     }
-    const blob = await ctx.meta.getRepoBlob(repo.id, layerDigest);
-    layers.push(
-      blob
-        ? { layerDigest, layerAvailability: 'AVAILABLE', layerSize: blob.size, mediaType: 'application/vnd.docker.container.image.rootfs.diff.tar.gzip' }
-        : { layerDigest, layerAvailability: 'UNAVAILABLE' },
-    );
   }
   return { layers, failures };
 }
@@ -47,19 +41,8 @@ async function initiateLayerUpload(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
   const repo = await authorizedRepository(ctx, 'ecr:InitiateLayerUpload', name);
-  const upload = await ctx.registry.startUpload(repo);
+  const upload = await ctx.registry.uploads.start(repo);
   return { uploadId: upload.id, partSize: PART_SIZE };
-}
-
-async function findUpload(ctx: EcrContext, repo: RepositoryRow, uploadId: string): Promise<UploadRow> {
-  const upload = UPLOAD_ID.test(uploadId) ? await ctx.meta.getUpload(uploadId.toLowerCase()) : undefined;
-  if (!upload || upload.repoId !== repo.id) {
-    throw new EcrError(
-      'UploadNotFoundException',
-      `The upload with id '${uploadId}' does not exist within the repository with name '${repo.name}' in the registry with id '${ctx.registryId}'`,
-    );
-  }
-  return upload;
 }
 
 function uploadIdOf(input: EcrInput): string {
@@ -81,7 +64,7 @@ async function uploadLayerPart(input: EcrInput, ctx: EcrContext) {
   const bytes = Buffer.from(encoded, 'base64');
   if (bytes.length > MAX_PART_BYTES) throw parameterError('layerPartBlob', `must have length less than or equal to ${MAX_PART_BYTES}`);
   const repo = await authorizedRepository(ctx, 'ecr:UploadLayerPart', name);
-  const upload = await findUpload(ctx, repo, uploadId);
+  const upload = await ctx.registry.uploads.get(repo, uploadId);
   const invalidPart = (message: string) =>
     new EcrError('InvalidLayerPartException', message, 400, {
       registryId: ctx.registryId,
@@ -94,12 +77,12 @@ async function uploadLayerPart(input: EcrInput, ctx: EcrContext) {
     throw invalidPart(`The part byte range ${first}-${last} does not match the part size ${bytes.length}`);
   }
   try {
-    const updated = await ctx.registry.appendUpload(repo, upload.id, (async function* () {
+    const updated = await ctx.registry.uploads.append(repo, upload.id, (async function* () {
       yield bytes;
     })(), { range: { start: first, end: last }, expectedLength: bytes.length });
     return { registryId: ctx.registryId, repositoryName: name, uploadId, lastByteReceived: updated.size - 1 };
   } catch (err) {
-    if (err instanceof RegistryError && err.code === 'BLOB_UPLOAD_INVALID') throw invalidPart('The part was not contiguous with the upload');
+    if (isRegistryError(err, 'UploadOutOfOrder')) throw invalidPart('The part was not contiguous with the upload');
     throw err;
   }
 }
@@ -113,22 +96,22 @@ async function completeLayerUpload(input: EcrInput, ctx: EcrContext) {
     if (!LAYER_DIGEST.test(d)) throw parameterError('layerDigests', "must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
   }
   const repo = await authorizedRepository(ctx, 'ecr:CompleteLayerUpload', name);
-  const upload = await findUpload(ctx, repo, uploadId);
+  const upload = await ctx.registry.uploads.get(repo, uploadId);
   const layerDigest = digests[0]!;
   if (upload.size === 0) {
     throw new EcrError('EmptyUploadException', `The upload with id '${uploadId}' does not contain any layer parts`);
   }
-  if (await ctx.meta.getRepoBlob(repo.id, layerDigest)) {
-    await ctx.registry.cancelUpload(repo, upload.id).catch(() => undefined);
+  if (await ctx.registry.blobs.has(repo, layerDigest)) {
+    await ctx.registry.uploads.cancel(repo, upload.id).catch(() => undefined);
     throw new EcrError(
       'LayerAlreadyExistsException',
       `The layer with digest '${layerDigest}' already exists in the repository with name '${name}' in the registry with id '${ctx.registryId}'`,
     );
   }
   try {
-    await ctx.registry.completeUpload(repo, upload.id, layerDigest);
+    await ctx.registry.uploads.complete(repo, upload.id, layerDigest);
   } catch (err) {
-    if (err instanceof RegistryError && err.code === 'DIGEST_INVALID') {
+    if (isRegistryError(err, 'DigestMismatch') || isRegistryError(err, 'InvalidDigest')) {
       throw new EcrError('InvalidLayerException', `The layer digest '${layerDigest}' does not match the uploaded content`);
     }
     throw err;
@@ -142,20 +125,8 @@ async function getDownloadUrlForLayer(input: EcrInput, ctx: EcrContext) {
   const layerDigest = requiredString(input, 'layerDigest');
   if (!LAYER_DIGEST.test(layerDigest)) throw parameterError('layerDigest', "must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
   const repo = await authorizedRepository(ctx, 'ecr:GetDownloadUrlForLayer', name);
-  if (!(await ctx.meta.getRepoBlob(repo.id, layerDigest))) {
-    throw new EcrError(
-      'LayersNotFoundException',
-      `The layer with digest ${layerDigest} does not exist within the repository with name '${name}' in the registry with id '${ctx.registryId}'`,
-    );
-  }
-  const used = await ctx.meta.query("SELECT 1 AS x FROM manifest_refs WHERE repo_id = ? AND child = ? AND kind = 'blob' LIMIT 1", [repo.id, layerDigest]);
-  if (used.length === 0) {
-    throw new EcrError(
-      'LayerInaccessibleException',
-      `The layer with digest ${layerDigest} is not referenced by any image in the repository with name '${name}' in the registry with id '${ctx.registryId}'`,
-    );
-  }
-  return { downloadUrl: ctx.baseUrl + (await signLayerDownload(ctx.meta, repo.id, layerDigest)), layerDigest };
+  await ctx.registry.blobs.assertLayerInUse(repo, layerDigest);
+  return { downloadUrl: ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
 }
 
 export const LAYER_OPERATIONS: EcrOperations = {

@@ -1,13 +1,10 @@
-import { previewResult, type LifecyclePolicyPreviewResult } from '../../lifecycle/evaluate.js';
-import { planLifecycle } from '../../lifecycle/plan.js';
-import { checkLifecyclePolicyTextLength, LifecyclePolicyValidationError, parseLifecyclePolicy, type LifecyclePolicy } from '../../lifecycle/policy.js';
-import { loadPreview, savePreview } from '../../lifecycle/preview-store.js';
-import { LAST_EVALUATED_KEY, POLICY_TEXT_KEY, storedPolicyText } from '../../lifecycle/runner.js';
-import type { RepositoryRow } from '../../store/meta/metadata-store.js';
+import type { LifecyclePolicyPreviewResult } from '../../lifecycle/evaluate.js';
+import { isValidRepositoryName, REPOSITORY_NAME_PATTERN } from '../../registry/names.js';
+import type { Repository } from '../../registry/model.js';
 import { EcrError, invalidParameter } from '../errors.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
+import { authorizedRepository } from '../repositories.js';
 
-const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const PREVIEW_PAGE_MAX = 100;
 
 function constraint(field: string, reason: string): EcrError {
@@ -30,115 +27,41 @@ function requiredString(input: EcrInput, field: string): string {
 function repositoryName(input: EcrInput): string {
   const name = requiredString(input, 'repositoryName');
   if (name.length < 2 || name.length > 256) throw constraint('repositoryName', 'must have length between 2 and 256');
-  if (!REPOSITORY_NAME.test(name)) {
-    throw constraint('repositoryName', `must satisfy regular expression '${REPOSITORY_NAME.source.slice(1, -1).replaceAll('\\/', '/')}'`);
-  }
+  if (!isValidRepositoryName(name)) throw constraint('repositoryName', `must satisfy regular expression '${REPOSITORY_NAME_PATTERN}'`);
   return name;
 }
 
-function repoArn(ctx: EcrContext, name: string): string {
-  return `arn:aws:ecr:${ctx.region}:${ctx.registryId}:repository/${name}`;
-}
-
 /** Validates the input, authorizes `action` on the repository, and loads it. */
-async function targetRepository(input: EcrInput, ctx: EcrContext, action: string): Promise<RepositoryRow> {
-  const name = repositoryName(input);
-  await ctx.authorize(action, repoArn(ctx, name));
-  const repo = await ctx.meta.getRepository(ctx.registryId, name);
-  if (!repo) {
-    throw new EcrError(
-      'RepositoryNotFoundException',
-      `The repository with name '${name}' does not exist in the registry with id '${ctx.registryId}'`,
-    );
-  }
-  return repo;
+async function targetRepository(input: EcrInput, ctx: EcrContext, action: string): Promise<Repository> {
+  return authorizedRepository(ctx, action, repositoryName(input));
 }
 
-function parsePolicyText(text: string): LifecyclePolicy {
-  try {
-    checkLifecyclePolicyTextLength(text);
-    return parseLifecyclePolicy(text);
-  } catch (err) {
-    if (err instanceof LifecyclePolicyValidationError) throw invalidParameter(err.message);
-    throw err;
-  }
-}
-
-function policyNotFound(repo: RepositoryRow): EcrError {
-  return new EcrError(
-    'LifecyclePolicyNotFoundException',
-    `Lifecycle policy does not exist for the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
-  );
-}
-
-function lastEvaluatedSeconds(repo: RepositoryRow): number {
-  const at = repo.settings[LAST_EVALUATED_KEY];
-  return typeof at === 'number' ? at / 1000 : 0;
-}
-
-/** Read-modify-write of the settings inside one transaction, so concurrent setting changes survive. */
-async function updateSettings(ctx: EcrContext, repoId: string, change: (settings: Record<string, unknown>) => void): Promise<void> {
-  await ctx.meta.transaction(async (tx) => {
-    const current = await tx.getRepositoryById(repoId);
-    if (!current) return;
-    const settings = { ...current.settings };
-    change(settings);
-    await tx.updateRepositorySettings(repoId, settings);
-  });
+function lastEvaluatedSeconds(at: number | undefined): number {
+  return at === undefined ? 0 : at / 1000;
 }
 
 async function putLifecyclePolicy(input: EcrInput, ctx: EcrContext): Promise<Record<string, unknown>> {
   const repo = await targetRepository(input, ctx, 'ecr:PutLifecyclePolicy');
   const text = requiredString(input, 'lifecyclePolicyText');
-  parsePolicyText(text);
-  await updateSettings(ctx, repo.id, (s) => {
-    s[POLICY_TEXT_KEY] = text;
-  });
+  await ctx.lifecycle.put(repo, text);
   return { registryId: repo.registryId, repositoryName: repo.name, lifecyclePolicyText: text };
 }
 
 async function getLifecyclePolicy(input: EcrInput, ctx: EcrContext): Promise<Record<string, unknown>> {
   const repo = await targetRepository(input, ctx, 'ecr:GetLifecyclePolicy');
-  const text = storedPolicyText(repo);
-  if (text === undefined) throw policyNotFound(repo);
-  return { registryId: repo.registryId, repositoryName: repo.name, lifecyclePolicyText: text, lastEvaluatedAt: lastEvaluatedSeconds(repo) };
+  const { text, lastEvaluatedAt } = ctx.lifecycle.get(repo);
+  return { registryId: repo.registryId, repositoryName: repo.name, lifecyclePolicyText: text, lastEvaluatedAt: lastEvaluatedSeconds(lastEvaluatedAt) };
 }
 
 async function deleteLifecyclePolicy(input: EcrInput, ctx: EcrContext): Promise<Record<string, unknown>> {
   const repo = await targetRepository(input, ctx, 'ecr:DeleteLifecyclePolicy');
-  const text = storedPolicyText(repo);
-  if (text === undefined) throw policyNotFound(repo);
-  await updateSettings(ctx, repo.id, (s) => {
-    delete s[POLICY_TEXT_KEY];
-    delete s[LAST_EVALUATED_KEY];
-  });
-  return { registryId: repo.registryId, repositoryName: repo.name, lifecyclePolicyText: text, lastEvaluatedAt: lastEvaluatedSeconds(repo) };
+  const { text, lastEvaluatedAt } = await ctx.lifecycle.delete(repo);
+  return { registryId: repo.registryId, repositoryName: repo.name, lifecyclePolicyText: text, lastEvaluatedAt: lastEvaluatedSeconds(lastEvaluatedAt) };
 }
 
 async function startLifecyclePolicyPreview(input: EcrInput, ctx: EcrContext): Promise<Record<string, unknown>> {
   const repo = await targetRepository(input, ctx, 'ecr:StartLifecyclePolicyPreview');
-  const draft = optionalString(input, 'lifecyclePolicyText');
-  const text = draft ?? storedPolicyText(repo);
-  if (text === undefined) throw policyNotFound(repo);
-  const policy = parsePolicyText(text);
-  const existing = await loadPreview(ctx.meta, repo.id);
-  if (existing?.status === 'IN_PROGRESS') {
-    throw new EcrError(
-      'LifecyclePolicyPreviewInProgressException',
-      `Lifecycle policy preview for the repository with name '${repo.name}' in the registry with id '${repo.registryId}' is in progress`,
-    );
-  }
-  const startedAt = Date.now();
-  await savePreview(ctx.meta, repo.id, { policyText: text, status: 'IN_PROGRESS', results: [], startedAt, completedAt: null });
-  // Evaluation is quick and purely metadata, so it completes before answering; clients still see
-  // ECR's first answer (IN_PROGRESS) and then COMPLETE on their next GetLifecyclePolicyPreview.
-  try {
-    const { previewResults } = previewResult(await planLifecycle(ctx.meta, repo, policy, new Date(startedAt)));
-    await savePreview(ctx.meta, repo.id, { policyText: text, status: 'COMPLETE', results: previewResults, startedAt, completedAt: Date.now() });
-  } catch (err) {
-    await savePreview(ctx.meta, repo.id, { policyText: text, status: 'FAILED', results: [], startedAt, completedAt: Date.now() });
-    throw err;
-  }
+  const text = await ctx.lifecycle.startPreview(repo, optionalString(input, 'lifecyclePolicyText'));
   return { registryId: repo.registryId, repositoryName: repo.name, lifecyclePolicyText: text, status: 'IN_PROGRESS' };
 }
 
@@ -205,13 +128,7 @@ async function getLifecyclePolicyPreview(input: EcrInput, ctx: EcrContext): Prom
   if (ids && (limit !== undefined || token !== undefined)) {
     throw invalidParameter('Invalid parameter: maxResults and nextToken cannot be used together with imageIds');
   }
-  const preview = await loadPreview(ctx.meta, repo.id);
-  if (!preview) {
-    throw new EcrError(
-      'LifecyclePolicyPreviewNotFoundException',
-      `There is no lifecycle policy preview for the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
-    );
-  }
+  const preview = await ctx.lifecycle.preview(repo);
   let results: LifecyclePolicyPreviewResult[] = preview.results;
   if (status === 'TAGGED') results = results.filter((r) => r.imageTags.length > 0);
   if (status === 'UNTAGGED') results = results.filter((r) => r.imageTags.length === 0);

@@ -1,5 +1,6 @@
 import { parsePolicyDocument } from '../../iam/policy/index.js';
-import { EcrError, invalidParameter } from '../errors.js';
+import { registryPolicyNotFound } from '../../registry/accounts.js';
+import { invalidParameter } from '../errors.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
 import { ACCOUNT_RESOURCE, authorizedRepository } from '../repositories.js';
 import { checkRegistryId, optionalBoolean, repositoryName, requiredString } from '../validate.js';
@@ -26,65 +27,44 @@ async function setRepositoryPolicy(input: EcrInput, ctx: EcrContext) {
   optionalBoolean(input, 'force');
   const repo = await authorizedRepository(ctx, 'ecr:SetRepositoryPolicy', name);
   validPolicy(text, 'repository');
-  await ctx.meta.updateRepositorySettings(repo.id, { ...repo.settings, policyText: text });
+  await ctx.registry.repositories.setPolicy(repo, text);
   return { registryId: ctx.registryId, repositoryName: name, policyText: text };
 }
 
-async function repositoryPolicy(input: EcrInput, ctx: EcrContext, action: string) {
+async function targetRepository(input: EcrInput, ctx: EcrContext, action: string) {
   checkRegistryId(input);
-  const name = repositoryName(input);
-  const repo = await authorizedRepository(ctx, action, name);
-  const text = repo.settings.policyText;
-  if (typeof text !== 'string') {
-    throw new EcrError(
-      'RepositoryPolicyNotFoundException',
-      `Repository policy does not exist for the repository with name '${name}' in the registry with id '${ctx.registryId}'`,
-    );
-  }
-  return { repo, text };
+  return authorizedRepository(ctx, action, repositoryName(input));
 }
 
 async function getRepositoryPolicy(input: EcrInput, ctx: EcrContext) {
-  const { repo, text } = await repositoryPolicy(input, ctx, 'ecr:GetRepositoryPolicy');
-  return { registryId: ctx.registryId, repositoryName: repo.name, policyText: text };
+  const repo = await targetRepository(input, ctx, 'ecr:GetRepositoryPolicy');
+  return { registryId: ctx.registryId, repositoryName: repo.name, policyText: ctx.registry.repositories.policy(repo) };
 }
 
 async function deleteRepositoryPolicy(input: EcrInput, ctx: EcrContext) {
-  const { repo, text } = await repositoryPolicy(input, ctx, 'ecr:DeleteRepositoryPolicy');
-  const { policyText: _removed, ...settings } = repo.settings;
-  await ctx.meta.updateRepositorySettings(repo.id, settings);
+  const repo = await targetRepository(input, ctx, 'ecr:DeleteRepositoryPolicy');
+  const text = await ctx.registry.repositories.deletePolicy(repo);
   return { registryId: ctx.registryId, repositoryName: repo.name, policyText: text };
-}
-
-function registryPolicyKey(ctx: EcrContext): string {
-  return `account:${ctx.registryId}:registryPolicy`;
 }
 
 async function putRegistryPolicy(input: EcrInput, ctx: EcrContext) {
   const text = requiredString(input, 'policyText', { min: 0, max: MAX_POLICY_LENGTH });
   await ctx.authorize('ecr:PutRegistryPolicy', ACCOUNT_RESOURCE);
   validPolicy(text, 'registry');
-  await ctx.meta.setSetting(registryPolicyKey(ctx), text);
+  await ctx.registry.accounts.putRegistryPolicy(ctx.registryId, text);
   return { registryId: ctx.registryId, policyText: text };
-}
-
-async function registryPolicy(ctx: EcrContext, action: string): Promise<string> {
-  await ctx.authorize(action, ACCOUNT_RESOURCE);
-  const text = await ctx.meta.getSetting(registryPolicyKey(ctx));
-  if (text === undefined || text === '') {
-    throw new EcrError('RegistryPolicyNotFoundException', `Registry policy does not exist in the registry with id '${ctx.registryId}'`);
-  }
-  return text;
 }
 
 async function getRegistryPolicy(_input: EcrInput, ctx: EcrContext) {
-  return { registryId: ctx.registryId, policyText: await registryPolicy(ctx, 'ecr:GetRegistryPolicy') };
+  await ctx.authorize('ecr:GetRegistryPolicy', ACCOUNT_RESOURCE);
+  const text = await ctx.registry.accounts.registryPolicy(ctx.registryId);
+  if (text === undefined) throw registryPolicyNotFound(ctx.registryId);
+  return { registryId: ctx.registryId, policyText: text };
 }
 
 async function deleteRegistryPolicy(_input: EcrInput, ctx: EcrContext) {
-  const text = await registryPolicy(ctx, 'ecr:DeleteRegistryPolicy');
-  await ctx.meta.deleteSetting(registryPolicyKey(ctx));
-  return { registryId: ctx.registryId, policyText: text };
+  await ctx.authorize('ecr:DeleteRegistryPolicy', ACCOUNT_RESOURCE);
+  return { registryId: ctx.registryId, policyText: await ctx.registry.accounts.deleteRegistryPolicy(ctx.registryId) };
 }
 
 export const POLICY_OPERATIONS: EcrOperations = {

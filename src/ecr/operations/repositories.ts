@@ -1,6 +1,7 @@
+import { page } from '../../registry/paging.js';
+import type { EncryptionType, MutabilityExclusionFilter, RepositorySettings, TagMutability } from '../../registry/settings.js';
 import { EcrError } from '../errors.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
-import { page } from '../pagination.js';
 import { authorizedRepository, repositoryArn, repositoryShape } from '../repositories.js';
 import { parseTags } from '../tags.js';
 import {
@@ -23,7 +24,7 @@ const ENCRYPTION_TYPES = ['AES256', 'KMS', 'KMS_DSSE'] as const;
 const EXCLUSION_FILTER = /^[0-9a-zA-Z._*-]{1,128}$/;
 
 /** Validates imageTagMutability with its exclusion filters, which only the *_WITH_EXCLUSION modes take. */
-function tagMutability(input: EcrInput, required: boolean): Record<string, unknown> {
+function tagMutability(input: EcrInput, required: boolean): Pick<RepositorySettings, 'imageTagMutability' | 'imageTagMutabilityExclusionFilters'> {
   const mode = required ? requiredEnum(input, 'imageTagMutability', TAG_MUTABILITY) : optionalEnum(input, 'imageTagMutability', TAG_MUTABILITY);
   const raw = optionalList(input, 'imageTagMutabilityExclusionFilters', 1, 5);
   const filters = (raw ?? []).map((f, i) => {
@@ -34,7 +35,7 @@ function tagMutability(input: EcrInput, required: boolean): Record<string, unkno
     if (typeof filter !== 'string' || !EXCLUSION_FILTER.test(filter)) {
       throw parameterError(`${field}.filter`, "must satisfy regular expression '^[0-9a-zA-Z._*-]{1,128}$'");
     }
-    return { filterType, filter };
+    return { filterType, filter } as MutabilityExclusionFilter;
   });
   const withExclusion = mode === 'IMMUTABLE_WITH_EXCLUSION' || mode === 'MUTABLE_WITH_EXCLUSION';
   if (withExclusion && filters.length === 0) {
@@ -43,9 +44,7 @@ function tagMutability(input: EcrInput, required: boolean): Record<string, unkno
   if (!withExclusion && filters.length > 0) {
     throw parameterError('imageTagMutabilityExclusionFilters', 'can only be used with IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION');
   }
-  const out: Record<string, unknown> = { imageTagMutability: mode ?? 'MUTABLE' };
-  if (withExclusion) out.imageTagMutabilityExclusionFilters = filters;
-  return out;
+  return { imageTagMutability: (mode ?? 'MUTABLE') as TagMutability, imageTagMutabilityExclusionFilters: withExclusion ? filters : [] };
 }
 
 function scanningConfiguration(input: EcrInput, required: boolean): { scanOnPush: boolean } {
@@ -57,7 +56,7 @@ function scanningConfiguration(input: EcrInput, required: boolean): { scanOnPush
   return { scanOnPush: optionalBoolean(cfg, 'scanOnPush') ?? false };
 }
 
-function encryptionConfiguration(input: EcrInput): Record<string, unknown> {
+function encryptionConfiguration(input: EcrInput): RepositorySettings['encryptionConfiguration'] {
   const cfg = optionalObject(input, 'encryptionConfiguration');
   if (!cfg) return { encryptionType: 'AES256' };
   const encryptionType = requiredEnum(cfg, 'encryptionType', ENCRYPTION_TYPES);
@@ -68,7 +67,7 @@ function encryptionConfiguration(input: EcrInput): Record<string, unknown> {
   if (kmsKey !== undefined && encryptionType === 'AES256') {
     throw parameterError('encryptionConfiguration', 'KMS key can only be specified for KMS encryption types');
   }
-  return kmsKey === undefined ? { encryptionType } : { encryptionType, kmsKey };
+  return kmsKey === undefined ? { encryptionType: encryptionType as EncryptionType } : { encryptionType: encryptionType as EncryptionType, kmsKey };
 }
 
 async function createRepository(input: EcrInput, ctx: EcrContext) {
@@ -76,16 +75,15 @@ async function createRepository(input: EcrInput, ctx: EcrContext) {
   const name = repositoryName(input);
   await ctx.authorize('ecr:CreateRepository', repositoryArn(ctx, name));
   const tags = parseTags(input, 'tags', false) ?? [];
-  const settings: Record<string, unknown> = {
-    ...tagMutability(input, false),
-    imageScanningConfiguration: scanningConfiguration(input, false),
-    encryptionConfiguration: encryptionConfiguration(input),
-  };
-  if (tags.length > 0) settings.tags = tags;
-  const repo = await ctx.meta.createRepository(ctx.registryId, name, settings);
-  if (!repo) {
-    throw new EcrError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${ctx.registryId}'`);
-  }
+  const repo = await ctx.registry.repositories.create(
+    { registryId: ctx.registryId, name },
+    {
+      ...tagMutability(input, false),
+      imageScanningConfiguration: scanningConfiguration(input, false),
+      encryptionConfiguration: encryptionConfiguration(input),
+      tags,
+    },
+  );
   return { repository: repositoryShape(ctx, repo) };
 }
 
@@ -106,7 +104,7 @@ async function describeRepositories(input: EcrInput, ctx: EcrContext) {
     return { repositories: repos.map((r) => repositoryShape(ctx, r)) };
   }
   await ctx.authorize('ecr:DescribeRepositories', repositoryArn(ctx, '*'));
-  const all = await ctx.meta.listRepositories(ctx.registryId, '', 1_000_000);
+  const all = await ctx.registry.repositories.list(ctx.registryId, '', 1_000_000);
   const { items, nextToken: next } = page(all, nextToken, maxResults, `repos:${ctx.registryId}`);
   return { repositories: items.map((r) => repositoryShape(ctx, r)), ...(next ? { nextToken: next } : {}) };
 }
@@ -115,16 +113,9 @@ async function deleteRepository(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
   const force = optionalBoolean(input, 'force') ?? false;
-  const repo = await authorizedRepository(ctx, 'ecr:DeleteRepository', name);
-  if (!force && (await ctx.meta.countImages(repo.id)) > 0) {
-    throw new EcrError(
-      'RepositoryNotEmptyException',
-      `The repository with name '${name}' in registry with id '${ctx.registryId}' cannot be deleted because it still contains images`,
-    );
-  }
-  const shape = repositoryShape(ctx, repo);
-  await ctx.meta.transaction((tx) => tx.deleteRepository(repo.id));
-  return { repository: shape };
+  await ctx.authorize('ecr:DeleteRepository', repositoryArn(ctx, name));
+  const repo = await ctx.registry.repositories.delete({ registryId: ctx.registryId, name }, force);
+  return { repository: repositoryShape(ctx, repo) };
 }
 
 async function putImageTagMutability(input: EcrInput, ctx: EcrContext) {
@@ -132,10 +123,10 @@ async function putImageTagMutability(input: EcrInput, ctx: EcrContext) {
   const name = repositoryName(input);
   const mutability = tagMutability(input, true);
   const repo = await authorizedRepository(ctx, 'ecr:PutImageTagMutability', name);
-  const settings = { ...repo.settings, ...mutability };
-  if (!mutability.imageTagMutabilityExclusionFilters) delete settings.imageTagMutabilityExclusionFilters;
-  await ctx.meta.updateRepositorySettings(repo.id, settings);
-  return { registryId: ctx.registryId, repositoryName: name, ...mutability };
+  await ctx.registry.repositories.changeSettings(repo, mutability);
+  const out: Record<string, unknown> = { registryId: ctx.registryId, repositoryName: name, imageTagMutability: mutability.imageTagMutability };
+  if (mutability.imageTagMutabilityExclusionFilters.length > 0) out.imageTagMutabilityExclusionFilters = mutability.imageTagMutabilityExclusionFilters;
+  return out;
 }
 
 async function putImageScanningConfiguration(input: EcrInput, ctx: EcrContext) {
@@ -143,7 +134,7 @@ async function putImageScanningConfiguration(input: EcrInput, ctx: EcrContext) {
   const name = repositoryName(input);
   const imageScanningConfiguration = scanningConfiguration(input, true);
   const repo = await authorizedRepository(ctx, 'ecr:PutImageScanningConfiguration', name);
-  await ctx.meta.updateRepositorySettings(repo.id, { ...repo.settings, imageScanningConfiguration });
+  await ctx.registry.repositories.changeSettings(repo, { imageScanningConfiguration });
   return { registryId: ctx.registryId, repositoryName: name, imageScanningConfiguration };
 }
 

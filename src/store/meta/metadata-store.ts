@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { SqlDb, SqlValue } from './sql.js';
+import { GcStore } from './gc-store.js';
+import { LifecycleStore } from './lifecycle-store.js';
+import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
   id: string;
@@ -113,6 +115,16 @@ function placeholders(n: number): string {
 export class MetadataStore {
   constructor(readonly db: SqlDb) {}
 
+  /** Lifecycle previews and expiry records, bound to this store's connection or transaction. */
+  get lifecycle(): LifecycleStore {
+    return new LifecycleStore(this.db);
+  }
+
+  /** Garbage collection's queries. */
+  get gc(): GcStore {
+    return new GcStore(this.db);
+  }
+
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) => fn(new MetadataStore(tx)));
@@ -125,6 +137,12 @@ export class MetadataStore {
 
   async setSetting(key: string, value: string): Promise<void> {
     await this.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [key, value]);
+  }
+
+  /** The value of `key`, set to `create()` first if absent; nodes racing on it all get the same value. */
+  async getOrCreateSetting(key: string, create: () => string): Promise<string> {
+    await this.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING', [key, create()]);
+    return (await this.getSetting(key))!;
   }
 
   async deleteSetting(key: string): Promise<boolean> {
@@ -186,8 +204,26 @@ export class MetadataStore {
     return (await this.db.all<RawRepository>('SELECT * FROM repositories ORDER BY registry_id, name')).map(toRepository);
   }
 
-  async updateRepositorySettings(id: string, settings: Record<string, unknown>): Promise<void> {
-    await this.db.run('UPDATE repositories SET settings = ? WHERE id = ?', [JSON.stringify(settings), id]);
+  /**
+   * Changes some settings of the repository atomically: `change` gets the settings as stored now,
+   * inside the write transaction, and returns the keys to set (undefined removes a key). Returns
+   * the settings after the change, or undefined if the repository is gone.
+   */
+  async updateRepositorySettings(
+    id: string,
+    change: (current: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<Record<string, unknown> | undefined> {
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<{ settings: string }>('SELECT settings FROM repositories WHERE id = ?', [id]);
+      if (!row) return undefined;
+      const settings = JSON.parse(row.settings) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(change(settings))) {
+        if (value === undefined) delete settings[key];
+        else settings[key] = value;
+      }
+      await tx.run('UPDATE repositories SET settings = ? WHERE id = ?', [JSON.stringify(settings), id]);
+      return settings;
+    });
   }
 
   async deleteRepository(id: string): Promise<void> {
@@ -436,7 +472,33 @@ export class MetadataStore {
     return rows.map((r) => ({ digest: r.digest, createdAt: Number(r.created_at) }));
   }
 
-  async query<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return this.db.all<T>(sql, params);
+  /** (index digest, child manifest digest) pairs of the repository: what image sizes of indexes need. */
+  async listIndexChildren(repoId: string): Promise<Array<{ digest: string; child: string }>> {
+    return this.db.all<{ digest: string; child: string }>("SELECT digest, child FROM manifest_refs WHERE repo_id = ? AND kind = 'manifest'", [repoId]);
+  }
+
+  /** Manifests of the repository that some index in it lists. */
+  async listIndexedManifests(repoId: string): Promise<Set<string>> {
+    const rows = await this.db.all<{ child: string }>("SELECT DISTINCT child FROM manifest_refs WHERE repo_id = ? AND kind = 'manifest'", [repoId]);
+    return new Set(rows.map((r) => r.child));
+  }
+
+  /** Whether some manifest of the repository lists the blob as a layer or config. */
+  async isBlobReferenced(repoId: string, digest: string): Promise<boolean> {
+    const r = await this.db.get("SELECT 1 AS x FROM manifest_refs WHERE repo_id = ? AND child = ? AND kind = 'blob' LIMIT 1", [repoId, digest]);
+    return r !== undefined;
+  }
+
+  // ---- accounts -----------------------------------------------------------------------------
+  /** The default account's id, created (with `newId`) by the first caller on an empty database. */
+  async ensureDefaultAccount(newId: () => string, region: string): Promise<string> {
+    return this.transaction(async (tx) => {
+      const existing = await tx.getSetting('default_account_id');
+      if (existing) return existing;
+      const id = newId();
+      await tx.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [id, region, Date.now()]);
+      await tx.setSetting('default_account_id', id);
+      return id;
+    });
   }
 }

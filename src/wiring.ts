@@ -1,0 +1,61 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { BerthConfig } from './config.js';
+import { LifecyclePolicies } from './lifecycle/policies.js';
+import { Registry } from './registry/registry.js';
+import { FsBlobStore } from './store/blob/fs-blob-store.js';
+import { MetadataStore } from './store/meta/metadata-store.js';
+import { migrate } from './store/meta/migrations.js';
+import type { SqlDb } from './store/meta/sql.js';
+import { SqliteDb } from './store/meta/sqlite.js';
+
+export interface Stores {
+  meta: MetadataStore;
+  blobs: FsBlobStore;
+  close(): Promise<void>;
+}
+
+/** The domain and its stores, as `berth serve` and `berth admin` both use them. */
+export interface Domain {
+  stores: Stores;
+  registry: Registry;
+  lifecycle: LifecyclePolicies;
+  close(): Promise<void>;
+}
+
+/** Filesystem blobs under the data dir; metadata in PostgreSQL when configured, else SQLite there too. */
+export async function openStores(config: BerthConfig): Promise<Stores> {
+  await mkdir(config.dataDir, { recursive: true });
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'));
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  const blobs = new FsBlobStore(config.dataDir);
+  await blobs.init();
+  return { meta: new MetadataStore(db), blobs, close: () => db.close() };
+}
+
+/** Loaded only when configured: the PostgreSQL client costs a few MiB of memory in every process. */
+async function openPostgres(url: string): Promise<SqlDb> {
+  const { PostgresDb } = await import('./store/meta/postgres.js');
+  return new PostgresDb(url);
+}
+
+export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
+  const stores = await openStores(config);
+  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, log });
+  const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
+  return {
+    stores,
+    registry,
+    lifecycle,
+    async close() {
+      await registry.close();
+      await stores.close();
+    },
+  };
+}
