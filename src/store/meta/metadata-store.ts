@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { EventStore } from './event-store.js';
+import { JobStore } from './job-store.js';
 import type { SqlDb, SqlValue } from './sql.js';
 
 export interface RepositoryRow {
@@ -112,6 +114,10 @@ function placeholders(n: number): string {
 /** The source of truth for everything but blob bytes; one implementation over either SQL database. */
 export class MetadataStore {
   constructor(readonly db: SqlDb) {}
+
+  /** The event outbox; inside `transaction`, events commit with the change they record. */
+  get events(): EventStore { return new EventStore(this.db); }
+  get jobs(): JobStore { return new JobStore(this.db); }
 
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
