@@ -15,8 +15,10 @@ import { createOciDoor } from './oci/door.js';
 import { PullRecorder } from './registry/pull-recorder.js';
 import { Registry } from './registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
-import { startGcScheduler } from './gc/scheduler.js';
-import { startLifecycleScheduler } from './lifecycle/scheduler.js';
+import { GC_JOB, gcJobHandler, startGcScheduler } from './gc/scheduler.js';
+import { JobQueue } from './jobs/queue.js';
+import { JobWorker } from './jobs/worker.js';
+import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './lifecycle/scheduler.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
 import type { SqlDb } from './store/meta/sql.js';
@@ -130,8 +132,13 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const url = `http://${hostForUrl}:${port}`;
   baseUrl ||= url;
   await identity.afterListen?.(baseUrl);
-  const lifecycleScheduler = startLifecycleScheduler(registry, config.lifecycleIntervalSeconds, log);
-  const gcScheduler = startGcScheduler(meta, blobs, config.gcIntervalSeconds, config.gcGraceSeconds, log);
+  const jobs = new JobQueue(meta.jobs);
+  const worker = new JobWorker(meta.jobs, { log })
+    .register(LIFECYCLE_JOB, lifecycleJobHandler(registry, log))
+    .register(GC_JOB, gcJobHandler(meta, blobs, config.gcGraceSeconds, log));
+  worker.start(jobs);
+  const lifecycleScheduler = startLifecycleScheduler(jobs, config.lifecycleIntervalSeconds, log);
+  const gcScheduler = startGcScheduler(jobs, config.gcIntervalSeconds, log);
 
   return {
     server,
@@ -143,6 +150,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     url,
     async close() {
       await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
+      await worker.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await pulls.close();
