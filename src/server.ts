@@ -10,8 +10,10 @@ import type { Identity } from './iam/identity.js';
 import { sendJson } from './http/io.js';
 import { createOciDoor } from './oci/door.js';
 import type { Registry } from './registry/registry.js';
-import { startGcScheduler } from './gc/scheduler.js';
-import { startLifecycleScheduler } from './lifecycle/scheduler.js';
+import { GC_JOB, gcJobHandler, startGcScheduler } from './gc/scheduler.js';
+import { JobQueue } from './jobs/queue.js';
+import { JobWorker } from './jobs/worker.js';
+import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './lifecycle/scheduler.js';
 import type { MetadataStore } from './store/meta/metadata-store.js';
 import { openDomain } from './wiring.js';
 
@@ -83,8 +85,13 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const url = `http://${hostForUrl}:${port}`;
   baseUrl ||= url;
   await identity.afterListen?.(baseUrl);
-  const lifecycleScheduler = startLifecycleScheduler(registry, meta, config.lifecycleIntervalSeconds, log);
-  const gcScheduler = startGcScheduler(meta, blobs, config.gcIntervalSeconds, config.gcGraceSeconds, log);
+  const jobs = new JobQueue(meta.jobs);
+  const worker = new JobWorker(meta.jobs, { log })
+    .register(LIFECYCLE_JOB, lifecycleJobHandler(registry, log))
+    .register(GC_JOB, gcJobHandler(meta, blobs, config.gcGraceSeconds, log));
+  worker.start(jobs);
+  const lifecycleScheduler = startLifecycleScheduler(jobs, config.lifecycleIntervalSeconds, log);
+  const gcScheduler = startGcScheduler(jobs, config.gcIntervalSeconds, log);
 
   return {
     server,
@@ -96,6 +103,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     url,
     async close() {
       await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
+      await worker.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await domain.close();

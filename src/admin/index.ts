@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerIdentityAdmin } from './identity.js';
+import { registerJobsAdmin } from './jobs.js';
 import { registerMaintenanceAdmin } from './maintenance.js';
 
 /** `berth admin …`: operator tasks that work on the data dir directly. */
@@ -7,4 +8,5 @@ export function registerAdmin(program: Command): void {
   const admin = program.command('admin').description('operator tasks on a data dir');
   registerIdentityAdmin(admin);
   registerMaintenanceAdmin(admin);
+  registerJobsAdmin(admin);
 }

@@ -7,6 +7,7 @@ import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
 import { blobStoreContract } from './blob-store-contract.js';
+import { eventJobStoreContract } from './event-job-store-contract.js';
 import { metadataStoreContract } from './metadata-store-contract.js';
 
 metadataStoreContract('SQLite', async () => {
@@ -16,6 +17,22 @@ metadataStoreContract('SQLite', async () => {
   return {
     store: new MetadataStore(db),
     async close() {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+eventJobStoreContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  await migrate(db);
+  const peer = new SqliteDb(join(dir, 'metadata.db'));
+  return {
+    db,
+    peer,
+    async close() {
+      await peer.close();
       await db.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -7,6 +7,7 @@ import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { PostgresDb } from '../../src/store/meta/postgres.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { eventJobStoreContract } from './event-job-store-contract.js';
 import { metadataStoreContract } from './metadata-store-contract.js';
 
 let server: Postgres;
@@ -43,6 +44,23 @@ metadataStoreContract('PostgreSQL', async () => {
   };
 });
 
+// Two pools on one database: claims from them really race, as from two berth nodes.
+eventJobStoreContract('PostgreSQL', async () => {
+  const name = await freshDatabase();
+  const db = new PostgresDb(server.urlFor(name));
+  await migrate(db);
+  const peer = new PostgresDb(server.urlFor(name));
+  return {
+    db,
+    peer,
+    async close() {
+      await peer.close();
+      await db.close();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    },
+  };
+});
+
 describe('PostgreSQL specifics', () => {
   it('servers starting together on one fresh database migrate it once', async () => {
     const url = server.urlFor(await freshDatabase());
@@ -50,7 +68,7 @@ describe('PostgreSQL specifics', () => {
     try {
       await Promise.all(dbs.map((db) => migrate(db)));
       const rows = await dbs[0]!.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5]);
+      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6]);
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
     }

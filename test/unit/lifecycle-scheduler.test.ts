@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startPeriodic } from '../../src/lifecycle/scheduler.js';
+import { scheduleJob, startPeriodic } from '../../src/jobs/periodic.js';
+import { JobQueue } from '../../src/jobs/queue.js';
+import { JobWorker } from '../../src/jobs/worker.js';
 import { runAllLifecyclePolicies } from '../../src/lifecycle/runner.js';
 import { openFixture, pushImage, rule, setPolicy, silentLog } from './lifecycle-fixture.js';
 
@@ -37,6 +39,53 @@ describe('periodic background tasks', () => {
     await sleep(50);
     await task.stop();
     assert.equal(runs, 0);
+  });
+
+  it('as jobs: several nodes on one store enqueue one job per interval and never run two at once', async () => {
+    const f = await openFixture();
+    const nodes = [0, 1].map(() => {
+      const queue = new JobQueue(f.meta.jobs);
+      return { queue, worker: new JobWorker(f.meta.jobs, { log: silentLog, pollMs: 10 }) };
+    });
+    let runs = 0;
+    let active = 0;
+    let maxActive = 0;
+    const tasks = nodes.map(({ queue, worker }) => {
+      worker.register('test.run', async () => {
+        runs++;
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await sleep(120);
+        active--;
+      });
+      worker.start(queue);
+      return scheduleJob(queue, 'test.run', 0.05, silentLog);
+    });
+    try {
+      await sleep(500);
+    } finally {
+      await Promise.all(tasks.map((t) => t.stop()));
+      await Promise.all(nodes.map((n) => n.worker.stop()));
+    }
+    const jobs = await f.meta.jobs.list({ kind: 'test.run' });
+    await f.close();
+    assert.ok(runs >= 2, `ran ${runs} times`);
+    assert.equal(maxActive, 1);
+    assert.equal(new Set(jobs.map((j) => j.dedupeKey)).size, jobs.length, 'one job per interval');
+    assert.ok(jobs.every((j) => j.status === 'succeeded'));
+    assert.equal(jobs.length, runs);
+  });
+
+  it('as jobs: an interval of 0 enqueues nothing', async () => {
+    const f = await openFixture();
+    try {
+      const task = scheduleJob(new JobQueue(f.meta.jobs), 'off', 0, silentLog);
+      await sleep(50);
+      await task.stop();
+      assert.deepEqual(await f.meta.jobs.list(), []);
+    } finally {
+      await f.close();
+    }
   });
 
   it('runAllLifecyclePolicies runs every repository with a policy and only those', async () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GcStore } from './gc-store.js';
 import { LifecycleStore } from './lifecycle-store.js';
+import { EventStore } from './event-store.js';
+import { JobStore } from './job-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -124,6 +126,9 @@ export class MetadataStore {
   get gc(): GcStore {
     return new GcStore(this.db);
   }
+  /** The event outbox; inside `transaction`, events commit with the change they record. */
+  get events(): EventStore { return new EventStore(this.db); }
+  get jobs(): JobStore { return new JobStore(this.db); }
 
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {

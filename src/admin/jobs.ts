@@ -1,0 +1,85 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { openStores } from '../wiring.js';
+import type { MetadataStore } from '../store/meta/metadata-store.js';
+import type { Job, JobStatus } from '../store/meta/job-store.js';
+import type { StoredEvent } from '../store/meta/event-store.js';
+
+interface StoreOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'dead'];
+
+async function withMeta<T>(opts: StoreOptions, fn: (meta: MetadataStore) => Promise<T>): Promise<T> {
+  const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  const stores = await openStores(config);
+  const meta = stores.meta;
+  try {
+    return await fn(meta);
+  } finally {
+    await stores.close();
+  }
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+const time = (ms: number) => new Date(ms).toISOString();
+
+/** Columns padded to their widest cell. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [header, ...rows].map(line).join('\n') + '\n';
+}
+
+function jobRow(j: Job): string[] {
+  return [String(j.id), j.kind, j.status, `${j.attempts}/${j.maxAttempts}`, time(j.runAfter), (j.lastError ?? '').replace(/\s+/g, ' ')];
+}
+
+function eventRow(e: StoredEvent): string[] {
+  const image = [e.digest, e.tag && `tag ${e.tag}`].filter(Boolean).join(' ');
+  return [String(e.seq), time(e.createdAt), e.type, `${e.registryId}/${e.repositoryName}`, image];
+}
+
+/** `berth admin jobs …` and `berth admin events …`: the job queue and the event outbox. */
+export function registerJobsAdmin(admin: Command): void {
+  admin
+    .command('jobs')
+    .description('background jobs (lifecycle runs, garbage collection…)')
+    .command('list')
+    .description('list jobs, newest first')
+    .addOption(new Option('--status <status>', 'only jobs with this status').choices(STATUSES))
+    .option('--kind <kind>', 'only jobs of this kind (e.g. gc.run, lifecycle.run-all)')
+    .option('--limit <n>', 'at most this many', count, 100)
+    .option('--json', 'print JSON')
+    .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .action(async (opts: StoreOptions & { status?: JobStatus; kind?: string; limit: number; json?: boolean }) => {
+      const jobs = await withMeta(opts, (meta) => meta.jobs.list({ status: opts.status, kind: opts.kind, limit: opts.limit }));
+      if (opts.json) process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
+      else process.stdout.write(table(['ID', 'KIND', 'STATUS', 'ATTEMPTS', 'RUN AFTER', 'LAST ERROR'], jobs.map(jobRow)));
+    });
+
+  admin
+    .command('events')
+    .description('the event outbox')
+    .command('list')
+    .description('list events in the order they happened')
+    .option('--after <seq>', 'only events after this sequence number', count, 0)
+    .option('--type <type>', 'only events of this type (e.g. image.pushed)')
+    .option('--limit <n>', 'at most this many', count, 100)
+    .option('--json', 'print JSON')
+    .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
+    .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .action(async (opts: StoreOptions & { after: number; type?: string; limit: number; json?: boolean }) => {
+      const events = await withMeta(opts, (meta) => meta.events.list({ after: opts.after, type: opts.type, limit: opts.limit }));
+      if (opts.json) process.stdout.write(JSON.stringify(events, null, 2) + '\n');
+      else process.stdout.write(table(['SEQ', 'TIME', 'TYPE', 'REPOSITORY', 'IMAGE'], events.map(eventRow)));
+    });
+}
