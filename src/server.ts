@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import { createEcrDoor } from './ecr/door.js';
+import { accessDenied } from './ecr/errors.js';
 import { handleLayerDownload } from './ecr/layer-download.js';
 import type { EcrContext } from './ecr/operation.js';
 import { OPERATIONS } from './ecr/operations/index.js';
@@ -12,13 +13,16 @@ import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
 import { sendJson } from './http/io.js';
 import { createOciDoor } from './oci/door.js';
+import { createIdentityAccess } from './oci/identity-access.js';
 import { PullRecorder } from './registry/pull-recorder.js';
 import { Registry } from './registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
 import { startGcScheduler } from './gc/scheduler.js';
 import { startLifecycleScheduler } from './lifecycle/scheduler.js';
+import { IdentityStore } from './store/meta/identity-store.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
+import { metadataResourcePolicies } from './store/meta/resource-policies.js';
 import type { SqlDb } from './store/meta/sql.js';
 import { SqliteDb } from './store/meta/sqlite.js';
 
@@ -61,7 +65,7 @@ export async function ensureDefaultAccount(meta: MetadataStore, region: string):
     const existing = await tx.getSetting('default_account_id');
     if (existing) return existing;
     const id = String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
-    await tx.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [id, region, Date.now()]);
+    await new IdentityStore(tx.db).createAccount(id, region);
     await tx.setSetting('default_account_id', id);
     return id;
   });
@@ -78,10 +82,10 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     blobMounting: async (registryId) => (await accountSetting(registryId, 'BLOB_MOUNTING')) !== 'DISABLED',
   });
   const pulls = new PullRecorder(registry, meta, log);
-  const identity = await createIdentity({ meta, config, accountId, log });
-  const oci = createOciDoor(registry, identity.oci, log);
-
+  const identity = await createIdentity({ meta, resources: metadataResourcePolicies(meta), config, accountId, log });
   let baseUrl = config.publicUrl ?? '';
+  const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);
+
   const makeContext = (req: IncomingMessage, principal: EcrContext['principal'], input: Record<string, unknown>): EcrContext => {
     const registryId = typeof input.registryId === 'string' ? input.registryId : principal.account;
     const base = config.publicUrl ?? `http://${req.headers.host ?? `${config.host}:${config.port}`}`;
@@ -96,7 +100,10 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       baseUrl: base,
       registryHost: new URL(base).host,
       sourceIp: req.socket.remoteAddress ?? '',
-      authorize: (action, resourceArn, context) => identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context }),
+      authorize: async (action, resourceArn, context) => {
+        const decision = await identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
+        if (!decision.allowed) throw accessDenied(decision);
+      },
     };
   };
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);

@@ -10,12 +10,7 @@ const SECRET_KEY = 'layer_download_secret';
 export const DOWNLOAD_URL_LIFETIME_MS = 3600_000;
 
 async function secret(meta: MetadataStore): Promise<Buffer> {
-  let value = await meta.getSetting(SECRET_KEY);
-  if (!value) {
-    await meta.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING', [SECRET_KEY, randomBytes(32).toString('hex')]);
-    value = (await meta.getSetting(SECRET_KEY))!;
-  }
-  return Buffer.from(value, 'hex');
+  return Buffer.from(await meta.getOrCreateSetting(SECRET_KEY, () => randomBytes(32).toString('hex')), 'hex');
 }
 
 function sign(key: Buffer, payload: string): string {

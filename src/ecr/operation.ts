@@ -2,7 +2,7 @@ import type { BerthConfig } from '../config.js';
 import type { Registry } from '../registry/registry.js';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
 import type { Identity } from '../iam/identity.js';
-import type { Principal } from '../iam/principal.js';
+import type { Principal } from '../iam/auth/principal.js';
 
 /** What one ECR operation gets besides its input. */
 export interface EcrContext {
@@ -19,7 +19,7 @@ export interface EcrContext {
   /** Registry host as it appears in repository URIs, e.g. 127.0.0.1:5000. */
   registryHost: string;
   sourceIp: string;
-  /** Throws the proper ECR/AWS error unless the principal may do `action` on `resourceArn`. */
+  /** Throws AccessDeniedException unless the principal may do `action` on `resourceArn`. */
   authorize(action: string, resourceArn: string, context?: Record<string, string | string[] | undefined>): Promise<void>;
 }
 

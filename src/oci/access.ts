@@ -22,8 +22,9 @@ export type OciAction =
   | 'ecr:DescribeRepositories';
 
 /**
- * Authentication and authorization for the /v2 door. `authenticate` throws an UNAUTHORIZED
- * RegistryError (the door adds the challenge); `authorize` throws DENIED or UNAUTHORIZED.
+ * Authentication and authorization for the /v2 door (see identity-access.ts). `authenticate`
+ * throws an UNAUTHORIZED RegistryError (the door adds the challenge); `authorize` throws DENIED
+ * or UNAUTHORIZED.
  */
 export interface OciAccess {
   authenticate(req: IncomingMessage): Promise<OciCaller>;

@@ -12,7 +12,7 @@ import { EcrError } from '../../src/ecr/errors.js';
 import type { EcrContext } from '../../src/ecr/operation.js';
 import { OPERATIONS } from '../../src/ecr/operations/index.js';
 import { decodeToken, encodeToken, page } from '../../src/ecr/pagination.js';
-import { OpenIdentity } from '../../src/iam/open-identity.js';
+import { OpenIdentity } from '../helpers/open-identity.js';
 import { Registry } from '../../src/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';

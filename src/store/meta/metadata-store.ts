@@ -127,6 +127,17 @@ export class MetadataStore {
     await this.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [key, value]);
   }
 
+  /**
+   * The setting's value, stored first as `create()` if it has none. Racing callers (other nodes
+   * too) all get the one value that was stored first.
+   */
+  async getOrCreateSetting(key: string, create: () => string): Promise<string> {
+    const existing = await this.getSetting(key);
+    if (existing !== undefined) return existing;
+    await this.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING', [key, create()]);
+    return (await this.getSetting(key))!;
+  }
+
   async deleteSetting(key: string): Promise<boolean> {
     return (await this.db.run('DELETE FROM kv WHERE k = ?', [key])).changes > 0;
   }
