@@ -1,8 +1,8 @@
 import type { Principal } from '../auth/principal.js';
 import {
-  groupArn as groupArnIn,
+  groupArn,
   policyArn,
-  userArn as userArnIn,
+  userArn,
   type AccessKey,
   type Group,
   type IdentityDirectory,
@@ -59,8 +59,6 @@ function policyDocumentParam(ctx: ActionContext): string {
 }
 
 const account = (ctx: ActionContext) => ctx.principal.account;
-const userArn = (ctx: ActionContext, name: string) => userArnIn(account(ctx), name);
-const groupArn = (ctx: ActionContext, name: string) => groupArnIn(account(ctx), name);
 
 function userXml(u: User): XmlValue {
   return { Path: u.path, UserName: u.name, UserId: u.userId, Arn: u.arn, CreateDate: isoSeconds(u.createdAt) };
@@ -137,7 +135,7 @@ function inlinePolicyActions(kind: OwnerKind) {
       const owner = nameParam(ctx, ownerParam);
       const policyName = nameParam(ctx, 'PolicyName');
       const doc = policyDocumentParam(ctx);
-      await ctx.authorize(arnOf(ctx, owner));
+      await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       await ctx.directory.putInlinePolicy(account(ctx), kind, owner, policyName, doc);
       return undefined;
@@ -145,7 +143,7 @@ function inlinePolicyActions(kind: OwnerKind) {
     get: async (ctx: ActionContext): Promise<ActionResult> => {
       const owner = nameParam(ctx, ownerParam);
       const policyName = nameParam(ctx, 'PolicyName');
-      await ctx.authorize(arnOf(ctx, owner));
+      await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       const doc = await ctx.directory.getInlinePolicy(account(ctx), kind, owner, policyName);
       if (doc === undefined) throw noSuchEntity(`The ${kind} policy with name ${policyName} cannot be found.`);
@@ -153,7 +151,7 @@ function inlinePolicyActions(kind: OwnerKind) {
     },
     list: async (ctx: ActionContext): Promise<ActionResult> => {
       const owner = nameParam(ctx, ownerParam);
-      await ctx.authorize(arnOf(ctx, owner));
+      await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       const names = await ctx.directory.inlinePolicyNames(account(ctx), kind, owner);
       return { PolicyNames: names, IsTruncated: false };
@@ -161,7 +159,7 @@ function inlinePolicyActions(kind: OwnerKind) {
     delete: async (ctx: ActionContext) => {
       const owner = nameParam(ctx, ownerParam);
       const policyName = nameParam(ctx, 'PolicyName');
-      await ctx.authorize(arnOf(ctx, owner));
+      await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       if (!(await ctx.directory.deleteInlinePolicy(account(ctx), kind, owner, policyName))) {
         throw noSuchEntity(`The ${kind} policy with name ${policyName} cannot be found.`);
@@ -171,7 +169,7 @@ function inlinePolicyActions(kind: OwnerKind) {
     attach: async (ctx: ActionContext) => {
       const owner = nameParam(ctx, ownerParam);
       const arn = param(ctx, 'PolicyArn');
-      await ctx.authorize(arnOf(ctx, owner));
+      await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       await attachablePolicy(ctx, arn);
       await ctx.directory.attachPolicy(account(ctx), kind, owner, arn);
@@ -180,14 +178,14 @@ function inlinePolicyActions(kind: OwnerKind) {
     detach: async (ctx: ActionContext) => {
       const owner = nameParam(ctx, ownerParam);
       const arn = param(ctx, 'PolicyArn');
-      await ctx.authorize(arnOf(ctx, owner));
+      await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       if (!(await ctx.directory.detachPolicy(account(ctx), kind, owner, arn))) throw noSuchEntity(`Policy ${arn} was not found.`);
       return undefined;
     },
     listAttached: async (ctx: ActionContext): Promise<ActionResult> => {
       const owner = nameParam(ctx, ownerParam);
-      await ctx.authorize(arnOf(ctx, owner));
+      await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       const arns = await ctx.directory.attachedPolicies(account(ctx), kind, owner);
       return { AttachedPolicies: arns.map((arn) => ({ PolicyName: arn.slice(arn.lastIndexOf('/') + 1), PolicyArn: arn })), IsTruncated: false };
@@ -203,7 +201,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
   async CreateUser(ctx) {
     const name = nameParam(ctx, 'UserName');
     const path = pathParam(ctx);
-    await ctx.authorize(userArn(ctx, name));
+    await ctx.authorize(userArn(account(ctx), name));
     const u = await ctx.directory.createUser(account(ctx), name, path);
     if (!u) throw alreadyExists(`User with name ${name} already exists.`);
     return { User: userXml(u) };
@@ -211,7 +209,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
   async GetUser(ctx) {
     const name = ctx.params.get('UserName') || ctx.principal.userName;
     if (!name) throw validationError('Must specify userName when calling with non-User credentials');
-    await ctx.authorize(userArn(ctx, name));
+    await ctx.authorize(userArn(account(ctx), name));
     return { User: userXml(await existingUser(ctx, name)) };
   },
   async ListUsers(ctx) {
@@ -222,7 +220,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
   },
   async DeleteUser(ctx) {
     const name = nameParam(ctx, 'UserName');
-    await ctx.authorize(userArn(ctx, name));
+    await ctx.authorize(userArn(account(ctx), name));
     await existingUser(ctx, name);
     if (await ctx.directory.userHasDependents(account(ctx), name)) {
       throw deleteConflict('Cannot delete entity, must remove access keys, group memberships and policies first.');
@@ -234,7 +232,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
   async CreateAccessKey(ctx) {
     const name = ctx.params.get('UserName') || ctx.principal.userName;
     if (!name) throw validationError('Must specify userName when calling with non-User credentials');
-    await ctx.authorize(userArn(ctx, name));
+    await ctx.authorize(userArn(account(ctx), name));
     await existingUser(ctx, name);
     if ((await ctx.directory.listAccessKeys(account(ctx), name)).length >= 2) {
       throw new IamError('LimitExceeded', 'Cannot exceed quota for AccessKeysPerUser: 2', 409);
@@ -245,7 +243,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
   async ListAccessKeys(ctx) {
     const name = ctx.params.get('UserName') || ctx.principal.userName;
     if (!name) throw validationError('Must specify userName when calling with non-User credentials');
-    await ctx.authorize(userArn(ctx, name));
+    await ctx.authorize(userArn(account(ctx), name));
     await existingUser(ctx, name);
     return { AccessKeyMetadata: (await ctx.directory.listAccessKeys(account(ctx), name)).map(keyMetadataXml), IsTruncated: false };
   },
@@ -257,7 +255,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
     if (status !== 'Active' && status !== 'Inactive') {
       throw validationError(`1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`);
     }
-    await ctx.authorize(userArn(ctx, name));
+    await ctx.authorize(userArn(account(ctx), name));
     await existingUser(ctx, name);
     if (!(await ctx.directory.setAccessKeyStatus(account(ctx), name, id, status))) throw noSuchEntity(`The Access Key with id ${id} cannot be found.`);
     return undefined;
@@ -266,7 +264,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const name = ctx.params.get('UserName') || ctx.principal.userName;
     if (!name) throw validationError('Must specify userName when calling with non-User credentials');
     const id = param(ctx, 'AccessKeyId');
-    await ctx.authorize(userArn(ctx, name));
+    await ctx.authorize(userArn(account(ctx), name));
     await existingUser(ctx, name);
     if (!(await ctx.directory.deleteAccessKey(account(ctx), name, id))) throw noSuchEntity(`The Access Key with id ${id} cannot be found.`);
     return undefined;
@@ -275,14 +273,14 @@ export const IAM_ACTIONS: Record<string, Action> = {
   async CreateGroup(ctx) {
     const name = nameParam(ctx, 'GroupName');
     const path = pathParam(ctx);
-    await ctx.authorize(groupArn(ctx, name));
+    await ctx.authorize(groupArn(account(ctx), name));
     const g = await ctx.directory.createGroup(account(ctx), name, path);
     if (!g) throw alreadyExists(`Group with name ${name} already exists.`);
     return { Group: groupXml(g) };
   },
   async GetGroup(ctx) {
     const name = nameParam(ctx, 'GroupName');
-    await ctx.authorize(groupArn(ctx, name));
+    await ctx.authorize(groupArn(account(ctx), name));
     const g = await existingGroup(ctx, name);
     return { Group: groupXml(g), Users: (await ctx.directory.groupMembers(account(ctx), name)).map(userXml), IsTruncated: false };
   },
@@ -292,7 +290,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
   },
   async DeleteGroup(ctx) {
     const name = nameParam(ctx, 'GroupName');
-    await ctx.authorize(groupArn(ctx, name));
+    await ctx.authorize(groupArn(account(ctx), name));
     await existingGroup(ctx, name);
     if (await ctx.directory.groupHasDependents(account(ctx), name)) throw deleteConflict('Cannot delete entity, must remove users and policies from group first.');
     await ctx.directory.deleteGroup(account(ctx), name);
@@ -301,7 +299,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
   async AddUserToGroup(ctx) {
     const group = nameParam(ctx, 'GroupName');
     const user = nameParam(ctx, 'UserName');
-    await ctx.authorize(groupArn(ctx, group));
+    await ctx.authorize(groupArn(account(ctx), group));
     await existingGroup(ctx, group);
     await existingUser(ctx, user);
     await ctx.directory.addUserToGroup(account(ctx), group, user);
@@ -310,7 +308,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
   async RemoveUserFromGroup(ctx) {
     const group = nameParam(ctx, 'GroupName');
     const user = nameParam(ctx, 'UserName');
-    await ctx.authorize(groupArn(ctx, group));
+    await ctx.authorize(groupArn(account(ctx), group));
     await existingGroup(ctx, group);
     await existingUser(ctx, user);
     if (!(await ctx.directory.removeUserFromGroup(account(ctx), group, user))) throw noSuchEntity(`User ${user} is not in group ${group}.`);
