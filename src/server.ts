@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import { createEcrDoor } from './ecr/door.js';
+import { accessDenied } from './ecr/errors.js';
 import { handleLayerDownload } from './ecr/layer-download.js';
 import type { EcrContext } from './ecr/operation.js';
 import { OPERATIONS } from './ecr/operations/index.js';
@@ -9,13 +10,14 @@ import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
 import { sendJson } from './http/io.js';
 import { createOciDoor } from './oci/door.js';
+import { createIdentityAccess } from './oci/identity-access.js';
 import type { Registry } from './registry/registry.js';
 import { GC_JOB, gcJobHandler, startGcScheduler } from './gc/scheduler.js';
 import { JobQueue } from './jobs/queue.js';
 import { JobWorker } from './jobs/worker.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './lifecycle/scheduler.js';
 import type { MetadataStore } from './store/meta/metadata-store.js';
-import { openDomain } from './wiring.js';
+import { openDomain, resourcePolicies } from './wiring.js';
 
 export interface Berth {
   server: Server;
@@ -34,10 +36,11 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const { registry, lifecycle } = domain;
   const { meta, blobs } = domain.stores;
   const accountId = await registry.accounts.ensureDefaultAccount(config.region);
-  const identity = await createIdentity({ meta, config, accountId, log });
-  const oci = createOciDoor(registry, identity.oci, log);
+  const identity = await createIdentity({ meta, resources: resourcePolicies(registry), config, accountId, log });
 
   let baseUrl = config.publicUrl ?? '';
+  const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);
+
   const makeContext = (req: IncomingMessage, principal: EcrContext['principal'], input: Record<string, unknown>): EcrContext => {
     const registryId = typeof input.registryId === 'string' ? input.registryId : principal.account;
     const base = config.publicUrl ?? `http://${req.headers.host ?? `${config.host}:${config.port}`}`;
@@ -51,7 +54,10 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       baseUrl: base,
       registryHost: new URL(base).host,
       sourceIp: req.socket.remoteAddress ?? '',
-      authorize: (action, resourceArn, context) => identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context }),
+      authorize: async (action, resourceArn, context) => {
+        const decision = await identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
+        if (!decision.allowed) throw accessDenied(decision);
+      },
     };
   };
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);

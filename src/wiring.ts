@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BerthConfig } from './config.js';
+import type { ResourcePolicySource } from './iam/authorizer.js';
 import { LifecyclePolicies } from './lifecycle/policies.js';
 import { Registry } from './registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
@@ -57,5 +58,16 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
       await registry.close();
       await stores.close();
     },
+  };
+}
+
+/** Repository and registry policies, as the authorizer reads them, from the domain. */
+export function resourcePolicies(registry: Registry): ResourcePolicySource {
+  return {
+    async repository(registryId, name) {
+      const repo = await registry.repositories.find({ registryId, name });
+      return repo && { policyText: repo.settings.policyText, public: repo.settings.public, tags: repo.settings.tags };
+    },
+    registryPolicy: (accountId) => registry.accounts.registryPolicy(accountId),
   };
 }

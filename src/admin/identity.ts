@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { writeCredentialsFile } from '../iam/credentials-file.js';
-import { IdentityStore } from '../iam/identity-store.js';
-import { managedPolicyByArn } from '../iam/managed-policies.js';
+import { writeCredentialsFile } from '../iam/identity/credentials-file.js';
+import { IdentityDirectory } from '../iam/identity/directory.js';
+import { managedPolicyByArn } from '../iam/policy/managed-policies.js';
 import { openDomain, openStores } from '../wiring.js';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
 
@@ -14,16 +14,16 @@ interface StoreOptions {
 }
 
 /** Opens the data dir's stores, runs `fn`, closes them; `account` defaults to the default account. */
-async function withIdentityStore<T>(opts: StoreOptions, fn: (store: IdentityStore, meta: MetadataStore, accountId: string, region: string) => Promise<T>): Promise<T> {
+async function withDirectory<T>(opts: StoreOptions, fn: (directory: IdentityDirectory, meta: MetadataStore, accountId: string, region: string) => Promise<T>): Promise<T> {
   const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
   const stores = await openStores(config);
   const meta = stores.meta;
   try {
-    const store = new IdentityStore(meta);
+    const directory = new IdentityDirectory(meta.identities);
     const accountId = opts.account ?? (await meta.getSetting('default_account_id'));
     if (!accountId) throw new Error('this data dir has no default account yet: start berth once, or pass --account');
-    if (!(await store.accountExists(accountId))) throw new Error(`account ${accountId} does not exist (create it with: berth admin account create)`);
-    return await fn(store, meta, accountId, config.region);
+    if (!(await directory.accountExists(accountId))) throw new Error(`account ${accountId} does not exist (create it with: berth admin account create)`);
+    return await fn(directory, meta, accountId, config.region);
   } finally {
     await stores.close();
   }
@@ -49,7 +49,7 @@ export function registerIdentityAdmin(admin: Command): void {
       const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
       const stores = await openStores(config);
       try {
-        if (!(await new IdentityStore(stores.meta).createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
+        if (!(await new IdentityDirectory(stores.meta.identities).createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
         process.stdout.write(`${id}\n`);
       } finally {
         await stores.close();
@@ -66,14 +66,14 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (name: string, opts: StoreOptions & { policyArn?: string[] }) => {
-      await withIdentityStore(opts, async (store, _meta, accountId) => {
+      await withDirectory(opts, async (directory, _meta, accountId) => {
         for (const arn of opts.policyArn ?? []) {
-          const p = managedPolicyByArn(arn) ?? (await store.getPolicy(arn));
+          const p = managedPolicyByArn(arn) ?? (await directory.getPolicy(arn));
           if (!p) throw new Error(`policy ${arn} does not exist`);
         }
-        const user = await store.createUser(accountId, name);
+        const user = await directory.createUser(accountId, name);
         if (!user) throw new Error(`user ${name} exists already in account ${accountId}`);
-        for (const arn of opts.policyArn ?? []) await store.attachPolicy(accountId, 'user', name, arn);
+        for (const arn of opts.policyArn ?? []) await directory.attachPolicy(accountId, 'user', name, arn);
         process.stdout.write(`${user.arn}\n`);
       });
     });
@@ -89,9 +89,9 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (userName: string, opts: StoreOptions & { output?: string; profile: string }) => {
-      await withIdentityStore(opts, async (store, _meta, accountId, region) => {
-        if (!(await store.getUser(accountId, userName))) throw new Error(`user ${userName} does not exist in account ${accountId}`);
-        const key = await store.createAccessKey(accountId, userName);
+      await withDirectory(opts, async (directory, _meta, accountId, region) => {
+        if (!(await directory.getUser(accountId, userName))) throw new Error(`user ${userName} does not exist in account ${accountId}`);
+        const key = await directory.createAccessKey(accountId, userName);
         if (opts.output) {
           await writeCredentialsFile(opts.output, { profile: opts.profile, accessKeyId: key.id, secretAccessKey: key.secret, region });
           process.stdout.write(`wrote profile ${opts.profile} for ${userName} to ${opts.output}\n`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BodyTooLargeError, readBody } from '../http/io.js';
+import { AuthenticationError } from '../iam/auth/authentication-error.js';
 import type { Identity } from '../iam/identity.js';
 import { RegistryError } from '../registry/errors.js';
 import { EcrError } from './errors.js';
@@ -51,6 +52,8 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
       if (!req.readableEnded) req.resume();
       if (err instanceof EcrError) {
         send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, requestId, err.type);
+      } else if (err instanceof AuthenticationError) {
+        send(res, err.status, { __type: err.code, message: err.message }, requestId, err.code);
       } else if (err instanceof BodyTooLargeError) {
         send(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
       } else {

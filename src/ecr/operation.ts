@@ -1,5 +1,5 @@
 import type { Identity } from '../iam/identity.js';
-import type { Principal } from '../iam/principal.js';
+import type { Principal } from '../iam/auth/principal.js';
 import type { LifecyclePolicies } from '../lifecycle/policies.js';
 import type { Registry } from '../registry/registry.js';
 
@@ -17,7 +17,7 @@ export interface EcrContext {
   /** Registry host as it appears in repository URIs, e.g. 127.0.0.1:5000. */
   registryHost: string;
   sourceIp: string;
-  /** Throws the proper ECR/AWS error unless the principal may do `action` on `resourceArn`. */
+  /** Throws AccessDeniedException unless the principal may do `action` on `resourceArn`. */
   authorize(action: string, resourceArn: string, context?: Record<string, string | string[] | undefined>): Promise<void>;
 }
 

@@ -1,10 +1,8 @@
-import { EcrError } from '../ecr/errors.js';
-import type { MetadataStore } from '../store/meta/metadata-store.js';
-import { managedPolicyByArn } from './managed-policies.js';
+import type { Principal } from './auth/principal.js';
+import { ALLOWED, denial, type AuthzDecision } from './decision.js';
+import type { AuthzContext } from './identity.js';
 import { evaluate, type PolicyDocument, type RawContext } from './policy/index.js';
-import type { IdentityStore } from './identity-store.js';
-import { PolicyCache } from './policy-cache.js';
-import type { Principal } from './principal.js';
+import { PolicyCache } from './policy/policy-cache.js';
 
 const REPOSITORY_ARN = /^arn:[^:]+:ecr:[^:]*:(\d{12}):repository\/(.+)$/;
 const ARN_ACCOUNT = /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/;
@@ -35,17 +33,29 @@ const PUBLIC_POLICY = JSON.stringify({
   Statement: [{ Sid: 'BerthPublicRepository', Effect: 'Allow', Principal: '*', Action: PUBLIC_PULL_ACTIONS }],
 });
 
-export type AuthzContext = Record<string, string | string[] | undefined>;
+/** The identity-based policies of users. */
+export interface IdentityPolicySource {
+  /** The documents (JSON text) of the user's own and its groups' policies, inline and attached; [] if there is no such user. */
+  userPolicies(accountId: string, userName: string): Promise<string[]>;
+}
 
-/** Gathers the policies that bear on a request and turns the evaluator's decision into AWS's error. */
+/** Resource-based policies and resource tags. */
+export interface ResourcePolicySource {
+  /** The repository's policy text, public flag and resource tags; undefined if it does not exist. */
+  repository(registryId: string, name: string): Promise<{ policyText?: string; public: boolean; tags: Array<{ Key: string; Value: string }> } | undefined>;
+  /** The registry (account) policy text, if any. */
+  registryPolicy(accountId: string): Promise<string | undefined>;
+}
+
+/** Gathers the policies that bear on a request and asks the evaluator for a decision. */
 export class Authorizer {
   private readonly policies = new PolicyCache();
   private readonly identityCache = new Map<string, { at: number; docs: PolicyDocument[] }>();
   private readonly resourceCache = new Map<string, { at: number; side: ResourceSide }>();
 
   constructor(
-    private readonly meta: MetadataStore,
-    private readonly store: IdentityStore,
+    private readonly identities: IdentityPolicySource,
+    private readonly resources: ResourcePolicySource,
   ) {}
 
   /** Forget cached policies (after a change made by this process to identities or resources). */
@@ -54,30 +64,12 @@ export class Authorizer {
     this.resourceCache.clear();
   }
 
-  private async policyText(arn: string): Promise<string | undefined> {
-    return managedPolicyByArn(arn)?.document ?? (await this.store.defaultPolicyDocument(arn));
-  }
-
   async identityPolicies(principal: Principal): Promise<PolicyDocument[]> {
     if (principal.anonymous || principal.userName === undefined) return [];
     const cached = this.identityCache.get(principal.arn);
     const now = Date.now();
     if (cached && now - cached.at < POLICY_TTL_MS) return cached.docs;
-    const account = principal.account;
-    const user = principal.userName;
-    const texts: string[] = [];
-    if (await this.store.getUser(account, user)) {
-      for (const p of await this.store.listInlinePolicies(account, 'user', user)) texts.push(p.document);
-      const attached = await this.store.attachedPolicies(account, 'user', user);
-      for (const group of await this.store.groupsOfUser(account, user)) {
-        for (const p of await this.store.listInlinePolicies(account, 'group', group)) texts.push(p.document);
-        attached.push(...(await this.store.attachedPolicies(account, 'group', group)));
-      }
-      for (const arn of new Set(attached)) {
-        const text = await this.policyText(arn);
-        if (text !== undefined) texts.push(text);
-      }
-    }
+    const texts = await this.identities.userPolicies(principal.account, principal.userName);
     const docs = texts.map((t) => this.policies.get(t, 'identity')).filter((d): d is PolicyDocument => d !== undefined);
     this.identityCache.set(principal.arn, { at: now, docs });
     return docs;
@@ -102,19 +94,16 @@ export class Authorizer {
     const docs: PolicyDocument[] = [];
     let tags: Array<{ Key: string; Value: string }> = [];
     const repo = REPOSITORY_ARN.exec(resourceArn);
-    if (repo) {
-      const row = await this.meta.getRepository(repo[1]!, repo[2]!);
-      if (row) {
-        const s = row.settings;
-        if (typeof s.policyText === 'string') {
-          const doc = this.policies.get(s.policyText, 'resource');
-          if (doc) docs.push(doc);
-        }
-        if (s.public === true) docs.push(this.policies.get(PUBLIC_POLICY, 'resource')!);
-        if (Array.isArray(s.tags)) tags = s.tags.filter((t): t is { Key: string; Value: string } => typeof t?.Key === 'string' && typeof t?.Value === 'string');
+    const repository = repo ? await this.resources.repository(repo[1]!, repo[2]!) : undefined;
+    if (repository) {
+      if (repository.policyText !== undefined) {
+        const doc = this.policies.get(repository.policyText, 'resource');
+        if (doc) docs.push(doc);
       }
+      if (repository.public) docs.push(this.policies.get(PUBLIC_POLICY, 'resource')!);
+      tags = repository.tags;
     }
-    const registryPolicy = await this.meta.getSetting(`account:${resourceAccount}:registryPolicy`);
+    const registryPolicy = await this.resources.registryPolicy(resourceAccount);
     if (registryPolicy) {
       const doc = this.policies.get(registryPolicy, 'resource');
       if (doc) docs.push(doc);
@@ -122,8 +111,8 @@ export class Authorizer {
     return { docs, tags };
   }
 
-  /** Throws AccessDeniedException unless the principal may perform `action` on `resourceArn`. */
-  async authorize(principal: Principal, action: string, resourceArn: string, context: AuthzContext = {}): Promise<void> {
+  /** Whether the principal may perform `action` on `resourceArn`. */
+  async authorize(principal: Principal, action: string, resourceArn: string, context: AuthzContext = {}): Promise<AuthzDecision> {
     const resourceAccount = ARN_ACCOUNT.exec(resourceArn)?.[1] ?? principal.account;
     const [identityPolicies, resource] = await Promise.all([this.identityPolicies(principal), this.resourceSide(resourceArn, resourceAccount, principal)]);
     const now = new Date();
@@ -141,16 +130,7 @@ export class Authorizer {
       { action, resource: resourceArn, resourceAccount, principal, context: raw },
       { identityPolicies, resourcePolicies: resource.docs },
     );
-    if (result.decision === 'Allow') return;
-    throw accessDenied(principal, action, resourceArn, result.decision === 'ExplicitDeny', result.reason);
+    if (result.decision === 'Allow') return ALLOWED;
+    return denial(principal, action, resourceArn, result.decision === 'ExplicitDeny', result.reason);
   }
-}
-
-function accessDenied(principal: Principal, action: string, resourceArn: string, explicit: boolean, reason: string): EcrError {
-  const who = principal.anonymous ? 'anonymous' : principal.arn;
-  let because: string;
-  if (explicit) because = `with an explicit deny in ${/resource policy/.test(reason) ? 'a resource-based' : 'an identity-based'} policy`;
-  else if (/no resource policy grants/.test(reason) && !/no identity policy/.test(reason)) because = `because no resource-based policy allows the ${action} action`;
-  else because = `because no identity-based policy allows the ${action} action`;
-  return new EcrError('AccessDeniedException', `User: ${who} is not authorized to perform: ${action} on resource: ${resourceArn} ${because}`, 400);
 }

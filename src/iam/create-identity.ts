@@ -1,21 +1,33 @@
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
+import { newTokenSecret, TOKEN_SECRET_SETTING, TokenIssuer } from './auth/tokens.js';
+import { Authorizer, type ResourcePolicySource } from './authorizer.js';
 import { BerthIdentity } from './berth-identity.js';
-import { bootstrapAdministrator } from './bootstrap.js';
 import type { Identity } from './identity.js';
-import { IdentityStore } from './identity-store.js';
-import { loadTokenSecret, TokenIssuer } from './tokens.js';
+import { bootstrapAdministrator } from './identity/bootstrap.js';
+import { IdentityDirectory } from './identity/directory.js';
 
 export interface IdentityDeps {
   meta: MetadataStore;
+  /** Where repository and registry policies are read. */
+  resources: ResourcePolicySource;
   config: BerthConfig;
   accountId: string;
   log: Logger;
 }
 
+/** The identity layer over the metadata store: the administrator bootstrapped on first start. */
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
-  await bootstrapAdministrator(deps.meta, new IdentityStore(deps.meta), deps.config.dataDir, deps.accountId, deps.config.region);
-  const tokens = new TokenIssuer(await loadTokenSecret(deps.meta));
-  return new BerthIdentity({ ...deps, tokens });
+  const directory = new IdentityDirectory(deps.meta.identities);
+  await bootstrapAdministrator(deps.meta, directory, deps.config.dataDir, deps.accountId, deps.config.region);
+  const tokens = new TokenIssuer(Buffer.from(await deps.meta.getOrCreateSetting(TOKEN_SECRET_SETTING, newTokenSecret), 'hex'));
+  return new BerthIdentity({
+    directory,
+    authorizer: new Authorizer(directory, deps.resources),
+    tokens,
+    accountId: deps.accountId,
+    dataDir: deps.config.dataDir,
+    log: deps.log,
+  });
 }

@@ -1,19 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { OciAccess } from '../oci/access.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './auth/principal.js';
+import type { AuthzDecision } from './decision.js';
+
+export type AuthzContext = Record<string, string | string[] | undefined>;
 
 /**
  * Accounts, credentials and authorization, as the doors see them. Every authorization decision
- * in berth goes through `authorize`.
+ * in berth goes through `authorize`; each door renders a denial in its own protocol.
  */
 export interface Identity {
   /** The account the embedded default created first; /v2 addresses it unless told otherwise. */
   defaultAccountId(): string;
-  /** Verifies a SigV4-signed API request (body already read) and returns its principal. */
+  /** Verifies a SigV4-signed API request (body already read) and returns its principal; throws AuthenticationError. */
   authenticateSigV4(req: IncomingMessage, body: Buffer, service: string): Promise<Principal>;
-  /** Throws the AWS error for a denial. */
-  authorize(principal: Principal, action: string, resourceArn: string, context?: Record<string, string | string[] | undefined>): Promise<void>;
-  oci: OciAccess;
+  /** The principal a registry password (from GetAuthorizationToken) stands for; undefined if it is invalid or expired. */
+  verifyRegistryPassword(password: string): Promise<Principal | undefined>;
+  authorize(principal: Principal, action: string, resourceArn: string, context?: AuthzContext): Promise<AuthzDecision>;
   /** Called after an API call that may have changed resource policies or tags, so caches forget. */
   resourcesChanged?(): void;
   /**

@@ -3,11 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
+import { IdentityStore } from '../../src/store/meta/identity-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
 import { blobStoreContract } from './blob-store-contract.js';
 import { eventJobStoreContract } from './event-job-store-contract.js';
+import { identityStoreContract } from './identity-store-contract.js';
 import { metadataStoreContract } from './metadata-store-contract.js';
 
 metadataStoreContract('SQLite', async () => {
@@ -33,6 +35,19 @@ eventJobStoreContract('SQLite', async () => {
     peer,
     async close() {
       await peer.close();
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+identityStoreContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-contract-identity-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  await migrate(db);
+  return {
+    store: new IdentityStore(db),
+    async close() {
       await db.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -53,6 +53,17 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.equal(await meta.getSetting('k'), 'v2');
     });
 
+    it('getOrCreateSetting: the first stored value wins, also between racing callers', async () => {
+      assert.equal(await meta.getOrCreateSetting('secret', () => 'first'), 'first');
+      assert.equal(await meta.getOrCreateSetting('secret', () => 'second'), 'first');
+      let created = 0;
+      const racers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => meta.getOrCreateSetting('raced', () => `value-${i}-${++created}`)),
+      );
+      assert.equal(new Set(racers).size, 1);
+      assert.equal(await meta.getSetting('raced'), racers[0]);
+    });
+
     it('leases: one holder at a time, renewable by its holder, taken over once expired', async () => {
       const t = 1_000_000;
       assert.equal(await meta.claimLease('gc', 'node-a', 10_000, t), true);

@@ -3,11 +3,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { IdentityStore } from '../../src/store/meta/identity-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { PostgresDb } from '../../src/store/meta/postgres.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { eventJobStoreContract } from './event-job-store-contract.js';
+import { identityStoreContract } from './identity-store-contract.js';
 import { metadataStoreContract } from './metadata-store-contract.js';
 
 let server: Postgres;
@@ -55,6 +57,19 @@ eventJobStoreContract('PostgreSQL', async () => {
     peer,
     async close() {
       await peer.close();
+      await db.close();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    },
+  };
+});
+
+identityStoreContract('PostgreSQL', async () => {
+  const name = await freshDatabase();
+  const db = new PostgresDb(server.urlFor(name));
+  await migrate(db);
+  return {
+    store: new IdentityStore(db),
+    async close() {
       await db.close();
       await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
     },

@@ -13,7 +13,7 @@ import type { EcrContext } from '../../src/ecr/operation.js';
 import { OPERATIONS } from '../../src/ecr/operations/index.js';
 import { decodePageToken as decodeToken, encodePageToken as encodeToken, page } from '../../src/registry/paging.js';
 import { toEcrError } from '../../src/ecr/registry-errors.js';
-import { OpenIdentity } from '../../src/iam/open-identity.js';
+import { OpenIdentity } from '../helpers/open-identity.js';
 import { Registry } from '../../src/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';

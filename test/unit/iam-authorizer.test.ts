@@ -3,21 +3,25 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EcrError } from '../../src/ecr/errors.js';
-import { Authorizer } from '../../src/iam/authorizer.js';
-import { IdentityStore } from '../../src/iam/identity-store.js';
-import { MANAGED_POLICIES } from '../../src/iam/managed-policies.js';
-import type { Principal } from '../../src/iam/principal.js';
+import type { Principal } from '../../src/iam/auth/principal.js';
+import { Authorizer, type ResourcePolicySource } from '../../src/iam/authorizer.js';
+import type { AuthzContext } from '../../src/iam/identity.js';
+import { IdentityDirectory } from '../../src/iam/identity/directory.js';
+import { MANAGED_POLICIES } from '../../src/iam/policy/managed-policies.js';
+import { IdentityStore } from '../../src/store/meta/identity-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
+import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
+import { Registry } from '../../src/registry/registry.js';
+import { resourcePolicies } from '../../src/wiring.js';
 
 const A = '111111111111';
 const B = '222222222222';
 const repoArn = (account: string, name: string) => `arn:aws:ecr:us-east-1:${account}:repository/${name}`;
 let dir: string;
 let meta: MetadataStore;
-let store: IdentityStore;
+let store: IdentityDirectory;
 let authz: Authorizer;
 
 async function user(account: string, name: string, ...policyArns: string[]): Promise<Principal> {
@@ -26,15 +30,15 @@ async function user(account: string, name: string, ...policyArns: string[]): Pro
   return { arn: u.arn, account, userName: name, anonymous: false };
 }
 
-async function denial(p: Principal, action: string, resource: string, context = {}): Promise<string> {
-  try {
-    await authz.authorize(p, action, resource, context);
-  } catch (err) {
-    assert.ok(err instanceof EcrError);
-    assert.equal(err.type, 'AccessDeniedException');
-    return err.message;
-  }
-  assert.fail(`${p.arn} was allowed ${action} on ${resource}`);
+async function allows(p: Principal, action: string, resource: string, context: AuthzContext = {}): Promise<void> {
+  const decision = await authz.authorize(p, action, resource, context);
+  assert.ok(decision.allowed, `${p.arn} was denied ${action} on ${resource}: ${decision.allowed ? '' : decision.message}`);
+}
+
+async function denial(p: Principal, action: string, resource: string, context: AuthzContext = {}): Promise<string> {
+  const decision = await authz.authorize(p, action, resource, context);
+  if (decision.allowed) assert.fail(`${p.arn} was allowed ${action} on ${resource}`);
+  return decision.message;
 }
 
 before(async () => {
@@ -42,8 +46,8 @@ before(async () => {
   const db = new SqliteDb(join(dir, 'm.db'));
   await migrate(db);
   meta = new MetadataStore(db);
-  store = new IdentityStore(meta);
-  authz = new Authorizer(meta, store);
+  store = new IdentityDirectory(new IdentityStore(db));
+  authz = new Authorizer(store, resourcePolicies(new Registry(meta, new FsBlobStore(dir))));
   for (const id of [A, B]) await store.createAccount(id, 'us-east-1');
   await meta.createRepository(A, 'app');
 });
@@ -55,7 +59,7 @@ after(async () => {
 
 test('ReadOnly may pull but not push, with AWS wording', async () => {
   const reader = await user(A, 'reader', MANAGED_POLICIES.AmazonEC2ContainerRegistryReadOnly.arn);
-  await authz.authorize(reader, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  await allows(reader, 'ecr:BatchGetImage', repoArn(A, 'app'));
   const msg = await denial(reader, 'ecr:PutImage', repoArn(A, 'app'));
   assert.equal(
     msg,
@@ -71,7 +75,7 @@ test('group policies and customer managed policies count; a Deny in the reposito
   const policy = (await store.createPolicy(A, 'push', '/', '', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:*', Resource: '*' }] })))!;
   await store.attachPolicy(A, 'group', 'devs', policy.arn);
   authz.invalidate();
-  await authz.authorize(dev, 'ecr:PutImage', repoArn(A, 'app'));
+  await allows(dev, 'ecr:PutImage', repoArn(A, 'app'));
 
   const repo = (await meta.getRepository(A, 'app'))!;
   await meta.updateRepositorySettings(repo.id, () => ({
@@ -80,7 +84,7 @@ test('group policies and customer managed policies count; a Deny in the reposito
   authz.invalidate();
   const msg = await denial(dev, 'ecr:PutImage', repoArn(A, 'app'));
   assert.match(msg, /with an explicit deny in a resource-based policy$/);
-  await authz.authorize(dev, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  await allows(dev, 'ecr:BatchGetImage', repoArn(A, 'app'));
   await meta.updateRepositorySettings(repo.id, () => ({ policyText: undefined }));
   authz.invalidate();
 });
@@ -94,7 +98,7 @@ test('cross-account access needs the identity policy and the repository policy',
     policyText: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: ['ecr:BatchGetImage'] }] }),
   }));
   authz.invalidate();
-  await authz.authorize(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  await allows(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
   const bare = await user(B, 'bare');
   await denial(bare, 'ecr:BatchGetImage', repoArn(A, 'app'));
   await meta.updateRepositorySettings(repo.id, () => ({ policyText: undefined }));
@@ -104,8 +108,8 @@ test('cross-account access needs the identity policy and the repository policy',
 test('anonymous callers pull only public repositories and never push', async () => {
   await meta.createRepository(A, 'pub', { public: true });
   const anon: Principal = { arn: '*', account: A, anonymous: true };
-  await authz.authorize(anon, 'ecr:BatchGetImage', repoArn(A, 'pub'));
-  await authz.authorize(anon, 'ecr:GetDownloadUrlForLayer', repoArn(A, 'pub'));
+  await allows(anon, 'ecr:BatchGetImage', repoArn(A, 'pub'));
+  await allows(anon, 'ecr:GetDownloadUrlForLayer', repoArn(A, 'pub'));
   await denial(anon, 'ecr:PutImage', repoArn(A, 'pub'));
   await denial(anon, 'ecr:DescribeRepositories', repoArn(A, 'pub'));
   await denial(anon, 'ecr:BatchGetImage', repoArn(A, 'app'));
@@ -120,7 +124,7 @@ test('repository tags are ecr:ResourceTag and aws:ResourceTag condition keys', a
     Statement: [{ Effect: 'Allow', Action: 'ecr:BatchGetImage', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'blue' } } }],
   }));
   const p: Principal = { arn: blue.arn, account: A, userName: 'blue', anonymous: false };
-  await authz.authorize(p, 'ecr:BatchGetImage', repoArn(A, 'tagged'));
+  await allows(p, 'ecr:BatchGetImage', repoArn(A, 'tagged'));
   await denial(p, 'ecr:BatchGetImage', repoArn(A, 'untagged'));
 });
 
@@ -134,7 +138,7 @@ test('an explicit identity Deny names the identity-based policy; aws:SourceIp co
     ],
   }));
   const p: Principal = { arn: ip.arn, account: A, userName: 'ip', anonymous: false };
-  await authz.authorize(p, 'ecr:PutImage', repoArn(A, 'app'), { 'aws:SourceIp': '10.1.2.3' });
+  await allows(p, 'ecr:PutImage', repoArn(A, 'app'), { 'aws:SourceIp': '10.1.2.3' });
   const msg = await denial(p, 'ecr:PutImage', repoArn(A, 'app'), { 'aws:SourceIp': '192.168.1.1' });
   assert.match(msg, /with an explicit deny in an identity-based policy$/);
 });
@@ -147,9 +151,70 @@ test('policies are cached for authenticated callers until invalidated; anonymous
   const repo = (await meta.getRepository(A, 'app'))!;
   await meta.updateRepositorySettings(repo.id, () => ({ public: true }));
   // A change made elsewhere: the anonymous decision follows at once; others after invalidate().
-  await authz.authorize(anonymous, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  await allows(anonymous, 'ecr:BatchGetImage', repoArn(A, 'app'));
   authz.invalidate();
-  await authz.authorize(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
+  await allows(outsider, 'ecr:BatchGetImage', repoArn(A, 'app'));
   await meta.updateRepositorySettings(repo.id, () => ({ public: undefined }));
   authz.invalidate();
+});
+
+test('a decision says allowed, or denied with whether a statement denied it and AWS wording', async () => {
+  const d = (await store.createUser(A, 'decided'))!;
+  await store.putInlinePolicy(A, 'user', 'decided', 'p', JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: 'ecr:BatchGetImage', Resource: '*' },
+      { Effect: 'Deny', Action: 'ecr:DeleteRepository', Resource: '*' },
+    ],
+  }));
+  const p: Principal = { arn: d.arn, account: A, userName: 'decided', anonymous: false };
+  assert.deepEqual(await authz.authorize(p, 'ecr:BatchGetImage', repoArn(A, 'app')), { allowed: true });
+
+  const implicit = await authz.authorize(p, 'ecr:PutImage', repoArn(A, 'app'));
+  assert.equal(implicit.allowed, false);
+  assert.ok(!implicit.allowed);
+  assert.equal(implicit.explicit, false);
+  assert.equal(implicit.message, `User: ${d.arn} is not authorized to perform: ecr:PutImage on resource: ${repoArn(A, 'app')} because no identity-based policy allows the ecr:PutImage action`);
+  assert.ok(implicit.reason.length > 0);
+
+  const explicit = await authz.authorize(p, 'ecr:DeleteRepository', repoArn(A, 'app'));
+  assert.ok(!explicit.allowed);
+  assert.equal(explicit.explicit, true);
+  assert.equal(explicit.message, `User: ${d.arn} is not authorized to perform: ecr:DeleteRepository on resource: ${repoArn(A, 'app')} with an explicit deny in an identity-based policy`);
+
+  const anonymous = await authz.authorize({ arn: '*', account: A, anonymous: true }, 'ecr:PutImage', repoArn(A, 'app'));
+  assert.ok(!anonymous.allowed);
+  assert.match(anonymous.message, /^User: anonymous is not authorized to perform: ecr:PutImage/);
+});
+
+test('resource policies come through the port: cached 2 s for authenticated callers, read every time for anonymous ones', async () => {
+  const reads: string[] = [];
+  const source: ResourcePolicySource = {
+    async repository(registryId, name) {
+      reads.push(`repository ${registryId}/${name}`);
+      return { public: name === 'open', tags: [] };
+    },
+    async registryPolicy(accountId) {
+      reads.push(`registry ${accountId}`);
+      return undefined;
+    },
+  };
+  const ported = new Authorizer(store, source);
+  const admin = (await store.createUser(A, 'port-admin'))!;
+  await store.putInlinePolicy(A, 'user', 'port-admin', 'all', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }));
+  const p: Principal = { arn: admin.arn, account: A, userName: 'port-admin', anonymous: false };
+  const anonymous: Principal = { arn: '*', account: A, anonymous: true };
+
+  assert.equal((await ported.authorize(p, 'ecr:PutImage', repoArn(A, 'closed'))).allowed, true);
+  assert.equal((await ported.authorize(p, 'ecr:PutImage', repoArn(A, 'closed'))).allowed, true);
+  assert.deepEqual(reads, [`repository ${A}/closed`, `registry ${A}`]);
+
+  assert.equal((await ported.authorize(anonymous, 'ecr:BatchGetImage', repoArn(A, 'open'))).allowed, true);
+  assert.equal((await ported.authorize(anonymous, 'ecr:BatchGetImage', repoArn(A, 'open'))).allowed, true);
+  assert.equal((await ported.authorize(anonymous, 'ecr:BatchGetImage', repoArn(A, 'closed'))).allowed, false);
+  assert.equal(reads.filter((r) => r === `repository ${A}/open`).length, 2);
+
+  ported.invalidate();
+  await ported.authorize(p, 'ecr:PutImage', repoArn(A, 'closed'));
+  assert.equal(reads.filter((r) => r === `repository ${A}/closed`).length, 3);
 });

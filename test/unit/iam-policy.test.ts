@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MANAGED_POLICIES } from '../../src/iam/managed-policies.js';
+import { MANAGED_POLICIES } from '../../src/iam/policy/managed-policies.js';
 import {
   evaluate,
   parseCidr,

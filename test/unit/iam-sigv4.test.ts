@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { EcrError } from '../../src/ecr/errors.js';
-import { verifySigV4, type SignedRequest } from '../../src/iam/sigv4.js';
+import { AuthenticationError } from '../../src/iam/auth/authentication-error.js';
+import { verifySigV4, type SignedRequest } from '../../src/iam/auth/sigv4.js';
 
 const KEY = 'AKIAEXAMPLEKEY000001';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -41,11 +41,11 @@ async function signed(opts: { secret?: string; at?: Date; body?: string; service
   return { method: 'POST', path: opts.path ?? '/', query, headers, body: Buffer.from(body) };
 }
 
-async function rejection(req: SignedRequest, service = 'ecr'): Promise<EcrError> {
+async function rejection(req: SignedRequest, service = 'ecr'): Promise<AuthenticationError> {
   try {
     await verifySigV4(req, service, lookup);
   } catch (err) {
-    assert.ok(err instanceof EcrError, `expected EcrError, got ${String(err)}`);
+    assert.ok(err instanceof AuthenticationError, `expected AuthenticationError, got ${String(err)}`);
     return err;
   }
   assert.fail('request was accepted');
@@ -71,7 +71,7 @@ test('canonicalization matches the reference signer: odd paths, repeated and res
 
 test('a wrong secret is a signature mismatch', async () => {
   const err = await rejection(await signed({ secret: 'not-the-secret' }));
-  assert.equal(err.type, 'InvalidSignatureException');
+  assert.equal(err.code, 'InvalidSignatureException');
   assert.match(err.message, /^The request signature we calculated does not match the signature you provided/);
   assert.equal(err.status, 400);
 });
@@ -79,18 +79,18 @@ test('a wrong secret is a signature mismatch', async () => {
 test('a tampered body, header or path is a signature mismatch', async () => {
   const body = await signed();
   body.body = Buffer.from('{"repositoryNames":["other"]}');
-  assert.equal((await rejection(body)).type, 'InvalidSignatureException');
+  assert.equal((await rejection(body)).code, 'InvalidSignatureException');
   const target = await signed();
   target.headers['x-amz-target'] = 'AmazonEC2ContainerRegistry_V20150921.DeleteRepository';
-  assert.equal((await rejection(target)).type, 'InvalidSignatureException');
+  assert.equal((await rejection(target)).code, 'InvalidSignatureException');
   const path = await signed();
   path.path = '/other';
-  assert.equal((await rejection(path)).type, 'InvalidSignatureException');
+  assert.equal((await rejection(path)).code, 'InvalidSignatureException');
 });
 
 test('a date more than 15 minutes off is refused as expired or not yet current', async () => {
   const old = await rejection(await signed({ at: new Date(Date.now() - 16 * 60_000) }));
-  assert.equal(old.type, 'InvalidSignatureException');
+  assert.equal(old.code, 'InvalidSignatureException');
   assert.match(old.message, /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$/);
   const future = await rejection(await signed({ at: new Date(Date.now() + 16 * 60_000) }));
   assert.match(future.message, /^Signature not yet current:/);
@@ -102,28 +102,28 @@ test('an unknown key is UnrecognizedClientException, a missing header MissingAut
     await verifySigV4(await signed(), 'ecr', async () => undefined);
     assert.fail('accepted');
   } catch (e) {
-    assert.ok(e instanceof EcrError);
-    assert.equal(e.type, 'UnrecognizedClientException');
+    assert.ok(e instanceof AuthenticationError);
+    assert.equal(e.code, 'UnrecognizedClientException');
     assert.equal(e.message, 'The security token included in the request is invalid.');
   }
   const unsigned = await signed();
   delete unsigned.headers.authorization;
   const missing = await rejection(unsigned);
-  assert.equal(missing.type, 'MissingAuthenticationTokenException');
+  assert.equal(missing.code, 'MissingAuthenticationTokenException');
   assert.equal(missing.status, 403);
   assert.equal(missing.message, 'Missing Authentication Token');
 });
 
 test('the service in the credential scope must match', async () => {
   const err = await rejection(await signed({ service: 'iam' }), 'ecr');
-  assert.equal(err.type, 'InvalidSignatureException');
+  assert.equal(err.code, 'InvalidSignatureException');
   assert.match(err.message, /Credential should be scoped to correct service: 'ecr'/);
 });
 
 test('a malformed Authorization header is an IncompleteSignatureException, not a crash', async () => {
   const req = await signed();
   req.headers.authorization = 'AWS4-HMAC-SHA256 Credential=onlyonepart';
-  assert.equal((await rejection(req)).type, 'IncompleteSignatureException');
+  assert.equal((await rejection(req)).code, 'IncompleteSignatureException');
   req.headers.authorization = 'Bearer abc';
-  assert.equal((await rejection(req)).type, 'IncompleteSignatureException');
+  assert.equal((await rejection(req)).code, 'IncompleteSignatureException');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { TOKEN_LIFETIME_MS, TokenIssuer } from '../../src/iam/tokens.js';
+import { TOKEN_LIFETIME_MS, TokenIssuer } from '../../src/iam/auth/tokens.js';
 
 const alice = { arn: 'arn:aws:iam::123456789012:user/alice', account: '123456789012', userName: 'alice', accessKeyId: 'AKIAALICE', anonymous: false };
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GcStore } from './gc-store.js';
+import { IdentityStore } from './identity-store.js';
 import { LifecycleStore } from './lifecycle-store.js';
 import { EventStore } from './event-store.js';
 import { JobStore } from './job-store.js';
@@ -122,6 +123,11 @@ export class MetadataStore {
     return new LifecycleStore(this.db);
   }
 
+  /** Users, keys, groups and policies. */
+  get identities(): IdentityStore {
+    return new IdentityStore(this.db);
+  }
+
   /** Garbage collection's queries. */
   get gc(): GcStore {
     return new GcStore(this.db);
@@ -144,8 +150,13 @@ export class MetadataStore {
     await this.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [key, value]);
   }
 
-  /** The value of `key`, set to `create()` first if absent; nodes racing on it all get the same value. */
+  /**
+   * The setting's value, stored first as `create()` if it has none. Racing callers (other nodes
+   * too) all get the one value that was stored first.
+   */
   async getOrCreateSetting(key: string, create: () => string): Promise<string> {
+    const existing = await this.getSetting(key);
+    if (existing !== undefined) return existing;
     await this.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING', [key, create()]);
     return (await this.getSetting(key))!;
   }

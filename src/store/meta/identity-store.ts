@@ -1,5 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
-import type { MetadataStore } from '../store/meta/metadata-store.js';
+import type { SqlDb } from './sql.js';
 
 export type OwnerKind = 'user' | 'group';
 
@@ -30,15 +29,19 @@ export interface GroupRow {
   createdAt: number;
 }
 
-export interface ManagedPolicyRow {
+/** A customer managed policy as created: no versions beyond v1, no attachments yet. */
+export interface NewPolicyRow {
   arn: string;
   accountId: string;
   name: string;
   policyId: string;
   path: string;
   description: string;
-  defaultVersion: string;
   createdAt: number;
+}
+
+export interface ManagedPolicyRow extends NewPolicyRow {
+  defaultVersion: string;
   updatedAt: number;
   attachmentCount: number;
 }
@@ -52,25 +55,6 @@ export interface PolicyVersionRow {
 
 type Raw = Record<string, string | number | null>;
 const num = (v: string | number | null | undefined): number => Number(v ?? 0);
-
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-function randomId(prefix: string, length = 17): string {
-  let out = prefix;
-  while (out.length < prefix.length + length) out += ALNUM[randomInt(ALNUM.length)];
-  return out;
-}
-
-export function newAccessKeyId(): string {
-  return randomId('AKIA', 16);
-}
-
-export function newSecretAccessKey(): string {
-  return randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'k' : 'Q'));
-}
-
-export function normalisePath(path: string | undefined): string {
-  return path && path.length > 0 ? path : '/';
-}
 
 function toUser(r: Raw): UserRow {
   return { accountId: String(r.account_id), name: String(r.name), userId: String(r.user_id), arn: String(r.arn), path: String(r.path), createdAt: num(r.created_at) };
@@ -102,32 +86,36 @@ function toPolicy(r: Raw): ManagedPolicyRow {
     attachmentCount: num(r.attachments),
   };
 }
+function toVersion(r: Raw): PolicyVersionRow {
+  return { versionId: String(r.version_id), document: String(r.document), createdAt: num(r.created_at), isDefault: r.default_version === r.version_id };
+}
 
-/** Users, keys, groups and policies in the metadata store; plain persistence, no authorization. */
+const POLICY_COLUMNS = 'p.*, (SELECT COUNT(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) AS attachments';
+const VERSION_COLUMNS = 'v.version_id, v.document, v.created_at, p.default_version';
+
+/** Accounts, users, access keys, groups, inline and managed policies and their attachments. */
 export class IdentityStore {
-  constructor(readonly meta: MetadataStore) {}
+  constructor(private readonly db: SqlDb) {}
 
-  private get db() {
-    return this.meta.db;
-  }
-
+  // ---- accounts --------------------------------------------------------------------------------
   async accountExists(accountId: string): Promise<boolean> {
     return (await this.db.get('SELECT id FROM accounts WHERE id = ?', [accountId])) !== undefined;
   }
 
-  async createAccount(accountId: string, region: string): Promise<boolean> {
-    const { changes } = await this.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [accountId, region, Date.now()]);
+  /** False if the account exists already. */
+  async createAccount(accountId: string, region: string, now = Date.now()): Promise<boolean> {
+    const { changes } = await this.db.run('INSERT INTO accounts (id, region, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [accountId, region, now]);
     return changes > 0;
   }
 
   // ---- users -----------------------------------------------------------------------------------
-  async createUser(accountId: string, name: string, path = '/'): Promise<UserRow | undefined> {
-    const row: UserRow = { accountId, name, userId: randomId('AIDA'), arn: `arn:aws:iam::${accountId}:user${path}${name}`, path, createdAt: Date.now() };
+  /** False if the account has a user of that name already. */
+  async insertUser(u: UserRow): Promise<boolean> {
     const { changes } = await this.db.run(
       'INSERT INTO iam_users (account_id, name, user_id, arn, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING',
-      [accountId, name, row.userId, row.arn, path, row.createdAt],
+      [u.accountId, u.name, u.userId, u.arn, u.path, u.createdAt],
     );
-    return changes > 0 ? row : undefined;
+    return changes > 0;
   }
 
   async getUser(accountId: string, name: string): Promise<UserRow | undefined> {
@@ -139,16 +127,14 @@ export class IdentityStore {
     return (await this.db.all<Raw>('SELECT * FROM iam_users WHERE account_id = ? ORDER BY name', [accountId])).map(toUser);
   }
 
-  /** Whether the user still has keys, policies or groups (IAM refuses to delete it then). */
+  /** Whether the user still has keys, policies or groups. */
   async userHasDependents(accountId: string, name: string): Promise<boolean> {
-    const checks = [
+    return this.anyRow([
       ['SELECT 1 AS x FROM iam_access_keys WHERE account_id = ? AND user_name = ? LIMIT 1', [accountId, name]],
       ['SELECT 1 AS x FROM iam_group_members WHERE account_id = ? AND user_name = ? LIMIT 1', [accountId, name]],
       ["SELECT 1 AS x FROM iam_inline_policies WHERE account_id = ? AND owner_kind = 'user' AND owner_name = ? LIMIT 1", [accountId, name]],
       ["SELECT 1 AS x FROM iam_attachments WHERE account_id = ? AND owner_kind = 'user' AND owner_name = ? LIMIT 1", [accountId, name]],
-    ] as const;
-    for (const [sql, params] of checks) if (await this.db.get(sql, [...params])) return true;
-    return false;
+    ]);
   }
 
   async deleteUser(accountId: string, name: string): Promise<boolean> {
@@ -156,17 +142,15 @@ export class IdentityStore {
   }
 
   // ---- access keys -----------------------------------------------------------------------------
-  async createAccessKey(accountId: string, userName: string): Promise<AccessKeyRow> {
-    const key: AccessKeyRow = { id: newAccessKeyId(), secret: newSecretAccessKey(), accountId, userName, status: 'Active', createdAt: Date.now() };
+  async insertAccessKey(k: AccessKeyRow): Promise<void> {
     await this.db.run('INSERT INTO iam_access_keys (id, secret, account_id, user_name, status, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      key.id,
-      key.secret,
-      accountId,
-      userName,
-      key.status,
-      key.createdAt,
+      k.id,
+      k.secret,
+      k.accountId,
+      k.userName,
+      k.status,
+      k.createdAt,
     ]);
-    return key;
   }
 
   async getAccessKey(id: string): Promise<AccessKeyRow | undefined> {
@@ -187,13 +171,13 @@ export class IdentityStore {
   }
 
   // ---- groups ----------------------------------------------------------------------------------
-  async createGroup(accountId: string, name: string, path = '/'): Promise<GroupRow | undefined> {
-    const row: GroupRow = { accountId, name, groupId: randomId('AGPA'), arn: `arn:aws:iam::${accountId}:group${path}${name}`, path, createdAt: Date.now() };
+  /** False if the account has a group of that name already. */
+  async insertGroup(g: GroupRow): Promise<boolean> {
     const { changes } = await this.db.run(
       'INSERT INTO iam_groups (account_id, name, group_id, arn, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING',
-      [accountId, name, row.groupId, row.arn, path, row.createdAt],
+      [g.accountId, g.name, g.groupId, g.arn, g.path, g.createdAt],
     );
-    return changes > 0 ? row : undefined;
+    return changes > 0;
   }
 
   async getGroup(accountId: string, name: string): Promise<GroupRow | undefined> {
@@ -205,14 +189,13 @@ export class IdentityStore {
     return (await this.db.all<Raw>('SELECT * FROM iam_groups WHERE account_id = ? ORDER BY name', [accountId])).map(toGroup);
   }
 
+  /** Whether the group still has members or policies. */
   async groupHasDependents(accountId: string, name: string): Promise<boolean> {
-    const checks = [
+    return this.anyRow([
       ['SELECT 1 AS x FROM iam_group_members WHERE account_id = ? AND group_name = ? LIMIT 1', [accountId, name]],
       ["SELECT 1 AS x FROM iam_inline_policies WHERE account_id = ? AND owner_kind = 'group' AND owner_name = ? LIMIT 1", [accountId, name]],
       ["SELECT 1 AS x FROM iam_attachments WHERE account_id = ? AND owner_kind = 'group' AND owner_name = ? LIMIT 1", [accountId, name]],
-    ] as const;
-    for (const [sql, params] of checks) if (await this.db.get(sql, [...params])) return true;
-    return false;
+    ]);
   }
 
   async deleteGroup(accountId: string, name: string): Promise<boolean> {
@@ -271,53 +254,48 @@ export class IdentityStore {
   }
 
   // ---- customer managed policies ---------------------------------------------------------------
-  async createPolicy(accountId: string, name: string, path: string, description: string, document: string): Promise<ManagedPolicyRow | undefined> {
-    const now = Date.now();
-    const arn = `arn:aws:iam::${accountId}:policy${path}${name}`;
-    const policyId = randomId('ANPA');
-    const { changes } = await this.db.run(
-      `INSERT INTO iam_policies (arn, account_id, name, policy_id, path, description, default_version, next_version, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?) ON CONFLICT DO NOTHING`,
-      [arn, accountId, name, policyId, path, description, now, now],
-    );
-    if (changes === 0) return undefined;
-    await this.db.run('INSERT INTO iam_policy_versions (policy_arn, version_id, document, created_at) VALUES (?, ?, ?, ?)', [arn, 'v1', document, now]);
-    return { arn, accountId, name, policyId, path, description, defaultVersion: 'v1', createdAt: now, updatedAt: now, attachmentCount: 0 };
+  /** Inserts the policy with `document` as its default version v1; false if the ARN or name is taken. */
+  async insertPolicy(p: NewPolicyRow, document: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const { changes } = await tx.run(
+        `INSERT INTO iam_policies (arn, account_id, name, policy_id, path, description, default_version, next_version, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'v1', 2, ?, ?) ON CONFLICT DO NOTHING`,
+        [p.arn, p.accountId, p.name, p.policyId, p.path, p.description, p.createdAt, p.createdAt],
+      );
+      if (changes === 0) return false;
+      await tx.run('INSERT INTO iam_policy_versions (policy_arn, version_id, document, created_at) VALUES (?, ?, ?, ?)', [p.arn, 'v1', document, p.createdAt]);
+      return true;
+    });
   }
 
   async getPolicy(arn: string): Promise<ManagedPolicyRow | undefined> {
-    const r = await this.db.get<Raw>('SELECT p.*, (SELECT COUNT(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) AS attachments FROM iam_policies p WHERE p.arn = ?', [arn]);
+    const r = await this.db.get<Raw>(`SELECT ${POLICY_COLUMNS} FROM iam_policies p WHERE p.arn = ?`, [arn]);
     return r && toPolicy(r);
   }
 
   async listPolicies(accountId: string): Promise<ManagedPolicyRow[]> {
-    const rows = await this.db.all<Raw>(
-      'SELECT p.*, (SELECT COUNT(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) AS attachments FROM iam_policies p WHERE p.account_id = ? ORDER BY p.name',
-      [accountId],
-    );
-    return rows.map(toPolicy);
+    return (await this.db.all<Raw>(`SELECT ${POLICY_COLUMNS} FROM iam_policies p WHERE p.account_id = ? ORDER BY p.name`, [accountId])).map(toPolicy);
   }
 
   async getPolicyVersion(arn: string, versionId: string): Promise<PolicyVersionRow | undefined> {
     const r = await this.db.get<Raw>(
-      'SELECT v.version_id, v.document, v.created_at, p.default_version FROM iam_policy_versions v JOIN iam_policies p ON p.arn = v.policy_arn WHERE v.policy_arn = ? AND v.version_id = ?',
+      `SELECT ${VERSION_COLUMNS} FROM iam_policy_versions v JOIN iam_policies p ON p.arn = v.policy_arn WHERE v.policy_arn = ? AND v.version_id = ?`,
       [arn, versionId],
     );
-    return r && { versionId: String(r.version_id), document: String(r.document), createdAt: num(r.created_at), isDefault: r.default_version === r.version_id };
+    return r && toVersion(r);
   }
 
   async countPolicyVersions(arn: string): Promise<number> {
     return num((await this.db.get<Raw>('SELECT COUNT(*) AS n FROM iam_policy_versions WHERE policy_arn = ?', [arn]))?.n);
   }
 
-  /** Adds a version; returns its id. */
-  async createPolicyVersion(arn: string, document: string, setAsDefault: boolean): Promise<string> {
-    return this.meta.transaction(async (tx) => {
-      const r = await tx.db.get<Raw>('SELECT next_version FROM iam_policies WHERE arn = ?', [arn]);
+  /** Adds the policy's next version (v2, v3, … never reused); returns its id. */
+  async createPolicyVersion(arn: string, document: string, setAsDefault: boolean, now = Date.now()): Promise<string> {
+    return this.db.transaction(async (tx) => {
+      const r = await tx.get<Raw>('SELECT next_version FROM iam_policies WHERE arn = ?', [arn]);
       const versionId = `v${num(r?.next_version)}`;
-      const now = Date.now();
-      await tx.db.run('INSERT INTO iam_policy_versions (policy_arn, version_id, document, created_at) VALUES (?, ?, ?, ?)', [arn, versionId, document, now]);
-      await tx.db.run(
+      await tx.run('INSERT INTO iam_policy_versions (policy_arn, version_id, document, created_at) VALUES (?, ?, ?, ?)', [arn, versionId, document, now]);
+      await tx.run(
         `UPDATE iam_policies SET next_version = next_version + 1, updated_at = ?${setAsDefault ? ', default_version = ?' : ''} WHERE arn = ?`,
         setAsDefault ? [now, versionId, arn] : [now, arn],
       );
@@ -325,24 +303,25 @@ export class IdentityStore {
     });
   }
 
+  /** Newest first. */
   async listPolicyVersions(arn: string): Promise<PolicyVersionRow[]> {
     const rows = await this.db.all<Raw>(
-      'SELECT v.version_id, v.document, v.created_at, p.default_version FROM iam_policy_versions v JOIN iam_policies p ON p.arn = v.policy_arn WHERE v.policy_arn = ? ORDER BY v.created_at DESC, v.version_id DESC',
+      `SELECT ${VERSION_COLUMNS} FROM iam_policy_versions v JOIN iam_policies p ON p.arn = v.policy_arn WHERE v.policy_arn = ? ORDER BY v.created_at DESC, v.version_id DESC`,
       [arn],
     );
-    return rows.map((r) => ({ versionId: String(r.version_id), document: String(r.document), createdAt: num(r.created_at), isDefault: r.default_version === r.version_id }));
+    return rows.map(toVersion);
   }
 
-  /** Removes a version that is not the default; false if there is no such version. */
+  /** False if there is no such version. */
   async deletePolicyVersion(arn: string, versionId: string): Promise<boolean> {
     return (await this.db.run('DELETE FROM iam_policy_versions WHERE policy_arn = ? AND version_id = ?', [arn, versionId])).changes > 0;
   }
 
   /** Makes an existing version the default; false if there is no such version. */
-  async setDefaultPolicyVersion(arn: string, versionId: string): Promise<boolean> {
-    return this.meta.transaction(async (tx) => {
-      if (!(await tx.db.get('SELECT 1 AS one FROM iam_policy_versions WHERE policy_arn = ? AND version_id = ?', [arn, versionId]))) return false;
-      await tx.db.run('UPDATE iam_policies SET default_version = ?, updated_at = ? WHERE arn = ?', [versionId, Date.now(), arn]);
+  async setDefaultPolicyVersion(arn: string, versionId: string, now = Date.now()): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      if (!(await tx.get('SELECT 1 AS one FROM iam_policy_versions WHERE policy_arn = ? AND version_id = ?', [arn, versionId]))) return false;
+      await tx.run('UPDATE iam_policies SET default_version = ?, updated_at = ? WHERE arn = ?', [versionId, now, arn]);
       return true;
     });
   }
@@ -352,11 +331,13 @@ export class IdentityStore {
   }
 
   async deletePolicy(arn: string): Promise<boolean> {
-    await this.db.run('DELETE FROM iam_policy_versions WHERE policy_arn = ?', [arn]);
-    return (await this.db.run('DELETE FROM iam_policies WHERE arn = ?', [arn])).changes > 0;
+    return this.db.transaction(async (tx) => {
+      await tx.run('DELETE FROM iam_policy_versions WHERE policy_arn = ?', [arn]);
+      return (await tx.run('DELETE FROM iam_policies WHERE arn = ?', [arn])).changes > 0;
+    });
   }
 
-  /** The default version's document of a customer managed policy. */
+  /** The document of the policy's default version. */
   async defaultPolicyDocument(arn: string): Promise<string | undefined> {
     const r = await this.db.get<{ document: string }>(
       'SELECT v.document FROM iam_policies p JOIN iam_policy_versions v ON v.policy_arn = p.arn AND v.version_id = p.default_version WHERE p.arn = ?',
@@ -387,5 +368,10 @@ export class IdentityStore {
       [accountId, kind, owner],
     );
     return rows.map((r) => r.policy_arn);
+  }
+
+  private async anyRow(queries: Array<[string, string[]]>): Promise<boolean> {
+    for (const [sql, params] of queries) if (await this.db.get(sql, params)) return true;
+    return false;
   }
 }

@@ -1,33 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { EcrError } from '../ecr/errors.js';
-import { BodyTooLargeError, readBody } from '../http/io.js';
+import { BodyTooLargeError, readBody } from '../../http/io.js';
+import { AuthenticationError } from '../auth/authentication-error.js';
+import { peekCredential } from '../auth/sigv4.js';
+import type { Identity } from '../identity.js';
+import type { IdentityDirectory } from '../identity/directory.js';
 import { IAM_ACTIONS, isMutation, type ActionResult } from './iam-actions.js';
-import { paginate } from './paging.js';
 import { IamError } from './iam-error.js';
-import type { Identity } from './identity.js';
-import type { IdentityStore } from './identity-store.js';
+import { paginate } from './paging.js';
 import { errorXml, IAM_XMLNS, responseXml, STS_XMLNS } from './query-xml.js';
-import { peekCredential } from './sigv4.js';
 
 const MAX_BODY = 1024 * 1024;
 
 export interface QueryApiDeps {
   identity: Identity;
-  store: IdentityStore;
+  directory: IdentityDirectory;
   log: Logger;
   /** Called after any change to users, keys, groups or policies. */
   onChange(): void;
 }
 
-/** AWS's query-protocol codes for the signature errors the ECR door reports in JSON. */
+/** AWS's query-protocol codes for authentication failures. */
 const AUTH_ERRORS: Record<string, { code: string; status: number }> = {
   MissingAuthenticationTokenException: { code: 'MissingAuthenticationToken', status: 403 },
   UnrecognizedClientException: { code: 'InvalidClientTokenId', status: 403 },
   InvalidSignatureException: { code: 'SignatureDoesNotMatch', status: 403 },
   IncompleteSignatureException: { code: 'IncompleteSignature', status: 400 },
-  AccessDeniedException: { code: 'AccessDenied', status: 403 },
 };
 
 /** The IAM and STS query APIs: form-encoded `POST /` with `Action=`, SigV4 service iam or sts. */
@@ -47,7 +46,7 @@ export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, 
     let result: ActionResult;
     if (service === 'sts') {
       if (action !== 'GetCallerIdentity') throw new IamError('InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? ''}`);
-      const user = principal.userName ? await deps.store.getUser(principal.account, principal.userName) : undefined;
+      const user = principal.userName ? await deps.directory.getUser(principal.account, principal.userName) : undefined;
       result = { UserId: user?.userId ?? principal.account, Account: principal.account, Arn: principal.arn };
     } else {
       const handler = Object.hasOwn(IAM_ACTIONS, action) ? IAM_ACTIONS[action] : undefined;
@@ -55,9 +54,11 @@ export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, 
       result = paginate(await handler({
         principal,
         params,
-        store: deps.store,
-        authorize: (resourceArn) =>
-          deps.identity.authorize(principal, `iam:${action}`, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress }),
+        directory: deps.directory,
+        authorize: async (resourceArn) => {
+          const decision = await deps.identity.authorize(principal, `iam:${action}`, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress });
+          if (!decision.allowed) throw new IamError('AccessDenied', decision.message, 403);
+        },
       }), params);
       if (isMutation(action)) deps.onChange();
     }
@@ -65,8 +66,8 @@ export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, 
   } catch (err) {
     if (!req.readableEnded) req.resume();
     if (err instanceof IamError) return send(err.status, errorXml(xmlns, err.code, err.message, requestId));
-    if (err instanceof EcrError) {
-      const mapped = AUTH_ERRORS[err.type] ?? { code: err.type, status: err.status };
+    if (err instanceof AuthenticationError) {
+      const mapped = AUTH_ERRORS[err.code] ?? { code: err.code, status: err.status };
       return send(mapped.status, errorXml(xmlns, mapped.code, err.message, requestId));
     }
     if (err instanceof BodyTooLargeError) return send(413, errorXml(xmlns, 'ValidationError', err.message, requestId));

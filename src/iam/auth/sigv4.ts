@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { EcrError } from '../ecr/errors.js';
+import { AuthenticationError } from './authentication-error.js';
 
 /** A received request, as far as its signature covers it. */
 export interface SignedRequest {
@@ -29,8 +29,8 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 export const SIGNATURE_MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
-function incomplete(message: string): EcrError {
-  return new EcrError('IncompleteSignatureException', message, 400);
+function incomplete(message: string): AuthenticationError {
+  return new AuthenticationError('IncompleteSignatureException', message, 400);
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -149,11 +149,12 @@ function expectedSignature(req: SignedRequest, signedHeaders: string[], payloadH
 
 /**
  * Verifies an AWS Signature Version 4 (Authorization header form) by recomputing it over the
- * received request. Any region is accepted; the service must be `service`. Throws AWS's errors.
+ * received request. Any region is accepted; the service must be `service`. Throws
+ * AuthenticationError with AWS's error names.
  */
 export async function verifySigV4(req: SignedRequest, service: string, lookupSecret: SecretLookup, now = Date.now()): Promise<SigV4Credential> {
   const auth = header(req.headers, 'authorization');
-  if (!auth) throw new EcrError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+  if (!auth) throw new AuthenticationError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
   const parsed = parseAuthorization(auth);
   const [accessKeyId, scopeDate, region, scopeService] = parsed.credential as [string, string, string, string];
 
@@ -164,38 +165,38 @@ export async function verifySigV4(req: SignedRequest, service: string, lookupSec
   if (!parsed.signedHeaders.includes('host')) throw incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
 
   if (signedAt < now - MAX_SKEW_MS) {
-    throw new EcrError(
+    throw new AuthenticationError(
       'InvalidSignatureException',
       `Signature expired: ${amzDate} is now earlier than ${formatAmzDate(now - MAX_SKEW_MS)} (${formatAmzDate(now)} - 15 min.)`,
     );
   }
   if (signedAt > now + MAX_SKEW_MS) {
-    throw new EcrError(
+    throw new AuthenticationError(
       'InvalidSignatureException',
       `Signature not yet current: ${amzDate} is still later than ${formatAmzDate(now + MAX_SKEW_MS)} (${formatAmzDate(now)} + 15 min.)`,
     );
   }
   if (scopeService !== service) {
-    throw new EcrError('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
+    throw new AuthenticationError('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
   }
   if (scopeDate !== amzDate.slice(0, 8)) {
-    throw new EcrError('InvalidSignatureException', `Credential should be scoped to a valid date, got '${scopeDate}' for a request dated '${amzDate.slice(0, 8)}'.`);
+    throw new AuthenticationError('InvalidSignatureException', `Credential should be scoped to a valid date, got '${scopeDate}' for a request dated '${amzDate.slice(0, 8)}'.`);
   }
 
   const secret = await lookupSecret(accessKeyId);
-  if (secret === undefined) throw new EcrError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  if (secret === undefined) throw new AuthenticationError('UnrecognizedClientException', 'The security token included in the request is invalid.');
 
   const bodyHash = createHash('sha256').update(req.body).digest('hex');
   const declaredHash = parsed.signedHeaders.includes('x-amz-content-sha256') ? header(req.headers, 'x-amz-content-sha256') : undefined;
   if (declaredHash !== undefined && declaredHash !== bodyHash) {
-    throw new EcrError('InvalidSignatureException', SIGNATURE_MISMATCH);
+    throw new AuthenticationError('InvalidSignatureException', SIGNATURE_MISMATCH);
   }
 
   const expected = expectedSignature(req, parsed.signedHeaders, bodyHash, parsed.credential, amzDate, secret);
   const got = Buffer.from(parsed.signature);
   const want = Buffer.from(expected);
   if (got.length !== want.length || !timingSafeEqual(got, want)) {
-    throw new EcrError('InvalidSignatureException', SIGNATURE_MISMATCH);
+    throw new AuthenticationError('InvalidSignatureException', SIGNATURE_MISMATCH);
   }
   return { accessKeyId, region, service };
 }

@@ -1,9 +1,14 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { MetadataStore } from '../store/meta/metadata-store.js';
 import type { Principal } from './principal.js';
 
-const SECRET_KEY = 'iam:token_secret';
+/** The setting that holds the token key, shared by every node. */
+export const TOKEN_SECRET_SETTING = 'iam:token_secret';
 export const TOKEN_LIFETIME_MS = 12 * 3600_000;
+
+/** A new token key, hex-encoded. */
+export function newTokenSecret(): string {
+  return randomBytes(32).toString('hex');
+}
 
 interface TokenClaims {
   /** principal ARN */
@@ -13,16 +18,6 @@ interface TokenClaims {
   k?: string;
   /** expiry, epoch ms */
   e: number;
-}
-
-/** The server's token key, created once and shared by every node through the kv table. */
-export async function loadTokenSecret(meta: MetadataStore): Promise<Buffer> {
-  let hex = await meta.getSetting(SECRET_KEY);
-  if (!hex) {
-    await meta.db.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING', [SECRET_KEY, randomBytes(32).toString('hex')]);
-    hex = (await meta.getSetting(SECRET_KEY))!;
-  }
-  return Buffer.from(hex, 'hex');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { parsePolicyDocument, type PolicyDocument, type PolicyKind } from './policy/index.js';
+import { parsePolicyDocument, type PolicyDocument, type PolicyKind } from './index.js';
 
 /** Parsed policy documents by their text; stored texts were validated when written. */
 export class PolicyCache {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { OciAccess, OciCaller } from '../oci/access.js';
-import type { Identity } from './identity.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../../src/iam/auth/principal.js';
+import { ALLOWED, type AuthzDecision } from '../../src/iam/decision.js';
+import type { Identity } from '../../src/iam/identity.js';
 
 /** Everyone is the account's root: for tests of the data plane alone, never the server default. */
 export class OpenIdentity implements Identity {
@@ -19,16 +19,15 @@ export class OpenIdentity implements Identity {
     return this.root();
   }
 
-  async authorize(): Promise<void> {}
+  async verifyRegistryPassword(): Promise<Principal> {
+    return this.root();
+  }
+
+  async authorize(): Promise<AuthzDecision> {
+    return ALLOWED;
+  }
 
   async issueAuthorizationToken(): Promise<{ authorizationToken: string; expiresAt: Date }> {
     return { authorizationToken: Buffer.from('AWS:open').toString('base64'), expiresAt: new Date(Date.now() + 12 * 3600_000) };
   }
-
-  readonly oci: OciAccess = {
-    authenticate: async (): Promise<OciCaller> => ({ registryId: this.accountId, principalArn: this.root().arn, anonymous: false }),
-    authorize: async () => {},
-    canList: async () => true,
-    challenge: () => 'Basic realm="berth",service="ecr.amazonaws.com"',
-  };
 }
