@@ -1,3 +1,4 @@
+import type { NewEvent } from '../store/meta/event-store.js';
 import type { ManifestRow, MetadataStore } from '../store/meta/metadata-store.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -120,6 +121,9 @@ export class Images {
           }
         }
         if (current?.digest !== digest) await tx.putTag(repo.id, tag, digest);
+        if (fresh || current?.digest !== digest) await tx.events.append(imageEvent('image.pushed', repo, digest, tag, { mediaType: manifest.mediaType }));
+      } else if (fresh) {
+        await tx.events.append(imageEvent('image.pushed', repo, digest, undefined, { mediaType: manifest.mediaType }));
       }
       return fresh;
     });
@@ -254,9 +258,11 @@ export class Images {
         if (id.imageTag !== undefined) {
           await tx.deleteTag(repo.id, id.imageTag);
           if (lastTag) await tx.deleteManifest(repo.id, digest);
+          await tx.events.append(imageEvent('image.deleted', repo, digest, id.imageTag, { imageDeleted: lastTag }));
           return deleted.push({ imageDigest: digest, imageTag: id.imageTag });
         }
         await tx.deleteManifest(repo.id, digest);
+        await tx.events.append(imageEvent('image.deleted', repo, digest, undefined, { imageDeleted: true, tags }));
         if (tags.length === 0) deleted.push({ imageDigest: digest });
         for (const t of tags) deleted.push({ imageDigest: digest, imageTag: t });
       });
@@ -267,7 +273,13 @@ export class Images {
   /** Deletes the image by digest with all its tags (/v2 DELETE by digest). */
   async deleteByDigest(repo: Repository, digest: string): Promise<void> {
     parseDigest(digest);
-    if (!(await this.meta.transaction((tx) => tx.deleteManifest(repo.id, digest)))) throw manifestNotFound(digest);
+    const deleted = await this.meta.transaction(async (tx) => {
+      const tags = await tx.tagsOf(repo.id, digest);
+      if (!(await tx.deleteManifest(repo.id, digest))) return false;
+      await tx.events.append(imageEvent('image.deleted', repo, digest, undefined, { imageDeleted: true, tags }));
+      return true;
+    });
+    if (!deleted) throw manifestNotFound(digest);
   }
 
   /**
@@ -280,7 +292,9 @@ export class Images {
       const current = await tx.getTag(repo.id, tag);
       if (!current || !(await tx.deleteTag(repo.id, tag))) throw manifestNotFound(tag);
       const keep = (await tx.tagsOf(repo.id, current.digest)).length > 0 || (await tx.isReferencedManifest(repo.id, current.digest));
-      return { digest: current.digest, imageDeleted: !keep && (await tx.deleteManifest(repo.id, current.digest)) };
+      const imageDeleted = !keep && (await tx.deleteManifest(repo.id, current.digest));
+      await tx.events.append(imageEvent('image.deleted', repo, current.digest, tag, { imageDeleted }));
+      return { digest: current.digest, imageDeleted };
     });
   }
 
@@ -296,9 +310,14 @@ export class Images {
       if (await tx.isReferencedManifest(repo.id, digest)) return false;
       if (!(await tx.deleteManifest(repo.id, digest))) return false;
       await tx.lifecycle.recordEvent({ registryId: repo.registryId, repositoryName: repo.name, digest, tags, ...record, at: Date.now() });
+      await tx.events.append(imageEvent('lifecycle.expired', repo, digest, undefined, { tags, ...record }));
       return true;
     });
   }
+}
+
+function imageEvent(type: NewEvent['type'], repo: Repository, digest: string, tag: string | undefined, detail: Record<string, unknown>): NewEvent {
+  return { type, registryId: repo.registryId, repositoryName: repo.name, digest, ...(tag === undefined ? {} : { tag }), detail };
 }
 
 export function manifestNotFound(reference: string): RegistryError {

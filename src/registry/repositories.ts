@@ -37,13 +37,13 @@ export class Repositories {
     const repo = await this.find(ref);
     if (repo) return repo;
     if (!(await this.accounts.createOnPush(ref.registryId))) throw repositoryNotFound(ref);
-    const row = await this.meta.createRepository(ref.registryId, ref.name, { imageTagMutability: 'MUTABLE' });
+    const row = await this.insert(ref, { ...DEFAULT_SETTINGS, imageTagMutability: 'MUTABLE' }, { createdOnPush: true });
     return row ? toRepository(row) : this.get(ref);
   }
 
   async create(ref: RepoRef, settings: Partial<RepositorySettings>): Promise<Repository> {
     assertRepositoryName(ref.name);
-    const row = await this.meta.createRepository(ref.registryId, ref.name, { ...DEFAULT_SETTINGS, ...settings });
+    const row = await this.insert(ref, { ...DEFAULT_SETTINGS, ...settings }, {});
     if (!row) {
       throw new RegistryError(
         'RepositoryAlreadyExists',
@@ -52,6 +52,14 @@ export class Repositories {
       );
     }
     return toRepository(row);
+  }
+
+  private insert(ref: RepoRef, settings: RepositorySettings, detail: Record<string, unknown>) {
+    return this.meta.transaction(async (tx) => {
+      const row = await tx.createRepository(ref.registryId, ref.name, { ...settings });
+      if (row) await tx.events.append({ type: 'repository.created', registryId: ref.registryId, repositoryName: ref.name, detail });
+      return row;
+    });
   }
 
   /** Repositories in name order, after `after`, at most `limit`. */
@@ -74,6 +82,7 @@ export class Repositories {
         );
       }
       await tx.deleteRepository(repo.id);
+      await tx.events.append({ type: 'repository.deleted', registryId: ref.registryId, repositoryName: ref.name, detail: { force } });
     });
     return repo;
   }

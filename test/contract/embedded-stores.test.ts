@@ -11,6 +11,8 @@ import { blobStoreContract } from './blob-store-contract.js';
 import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
 import { metadataStoreContract } from './metadata-store-contract.js';
+import { domainConcurrencyContract } from './domain-concurrency-contract.js';
+import { Registry } from '../../src/registry/registry.js';
 
 metadataStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-meta-'));
@@ -59,4 +61,22 @@ blobStoreContract('filesystem', async () => {
   const store = new FsBlobStore(dir);
   await store.init();
   return { store, close: () => rm(dir, { recursive: true, force: true }) };
+});
+
+// One process on SQLite: the two "nodes" share its one connection, as berth's own modules do.
+domainConcurrencyContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-contract-domain-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  await migrate(db);
+  const meta = new MetadataStore(db);
+  const blobs = new FsBlobStore(dir);
+  await blobs.init();
+  return {
+    nodes: [new Registry(meta, blobs), new Registry(meta, blobs)],
+    events: () => meta.events.list({ limit: 10_000 }),
+    async close() {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 });

@@ -2,6 +2,9 @@
 // file, a fresh database per test so no test sees another's rows.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { IdentityStore } from '../../src/store/meta/identity-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
@@ -11,6 +14,9 @@ import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
 import { metadataStoreContract } from './metadata-store-contract.js';
+import { domainConcurrencyContract } from './domain-concurrency-contract.js';
+import { Registry } from '../../src/registry/registry.js';
+import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 
 let server: Postgres;
 let admin: pg.Client;
@@ -72,6 +78,26 @@ identityStoreContract('PostgreSQL', async () => {
     async close() {
       await db.close();
       await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    },
+  };
+});
+
+// Two pools on one database and one blob directory: two berth nodes.
+domainConcurrencyContract('PostgreSQL', async () => {
+  const name = await freshDatabase();
+  const dbs = [new PostgresDb(server.urlFor(name)), new PostgresDb(server.urlFor(name))] as const;
+  await migrate(dbs[0]);
+  const dir = await mkdtemp(join(tmpdir(), 'berth-contract-domain-'));
+  const blobs = new FsBlobStore(dir);
+  await blobs.init();
+  const metas = dbs.map((db) => new MetadataStore(db));
+  return {
+    nodes: [new Registry(metas[0]!, blobs), new Registry(metas[1]!, blobs)],
+    events: () => metas[0]!.events.list({ limit: 10_000 }),
+    async close() {
+      await Promise.all(dbs.map((db) => db.close()));
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await rm(dir, { recursive: true, force: true });
     },
   };
 });
