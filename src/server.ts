@@ -13,7 +13,6 @@ import { createOciDoor } from './oci/door.js';
 import { createIdentityAccess } from './oci/identity-access.js';
 import type { Registry } from './registry/registry.js';
 import { GC_JOB, gcJobHandler, startGcScheduler } from './gc/scheduler.js';
-import { JobQueue } from './jobs/queue.js';
 import { JobWorker } from './jobs/worker.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './lifecycle/scheduler.js';
 import type { MetadataStore } from './store/meta/metadata-store.js';
@@ -91,7 +90,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const url = `http://${hostForUrl}:${port}`;
   baseUrl ||= url;
   await identity.afterListen?.(baseUrl);
-  const jobs = new JobQueue(meta.jobs);
+  const { jobs } = domain;
   const worker = new JobWorker(meta.jobs, { log })
     .register(LIFECYCLE_JOB, lifecycleJobHandler(registry, log))
     .register(GC_JOB, gcJobHandler(meta, blobs, config.gcGraceSeconds, log));

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import type { ResourcePolicySource } from './iam/authorizer.js';
+import { EventLog } from './events/event-log.js';
+import { IdentityDirectory } from './iam/identity/directory.js';
+import { JobQueue } from './jobs/queue.js';
 import { LifecyclePolicies } from './lifecycle/policies.js';
 import { Registry } from './registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
@@ -22,6 +25,10 @@ export interface Domain {
   stores: Stores;
   registry: Registry;
   lifecycle: LifecyclePolicies;
+  jobs: JobQueue;
+  events: EventLog;
+  /** Accounts, users, keys, groups and policies. */
+  identities: IdentityDirectory;
   close(): Promise<void>;
 }
 
@@ -54,6 +61,9 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     stores,
     registry,
     lifecycle,
+    jobs: new JobQueue(stores.meta.jobs),
+    events: new EventLog(stores.meta.events),
+    identities: new IdentityDirectory(stores.meta.identities),
     async close() {
       await registry.close();
       await stores.close();

@@ -2,10 +2,9 @@ import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { writeCredentialsFile } from '../iam/identity/credentials-file.js';
-import { IdentityDirectory } from '../iam/identity/directory.js';
+import type { IdentityDirectory } from '../iam/identity/directory.js';
 import { managedPolicyByArn } from '../iam/policy/managed-policies.js';
-import { openDomain, openStores } from '../wiring.js';
-import type { MetadataStore } from '../store/meta/metadata-store.js';
+import { openDomain } from '../wiring.js';
 
 interface StoreOptions {
   dataDir?: string;
@@ -13,19 +12,18 @@ interface StoreOptions {
   account?: string;
 }
 
-/** Opens the data dir's stores, runs `fn`, closes them; `account` defaults to the default account. */
-async function withDirectory<T>(opts: StoreOptions, fn: (directory: IdentityDirectory, meta: MetadataStore, accountId: string, region: string) => Promise<T>): Promise<T> {
+/** Opens the data dir's domain, runs `fn`, closes it; `account` defaults to the default account. */
+async function withDirectory<T>(opts: StoreOptions, fn: (directory: IdentityDirectory, accountId: string, region: string) => Promise<T>): Promise<T> {
   const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
-  const stores = await openStores(config);
-  const meta = stores.meta;
+  const domain = await openDomain(config);
   try {
-    const directory = new IdentityDirectory(meta.identities);
-    const accountId = opts.account ?? (await meta.getSetting('default_account_id'));
+    const directory = domain.identities;
+    const accountId = opts.account ?? (await domain.registry.accounts.defaultAccountId());
     if (!accountId) throw new Error('this data dir has no default account yet: start berth once, or pass --account');
     if (!(await directory.accountExists(accountId))) throw new Error(`account ${accountId} does not exist (create it with: berth admin account create)`);
-    return await fn(directory, meta, accountId, config.region);
+    return await fn(directory, accountId, config.region);
   } finally {
-    await stores.close();
+    await domain.close();
   }
 }
 
@@ -47,12 +45,12 @@ export function registerIdentityAdmin(admin: Command): void {
       const id = opts.id ?? String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
       if (!/^\d{12}$/.test(id)) throw new Error(`account id must be 12 digits, got ${id}`);
       const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
-      const stores = await openStores(config);
+      const domain = await openDomain(config);
       try {
-        if (!(await new IdentityDirectory(stores.meta.identities).createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
+        if (!(await domain.identities.createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
         process.stdout.write(`${id}\n`);
       } finally {
-        await stores.close();
+        await domain.close();
       }
     });
 
@@ -66,7 +64,7 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (name: string, opts: StoreOptions & { policyArn?: string[] }) => {
-      await withDirectory(opts, async (directory, _meta, accountId) => {
+      await withDirectory(opts, async (directory, accountId) => {
         for (const arn of opts.policyArn ?? []) {
           const p = managedPolicyByArn(arn) ?? (await directory.getPolicy(arn));
           if (!p) throw new Error(`policy ${arn} does not exist`);
@@ -89,7 +87,7 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (userName: string, opts: StoreOptions & { output?: string; profile: string }) => {
-      await withDirectory(opts, async (directory, _meta, accountId, region) => {
+      await withDirectory(opts, async (directory, accountId, region) => {
         if (!(await directory.getUser(accountId, userName))) throw new Error(`user ${userName} does not exist in account ${accountId}`);
         const key = await directory.createAccessKey(accountId, userName);
         if (opts.output) {

@@ -1,9 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { openStores } from '../wiring.js';
-import type { MetadataStore } from '../store/meta/metadata-store.js';
-import type { Job, JobStatus } from '../store/meta/job-store.js';
-import type { StoredEvent } from '../store/meta/event-store.js';
+import type { StoredEvent } from '../events/event-log.js';
+import type { Job, JobStatus } from '../jobs/queue.js';
+import { openDomain, type Domain } from '../wiring.js';
 
 interface StoreOptions {
   dataDir?: string;
@@ -12,14 +11,12 @@ interface StoreOptions {
 
 const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'dead'];
 
-async function withMeta<T>(opts: StoreOptions, fn: (meta: MetadataStore) => Promise<T>): Promise<T> {
-  const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
-  const stores = await openStores(config);
-  const meta = stores.meta;
+async function withDomain<T>(opts: StoreOptions, fn: (domain: Domain) => Promise<T>): Promise<T> {
+  const domain = await openDomain(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }));
   try {
-    return await fn(meta);
+    return await fn(domain);
   } finally {
-    await stores.close();
+    await domain.close();
   }
 }
 
@@ -61,7 +58,7 @@ export function registerJobsAdmin(admin: Command): void {
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (opts: StoreOptions & { status?: JobStatus; kind?: string; limit: number; json?: boolean }) => {
-      const jobs = await withMeta(opts, (meta) => meta.jobs.list({ status: opts.status, kind: opts.kind, limit: opts.limit }));
+      const jobs = await withDomain(opts, (domain) => domain.jobs.list({ status: opts.status, kind: opts.kind, limit: opts.limit }));
       if (opts.json) process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
       else process.stdout.write(table(['ID', 'KIND', 'STATUS', 'ATTEMPTS', 'RUN AFTER', 'LAST ERROR'], jobs.map(jobRow)));
     });
@@ -78,7 +75,7 @@ export function registerJobsAdmin(admin: Command): void {
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (opts: StoreOptions & { after: number; type?: string; limit: number; json?: boolean }) => {
-      const events = await withMeta(opts, (meta) => meta.events.list({ after: opts.after, type: opts.type, limit: opts.limit }));
+      const events = await withDomain(opts, (domain) => domain.events.list({ after: opts.after, type: opts.type, limit: opts.limit }));
       if (opts.json) process.stdout.write(JSON.stringify(events, null, 2) + '\n');
       else process.stdout.write(table(['SEQ', 'TIME', 'TYPE', 'REPOSITORY', 'IMAGE'], events.map(eventRow)));
     });

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { BufferPool } from '../runtime/buffer-pool.js';
-import type { BlobReader } from '../store/blob/blob-store.js';
+import type { BlobReader } from '../registry/model.js';
 
 const BUFFERS_PER_RESPONSE = 2;
 

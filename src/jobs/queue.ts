@@ -1,5 +1,7 @@
 import type { Job, JobStatus, JobStore, NewJob } from '../store/meta/job-store.js';
 
+export type { Job, JobStatus, NewJob } from '../store/meta/job-store.js';
+
 /** Enqueues background work and lets a worker in this process know at once. */
 export class JobQueue {
   private readonly listeners = new Set<() => void>();

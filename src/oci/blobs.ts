@@ -1,7 +1,6 @@
-import type { ByteRange } from '../store/blob/blob-store.js';
 import { parseDigest } from '../registry/digest.js';
 import { isRegistryError } from '../registry/errors.js';
-import type { Repository, Upload } from '../registry/model.js';
+import type { ByteRange, Repository, Upload } from '../registry/model.js';
 import { bodyChunks, contentLength, sendEmpty } from '../http/io.js';
 import { sendBlob } from '../http/send-blob.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';

@@ -1,4 +1,5 @@
 import type { ManifestRow, RepositoryRow, TagRow, UploadRow } from '../store/meta/metadata-store.js';
+export type { BlobReader, ByteRange } from '../store/blob/blob-store.js';
 import { readSettings, type RepositorySettings } from './settings.js';
 
 /** What the doors see of the registry's state; the stores' rows stay behind the domain. */
