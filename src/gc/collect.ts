@@ -118,14 +118,14 @@ async function sweepUploads(meta: MetadataStore, gc: GcStore, blobs: BlobStore, 
     if ((files.get(upload.id) ?? 0) >= cutoff) continue;
     if (!dryRun) {
       if (!(await gc.deleteIdleUpload(upload.id, cutoff))) continue;
-      await blobs.deleteUpload(upload.id);
+      await blobs.cancelUpload(upload.id);
     }
     files.delete(upload.id);
     removed++;
   }
   for (const [id, modifiedAt] of files) {
     if (modifiedAt >= cutoff || (await meta.getUpload(id))) continue;
-    if (!dryRun) await blobs.deleteUpload(id);
+    if (!dryRun) await blobs.cancelUpload(id);
     removed++;
   }
   return removed;

@@ -76,6 +76,11 @@ export class Blobs {
     return out;
   }
 
+  /** A URL from which the blob can be fetched without passing through berth, if the store offers one. */
+  async directUrl(digest: string, expiresInSeconds: number): Promise<string | undefined> {
+    return this.store.directUrl?.(digest, expiresInSeconds);
+  }
+
   async has(repo: Repository, digest: string): Promise<boolean> {
     return (await this.meta.getRepoBlob(repo.id, digest)) !== undefined;
   }

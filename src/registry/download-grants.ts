@@ -6,6 +6,7 @@ import type { Repositories } from './repositories.js';
 const SECRET_KEY = 'layer_download_secret';
 /** How long a GetDownloadUrlForLayer grant stays valid, like a pre-signed S3 URL. */
 export const DOWNLOAD_GRANT_LIFETIME_MS = 3600_000;
+export const DOWNLOAD_GRANT_LIFETIME_SECONDS = DOWNLOAD_GRANT_LIFETIME_MS / 1000;
 
 /**
  * Time-limited, self-validating grants to read one blob of one repository: what

@@ -62,7 +62,7 @@ export class Uploads {
     try {
       const state = this.hashStateAt(upload.id, upload.size);
       this.hashes.delete(upload.id);
-      const written = await this.blobs.writeUpload(upload.id, upload.size, hashing(body, state?.hash));
+      const written = await this.blobs.appendUpload(upload.id, upload.size, hashing(body, state?.hash));
       const wanted = expectedLength ?? (range ? range.end - range.start + 1 : undefined);
       if (wanted !== undefined && written !== wanted) {
         throw new RegistryError('UploadSizeMismatch', `received ${written} bytes, expected ${wanted}`, { size: upload.size });
@@ -101,7 +101,7 @@ export class Uploads {
     const upload = await this.get(repo, id);
     await this.meta.deleteUpload(upload.id);
     this.hashes.delete(upload.id);
-    await this.blobs.deleteUpload(upload.id);
+    await this.blobs.cancelUpload(upload.id);
   }
 
   /** One-request upload: the whole blob with its digest. */
@@ -128,16 +128,7 @@ export class Uploads {
     if (algorithm === 'sha256' && state && state.offset === upload.size) return 'sha256:' + state.hash.copy().digest('hex');
     // Another process took earlier chunks, or the process restarted: hash what was stored.
     const hash = newHasher(algorithm);
-    if (upload.size > 0) {
-      let remaining = upload.size;
-      for await (const chunk of this.blobs.readUpload(upload.id)) {
-        const buf = chunk as Buffer;
-        const part = buf.length > remaining ? buf.subarray(0, remaining) : buf;
-        hash.update(part);
-        remaining -= part.length;
-        if (remaining <= 0) break;
-      }
-    }
+    for await (const chunk of this.blobs.readUpload(upload.id, upload.size)) hash.update(chunk);
     return `${algorithm}:` + hash.digest('hex');
   }
 }

@@ -2,7 +2,6 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../src/store/blob/blob-store.js';
 import type { StoreHandle } from './metadata-store-contract.js';
 
@@ -17,7 +16,7 @@ async function* failingAfter(part: Buffer): AsyncIterable<Buffer> {
   throw new Error('client went away');
 }
 
-async function readAll(s: Readable): Promise<Buffer> {
+async function readAll(s: AsyncIterable<Buffer>): Promise<Buffer> {
   const out: Buffer[] = [];
   for await (const c of s) out.push(c as Buffer);
   return Buffer.concat(out);
@@ -60,9 +59,10 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
       const id = randomUUID();
       const a = Buffer.from('hello ');
       const b = Buffer.from('world');
-      assert.equal(await blobs.writeUpload(id, 0, chunks(a)), 6);
-      assert.equal(await blobs.writeUpload(id, 6, chunks(b.subarray(0, 2), b.subarray(2))), 5);
-      assert.equal((await readAll(blobs.readUpload(id))).toString(), 'hello world');
+      assert.equal(await blobs.appendUpload(id, 0, chunks(a)), 6);
+      assert.equal(await blobs.appendUpload(id, 6, chunks(b.subarray(0, 2), b.subarray(2))), 5);
+      assert.equal((await readAll(blobs.readUpload(id, 11))).toString(), 'hello world');
+      assert.equal((await readAll(blobs.readUpload(id, 4))).toString(), 'hell');
       const whole = Buffer.concat([a, b]);
       const digest = dg(whole);
       assert.equal(await blobs.stat(digest), undefined);
@@ -75,19 +75,20 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
       assert.deepEqual(await collect(blobs.listUploads()), [], 'the upload is gone after commit');
     });
 
-    it('rewriting from an earlier offset discards what was past it (retry after a partial chunk)', async () => {
+    it('an append that failed midway is not part of the upload: the retry at the counted length is', async () => {
       const id = randomUUID();
-      await blobs.writeUpload(id, 0, chunks(Buffer.from('abc')));
-      await assert.rejects(blobs.writeUpload(id, 3, failingAfter(Buffer.from('PARTIAL-GARBAGE'))));
-      assert.equal(await blobs.writeUpload(id, 3, chunks(Buffer.from('de'))), 2);
-      assert.equal((await readAll(blobs.readUpload(id))).toString(), 'abcde');
-      await blobs.writeUpload(id, 1, chunks(Buffer.from('X')));
-      assert.equal((await readAll(blobs.readUpload(id))).toString(), 'aX');
+      await blobs.appendUpload(id, 0, chunks(Buffer.from('abc')));
+      await assert.rejects(blobs.appendUpload(id, 3, failingAfter(Buffer.from('PARTIAL-GARBAGE'))));
+      assert.equal(await blobs.appendUpload(id, 3, chunks(Buffer.from('de'))), 2);
+      assert.equal((await readAll(blobs.readUpload(id, 5))).toString(), 'abcde');
+      const digest = dg(Buffer.from('abcde'));
+      await blobs.commitUpload(id, digest, 5);
+      assert.equal((await readBlob(blobs, digest)).toString(), 'abcde');
     });
 
     it('commit keeps only the first size bytes', async () => {
       const id = randomUUID();
-      await blobs.writeUpload(id, 0, chunks(Buffer.from('abcdef')));
+      await blobs.appendUpload(id, 0, chunks(Buffer.from('abcdef')));
       const digest = dg(Buffer.from('abc'));
       await blobs.commitUpload(id, digest, 3);
       assert.equal((await readBlob(blobs, digest)).toString(), 'abc');
@@ -98,7 +99,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
       const digest = dg(data);
       for (let i = 0; i < 2; i++) {
         const id = randomUUID();
-        await blobs.writeUpload(id, 0, chunks(data));
+        await blobs.appendUpload(id, 0, chunks(data));
         await blobs.commitUpload(id, digest, data.length);
       }
       assert.equal((await readBlob(blobs, digest)).toString(), 'same bytes');
@@ -107,7 +108,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
 
     it('empty blobs and empty chunks', async () => {
       const id = randomUUID();
-      assert.equal(await blobs.writeUpload(id, 0, chunks()), 0);
+      assert.equal(await blobs.appendUpload(id, 0, chunks()), 0);
       const digest = dg(Buffer.alloc(0));
       await blobs.commitUpload(id, digest, 0);
       assert.equal(await blobs.stat(digest), 0);
@@ -120,16 +121,16 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
       assert.equal(await blobs.stat(digest), 0);
     });
 
-    it('listUploads shows staged uploads with a modification time; deleteUpload removes them (idempotently)', async () => {
+    it('listUploads shows staged uploads with a modification time; cancelUpload removes them (idempotently)', async () => {
       const id = randomUUID();
       const before = Date.now() - 1000;
-      await blobs.writeUpload(id, 0, chunks(Buffer.from('x')));
+      await blobs.appendUpload(id, 0, chunks(Buffer.from('x')));
       const listed = await collect(blobs.listUploads());
       assert.equal(listed.length, 1);
       assert.equal(listed[0]!.id, id);
       assert.ok(listed[0]!.modifiedAt >= before);
-      await blobs.deleteUpload(id);
-      await blobs.deleteUpload(id);
+      await blobs.cancelUpload(id);
+      await blobs.cancelUpload(id);
       assert.deepEqual(await collect(blobs.listUploads()), []);
     });
 
@@ -137,7 +138,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
       const data = Buffer.from('gone soon');
       const digest = dg(data);
       const id = randomUUID();
-      await blobs.writeUpload(id, 0, chunks(data));
+      await blobs.appendUpload(id, 0, chunks(data));
       await blobs.commitUpload(id, digest, data.length);
       await blobs.delete(digest);
       await blobs.delete(digest);
@@ -150,7 +151,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
       const id = randomUUID();
       const parts = Array.from({ length: 8 }, (_, i) => Buffer.alloc(300_000 + i, i));
       let offset = 0;
-      for (const p of parts) offset += await blobs.writeUpload(id, offset, chunks(p.subarray(0, 1000), p.subarray(1000)));
+      for (const p of parts) offset += await blobs.appendUpload(id, offset, chunks(p.subarray(0, 1000), p.subarray(1000)));
       const whole = Buffer.concat(parts);
       const digest = dg(whole);
       await blobs.commitUpload(id, digest, whole.length);
@@ -169,7 +170,7 @@ export function blobStoreContract(name: string, makeStore: () => Promise<StoreHa
           at += size;
         }
       }
-      assert.equal(await blobs.writeUpload(id, 0, oddChunks()), whole.length);
+      assert.equal(await blobs.appendUpload(id, 0, oddChunks()), whole.length);
       const digest = dg(whole);
       await blobs.commitUpload(id, digest, whole.length);
       assert.equal(await blobs.stat(digest), whole.length);

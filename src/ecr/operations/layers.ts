@@ -1,3 +1,4 @@
+import { DOWNLOAD_GRANT_LIFETIME_SECONDS } from '../../registry/download-grants.js';
 import { isRegistryError } from '../../registry/errors.js';
 import { EcrError } from '../errors.js';
 import { layerDownloadPath } from '../layer-download.js';
@@ -126,7 +127,8 @@ async function getDownloadUrlForLayer(input: EcrInput, ctx: EcrContext) {
   if (!LAYER_DIGEST.test(layerDigest)) throw parameterError('layerDigest', "must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
   const repo = await authorizedRepository(ctx, 'ecr:GetDownloadUrlForLayer', name);
   await ctx.registry.blobs.assertLayerInUse(repo, layerDigest);
-  return { downloadUrl: ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
+  const direct = await ctx.registry.blobs.directUrl(layerDigest, DOWNLOAD_GRANT_LIFETIME_SECONDS);
+  return { downloadUrl: direct ?? ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
 }
 
 export const LAYER_OPERATIONS: EcrOperations = {

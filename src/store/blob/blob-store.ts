@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 export interface ByteRange {
   start: number;
   /** Inclusive. */
@@ -18,15 +16,27 @@ export interface BlobReader {
 
 /**
  * Content-addressed bytes plus the staging area where uploads grow. Implementations: filesystem
- * (embedded default) and S3-compatible object storage (scale-out). Digests are validated by callers.
+ * (embedded default) and S3-compatible object storage (scale-out). Digests are validated by callers;
+ * the caller (the domain) keeps each upload's length, so a store never needs to truncate: an append
+ * that failed midway simply is not counted, and the next append starts at the counted length.
  */
 export interface BlobStore {
-  /** Writes `data` into the upload at `offset`, discarding anything past it; returns bytes written. */
-  writeUpload(id: string, offset: number, data: AsyncIterable<Buffer>): Promise<number>;
-  readUpload(id: string): Readable;
+  /**
+   * Appends one part to the upload, whose counted length is `offset`; whatever a failed earlier
+   * append left past `offset` is not part of the upload. Returns the bytes appended.
+   */
+  appendUpload(id: string, offset: number, data: AsyncIterable<Buffer>): Promise<number>;
+  /** The upload's first `size` bytes. */
+  readUpload(id: string, size: number): AsyncIterable<Buffer>;
   /** Makes the upload's first `size` bytes durable under `digest`; the upload is gone afterwards. */
   commitUpload(id: string, digest: string, size: number): Promise<void>;
-  deleteUpload(id: string): Promise<void>;
+  /** Drops the upload and its parts; nothing happens if it is gone already. */
+  cancelUpload(id: string): Promise<void>;
+  /**
+   * A time-limited URL from which a client can fetch the blob without passing through berth, for
+   * stores that have one (a pre-signed object URL); undefined otherwise.
+   */
+  directUrl?(digest: string, expiresInSeconds: number): Promise<string | undefined>;
 
   /** Size of the stored blob, or undefined if absent. */
   stat(digest: string): Promise<number | undefined>;

@@ -1,7 +1,6 @@
 import { constants, createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { BlobReader, BlobStore, ByteRange } from './blob-store.js';
 import { FileWriter } from './file-writer.js';
 
@@ -36,7 +35,7 @@ export class FsBlobStore implements BlobStore {
     return join(this.uploadRoot, id);
   }
 
-  async writeUpload(id: string, offset: number, data: AsyncIterable<Buffer>): Promise<number> {
+  async appendUpload(id: string, offset: number, data: AsyncIterable<Buffer>): Promise<number> {
     const path = this.uploadPath(id);
     const { fh, direct } = await this.openUpload(path);
     try {
@@ -75,8 +74,15 @@ export class FsBlobStore implements BlobStore {
     return { fh: await open(path, flags, 0o644), direct: false };
   }
 
-  readUpload(id: string): Readable {
-    return createReadStream(this.uploadPath(id), { highWaterMark: 1 << 20 });
+  async *readUpload(id: string, size: number): AsyncIterable<Buffer> {
+    let remaining = size;
+    if (remaining <= 0) return;
+    for await (const chunk of createReadStream(this.uploadPath(id), { highWaterMark: 1 << 20, end: size - 1 })) {
+      const buf = chunk as Buffer;
+      remaining -= buf.length;
+      yield buf;
+      if (remaining <= 0) return;
+    }
   }
 
   async commitUpload(id: string, digest: string, size: number): Promise<void> {
@@ -100,7 +106,7 @@ export class FsBlobStore implements BlobStore {
     await flush(dirname(target), 'all');
   }
 
-  async deleteUpload(id: string): Promise<void> {
+  async cancelUpload(id: string): Promise<void> {
     await rm(this.uploadPath(id), { force: true });
   }
 
