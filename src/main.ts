@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { startBerth } from './server.js';
-import { registerAdmin } from './admin/index.js';
+import { registerAdmin } from './doors/admin/index.js';
 import { tuneHeapForServer } from './runtime/heap.js';
 
 const program = new Command();

@@ -6,7 +6,7 @@ import { verifySigV4 } from './auth/sigv4.js';
 import type { TokenIssuer } from './auth/tokens.js';
 import type { Authorizer } from './authorizer.js';
 import type { AuthzDecision } from './decision.js';
-import { handleQueryApi } from './door/query-api.js';
+import { handleQueryApi } from '../doors/iam/query-api.js';
 import type { AuthzContext, Identity } from './identity.js';
 import { ADMIN_CREDENTIALS_FILE } from './identity/bootstrap.js';
 import type { IdentityDirectory } from './identity/directory.js';

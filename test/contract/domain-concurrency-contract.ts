@@ -3,8 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Registry } from '../../src/registry/registry.js';
-import type { Repository } from '../../src/registry/model.js';
+import type { Registry } from '../../src/domain/registry/registry.js';
+import type { Repository } from '../../src/domain/registry/model.js';
 import type { StoredEvent } from '../../src/store/meta/event-store.js';
 
 export interface DomainFixture {

@@ -15,7 +15,7 @@ import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
 import { metadataStoreContract } from './metadata-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
-import { Registry } from '../../src/registry/registry.js';
+import { Registry } from '../../src/domain/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 
 let server: Postgres;

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { MAX_MANIFEST_BYTES, parseManifest } from '../../src/registry/manifest.js';
-import { MediaType } from '../../src/registry/media-types.js';
-import { RegistryError } from '../../src/registry/errors.js';
-import { toOciError } from '../../src/oci/errors.js';
+import { MAX_MANIFEST_BYTES, parseManifest } from '../../src/domain/registry/manifest.js';
+import { MediaType } from '../../src/domain/registry/media-types.js';
+import { RegistryError } from '../../src/domain/registry/errors.js';
+import { toOciError } from '../../src/doors/oci/errors.js';
 
 const d = (s: string) => 'sha256:' + createHash('sha256').update(s).digest('hex');
 const CONFIG = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: d('config'), size: 6 };

@@ -1,13 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { isValidRepositoryName, isValidTag, assertRepositoryName, assertTag } from '../../src/registry/names.js';
-import { isValidDigest, looksLikeDigest, parseDigest, digestOf, sha256Digest } from '../../src/registry/digest.js';
-import { OCI_ERRORS, OciError, sendOciError, toOciError, type OciErrorCode } from '../../src/oci/errors.js';
-import { pageParams, MAX_PAGE_SIZE } from '../../src/oci/manifests.js';
-import { parseContentRange, parseRangeHeader } from '../../src/oci/blobs.js';
-import { matchRoute } from '../../src/oci/routes.js';
-import { BodyTooLargeError } from '../../src/http/io.js';
+import { isValidRepositoryName, isValidTag, assertRepositoryName, assertTag } from '../../src/domain/registry/names.js';
+import { isValidDigest, looksLikeDigest, parseDigest, digestOf, sha256Digest } from '../../src/domain/registry/digest.js';
+import { OCI_ERRORS, OciError, sendOciError, toOciError, type OciErrorCode } from '../../src/doors/oci/errors.js';
+import { pageParams, MAX_PAGE_SIZE } from '../../src/doors/oci/manifests.js';
+import { parseContentRange, parseRangeHeader } from '../../src/doors/oci/blobs.js';
+import { matchRoute } from '../../src/doors/oci/routes.js';
+import { BodyTooLargeError } from '../../src/doors/http/io.js';
 
 describe('repository names', () => {
   it("accepts ECR's grammar on every door", () => {

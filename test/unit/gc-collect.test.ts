@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { collectGarbage } from '../../src/gc/collect.js';
-import { digestOf } from '../../src/registry/digest.js';
+import { collectGarbage } from '../../src/domain/gc/collect.js';
+import { digestOf } from '../../src/domain/registry/digest.js';
 import { openFixture, withFixture, pushImage, putBlob, type Fixture } from './lifecycle-fixture.js';
 
 const GRACE = 5_000;

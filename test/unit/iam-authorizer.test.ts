@@ -13,7 +13,7 @@ import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
-import { Registry } from '../../src/registry/registry.js';
+import { Registry } from '../../src/domain/registry/registry.js';
 import { resourcePolicies } from '../../src/wiring.js';
 
 const A = '111111111111';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IamError } from '../../src/iam/door/iam-error.js';
-import { paginate } from '../../src/iam/door/paging.js';
+import { IamError } from '../../src/doors/iam/iam-error.js';
+import { paginate } from '../../src/doors/iam/paging.js';
 
 const users = Array.from({ length: 5 }, (_, i) => ({ UserName: `u${i}` }));
 const params = (q: Record<string, string>) => new URLSearchParams(q);

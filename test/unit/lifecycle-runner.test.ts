@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planLifecycle } from '../../src/lifecycle/plan.js';
-import { parseLifecyclePolicy } from '../../src/lifecycle/policy.js';
-import { runLifecyclePolicy } from '../../src/lifecycle/runner.js';
-import { MediaType } from '../../src/registry/media-types.js';
+import { planLifecycle } from '../../src/domain/lifecycle/plan.js';
+import { parseLifecyclePolicy } from '../../src/domain/lifecycle/policy.js';
+import { runLifecyclePolicy } from '../../src/domain/lifecycle/runner.js';
+import { MediaType } from '../../src/domain/registry/media-types.js';
 import { openFixture, withFixture, pushImage, pushIndex, pushManifest, putBlob, rule, setPolicy, silentLog, type Fixture } from './lifecycle-fixture.js';
 
 interface ImageSpec {

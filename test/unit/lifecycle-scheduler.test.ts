@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scheduleJob, startPeriodic } from '../../src/jobs/periodic.js';
-import { JobQueue } from '../../src/jobs/queue.js';
-import { JobWorker } from '../../src/jobs/worker.js';
-import { runAllLifecyclePolicies } from '../../src/lifecycle/runner.js';
+import { scheduleJob, startPeriodic } from '../../src/domain/jobs/periodic.js';
+import { JobQueue } from '../../src/domain/jobs/queue.js';
+import { JobWorker } from '../../src/domain/jobs/worker.js';
+import { runAllLifecyclePolicies } from '../../src/domain/lifecycle/runner.js';
 import { openFixture, pushImage, rule, setPolicy, silentLog } from './lifecycle-fixture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

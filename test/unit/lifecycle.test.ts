@@ -8,7 +8,7 @@ import {
   previewResult,
   matchesTagPattern,
   type LifecycleImage,
-} from '../../src/lifecycle/index.js';
+} from '../../src/domain/lifecycle/index.js';
 
 const NOW = new Date('2024-06-15T12:00:00.000Z');
 const DAY_MS = 24 * 60 * 60 * 1000;

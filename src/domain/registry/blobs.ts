@@ -1,0 +1,109 @@
+import type { BlobReader, BlobStore, ByteRange } from '../../store/blob/blob-store.js';
+import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import type { Accounts } from './accounts.js';
+import { isValidDigest, parseDigest } from './digest.js';
+import { RegistryError } from './errors.js';
+import type { Repository } from './model.js';
+
+export type LayerAvailability =
+  | { digest: string; available: true; size: number }
+  | { digest: string; available: false; failure?: 'MissingLayerDigest' | 'InvalidLayerDigest' };
+
+/** Blobs as a repository sees them: only through its links, never by knowing a digest. */
+export class Blobs {
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly store: BlobStore,
+    private readonly accounts: Accounts,
+  ) {}
+
+  async stat(repo: Repository, digest: string): Promise<number> {
+    parseDigest(digest);
+    const blob = await this.meta.getRepoBlob(repo.id, digest);
+    if (blob) return blob.size;
+    const manifest = await this.meta.getManifest(repo.id, digest);
+    if (manifest) return manifest.size;
+    throw blobNotFound(digest);
+  }
+
+  /** Opens a blob of the repository; manifests are readable as blobs too, as in Distribution. */
+  async open(repo: Repository, digest: string, range?: ByteRange): Promise<{ size: number; body: BlobReader | Buffer }> {
+    parseDigest(digest);
+    const blob = await this.meta.getRepoBlob(repo.id, digest);
+    if (blob) {
+      const reader = await this.store.openReader(digest, range);
+      if (!reader) throw new RegistryError('BlobNotFound', 'blob data missing', { digest });
+      return { size: blob.size, body: reader };
+    }
+    const manifest = await this.meta.getManifest(repo.id, digest);
+    if (manifest) {
+      const body = range ? manifest.body.subarray(range.start, range.end + 1) : manifest.body;
+      return { size: manifest.size, body };
+    }
+    throw blobNotFound(digest);
+  }
+
+  /** Removes the blob from the repository; its bytes go when garbage collection finds them unused. */
+  async unlink(repo: Repository, digest: string): Promise<void> {
+    parseDigest(digest);
+    if (!(await this.meta.unlinkBlob(repo.id, digest))) throw blobNotFound(digest);
+  }
+
+  mountingEnabled(registryId: string): Promise<boolean> {
+    return this.accounts.blobMounting(registryId);
+  }
+
+  /** Links a blob of another repository into this one; undefined when the source does not have it. */
+  async mount(target: Repository, digest: string, source: Repository): Promise<number | undefined> {
+    parseDigest(digest);
+    const blob = await this.meta.getRepoBlob(source.id, digest);
+    if (!blob || (await this.store.stat(digest)) === undefined) return undefined;
+    await this.meta.linkBlob(target.id, digest);
+    return blob.size;
+  }
+
+  /** BatchCheckLayerAvailability: each digest's availability in the repository. */
+  async availability(repo: Repository, digests: string[]): Promise<LayerAvailability[]> {
+    const out: LayerAvailability[] = [];
+    for (const digest of digests) {
+      if (digest === '') out.push({ digest, available: false, failure: 'MissingLayerDigest' });
+      else if (!isValidDigest(digest)) out.push({ digest, available: false, failure: 'InvalidLayerDigest' });
+      else {
+        const blob = await this.meta.getRepoBlob(repo.id, digest);
+        out.push(blob ? { digest, available: true, size: blob.size } : { digest, available: false });
+      }
+    }
+    return out;
+  }
+
+  /** A URL from which the blob can be fetched without passing through berth, if the store offers one. */
+  async directUrl(digest: string, expiresInSeconds: number): Promise<string | undefined> {
+    return this.store.directUrl?.(digest, expiresInSeconds);
+  }
+
+  async has(repo: Repository, digest: string): Promise<boolean> {
+    return (await this.meta.getRepoBlob(repo.id, digest)) !== undefined;
+  }
+
+  /** A layer an image of the repository uses: what GetDownloadUrlForLayer may hand out. */
+  async assertLayerInUse(repo: Repository, digest: string): Promise<void> {
+    if (!(await this.has(repo, digest))) {
+      throw new RegistryError(
+        'BlobNotFound',
+        `The layer with digest ${digest} does not exist within the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
+        { digest },
+      );
+    }
+    if (!(await this.meta.isBlobReferenced(repo.id, digest))) {
+      throw new RegistryError(
+        'LayerNotReferenced',
+        `The layer with digest ${digest} is not referenced by any image in the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
+        { digest },
+      );
+    }
+  }
+}
+
+export function blobNotFound(digest: string): RegistryError {
+  return new RegistryError('BlobNotFound', 'blob unknown to registry', { digest });
+}

@@ -1,0 +1,325 @@
+import type { NewEvent } from '../../store/meta/event-store.js';
+import type { ManifestRow, MetadataStore } from '../../store/meta/metadata-store.js';
+import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
+import { RegistryError } from './errors.js';
+import { imageFailure, resolveImageId, type ImageFailure, type ImageId } from './image-ids.js';
+import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
+import { isIndexMediaType } from './media-types.js';
+import { toRepository, type Manifest, type ManifestWithTags, type Repository, type Tag } from './model.js';
+import { assertRepositoryName, assertTag, isValidTag, type RepoRef } from './names.js';
+import type { PullRecorder } from './pull-recorder.js';
+import type { Repositories } from './repositories.js';
+import { isTagImmutable, readSettings } from './settings.js';
+
+export interface PushResult {
+  digest: string;
+  subject?: string;
+  created: boolean;
+}
+
+export interface ExpiryRecord {
+  rulePriority: number | null;
+  reason: 'rule' | 'subject-expired';
+}
+
+/** Manifests, tags and images: pushed, pulled, listed and deleted here by every door. */
+export class Images {
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly repositories: Repositories,
+    private readonly pulls: PullRecorder,
+  ) {}
+
+  // ---- pushing --------------------------------------------------------------------------------
+  /** Validates a manifest push without touching state: reference, digest, body. */
+  checkPush(reference: string, bytes: Buffer, contentType: string | undefined): { digest: string; tag?: string; manifest: ParsedManifest } {
+    const byDigest = looksLikeDigest(reference);
+    let digest: string;
+    if (byDigest) {
+      const parsed = parseDigest(reference);
+      digest = digestOf(parsed.algorithm, bytes);
+      if (digest !== reference) throw new RegistryError('DigestMismatch', 'manifest digest does not match its content', { digest: reference });
+    } else {
+      assertTag(reference);
+      digest = digestOf('sha256', bytes);
+    }
+    return { digest, tag: byDigest ? undefined : reference, manifest: parseManifest(bytes, contentType) };
+  }
+
+  /** A push over /v2: the repository is only created (on push) once the manifest has been checked. */
+  async push(ref: RepoRef, reference: string, bytes: Buffer, contentType: string | undefined): Promise<PushResult> {
+    assertRepositoryName(ref.name);
+    this.checkPush(reference, bytes, contentType);
+    return this.put(await this.repositories.forPush(ref), reference, bytes, contentType);
+  }
+
+  /** ECR's PutImage: the same push, refusing an image (and tag) that is already there. */
+  async putImage(ref: RepoRef, bytes: Buffer, opts: { mediaType?: string; tag?: string; digest?: string }): Promise<{ repository: Repository; manifest: Manifest }> {
+    const repo = await this.repositories.forPush(ref);
+    const digest = digestOf('sha256', bytes);
+    if (opts.digest !== undefined && opts.digest !== digest) {
+      throw new RegistryError('DigestMismatch', `Provided digest '${opts.digest}' does not match digest of the manifest '${digest}'`, { digest: opts.digest });
+    }
+    const existing = await this.meta.getManifest(repo.id, digest);
+    const tag = opts.tag;
+    const alreadyThere = tag === undefined ? existing !== undefined : existing !== undefined && (await this.meta.getTag(repo.id, tag))?.digest === digest;
+    if (alreadyThere) {
+      throw new RegistryError(
+        'ImageAlreadyExists',
+        `Image with digest '${digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
+        { digest },
+      );
+    }
+    await this.put(repo, tag ?? digest, bytes, opts.mediaType);
+    return { repository: repo, manifest: (await this.meta.getManifest(repo.id, digest))! };
+  }
+
+  async put(repo: Repository, reference: string, bytes: Buffer, contentType: string | undefined): Promise<PushResult> {
+    const { digest, tag, manifest } = this.checkPush(reference, bytes, contentType);
+    const missingBlobs = await this.meta.missingBlobs(repo.id, manifest.blobs);
+    if (missingBlobs.length > 0) {
+      throw new RegistryError('ManifestBlobsMissing', `blob unknown to registry: ${missingBlobs[0]}`, { digest: missingBlobs[0], digests: missingBlobs });
+    }
+    const missingManifests = await this.meta.missingManifests(repo.id, manifest.manifests);
+    if (missingManifests.length > 0) {
+      throw new RegistryError('ReferencedManifestsMissing', `manifest unknown to registry: ${missingManifests[0]}`, {
+        digest: missingManifests[0],
+        digests: missingManifests,
+      });
+    }
+    const row: ManifestRow = {
+      repoId: repo.id,
+      digest,
+      mediaType: manifest.mediaType,
+      artifactType: manifest.artifactType ?? null,
+      configMediaType: manifest.configMediaType ?? null,
+      subject: manifest.subject?.digest ?? null,
+      annotations: manifest.annotations ?? null,
+      size: bytes.length,
+      layersSize: manifest.layersSize,
+      body: bytes,
+      pushedAt: Date.now(),
+      lastPulledAt: null,
+    };
+    const refs = [
+      ...manifest.blobs.map((child) => ({ child, kind: 'blob' as const })),
+      ...manifest.manifests.map((child) => ({ child, kind: 'manifest' as const })),
+    ];
+    const created = await this.meta.transaction(async (tx) => {
+      const fresh = await tx.insertManifest(row, refs);
+      if (tag) {
+        const current = await tx.getTag(repo.id, tag);
+        if (current && current.digest !== digest) {
+          // The settings as stored now, not as read before the transaction.
+          const stored = await tx.getRepositoryById(repo.id);
+          const settings = stored ? readSettings(stored.settings) : repo.settings;
+          if (isTagImmutable(settings, tag)) {
+            throw new RegistryError(
+              'TagImmutable',
+              `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the tag is immutable.`,
+            );
+          }
+        }
+        if (current?.digest !== digest) await tx.putTag(repo.id, tag, digest);
+        if (fresh || current?.digest !== digest) await tx.events.append(imageEvent('image.pushed', repo, digest, tag, { mediaType: manifest.mediaType }));
+      } else if (fresh) {
+        await tx.events.append(imageEvent('image.pushed', repo, digest, undefined, { mediaType: manifest.mediaType }));
+      }
+      return fresh;
+    });
+    return { digest, subject: manifest.subject?.digest, created };
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+  /** A manifest by tag or digest. Invalid tags are simply unknown, as the conformance suite expects. */
+  async get(repo: Repository, reference: string): Promise<Manifest> {
+    let manifest: Manifest | undefined;
+    if (looksLikeDigest(reference)) {
+      parseDigest(reference);
+      manifest = await this.meta.getManifest(repo.id, reference);
+    } else if (isValidTag(reference)) {
+      manifest = await this.meta.getTaggedManifest(repo.id, reference);
+    }
+    if (!manifest) throw manifestNotFound(reference);
+    return manifest;
+  }
+
+  async byDigest(repo: Repository, digest: string): Promise<Manifest | undefined> {
+    return this.meta.getManifest(repo.id, digest);
+  }
+
+  /** A manifest with its repository, by tag (one query when found) or digest. */
+  async find(ref: RepoRef, reference: string): Promise<{ repository: Repository; manifest: Manifest }> {
+    if (!looksLikeDigest(reference) && isValidTag(reference)) {
+      assertRepositoryName(ref.name);
+      const found = await this.meta.getTaggedManifestByName(ref.registryId, ref.name, reference);
+      if (found) return { repository: toRepository(found.repository), manifest: found.manifest };
+    }
+    const repository = await this.repositories.get(ref);
+    return { repository, manifest: await this.get(repository, reference) };
+  }
+
+  recordPull(repo: Repository, digest: string): void {
+    this.pulls.record(repo.id, digest);
+  }
+
+  async listTags(repo: Repository, last: string | undefined, n: number | undefined): Promise<Tag[]> {
+    return this.meta.listTags(repo.id, last ?? '', n ?? 100_000);
+  }
+
+  /** Every image of the repository with its tags, oldest first. */
+  async list(repo: Repository): Promise<ManifestWithTags[]> {
+    return this.meta.listManifests(repo.id);
+  }
+
+  /** Sizes as ECR reports them: the layers of an image; for an index, its largest child. */
+  async sizes(repo: Repository, manifests: Manifest[]): Promise<Map<string, number>> {
+    const sizes = new Map(manifests.map((m) => [m.digest, m.layersSize]));
+    if (!manifests.some((m) => isIndexMediaType(m.mediaType))) return sizes;
+    const all = new Map((await this.meta.listManifests(repo.id)).map((m) => [m.digest, m.layersSize]));
+    for (const r of await this.meta.listIndexChildren(repo.id)) {
+      if (!sizes.has(r.digest)) continue;
+      sizes.set(r.digest, Math.max(sizes.get(r.digest) ?? 0, all.get(r.child) ?? 0));
+    }
+    return sizes;
+  }
+
+  /** Manifests an index of the repository lists: not images of their own for lifecycle. */
+  indexedManifests(repo: Repository): Promise<Set<string>> {
+    return this.meta.listIndexedManifests(repo.id);
+  }
+
+  async tagsOf(repo: Repository, digest: string): Promise<string[]> {
+    return this.meta.tagsOf(repo.id, digest);
+  }
+
+  async isIndexed(repo: Repository, digest: string): Promise<boolean> {
+    return this.meta.isReferencedManifest(repo.id, digest);
+  }
+
+  async resolve(repo: Repository, id: ImageId): Promise<{ manifest: Manifest } | { failure: ImageFailure }> {
+    return resolveImageId(this.meta, repo, id);
+  }
+
+  /** BatchGetImage: each image, or why not; a successful get counts as a pull. */
+  async batchGet(repo: Repository, ids: ImageId[], acceptedMediaTypes?: string[]): Promise<{ images: Array<{ id: ImageId; manifest: Manifest }>; failures: ImageFailure[] }> {
+    const images: Array<{ id: ImageId; manifest: Manifest }> = [];
+    const failures: ImageFailure[] = [];
+    for (const id of ids) {
+      const found = await this.resolve(repo, id);
+      if ('failure' in found) failures.push(found.failure);
+      else if (acceptedMediaTypes && !acceptedMediaTypes.includes(found.manifest.mediaType)) {
+        failures.push(imageFailure(id, 'ImageNotFound', 'Requested image not found in any of the accepted media types'));
+      } else {
+        images.push({ id, manifest: found.manifest });
+        this.recordPull(repo, found.manifest.digest);
+      }
+    }
+    return { images, failures };
+  }
+
+  /** Manifests whose subject is `digest`, as descriptors for the referrers index. */
+  async referrers(repo: Repository, digest: string, artifactType?: string): Promise<Descriptor[]> {
+    parseDigest(digest);
+    const rows = await this.meta.listReferrers(repo.id, digest);
+    return rows
+      .filter((m) => artifactType === undefined || m.artifactType === artifactType)
+      .map((m) => {
+        const d: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.size };
+        if (m.artifactType) d.artifactType = m.artifactType;
+        if (m.annotations && Object.keys(m.annotations).length > 0) d.annotations = m.annotations;
+        return d;
+      });
+  }
+
+  async referrerManifests(repo: Repository, digest: string): Promise<Manifest[]> {
+    return this.meta.listReferrers(repo.id, digest);
+  }
+
+  // ---- deleting -------------------------------------------------------------------------------
+  // Every deletion resolves and removes in one transaction: a tag pushed meanwhile is never lost,
+  // and an image goes with its last tag on every door.
+
+  /** BatchDeleteImage: each id removed, or the failure ECR reports for it. */
+  async batchDelete(repo: Repository, ids: ImageId[]): Promise<{ deleted: ImageId[]; failures: ImageFailure[] }> {
+    const deleted: ImageId[] = [];
+    const failures: ImageFailure[] = [];
+    for (const id of ids) {
+      await this.meta.transaction(async (tx) => {
+        const found = await resolveImageId(tx, repo, id);
+        if ('failure' in found) return failures.push(found.failure);
+        const { digest } = found.manifest;
+        const tags = await tx.tagsOf(repo.id, digest);
+        const lastTag = id.imageTag !== undefined && tags.length === 1;
+        const removesImage = id.imageTag === undefined || lastTag;
+        if (removesImage && (await tx.isReferencedManifest(repo.id, digest))) {
+          return failures.push(imageFailure(id, 'ImageReferencedByManifestList', 'Requested image referenced by a manifest list'));
+        }
+        if (id.imageTag !== undefined) {
+          await tx.deleteTag(repo.id, id.imageTag);
+          if (lastTag) await tx.deleteManifest(repo.id, digest);
+          await tx.events.append(imageEvent('image.deleted', repo, digest, id.imageTag, { imageDeleted: lastTag }));
+          return deleted.push({ imageDigest: digest, imageTag: id.imageTag });
+        }
+        await tx.deleteManifest(repo.id, digest);
+        await tx.events.append(imageEvent('image.deleted', repo, digest, undefined, { imageDeleted: true, tags }));
+        if (tags.length === 0) deleted.push({ imageDigest: digest });
+        for (const t of tags) deleted.push({ imageDigest: digest, imageTag: t });
+      });
+    }
+    return { deleted, failures };
+  }
+
+  /** Deletes the image by digest with all its tags (/v2 DELETE by digest). */
+  async deleteByDigest(repo: Repository, digest: string): Promise<void> {
+    parseDigest(digest);
+    const deleted = await this.meta.transaction(async (tx) => {
+      const tags = await tx.tagsOf(repo.id, digest);
+      if (!(await tx.deleteManifest(repo.id, digest))) return false;
+      await tx.events.append(imageEvent('image.deleted', repo, digest, undefined, { imageDeleted: true, tags }));
+      return true;
+    });
+    if (!deleted) throw manifestNotFound(digest);
+  }
+
+  /**
+   * Removes a tag as ECR does on /v2: when it was the image's last tag, the image goes too, unless
+   * an index still lists it.
+   */
+  async untag(repo: Repository, tag: string): Promise<{ digest: string; imageDeleted: boolean }> {
+    if (!isValidTag(tag)) throw manifestNotFound(tag);
+    return this.meta.transaction(async (tx) => {
+      const current = await tx.getTag(repo.id, tag);
+      if (!current || !(await tx.deleteTag(repo.id, tag))) throw manifestNotFound(tag);
+      const keep = (await tx.tagsOf(repo.id, current.digest)).length > 0 || (await tx.isReferencedManifest(repo.id, current.digest));
+      const imageDeleted = !keep && (await tx.deleteManifest(repo.id, current.digest));
+      await tx.events.append(imageEvent('image.deleted', repo, current.digest, tag, { imageDeleted }));
+      return { digest: current.digest, imageDeleted };
+    });
+  }
+
+  /**
+   * Lifecycle expiry: deletes the image only if it still has exactly the tags it was judged by and
+   * no index lists it, and records the expiry in the same transaction. False when left alone.
+   */
+  async expire(repo: Repository, digest: string, judgedTags: string[], record: ExpiryRecord): Promise<boolean> {
+    const planned = [...judgedTags].sort();
+    return this.meta.transaction(async (tx) => {
+      const tags = await tx.tagsOf(repo.id, digest);
+      if (tags.length !== planned.length || tags.some((t, i) => t !== planned[i])) return false;
+      if (await tx.isReferencedManifest(repo.id, digest)) return false;
+      if (!(await tx.deleteManifest(repo.id, digest))) return false;
+      await tx.lifecycle.recordEvent({ registryId: repo.registryId, repositoryName: repo.name, digest, tags, ...record, at: Date.now() });
+      await tx.events.append(imageEvent('lifecycle.expired', repo, digest, undefined, { tags, ...record }));
+      return true;
+    });
+  }
+}
+
+function imageEvent(type: NewEvent['type'], repo: Repository, digest: string, tag: string | undefined, detail: Record<string, unknown>): NewEvent {
+  return { type, registryId: repo.registryId, repositoryName: repo.name, digest, ...(tag === undefined ? {} : { tag }), detail };
+}
+
+export function manifestNotFound(reference: string): RegistryError {
+  return new RegistryError('ManifestNotFound', 'manifest unknown to registry', { reference });
+}

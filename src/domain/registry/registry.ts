@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { BlobStore } from '../../store/blob/blob-store.js';
+import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import { Accounts } from './accounts.js';
+import { Blobs } from './blobs.js';
+import { DownloadGrants } from './download-grants.js';
+import { Images } from './images.js';
+import { PullRecorder } from './pull-recorder.js';
+import { Repositories } from './repositories.js';
+import { Uploads } from './uploads.js';
+
+export interface RegistryOptions {
+  /** Whether pushes create missing repositories in every account (ECR: off). */
+  createOnPush?: boolean;
+  log?: Logger;
+}
+
+/**
+ * The registry domain: every door (the /v2 API, the ECR API, the admin CLI, background work)
+ * reads and changes repositories, images and blobs through these modules, and only through them.
+ */
+export class Registry {
+  readonly accounts: Accounts;
+  readonly repositories: Repositories;
+  readonly images: Images;
+  readonly blobs: Blobs;
+  readonly uploads: Uploads;
+  readonly downloads: DownloadGrants;
+  private readonly pulls: PullRecorder;
+
+  constructor(meta: MetadataStore, blobStore: BlobStore, options: RegistryOptions = {}) {
+    this.accounts = new Accounts(meta, { createOnPush: options.createOnPush ?? false });
+    this.repositories = new Repositories(meta, this.accounts);
+    this.pulls = new PullRecorder(meta, options.log);
+    this.images = new Images(meta, this.repositories, this.pulls);
+    this.blobs = new Blobs(meta, blobStore, this.accounts);
+    this.uploads = new Uploads(meta, blobStore);
+    this.downloads = new DownloadGrants(meta, this.repositories);
+  }
+
+  /** Writes what is still buffered (recorded pulls). */
+  async flush(): Promise<void> {
+    await this.pulls.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.pulls.close();
+  }
+}
+
+export type { RepoRef } from './names.js';

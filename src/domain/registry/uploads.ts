@@ -1,0 +1,145 @@
+import type { Hash } from 'node:crypto';
+import type { BlobStore, ByteRange } from '../../store/blob/blob-store.js';
+import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import { newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
+import { RegistryError } from './errors.js';
+import type { Repository, Upload } from './model.js';
+
+interface UploadHashState {
+  offset: number;
+  hash: Hash;
+}
+
+export interface ChunkOptions {
+  /** From Content-Range: the chunk must start at the upload's current end. */
+  range?: ByteRange;
+  /** From Content-Length: must match what arrived, or nothing is committed. */
+  expectedLength?: number;
+}
+
+const UPLOAD_ID = /^[a-f0-9-]{36}$/;
+
+/**
+ * Blob uploads: appended in chunks, hashed as they stream, made visible only once the digest
+ * matched and the bytes are durable.
+ */
+export class Uploads {
+  private readonly hashes = new Map<string, UploadHashState>();
+  private readonly busy = new Set<string>();
+
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async start(repo: Repository): Promise<Upload> {
+    return this.meta.createUpload(repo.id);
+  }
+
+  async get(repo: Repository, id: string): Promise<Upload> {
+    const normalized = id.toLowerCase();
+    const upload = UPLOAD_ID.test(normalized) ? await this.meta.getUpload(normalized) : undefined;
+    if (!upload || upload.repoId !== repo.id) {
+      throw new RegistryError(
+        'UploadNotFound',
+        `The upload with id '${id}' does not exist within the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
+        { uploadId: id },
+      );
+    }
+    return upload;
+  }
+
+  /** Appends a chunk at the upload's current end. */
+  async append(repo: Repository, id: string, body: AsyncIterable<Buffer>, opts: ChunkOptions = {}): Promise<Upload> {
+    const upload = await this.get(repo, id);
+    const { range, expectedLength } = opts;
+    if (range && range.start !== upload.size) throw outOfOrder(upload);
+    if (range && expectedLength !== undefined && range.end - range.start + 1 !== expectedLength) {
+      throw new RegistryError('UploadOutOfOrder', 'Content-Range does not match Content-Length', { size: upload.size });
+    }
+    if (this.busy.has(upload.id)) throw outOfOrder(upload);
+    this.busy.add(upload.id);
+    try {
+      const state = this.hashStateAt(upload.id, upload.size);
+      this.hashes.delete(upload.id);
+      const written = await this.blobs.appendUpload(upload.id, upload.size, hashing(body, state?.hash));
+      const wanted = expectedLength ?? (range ? range.end - range.start + 1 : undefined);
+      if (wanted !== undefined && written !== wanted) {
+        throw new RegistryError('UploadSizeMismatch', `received ${written} bytes, expected ${wanted}`, { size: upload.size });
+      }
+      const size = upload.size + written;
+      if (!(await this.meta.advanceUpload(upload.id, upload.size, size))) throw outOfOrder(upload);
+      if (state) this.hashes.set(upload.id, { offset: size, hash: state.hash });
+      return { ...upload, size, updatedAt: Date.now() };
+    } finally {
+      this.busy.delete(upload.id);
+    }
+  }
+
+  /** Finishes an upload: appends the final chunk if any, verifies the digest, makes the blob visible. */
+  async complete(repo: Repository, id: string, digest: string, body?: AsyncIterable<Buffer>, opts: ChunkOptions = {}): Promise<{ digest: string; size: number }> {
+    const { algorithm } = parseDigest(digest);
+    let upload = await this.get(repo, id);
+    if (body && (opts.expectedLength === undefined || opts.expectedLength > 0)) {
+      upload = await this.append(repo, upload.id, body, opts);
+    }
+    const actual = await this.digestOf(upload, algorithm);
+    if (actual !== digest) {
+      await this.cancel(repo, upload.id);
+      throw new RegistryError('DigestMismatch', `digest mismatch: computed ${actual}`, { digest });
+    }
+    await this.blobs.commitUpload(upload.id, digest, upload.size);
+    await this.meta.transaction(async (tx) => {
+      await tx.commitBlob(repo.id, digest, upload.size);
+      await tx.deleteUpload(upload.id);
+    });
+    this.hashes.delete(upload.id);
+    return { digest, size: upload.size };
+  }
+
+  async cancel(repo: Repository, id: string): Promise<void> {
+    const upload = await this.get(repo, id);
+    await this.meta.deleteUpload(upload.id);
+    this.hashes.delete(upload.id);
+    await this.blobs.cancelUpload(upload.id);
+  }
+
+  /** One-request upload: the whole blob with its digest. */
+  async whole(repo: Repository, digest: string, body: AsyncIterable<Buffer>, expectedLength?: number): Promise<{ digest: string; size: number }> {
+    parseDigest(digest);
+    const upload = await this.start(repo);
+    try {
+      return await this.complete(repo, upload.id, digest, body, { expectedLength });
+    } catch (e) {
+      await this.cancel(repo, upload.id).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private hashStateAt(id: string, offset: number): UploadHashState | undefined {
+    const state = this.hashes.get(id);
+    if (state && state.offset === offset) return state;
+    if (offset === 0) return { offset: 0, hash: newHasher('sha256') };
+    return undefined;
+  }
+
+  private async digestOf(upload: Upload, algorithm: DigestAlgorithm): Promise<string> {
+    const state = this.hashes.get(upload.id);
+    if (algorithm === 'sha256' && state && state.offset === upload.size) return 'sha256:' + state.hash.copy().digest('hex');
+    // Another process took earlier chunks, or the process restarted: hash what was stored.
+    const hash = newHasher(algorithm);
+    for await (const chunk of this.blobs.readUpload(upload.id, upload.size)) hash.update(chunk);
+    return `${algorithm}:` + hash.digest('hex');
+  }
+}
+
+function outOfOrder(upload: Upload): RegistryError {
+  return new RegistryError('UploadOutOfOrder', 'chunk does not start at the end of the upload', { size: upload.size, uploadId: upload.id });
+}
+
+async function* hashing(body: AsyncIterable<Buffer>, hash: Hash | undefined): AsyncIterable<Buffer> {
+  for await (const chunk of body) {
+    hash?.update(chunk);
+    yield chunk;
+  }
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { BodyTooLargeError, readBody } from '../http/io.js';
+import { AuthenticationError } from '../../iam/auth/authentication-error.js';
+import type { Identity } from '../../iam/identity.js';
+import { RegistryError } from '../../domain/registry/errors.js';
+import { EcrError } from './errors.js';
+import { toEcrError } from './registry-errors.js';
+import type { EcrContext, EcrOperations } from './operation.js';
+
+export const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+const READ_ONLY_OPERATION = /^(Describe|List|Get|BatchGet|BatchCheck)/;
+
+export type EcrContextFactory = (req: IncomingMessage, principal: EcrContext['principal'], input: Record<string, unknown>) => EcrContext;
+
+/** The ECR door: AWS JSON 1.1 over `POST /`, SigV4-authenticated, dispatched by X-Amz-Target. */
+export function createEcrDoor(identity: Identity, operations: EcrOperations, makeContext: EcrContextFactory, log: Logger) {
+  return async function handleEcr(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    try {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const body = await readBody(req, MAX_REQUEST_BYTES);
+      const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+      const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
+      const principal = await identity.authenticateSigV4(req, body, 'ecr');
+      if (!operation) throw new EcrError('UnknownOperationException', `Unknown operation ${target}`);
+      let input: unknown;
+      try {
+        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new EcrError('SerializationException', 'Malformed JSON request body');
+      }
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        throw new EcrError('SerializationException', 'Request body must be a JSON object');
+      }
+      const fields = input as Record<string, unknown>;
+      const ctx = makeContext(req, principal, fields);
+      let output: Record<string, unknown>;
+      try {
+        output = await operation(fields, ctx);
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        throw toEcrError(err, { repositoryName: String(fields.repositoryName ?? ''), registryId: ctx.registryId });
+      } finally {
+        if (!READ_ONLY_OPERATION.test(name)) identity.resourcesChanged?.();
+      }
+      send(res, 200, output, requestId);
+    } catch (err) {
+      if (!req.readableEnded) req.resume();
+      if (err instanceof EcrError) {
+        send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, requestId, err.type);
+      } else if (err instanceof AuthenticationError) {
+        send(res, err.status, { __type: err.code, message: err.message }, requestId, err.code);
+      } else if (err instanceof BodyTooLargeError) {
+        send(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
+      } else {
+        log.error({ err }, 'unexpected error in the ECR API');
+        send(res, 500, { __type: 'ServerException', message: 'An internal error occurred.' }, requestId, 'ServerException');
+      }
+    }
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, requestId: string, errorType?: string): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'Content-Type': CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': requestId,
+  };
+  if (errorType) headers['x-amzn-ErrorType'] = errorType;
+  res.writeHead(status, headers);
+  res.end(text);
+}

@@ -1,0 +1,81 @@
+import { ACCOUNT_SETTINGS } from '../../../domain/registry/accounts.js';
+import { parseRepositoryArn } from '../../../domain/registry/names.js';
+import { EcrError } from '../errors.js';
+import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
+import { ACCOUNT_RESOURCE, findRepository, repositoryArn } from '../repositories.js';
+import { parseTags } from '../tags.js';
+import { checkRegistryId, checkRepositoryName, parameterError, requiredString, stringList } from '../validate.js';
+
+async function describeRegistry(_input: EcrInput, ctx: EcrContext) {
+  await ctx.authorize('ecr:DescribeRegistry', ACCOUNT_RESOURCE);
+  return { registryId: ctx.registryId, replicationConfiguration: { rules: [] } };
+}
+
+function settingName(input: EcrInput): string {
+  const name = requiredString(input, 'name', { min: 1, max: 64 });
+  if (!Object.hasOwn(ACCOUNT_SETTINGS, name)) {
+    throw parameterError('name', `Member must satisfy enum value set: [${Object.keys(ACCOUNT_SETTINGS).join(', ')}]`);
+  }
+  return name;
+}
+
+async function getAccountSetting(input: EcrInput, ctx: EcrContext) {
+  const name = settingName(input);
+  await ctx.authorize('ecr:GetAccountSetting', ACCOUNT_RESOURCE, { 'ecr:AccountSetting': name });
+  const value = await ctx.registry.accounts.setting(ctx.registryId, name);
+  return { name, value };
+}
+
+async function putAccountSetting(input: EcrInput, ctx: EcrContext) {
+  const name = settingName(input);
+  const value = requiredString(input, 'value', { min: 1, max: 64 });
+  await ctx.authorize('ecr:PutAccountSetting', ACCOUNT_RESOURCE, { 'ecr:AccountSetting': name });
+  await ctx.registry.accounts.putSetting(ctx.registryId, name, value);
+  return { name, value };
+}
+
+/** The repository a tagging ARN names; only repositories are taggable. */
+async function taggedRepository(input: EcrInput, ctx: EcrContext, action: string) {
+  const arn = requiredString(input, 'resourceArn', { min: 1, max: 1011 });
+  const ref = parseRepositoryArn(arn);
+  if (!ref || ref.region !== ctx.region) throw new EcrError('InvalidParameterException', `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN'`);
+  const name = checkRepositoryName(ref.name, 'resourceArn');
+  await ctx.authorize(action, repositoryArn(ctx, name, ref.registryId));
+  return findRepository(ctx, name, ref.registryId);
+}
+
+async function tagResource(input: EcrInput, ctx: EcrContext) {
+  const repo = await taggedRepository(input, ctx, 'ecr:TagResource');
+  await ctx.registry.repositories.tag(repo, parseTags(input, 'tags', true)!);
+  return {};
+}
+
+async function untagResource(input: EcrInput, ctx: EcrContext) {
+  const repo = await taggedRepository(input, ctx, 'ecr:UntagResource');
+  await ctx.registry.repositories.untag(repo, stringList(input, 'tagKeys', 0, 200, true)!);
+  return {};
+}
+
+async function listTagsForResource(input: EcrInput, ctx: EcrContext) {
+  const repo = await taggedRepository(input, ctx, 'ecr:ListTagsForResource');
+  return { tags: repo.settings.tags };
+}
+
+async function getAuthorizationToken(input: EcrInput, ctx: EcrContext) {
+  const ids = stringList(input, 'registryIds', 1, 10, false);
+  for (const id of ids ?? []) checkRegistryId({ registryId: id });
+  await ctx.authorize('ecr:GetAuthorizationToken', ACCOUNT_RESOURCE);
+  const { authorizationToken, expiresAt } = await ctx.identity.issueAuthorizationToken(ctx.principal);
+  const entry = { authorizationToken, expiresAt: expiresAt.getTime() / 1000, proxyEndpoint: ctx.baseUrl };
+  return { authorizationData: (ids ?? [ctx.registryId]).map(() => entry) };
+}
+
+export const ACCOUNT_OPERATIONS: EcrOperations = {
+  DescribeRegistry: describeRegistry,
+  GetAccountSetting: getAccountSetting,
+  PutAccountSetting: putAccountSetting,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  ListTagsForResource: listTagsForResource,
+  GetAuthorizationToken: getAuthorizationToken,
+};

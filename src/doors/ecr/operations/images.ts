@@ -1,0 +1,154 @@
+import type { Manifest, ManifestWithTags, Repository } from '../../../domain/registry/model.js';
+import { page } from '../../../domain/registry/paging.js';
+import { imageNotFound, parseImageIds, type ImageId } from '../image-ids.js';
+import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
+import { authorizedRepository, epochSeconds, repositoryArn } from '../repositories.js';
+import {
+  checkRegistryId,
+  optionalEnum,
+  optionalInteger,
+  optionalObject,
+  optionalString,
+  parameterError,
+  repositoryName,
+  requiredList,
+  requiredString,
+  stringList,
+} from '../validate.js';
+
+const TAG_STATUS = ['TAGGED', 'UNTAGGED', 'ANY'] as const;
+const IMAGE_STATUS = ['ACTIVE', 'ARCHIVED', 'ACTIVATING', 'ANY'] as const;
+
+function tagStatusFilter(input: EcrInput): (typeof TAG_STATUS)[number] {
+  const filter = optionalObject(input, 'filter');
+  if (!filter) return 'ANY';
+  optionalEnum(filter, 'imageStatus', IMAGE_STATUS);
+  return optionalEnum(filter, 'tagStatus', TAG_STATUS) ?? 'ANY';
+}
+
+function matchesTagStatus(m: ManifestWithTags, status: (typeof TAG_STATUS)[number]): boolean {
+  return status === 'ANY' || (status === 'TAGGED') === m.tags.length > 0;
+}
+
+function paging(input: EcrInput) {
+  return { maxResults: optionalInteger(input, 'maxResults', 1, 1000), nextToken: optionalString(input, 'nextToken') };
+}
+
+async function listImages(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const { maxResults, nextToken } = paging(input);
+  const status = tagStatusFilter(input);
+  const repo = await authorizedRepository(ctx, 'ecr:ListImages', name);
+  const ids: ImageId[] = [];
+  for (const m of await ctx.registry.images.list(repo)) {
+    if (!matchesTagStatus(m, status)) continue;
+    if (m.tags.length === 0) ids.push({ imageDigest: m.digest });
+    for (const tag of m.tags) ids.push({ imageDigest: m.digest, imageTag: tag });
+  }
+  const { items, nextToken: next } = page(ids, nextToken, maxResults, `images:${repo.id}:${status}`);
+  return { imageIds: items, ...(next ? { nextToken: next } : {}) };
+}
+
+function imageDetail(repo: Repository, m: ManifestWithTags, size: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { registryId: repo.registryId, repositoryName: repo.name, imageDigest: m.digest };
+  if (m.tags.length > 0) out.imageTags = m.tags;
+  out.imageSizeInBytes = size;
+  out.imagePushedAt = epochSeconds(m.pushedAt);
+  out.imageManifestMediaType = m.mediaType;
+  if (m.configMediaType) out.artifactMediaType = m.configMediaType;
+  if (m.lastPulledAt !== null) out.lastRecordedPullTime = epochSeconds(m.lastPulledAt);
+  if (m.subject) out.subjectManifestDigest = m.subject;
+  out.imageStatus = 'ACTIVE';
+  return out;
+}
+
+async function describeImages(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const rawIds = input.imageIds === undefined ? undefined : requiredList(input, 'imageIds', 1, 100);
+  const { maxResults, nextToken } = paging(input);
+  const status = tagStatusFilter(input);
+  if (rawIds && (maxResults !== undefined || nextToken !== undefined)) {
+    throw parameterError('maxResults', 'maxResults and nextToken cannot be used with imageIds');
+  }
+  const repo = await authorizedRepository(ctx, 'ecr:DescribeImages', name);
+  const all = await ctx.registry.images.list(repo);
+  let selected: ManifestWithTags[];
+  let next: string | undefined;
+  if (rawIds) {
+    const byDigest = new Map(all.map((m) => [m.digest, m]));
+    const seen = new Set<string>();
+    selected = [];
+    for (const id of parseImageIds(rawIds)) {
+      const found = await ctx.registry.images.resolve(repo, id);
+      if ('failure' in found) {
+        if (found.failure.failureCode === 'ImageNotFound' || found.failure.failureCode === 'ImageTagDoesNotMatchDigest') throw imageNotFound(repo, id);
+        throw parameterError('imageIds', found.failure.failureReason);
+      }
+      if (seen.has(found.manifest.digest)) continue;
+      seen.add(found.manifest.digest);
+      selected.push(byDigest.get(found.manifest.digest) ?? { ...found.manifest, tags: [] });
+    }
+  } else {
+    const result = page(all.filter((m) => matchesTagStatus(m, status)), nextToken, maxResults, `describe:${repo.id}:${status}`);
+    selected = result.items;
+    next = result.nextToken;
+  }
+  const sizes = await ctx.registry.images.sizes(repo, selected);
+  const imageDetails = selected.map((m) => imageDetail(repo, m, sizes.get(m.digest) ?? m.layersSize));
+  return { imageDetails, ...(next ? { nextToken: next } : {}) };
+}
+
+function imageShape(repo: Repository, m: Manifest, tag: string | undefined): Record<string, unknown> {
+  return {
+    registryId: repo.registryId,
+    repositoryName: repo.name,
+    imageId: tag === undefined ? { imageDigest: m.digest } : { imageDigest: m.digest, imageTag: tag },
+    imageManifest: m.body.toString('utf8'),
+    imageManifestMediaType: m.mediaType,
+  };
+}
+
+async function batchGetImage(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const ids = parseImageIds(requiredList(input, 'imageIds', 1, 100));
+  const accepted = stringList(input, 'acceptedMediaTypes', 1, 100, false);
+  const repo = await authorizedRepository(ctx, 'ecr:BatchGetImage', name);
+  const { images, failures } = await ctx.registry.images.batchGet(repo, ids, accepted);
+  return { images: images.map((i) => imageShape(repo, i.manifest, i.id.imageTag)), failures };
+}
+
+async function putImage(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const manifestText = requiredString(input, 'imageManifest', { min: 1, max: 4_194_304 });
+  const mediaType = optionalString(input, 'imageManifestMediaType');
+  const tag = optionalString(input, 'imageTag', { min: 1, max: 300 });
+  const givenDigest = optionalString(input, 'imageDigest');
+  await ctx.authorize('ecr:PutImage', repositoryArn(ctx, name));
+  const { repository, manifest } = await ctx.registry.images.putImage({ registryId: ctx.registryId, name }, Buffer.from(manifestText, 'utf8'), {
+    mediaType,
+    tag,
+    digest: givenDigest,
+  });
+  return { image: imageShape(repository, manifest, tag) };
+}
+
+async function batchDeleteImage(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const ids = parseImageIds(requiredList(input, 'imageIds', 1, 100));
+  const repo = await authorizedRepository(ctx, 'ecr:BatchDeleteImage', name);
+  const { deleted, failures } = await ctx.registry.images.batchDelete(repo, ids);
+  return { imageIds: deleted, failures };
+}
+
+export const IMAGE_OPERATIONS: EcrOperations = {
+  ListImages: listImages,
+  DescribeImages: describeImages,
+  BatchGetImage: batchGetImage,
+  PutImage: putImage,
+  BatchDeleteImage: batchDeleteImage,
+};

@@ -1,0 +1,140 @@
+import { DOWNLOAD_GRANT_LIFETIME_SECONDS } from '../../../domain/registry/download-grants.js';
+import { isRegistryError } from '../../../domain/registry/errors.js';
+import { EcrError } from '../errors.js';
+import { layerDownloadPath } from '../layer-download.js';
+import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
+import { authorizedRepository } from '../repositories.js';
+import { checkRegistryId, parameterError, repositoryName, requiredInteger, requiredString, stringList } from '../validate.js';
+
+/** ECR's advertised part size; berth accepts any part size, like ECR in practice for the last part. */
+const PART_SIZE = 10 * 1024 * 1024;
+const MAX_PART_BYTES = 20_971_520;
+const UPLOAD_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const LAYER_DIGEST = /^[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+$/;
+
+function layerDigestList(input: EcrInput): string[] {
+  return stringList(input, 'layerDigests', 1, 100, true)!;
+}
+
+async function batchCheckLayerAvailability(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const digests = layerDigestList(input);
+  const repo = await authorizedRepository(ctx, 'ecr:BatchCheckLayerAvailability', name);
+  const layers: Record<string, unknown>[] = [];
+  const failures: Record<string, unknown>[] = [];
+  for (const layer of await ctx.registry.blobs.availability(repo, digests)) {
+    const layerDigest = layer.digest;
+    if (layer.available) {
+      layers.push({ layerDigest, layerAvailability: 'AVAILABLE', layerSize: layer.size, mediaType: 'application/vnd.docker.container.image.rootfs.diff.tar.gzip' });
+    } else if (layer.failure === 'MissingLayerDigest') {
+      failures.push({ layerDigest, failureCode: 'MissingLayerDigest', failureReason: 'Missing layer digest' });
+    } else if (layer.failure === 'InvalidLayerDigest') {
+      failures.push({ layerDigest, failureCode: 'InvalidLayerDigest', failureReason: 'Invalid layer digest' });
+    } else {
+      layers.push({ layerDigest, layerAvailability: 'UNAVAILABLE' });
+    }
+  }
+  return { layers, failures };
+}
+
+async function initiateLayerUpload(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const repo = await authorizedRepository(ctx, 'ecr:InitiateLayerUpload', name);
+  const upload = await ctx.registry.uploads.start(repo);
+  return { uploadId: upload.id, partSize: PART_SIZE };
+}
+
+function uploadIdOf(input: EcrInput): string {
+  const id = requiredString(input, 'uploadId');
+  if (!UPLOAD_ID.test(id)) throw parameterError('uploadId', "must satisfy regular expression '[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}'");
+  return id;
+}
+
+async function uploadLayerPart(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const uploadId = uploadIdOf(input);
+  const first = requiredInteger(input, 'partFirstByte', 0, Number.MAX_SAFE_INTEGER);
+  const last = requiredInteger(input, 'partLastByte', 0, Number.MAX_SAFE_INTEGER);
+  const encoded = requiredString(input, 'layerPartBlob');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
+    throw new EcrError('SerializationException', "Member 'layerPartBlob' is not valid base64");
+  }
+  const bytes = Buffer.from(encoded, 'base64');
+  if (bytes.length > MAX_PART_BYTES) throw parameterError('layerPartBlob', `must have length less than or equal to ${MAX_PART_BYTES}`);
+  const repo = await authorizedRepository(ctx, 'ecr:UploadLayerPart', name);
+  const upload = await ctx.registry.uploads.get(repo, uploadId);
+  const invalidPart = (message: string) =>
+    new EcrError('InvalidLayerPartException', message, 400, {
+      registryId: ctx.registryId,
+      repositoryName: name,
+      uploadId,
+      lastValidByteReceived: upload.size - 1,
+    });
+  if (first !== upload.size) throw invalidPart(`The part first byte '${first}' is not contiguous with the last byte received '${upload.size - 1}'`);
+  if (last < first || last - first + 1 !== bytes.length) {
+    throw invalidPart(`The part byte range ${first}-${last} does not match the part size ${bytes.length}`);
+  }
+  try {
+    const updated = await ctx.registry.uploads.append(repo, upload.id, (async function* () {
+      yield bytes;
+    })(), { range: { start: first, end: last }, expectedLength: bytes.length });
+    return { registryId: ctx.registryId, repositoryName: name, uploadId, lastByteReceived: updated.size - 1 };
+  } catch (err) {
+    if (isRegistryError(err, 'UploadOutOfOrder')) throw invalidPart('The part was not contiguous with the upload');
+    throw err;
+  }
+}
+
+async function completeLayerUpload(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const uploadId = uploadIdOf(input);
+  const digests = layerDigestList(input);
+  for (const d of digests) {
+    if (!LAYER_DIGEST.test(d)) throw parameterError('layerDigests', "must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
+  }
+  const repo = await authorizedRepository(ctx, 'ecr:CompleteLayerUpload', name);
+  const upload = await ctx.registry.uploads.get(repo, uploadId);
+  const layerDigest = digests[0]!;
+  if (upload.size === 0) {
+    throw new EcrError('EmptyUploadException', `The upload with id '${uploadId}' does not contain any layer parts`);
+  }
+  if (await ctx.registry.blobs.has(repo, layerDigest)) {
+    await ctx.registry.uploads.cancel(repo, upload.id).catch(() => undefined);
+    throw new EcrError(
+      'LayerAlreadyExistsException',
+      `The layer with digest '${layerDigest}' already exists in the repository with name '${name}' in the registry with id '${ctx.registryId}'`,
+    );
+  }
+  try {
+    await ctx.registry.uploads.complete(repo, upload.id, layerDigest);
+  } catch (err) {
+    if (isRegistryError(err, 'DigestMismatch') || isRegistryError(err, 'InvalidDigest')) {
+      throw new EcrError('InvalidLayerException', `The layer digest '${layerDigest}' does not match the uploaded content`);
+    }
+    throw err;
+  }
+  return { registryId: ctx.registryId, repositoryName: name, uploadId, layerDigest };
+}
+
+async function getDownloadUrlForLayer(input: EcrInput, ctx: EcrContext) {
+  checkRegistryId(input);
+  const name = repositoryName(input);
+  const layerDigest = requiredString(input, 'layerDigest');
+  if (!LAYER_DIGEST.test(layerDigest)) throw parameterError('layerDigest', "must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
+  const repo = await authorizedRepository(ctx, 'ecr:GetDownloadUrlForLayer', name);
+  await ctx.registry.blobs.assertLayerInUse(repo, layerDigest);
+  const direct = await ctx.registry.blobs.directUrl(layerDigest, DOWNLOAD_GRANT_LIFETIME_SECONDS);
+  return { downloadUrl: direct ?? ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
+}
+
+export const LAYER_OPERATIONS: EcrOperations = {
+  BatchCheckLayerAvailability: batchCheckLayerAvailability,
+  InitiateLayerUpload: initiateLayerUpload,
+  UploadLayerPart: uploadLayerPart,
+  CompleteLayerUpload: completeLayerUpload,
+  GetDownloadUrlForLayer: getDownloadUrlForLayer,
+};

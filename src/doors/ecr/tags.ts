@@ -1,0 +1,27 @@
+import { EcrError } from './errors.js';
+import type { EcrInput } from './operation.js';
+import { optionalList, requiredList } from './validate.js';
+
+import { MAX_RESOURCE_TAGS } from '../../domain/registry/repositories.js';
+import type { ResourceTag } from '../../domain/registry/settings.js';
+
+function invalidTag(message: string): EcrError {
+  return new EcrError('InvalidTagParameterException', message);
+}
+
+/** Repository tags ({Key, Value}, capitalised unlike the rest of ECR). */
+export function parseTags(input: EcrInput, field: string, required: boolean): ResourceTag[] | undefined {
+  const list = required ? requiredList(input, field, 0, 200) : optionalList(input, field, 0, 200);
+  if (list === undefined) return undefined;
+  const tags = list.map((t) => {
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new EcrError('SerializationException', `Expected an object for member '${field}'`);
+    const { Key, Value } = t as Record<string, unknown>;
+    if (typeof Key !== 'string' || Key.length < 1 || Key.length > 128) throw invalidTag('Tag keys must be between 1 and 128 characters long');
+    if (typeof Value !== 'string' || Value.length > 256) throw invalidTag('Tag values must be at most 256 characters long');
+    if (Key.toLowerCase().startsWith('aws:')) throw invalidTag("Tag keys starting with 'aws:' are reserved for system use");
+    return { Key, Value };
+  });
+  if (new Set(tags.map((t) => t.Key)).size !== tags.length) throw invalidTag('Tag keys must be unique');
+  if (tags.length > MAX_RESOURCE_TAGS) throw new EcrError('TooManyTagsException', `A repository can have at most ${MAX_RESOURCE_TAGS} tags`);
+  return tags;
+}

@@ -1,0 +1,19 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from '../../domain/registry/registry.js';
+import type { OciAccess, OciCaller } from './access.js';
+
+/** Everything one /v2 request handler needs. */
+export interface OciContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  registry: Registry;
+  access: OciAccess;
+  caller: OciCaller;
+  /** Repository name from the path (validated by the domain). */
+  name: string;
+  /** The reference part of the path: tag, digest or upload id. */
+  ref: string;
+}
+
+export const API_VERSION_HEADER = { 'Docker-Distribution-API-Version': 'registry/2.0' } as const;

@@ -1,0 +1,90 @@
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../../iam/auth/principal.js';
+import type { Identity } from '../../iam/identity.js';
+import { OciError } from './errors.js';
+import type { RepoRef } from '../../domain/registry/registry.js';
+import type { OciAccess, OciAction, OciCaller } from './access.js';
+
+interface IdentifiedCaller extends OciCaller {
+  principal: Principal;
+  sourceIp: string;
+}
+
+const ACCOUNT_HOST = /^(\d{12})\./;
+
+/** `Basic` with an empty user and password, which some clients send when they have no credentials. */
+function isEmptyBasic(value: string): boolean {
+  const m = /^Basic\s*(\S*)$/i.exec(value.trim());
+  return m !== null && ['', ':'].includes(Buffer.from(m[1]!, 'base64').toString('utf8'));
+}
+
+/** The password of `Basic base64(AWS:<password>)`, the form `docker login` sends ECR's token in. */
+function registryPassword(value: string): string | undefined {
+  const m = /^Basic\s+(\S+)$/i.exec(value.trim());
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0 || decoded.slice(0, colon) !== 'AWS') return undefined;
+  return decoded.slice(colon + 1);
+}
+
+/** The account a /v2 request addresses: `<12 digits>.<anything>` in Host, like ECR's registry hosts. */
+export function addressedAccount(host: string | undefined): string | undefined {
+  return ACCOUNT_HOST.exec(host ?? '')?.[1];
+}
+
+export interface IdentityAccessDeps {
+  identity: Identity;
+  region: string;
+  /** Base URL for the Basic challenge's realm, known once the server listens. */
+  baseUrl(): string;
+}
+
+/** /v2 authentication (Basic AWS:<token>, or anonymous) and authorization, rendered as OCI errors. */
+export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
+  const { identity } = deps;
+  const repositoryArn = (repo: RepoRef) => `arn:aws:ecr:${deps.region}:${repo.registryId}:repository/${repo.name}`;
+
+  function decide(caller: OciCaller, action: string, repo: RepoRef) {
+    const c = caller as IdentifiedCaller;
+    return identity.authorize(c.principal, action, repositoryArn(repo), { 'aws:SourceIp': c.sourceIp });
+  }
+
+  return {
+    async authenticate(req: IncomingMessage): Promise<OciCaller> {
+      const sourceIp = req.socket.remoteAddress ?? '';
+      const addressed = addressedAccount(req.headers.host);
+      const auth = req.headers.authorization;
+      if (!auth || isEmptyBasic(auth)) {
+        // The base endpoint answers 401 so clients know to log in; anonymous pulls go on from there.
+        const path = (req.url ?? '').split('?')[0];
+        if (path === '/v2/' || path === '/v2') throw new OciError('UNAUTHORIZED', 'Not Authorized');
+        const registryId = addressed ?? identity.defaultAccountId();
+        const principal: Principal = { arn: '*', account: registryId, anonymous: true };
+        const caller: IdentifiedCaller = { registryId, principalArn: '*', anonymous: true, principal, sourceIp };
+        return caller;
+      }
+      const password = registryPassword(auth);
+      const principal = password === undefined ? undefined : await identity.verifyRegistryPassword(password);
+      if (!principal) throw new OciError('UNAUTHORIZED', 'Your authorization token is invalid or has expired.');
+      const registryId = addressed ?? principal.account;
+      const caller: IdentifiedCaller = { registryId, principalArn: principal.arn, anonymous: false, principal, sourceIp };
+      return caller;
+    },
+
+    async authorize(caller: OciCaller, action: OciAction, repo: RepoRef): Promise<void> {
+      const decision = await decide(caller, action, repo);
+      if (decision.allowed) return;
+      if (caller.anonymous) throw new OciError('UNAUTHORIZED', 'authentication required');
+      throw new OciError('DENIED', decision.message);
+    },
+
+    async canList(caller: OciCaller, repo: RepoRef): Promise<boolean> {
+      return (await decide(caller, 'ecr:DescribeRepositories', repo)).allowed;
+    },
+
+    challenge(): string {
+      return `Basic realm="${deps.baseUrl()}/",service="ecr.amazonaws.com"`;
+    },
+  };
+}
