@@ -1,11 +1,10 @@
+import { arnAccount, parseRepositoryArn } from '../domain/registry/names.js';
 import type { Principal } from './auth/principal.js';
 import { ALLOWED, denial, type AuthzDecision } from './decision.js';
 import type { AuthzContext } from './identity.js';
 import { evaluate, type PolicyDocument, type RawContext } from './policy/index.js';
 import { PolicyCache } from './policy/policy-cache.js';
 
-const REPOSITORY_ARN = /^arn:[^:]+:ecr:[^:]*:(\d{12}):repository\/(.+)$/;
-const ARN_ACCOUNT = /^arn:[^:]+:[^:]*:[^:]*:(\d{12}):/;
 /**
  * How long policies read from the store are reused. Changes made through this process clear the
  * caches at once; other processes (admin commands, other nodes) see them within this time, much
@@ -93,8 +92,8 @@ export class Authorizer {
   private async loadResourceSide(resourceArn: string, resourceAccount: string): Promise<ResourceSide> {
     const docs: PolicyDocument[] = [];
     let tags: Array<{ Key: string; Value: string }> = [];
-    const repo = REPOSITORY_ARN.exec(resourceArn);
-    const repository = repo ? await this.resources.repository(repo[1]!, repo[2]!) : undefined;
+    const repo = parseRepositoryArn(resourceArn);
+    const repository = repo ? await this.resources.repository(repo.registryId, repo.name) : undefined;
     if (repository) {
       if (repository.policyText !== undefined) {
         const doc = this.policies.get(repository.policyText, 'resource');
@@ -113,7 +112,7 @@ export class Authorizer {
 
   /** Whether the principal may perform `action` on `resourceArn`. */
   async authorize(principal: Principal, action: string, resourceArn: string, context: AuthzContext = {}): Promise<AuthzDecision> {
-    const resourceAccount = ARN_ACCOUNT.exec(resourceArn)?.[1] ?? principal.account;
+    const resourceAccount = arnAccount(resourceArn) ?? principal.account;
     const [identityPolicies, resource] = await Promise.all([this.identityPolicies(principal), this.resourceSide(resourceArn, resourceAccount, principal)]);
     const now = new Date();
     const raw: RawContext = {

@@ -10,11 +10,12 @@ import { SqliteDb } from '../../src/store/meta/sqlite.js';
 import { blobStoreContract } from './blob-store-contract.js';
 import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
-import { metadataStoreContract } from './metadata-store-contract.js';
+import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
+import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 
-metadataStoreContract('SQLite', async () => {
+async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-meta-'));
   const db = new SqliteDb(join(dir, 'metadata.db'));
   await migrate(db);
@@ -25,7 +26,10 @@ metadataStoreContract('SQLite', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+metadataStoreContract('SQLite', openMetadataStore);
+lifecycleGcStoreContract('SQLite', openMetadataStore);
 
 eventJobStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));

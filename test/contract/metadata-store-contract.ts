@@ -11,7 +11,7 @@ export interface StoreHandle<S> {
 
 const dg = (s: string) => 'sha256:' + createHash('sha256').update(s).digest('hex');
 
-function manifestRow(repoId: string, name: string, extra: Partial<ManifestRow> = {}): ManifestRow {
+export function manifestRow(repoId: string, name: string, extra: Partial<ManifestRow> = {}): ManifestRow {
   const body = Buffer.from(`{"name":"${name}"}`);
   return {
     repoId,

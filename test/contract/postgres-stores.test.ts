@@ -13,7 +13,8 @@ import { PostgresDb } from '../../src/store/meta/postgres.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
-import { metadataStoreContract } from './metadata-store-contract.js';
+import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
+import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
@@ -39,7 +40,7 @@ async function freshDatabase(): Promise<string> {
   return name;
 }
 
-metadataStoreContract('PostgreSQL', async () => {
+async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
   const name = await freshDatabase();
   const db = new PostgresDb(server.urlFor(name));
   await migrate(db);
@@ -50,7 +51,10 @@ metadataStoreContract('PostgreSQL', async () => {
       await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
     },
   };
-});
+}
+
+metadataStoreContract('PostgreSQL', openMetadataStore);
+lifecycleGcStoreContract('PostgreSQL', openMetadataStore);
 
 // Two pools on one database: claims from them really race, as from two berth nodes.
 eventJobStoreContract('PostgreSQL', async () => {

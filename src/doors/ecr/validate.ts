@@ -1,9 +1,7 @@
+import { isValidRepositoryName, MAX_NAME_LENGTH, MIN_NAME_LENGTH, REPOSITORY_NAME_PATTERN } from '../../domain/registry/names.js';
 import { EcrError, invalidParameter } from './errors.js';
 import type { EcrInput } from './operation.js';
 
-/** ECR's repository-name grammar, as its error messages quote it. */
-export const REPOSITORY_NAME_PATTERN = '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*';
-const REPOSITORY_NAME = new RegExp(`^${REPOSITORY_NAME_PATTERN}$`);
 const REGISTRY_ID = /^[0-9]{12}$/;
 
 function constraint(field: string, reason: string): EcrError {
@@ -95,9 +93,9 @@ export function requiredEnum<T extends string>(input: EcrInput, field: string, v
 }
 
 export function checkRepositoryName(name: string, field = 'repositoryName'): string {
-  if (name.length < 2) throw constraint(field, 'must have length greater than or equal to 2');
-  if (name.length > 256) throw constraint(field, 'must have length less than or equal to 256');
-  if (!REPOSITORY_NAME.test(name)) throw constraint(field, `must satisfy regular expression '${REPOSITORY_NAME_PATTERN}'`);
+  if (name.length < MIN_NAME_LENGTH) throw constraint(field, `must have length greater than or equal to ${MIN_NAME_LENGTH}`);
+  if (name.length > MAX_NAME_LENGTH) throw constraint(field, `must have length less than or equal to ${MAX_NAME_LENGTH}`);
+  if (!isValidRepositoryName(name)) throw constraint(field, `must satisfy regular expression '${REPOSITORY_NAME_PATTERN}'`);
   return name;
 }
 

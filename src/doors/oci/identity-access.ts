@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../../iam/auth/principal.js';
 import type { Identity } from '../../iam/identity.js';
 import { OciError } from './errors.js';
-import type { RepoRef } from '../../domain/registry/registry.js';
+import { repositoryArn, type RepoRef } from '../../domain/registry/names.js';
 import type { OciAccess, OciAction, OciCaller } from './access.js';
 
 interface IdentifiedCaller extends OciCaller {
@@ -43,11 +43,11 @@ export interface IdentityAccessDeps {
 /** /v2 authentication (Basic AWS:<token>, or anonymous) and authorization, rendered as OCI errors. */
 export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
   const { identity } = deps;
-  const repositoryArn = (repo: RepoRef) => `arn:aws:ecr:${deps.region}:${repo.registryId}:repository/${repo.name}`;
+  const arnOf = (repo: RepoRef) => repositoryArn(deps.region, repo);
 
   function decide(caller: OciCaller, action: string, repo: RepoRef) {
     const c = caller as IdentifiedCaller;
-    return identity.authorize(c.principal, action, repositoryArn(repo), { 'aws:SourceIp': c.sourceIp });
+    return identity.authorize(c.principal, action, arnOf(repo), { 'aws:SourceIp': c.sourceIp });
   }
 
   return {
