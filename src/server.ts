@@ -15,13 +15,11 @@ import type { Registry } from './domain/registry/registry.js';
 import { GC_JOB, gcJobHandler, startGcScheduler } from './domain/gc/scheduler.js';
 import { JobWorker } from './domain/jobs/worker.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './domain/lifecycle/scheduler.js';
-import type { MetadataStore } from './store/meta/metadata-store.js';
 import { openDomain, resourcePolicies } from './wiring.js';
 
 export interface Berth {
   server: Server;
   config: BerthConfig;
-  meta: MetadataStore;
   registry: Registry;
   identity: Identity;
   log: Logger;
@@ -33,7 +31,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const log = pino({ level: config.logLevel, base: undefined });
   const domain = await openDomain(config, log);
   const { registry, lifecycle } = domain;
-  const { meta, blobs } = domain.stores;
+  const { meta } = domain.stores;
   const accountId = await registry.accounts.ensureDefaultAccount(config.region);
   const identity = await createIdentity({ meta, resources: resourcePolicies(registry), config, accountId, log });
 
@@ -93,7 +91,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const { jobs } = domain;
   const worker = new JobWorker(meta.jobs, { log })
     .register(LIFECYCLE_JOB, lifecycleJobHandler(registry, log))
-    .register(GC_JOB, gcJobHandler(meta, blobs, config.gcGraceSeconds, log));
+    .register(GC_JOB, gcJobHandler(domain.collectGarbage, config.gcGraceSeconds, log));
   worker.start(jobs);
   const lifecycleScheduler = startLifecycleScheduler(jobs, config.lifecycleIntervalSeconds, log);
   const gcScheduler = startGcScheduler(jobs, config.gcIntervalSeconds, log);
@@ -101,7 +99,6 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   return {
     server,
     config,
-    meta,
     registry,
     identity,
     log,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import type { ResourcePolicySource } from './iam/authorizer.js';
 import { EventLog } from './domain/events/event-log.js';
+import { collectGarbage, type GcOptions, type GcReport } from './domain/gc/collect.js';
 import { IdentityDirectory } from './iam/identity/directory.js';
 import { JobQueue } from './domain/jobs/queue.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
@@ -29,6 +30,8 @@ export interface Domain {
   events: EventLog;
   /** Accounts, users, keys, groups and policies. */
   identities: IdentityDirectory;
+  /** One mark-and-sweep pass over metadata and blobs. */
+  collectGarbage(opts: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     jobs: new JobQueue(stores.meta.jobs),
     events: new EventLog(stores.meta.events),
     identities: new IdentityDirectory(stores.meta.identities),
+    collectGarbage: (opts) => collectGarbage(stores.meta, stores.blobs, opts),
     async close() {
       await registry.close();
       await stores.close();

@@ -2,8 +2,8 @@ import { arnAccount, parseRepositoryArn } from '../domain/registry/names.js';
 import type { Principal } from './auth/principal.js';
 import { ALLOWED, denial, type AuthzDecision } from './decision.js';
 import type { AuthzContext } from './identity.js';
-import { evaluate, type PolicyDocument, type RawContext } from './policy/index.js';
-import { PolicyCache } from './policy/policy-cache.js';
+import { evaluate, type PolicyDocument, type RawContext } from '../policy/index.js';
+import { PolicyCache } from '../policy/policy-cache.js';
 
 /**
  * How long policies read from the store are reused. Changes made through this process clear the

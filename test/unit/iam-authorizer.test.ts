@@ -7,7 +7,7 @@ import type { Principal } from '../../src/iam/auth/principal.js';
 import { Authorizer, type ResourcePolicySource } from '../../src/iam/authorizer.js';
 import type { AuthzContext } from '../../src/iam/identity.js';
 import { IdentityDirectory } from '../../src/iam/identity/directory.js';
-import { MANAGED_POLICIES } from '../../src/iam/policy/managed-policies.js';
+import { MANAGED_POLICIES } from '../../src/policy/managed-policies.js';
 import { IdentityStore } from '../../src/store/meta/identity-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';

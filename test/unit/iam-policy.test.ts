@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MANAGED_POLICIES } from '../../src/iam/policy/managed-policies.js';
+import { MANAGED_POLICIES } from '../../src/policy/managed-policies.js';
 import {
   evaluate,
   parseCidr,
@@ -12,7 +12,7 @@ import {
   type PolicyDocument,
   type Principal,
   type RawContext,
-} from '../../src/iam/policy/index.js';
+} from '../../src/policy/index.js';
 
 const A = '111122223333'; // the registry's account
 const B = '444455556666'; // another account

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import { RegistryError } from './errors.js';
+import { assertResourcePolicy } from './resource-policy.js';
 
 /** Account settings ECR knows, with berth's default for each. */
 export const ACCOUNT_SETTINGS: Record<string, { values: string[]; default: string }> = {
@@ -59,6 +60,7 @@ export class Accounts {
   }
 
   async putRegistryPolicy(registryId: string, text: string): Promise<void> {
+    assertResourcePolicy(text, 'registry');
     await this.meta.setSetting(key(registryId, 'registryPolicy'), text);
   }
 

@@ -3,6 +3,7 @@ import type { Accounts } from './accounts.js';
 import { RegistryError } from './errors.js';
 import { toRepository, type Repository } from './model.js';
 import { assertRepositoryName, type RepoRef } from './names.js';
+import { assertResourcePolicy } from './resource-policy.js';
 import { DEFAULT_SETTINGS, mergeResourceTags, readSettings, type RepositorySettings, type ResourceTag, type SettingsPatch } from './settings.js';
 
 export const MAX_RESOURCE_TAGS = 50;
@@ -103,6 +104,7 @@ export class Repositories {
   }
 
   async setPolicy(repo: Repository, policyText: string): Promise<void> {
+    assertResourcePolicy(policyText, 'repository');
     await this.changeSettings(repo, { policyText });
   }
 

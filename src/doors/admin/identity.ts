@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { writeCredentialsFile } from '../../iam/identity/credentials-file.js';
 import type { IdentityDirectory } from '../../iam/identity/directory.js';
-import { managedPolicyByArn } from '../../iam/policy/managed-policies.js';
+import { managedPolicyByArn } from '../../policy/managed-policies.js';
 import { openDomain } from '../../wiring.js';
 
 interface StoreOptions {

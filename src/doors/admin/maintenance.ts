@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig } from '../../config.js';
-import { collectGarbage } from '../../domain/gc/collect.js';
 import { runAllLifecyclePolicies } from '../../domain/lifecycle/runner.js';
 import { openDomain } from '../../wiring.js';
 
@@ -44,7 +43,7 @@ export function registerMaintenanceAdmin(admin: Command): void {
       const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
       const domain = await openDomain(config, log);
       try {
-        const r = await collectGarbage(domain.stores.meta, domain.stores.blobs, { graceMs: config.gcGraceSeconds * 1000, dryRun: opts.dryRun ?? false, log });
+        const r = await domain.collectGarbage({ graceMs: config.gcGraceSeconds * 1000, dryRun: opts.dryRun ?? false, log });
         const verb = r.dryRun ? 'would remove' : 'removed';
         process.stdout.write(
           `gc${r.dryRun ? ' (dry run)' : ''}: ${verb} ${r.blobsDeleted + r.orphanFilesDeleted} blobs (${r.bytesFreed} bytes freed), ` +

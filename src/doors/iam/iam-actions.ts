@@ -10,8 +10,8 @@ import {
   type OwnerKind,
   type User,
 } from '../../iam/identity/directory.js';
-import { managedPolicyByArn } from '../../iam/policy/managed-policies.js';
-import { parsePolicyDocument, PolicyValidationError } from '../../iam/policy/index.js';
+import { managedPolicyByArn } from '../../policy/managed-policies.js';
+import { parsePolicyDocument, PolicyValidationError } from '../../policy/index.js';
 import { alreadyExists, deleteConflict, IamError, noSuchEntity, validationError } from './iam-error.js';
 import { isoSeconds, type XmlValue } from './query-xml.js';
 

@@ -9,7 +9,7 @@ import type {
   UserRow,
 } from '../../store/meta/identity-store.js';
 import type { IdentityPolicySource } from '../authorizer.js';
-import { MANAGED_POLICIES, managedPolicyByArn } from '../policy/managed-policies.js';
+import { MANAGED_POLICIES, managedPolicyByArn } from '../../policy/managed-policies.js';
 
 export type { OwnerKind };
 export type User = UserRow;

@@ -1,20 +1,9 @@
-import { parsePolicyDocument } from '../../../iam/policy/index.js';
 import { registryPolicyNotFound } from '../../../domain/registry/accounts.js';
-import { invalidParameter } from '../errors.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
 import { ACCOUNT_RESOURCE, authorizedRepository } from '../repositories.js';
 import { checkRegistryId, optionalBoolean, repositoryName, requiredString } from '../validate.js';
 
 const MAX_POLICY_LENGTH = 10240;
-
-function validPolicy(text: string, what: 'repository' | 'registry'): string {
-  try {
-    parsePolicyDocument(text, 'resource');
-  } catch {
-    throw invalidParameter(`Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid ${what} policy provided'`);
-  }
-  return text;
-}
 
 function policyText(input: EcrInput): string {
   return requiredString(input, 'policyText', { min: 0, max: MAX_POLICY_LENGTH });
@@ -26,7 +15,6 @@ async function setRepositoryPolicy(input: EcrInput, ctx: EcrContext) {
   const text = policyText(input);
   optionalBoolean(input, 'force');
   const repo = await authorizedRepository(ctx, 'ecr:SetRepositoryPolicy', name);
-  validPolicy(text, 'repository');
   await ctx.registry.repositories.setPolicy(repo, text);
   return { registryId: ctx.registryId, repositoryName: name, policyText: text };
 }
@@ -50,7 +38,6 @@ async function deleteRepositoryPolicy(input: EcrInput, ctx: EcrContext) {
 async function putRegistryPolicy(input: EcrInput, ctx: EcrContext) {
   const text = requiredString(input, 'policyText', { min: 0, max: MAX_POLICY_LENGTH });
   await ctx.authorize('ecr:PutRegistryPolicy', ACCOUNT_RESOURCE);
-  validPolicy(text, 'registry');
   await ctx.registry.accounts.putRegistryPolicy(ctx.registryId, text);
   return { registryId: ctx.registryId, policyText: text };
 }
