@@ -64,21 +64,6 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.equal(await meta.getSetting('raced'), racers[0]);
     });
 
-    it('leases: one holder at a time, renewable by its holder, taken over once expired', async () => {
-      const t = 1_000_000;
-      assert.equal(await meta.claimLease('gc', 'node-a', 10_000, t), true);
-      assert.equal(await meta.claimLease('gc', 'node-b', 10_000, t + 1), false);
-      assert.equal(await meta.claimLease('lifecycle', 'node-b', 10_000, t + 1), true, 'leases are independent');
-      assert.equal(await meta.claimLease('gc', 'node-a', 10_000, t + 5_000), true, 'the holder renews');
-      assert.equal(await meta.claimLease('gc', 'node-b', 10_000, t + 14_999), false, 'the renewal extended it');
-      assert.equal(await meta.claimLease('gc', 'node-b', 10_000, t + 15_000), true, 'expired: another node takes it');
-      assert.equal(await meta.claimLease('gc', 'node-a', 10_000, t + 15_001), false);
-      await meta.releaseLease('gc', 'node-a');
-      assert.equal(await meta.claimLease('gc', 'node-a', 10_000, t + 15_002), false, 'only the holder releases');
-      await meta.releaseLease('gc', 'node-b');
-      assert.equal(await meta.claimLease('gc', 'node-a', 10_000, t + 15_003), true, 'released: free at once');
-    });
-
     it('repositories: create once, get by name and id, list in name order with paging, update, delete', async () => {
       const a = await repo('b-repo');
       assert.equal(await meta.createRepository('111122223333', 'b-repo'), undefined);

@@ -17,6 +17,8 @@ export interface PushResult {
   created: boolean;
 }
 
+export type TagStatus = 'TAGGED' | 'UNTAGGED' | 'ANY';
+
 export interface ExpiryRecord {
   rulePriority: number | null;
   reason: 'rule' | 'subject-expired';
@@ -167,9 +169,10 @@ export class Images {
     return this.meta.listTags(repo.id, last ?? '', n ?? 100_000);
   }
 
-  /** Every image of the repository with its tags, oldest first. */
-  async list(repo: Repository): Promise<ManifestWithTags[]> {
-    return this.meta.listManifests(repo.id);
+  /** The images of the repository with their tags, oldest first; only tagged or untagged ones if asked. */
+  async list(repo: Repository, tagStatus: TagStatus = 'ANY'): Promise<ManifestWithTags[]> {
+    const all = await this.meta.listManifests(repo.id);
+    return tagStatus === 'ANY' ? all : all.filter((m) => (tagStatus === 'TAGGED') === m.tags.length > 0);
   }
 
   /** Sizes as ECR reports them: the layers of an image; for an index, its largest child. */

@@ -165,26 +165,6 @@ export class MetadataStore {
     return (await this.db.run('DELETE FROM kv WHERE k = ?', [key])).changes > 0;
   }
 
-  // ---- leases -------------------------------------------------------------------------------
-  /**
-   * Takes or renews the lease `name` for `holder` until `ttlMs` from now; false while another
-   * holder's lease has not expired. One atomic statement, so two nodes never both get it.
-   */
-  async claimLease(name: string, holder: string, ttlMs: number, now = Date.now()): Promise<boolean> {
-    const { changes } = await this.db.run(
-      `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE leases.expires_at <= ? OR leases.holder = excluded.holder`,
-      [name, holder, now + ttlMs, now],
-    );
-    return changes === 1;
-  }
-
-  /** Gives up `holder`'s lease `name`, if it holds it, so another node need not wait for expiry. */
-  async releaseLease(name: string, holder: string): Promise<void> {
-    await this.db.run('DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
-  }
-
   // ---- repositories -------------------------------------------------------------------------
   /** Creates the repository; returns undefined when one with that name exists already. */
   async createRepository(registryId: string, name: string, settings: Record<string, unknown> = {}, createdAt = Date.now()): Promise<RepositoryRow | undefined> {

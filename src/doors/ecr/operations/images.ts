@@ -26,10 +26,6 @@ function tagStatusFilter(input: EcrInput): (typeof TAG_STATUS)[number] {
   return optionalEnum(filter, 'tagStatus', TAG_STATUS) ?? 'ANY';
 }
 
-function matchesTagStatus(m: ManifestWithTags, status: (typeof TAG_STATUS)[number]): boolean {
-  return status === 'ANY' || (status === 'TAGGED') === m.tags.length > 0;
-}
-
 function paging(input: EcrInput) {
   return { maxResults: optionalInteger(input, 'maxResults', 1, 1000), nextToken: optionalString(input, 'nextToken') };
 }
@@ -41,8 +37,7 @@ async function listImages(input: EcrInput, ctx: EcrContext) {
   const status = tagStatusFilter(input);
   const repo = await authorizedRepository(ctx, 'ecr:ListImages', name);
   const ids: ImageId[] = [];
-  for (const m of await ctx.registry.images.list(repo)) {
-    if (!matchesTagStatus(m, status)) continue;
+  for (const m of await ctx.registry.images.list(repo, status)) {
     if (m.tags.length === 0) ids.push({ imageDigest: m.digest });
     for (const tag of m.tags) ids.push({ imageDigest: m.digest, imageTag: tag });
   }
@@ -73,11 +68,10 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
     throw parameterError('maxResults', 'maxResults and nextToken cannot be used with imageIds');
   }
   const repo = await authorizedRepository(ctx, 'ecr:DescribeImages', name);
-  const all = await ctx.registry.images.list(repo);
   let selected: ManifestWithTags[];
   let next: string | undefined;
   if (rawIds) {
-    const byDigest = new Map(all.map((m) => [m.digest, m]));
+    const byDigest = new Map((await ctx.registry.images.list(repo)).map((m) => [m.digest, m]));
     const seen = new Set<string>();
     selected = [];
     for (const id of parseImageIds(rawIds)) {
@@ -91,7 +85,7 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
       selected.push(byDigest.get(found.manifest.digest) ?? { ...found.manifest, tags: [] });
     }
   } else {
-    const result = page(all.filter((m) => matchesTagStatus(m, status)), nextToken, maxResults, `describe:${repo.id}:${status}`);
+    const result = page(await ctx.registry.images.list(repo, status), nextToken, maxResults, `describe:${repo.id}:${status}`);
     selected = result.items;
     next = result.nextToken;
   }
