@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import { createEcrDoor } from './doors/ecr/door.js';
-import { accessDenied } from './doors/ecr/errors.js';
+import { ecrContextFactory } from './doors/ecr/context.js';
 import { handleLayerDownload } from './doors/ecr/layer-download.js';
-import type { EcrContext } from './doors/ecr/operation.js';
 import { OPERATIONS } from './doors/ecr/operations/index.js';
+import { handleQueryApi } from './doors/iam/query-api.js';
 import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
 import { sendJson } from './doors/http/io.js';
@@ -33,31 +33,14 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const { registry, lifecycle } = domain;
   const { meta } = domain.stores;
   const accountId = await registry.accounts.ensureDefaultAccount(config.region);
-  const identity = await createIdentity({ meta, resources: resourcePolicies(registry), config, accountId, log });
+  const identity = await createIdentity({ meta, resources: resourcePolicies(registry), config, accountId });
 
   let baseUrl = config.publicUrl ?? '';
   const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);
 
-  const makeContext = (req: IncomingMessage, principal: EcrContext['principal'], input: Record<string, unknown>): EcrContext => {
-    const registryId = typeof input.registryId === 'string' ? input.registryId : principal.account;
-    const base = config.publicUrl ?? `http://${req.headers.host ?? `${config.host}:${config.port}`}`;
-    return {
-      principal,
-      identity,
-      registryId,
-      region: config.region,
-      registry,
-      lifecycle,
-      baseUrl: base,
-      registryHost: new URL(base).host,
-      sourceIp: req.socket.remoteAddress ?? '',
-      authorize: async (action, resourceArn, context) => {
-        const decision = await identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
-        if (!decision.allowed) throw accessDenied(decision);
-      },
-    };
-  };
+  const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
+  const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     route(req, res).catch((err) => {
@@ -71,10 +54,9 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
-    if (url.pathname === '/' && req.method === 'POST' && identity.handleQueryApi) return identity.handleQueryApi(req, res);
+    if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname.startsWith('/layer-downloads/') && (await handleLayerDownload(registry, req, res, url))) return;
-    if (identity.handleExtraRoute && (await identity.handleExtraRoute(req, res, url))) return;
     sendJson(res, 404, { message: 'not found' });
   }
 

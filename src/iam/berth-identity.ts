@@ -1,12 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
 import type { Principal } from './auth/principal.js';
 import { verifySigV4 } from './auth/sigv4.js';
 import type { TokenIssuer } from './auth/tokens.js';
 import type { Authorizer } from './authorizer.js';
 import type { AuthzDecision } from './decision.js';
-import { handleQueryApi } from '../doors/iam/query-api.js';
 import type { AuthzContext, Identity } from './identity.js';
 import { ADMIN_CREDENTIALS_FILE } from './identity/bootstrap.js';
 import type { IdentityDirectory } from './identity/directory.js';
@@ -17,7 +15,6 @@ export interface BerthIdentityDeps {
   tokens: TokenIssuer;
   accountId: string;
   dataDir: string;
-  log: Logger;
 }
 
 /** Accounts, users and keys in the identity directory; every decision through the IAM evaluator. */
@@ -61,10 +58,6 @@ export class BerthIdentity implements Identity {
 
   async issueAuthorizationToken(principal: Principal): Promise<{ authorizationToken: string; expiresAt: Date }> {
     return this.deps.tokens.issueAuthorizationToken(principal);
-  }
-
-  async handleQueryApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    await handleQueryApi(req, res, { identity: this, directory: this.deps.directory, log: this.deps.log, onChange: () => this.deps.authorizer.invalidate() });
   }
 
   async afterListen(baseUrl: string): Promise<void> {

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
 import type { MetadataStore } from '../store/meta/metadata-store.js';
 import { newTokenSecret, TOKEN_SECRET_SETTING, TokenIssuer } from './auth/tokens.js';
@@ -14,7 +13,6 @@ export interface IdentityDeps {
   resources: ResourcePolicySource;
   config: BerthConfig;
   accountId: string;
-  log: Logger;
 }
 
 /** The identity layer over the metadata store: the administrator bootstrapped on first start. */
@@ -28,6 +26,5 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
     tokens,
     accountId: deps.accountId,
     dataDir: deps.config.dataDir,
-    log: deps.log,
   });
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Principal } from './auth/principal.js';
 import type { AuthzDecision } from './decision.js';
 
@@ -23,10 +23,6 @@ export interface Identity {
    * "AWS:<password>", the password self-validating, free of ':', valid for 12 hours.
    */
   issueAuthorizationToken(principal: Principal): Promise<{ authorizationToken: string; expiresAt: Date }>;
-  /** The IAM/STS query API (form-encoded POST /), when offered. */
-  handleQueryApi?(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** Other routes the identity layer serves (e.g. time-limited layer download URLs); true if handled. */
-  handleExtraRoute?(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
   /** Called once the server listens, with its base URL (e.g. to print how to use the credentials). */
   afterListen?(baseUrl: string): Promise<void>;
 }

@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+import type { LifecyclePolicies } from '../../domain/lifecycle/policies.js';
+import type { Registry } from '../../domain/registry/registry.js';
+import type { Identity } from '../../iam/identity.js';
+import type { EcrContextFactory } from './door.js';
+import { accessDenied } from './errors.js';
+
+export interface EcrContextDeps {
+  identity: Identity;
+  registry: Registry;
+  lifecycle: LifecyclePolicies;
+  region: string;
+  /** Base URL clients use, when configured; otherwise the request's Host header is. */
+  publicUrl?: string;
+  /** The listen address, for requests without a Host header. */
+  listen: string;
+}
+
+/** Builds each ECR request's context; a denial becomes ECR's AccessDeniedException. */
+export function ecrContextFactory(deps: EcrContextDeps): EcrContextFactory {
+  return (req: IncomingMessage, principal, input) => {
+    const registryId = typeof input.registryId === 'string' ? input.registryId : principal.account;
+    const base = deps.publicUrl ?? `http://${req.headers.host ?? deps.listen}`;
+    return {
+      principal,
+      identity: deps.identity,
+      registryId,
+      region: deps.region,
+      registry: deps.registry,
+      lifecycle: deps.lifecycle,
+      baseUrl: base,
+      registryHost: new URL(base).host,
+      sourceIp: req.socket.remoteAddress ?? '',
+      authorize: async (action, resourceArn, context) => {
+        const decision = await deps.identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
+        if (!decision.allowed) throw accessDenied(decision);
+      },
+    };
+  };
+}
