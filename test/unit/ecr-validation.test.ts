@@ -89,7 +89,7 @@ before(async () => {
 
 after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
-  await meta.db.close();
+  await meta.close();
   await rm(dir, { recursive: true, force: true });
 });
 

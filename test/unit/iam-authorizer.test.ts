@@ -53,7 +53,7 @@ before(async () => {
 });
 
 after(async () => {
-  await meta.db.close();
+  await meta.close();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -17,6 +17,7 @@ export const silentLog = pino({ level: 'silent' });
 
 export interface Fixture {
   dir: string;
+  db: SqliteDb;
   meta: MetadataStore;
   blobs: FsBlobStore;
   registry: Registry;
@@ -46,12 +47,13 @@ export async function openFixture(repoName = 'app'): Promise<Fixture> {
   const repo = await registry.repositories.create({ registryId: '123456789012', name: repoName }, {});
   return {
     dir,
+    db,
     meta,
     blobs,
     registry,
     repo,
     async close() {
-      await meta.db.close();
+      await db.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -87,7 +89,7 @@ export async function pushManifest(f: Fixture, body: Buffer, mediaType: string, 
   const digest = digestOf('sha256', body);
   await f.registry.images.put(f.repo, digest, body, mediaType);
   for (const tag of tags) await f.registry.images.put(f.repo, tag, body, mediaType);
-  await f.meta.db.run('UPDATE manifests SET pushed_at = ? WHERE repo_id = ? AND digest = ?', [Date.now() - ageDays * DAY, f.repo.id, digest]);
+  await f.db.run('UPDATE manifests SET pushed_at = ? WHERE repo_id = ? AND digest = ?', [Date.now() - ageDays * DAY, f.repo.id, digest]);
   return digest;
 }
 

@@ -8,7 +8,7 @@ import { isIndexMediaType } from './media-types.js';
 import { toRepository, type Manifest, type ManifestWithTags, type Repository, type Tag } from './model.js';
 import { assertRepositoryName, assertTag, isValidTag, type RepoRef } from './names.js';
 import type { PullRecorder } from './pull-recorder.js';
-import type { Repositories } from './repositories.js';
+import { repositoryNotFound, type Repositories } from './repositories.js';
 import { isTagImmutable, readSettings } from './settings.js';
 
 export interface PushResult {
@@ -108,14 +108,14 @@ export class Images {
       ...manifest.manifests.map((child) => ({ child, kind: 'manifest' as const })),
     ];
     const created = await this.meta.transaction(async (tx) => {
+      // The repository and its settings as they are now, not as read before the transaction.
+      const stored = await tx.getRepositoryById(repo.id);
+      if (!stored) throw repositoryNotFound(repo);
       const fresh = await tx.insertManifest(row, refs);
       if (tag) {
         const current = await tx.getTag(repo.id, tag);
         if (current && current.digest !== digest) {
-          // The settings as stored now, not as read before the transaction.
-          const stored = await tx.getRepositoryById(repo.id);
-          const settings = stored ? readSettings(stored.settings) : repo.settings;
-          if (isTagImmutable(settings, tag)) {
+          if (isTagImmutable(readSettings(stored.settings), tag)) {
             throw new RegistryError(
               'TagImmutable',
               `The image tag '${tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the tag is immutable.`,

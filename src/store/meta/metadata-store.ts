@@ -116,7 +116,11 @@ function placeholders(n: number): string {
 
 /** The source of truth for everything but blob bytes; one implementation over either SQL database. */
 export class MetadataStore {
-  constructor(readonly db: SqlDb) {}
+  constructor(private readonly db: SqlDb) {}
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
 
   /** Lifecycle previews and expiry records, bound to this store's connection or transaction. */
   get lifecycle(): LifecycleStore {
