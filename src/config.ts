@@ -19,7 +19,25 @@ export interface BerthConfig {
   gcIntervalSeconds: number;
   /** How long an unreferenced blob or an idle upload survives before collection, in seconds. */
   gcGraceSeconds: number;
+  /** Connection limits and timeouts (see the README's limits table). */
+  limits: ConnectionLimits;
+  /** The largest blob (layer) berth accepts, in bytes. */
+  maxBlobBytes: number;
 }
+
+export interface ConnectionLimits {
+  /** Time allowed for a request's header block to arrive, seconds. */
+  headersTimeoutSeconds: number;
+  /** How long a keep-alive connection may wait for its next request, seconds. */
+  idleTimeoutSeconds: number;
+  /** How long a connection may make no progress at all (no byte in or out), seconds. */
+  inactivityTimeoutSeconds: number;
+  /** Connections one client address may hold open at once. */
+  maxConnectionsPerClient: number;
+}
+
+/** ECR's quota for one layer: 52,000 MiB. */
+const ECR_MAX_LAYER_BYTES = 52_000 * 1024 * 1024;
 
 function bool(v: string | undefined, fallback: boolean): boolean {
   if (v === undefined || v === '') return fallback;
@@ -29,6 +47,11 @@ function bool(v: string | undefined, fallback: boolean): boolean {
 function int(v: string | undefined, fallback: number): number {
   const n = v === undefined || v === '' ? NaN : Number(v);
   return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
+}
+
+function positive(v: string | undefined, fallback: number): number {
+  const n = int(v, fallback);
+  return n > 0 ? n : fallback;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -64,5 +87,12 @@ export function loadConfig(
     lifecycleIntervalSeconds: int(env.BERTH_LIFECYCLE_INTERVAL, 3600),
     gcIntervalSeconds: int(env.BERTH_GC_INTERVAL, 3600),
     gcGraceSeconds: int(env.BERTH_GC_GRACE, 3600),
+    limits: {
+      headersTimeoutSeconds: positive(env.BERTH_HEADERS_TIMEOUT, 20),
+      idleTimeoutSeconds: positive(env.BERTH_IDLE_TIMEOUT, 65),
+      inactivityTimeoutSeconds: positive(env.BERTH_INACTIVITY_TIMEOUT, 30),
+      maxConnectionsPerClient: positive(env.BERTH_MAX_CONNECTIONS_PER_CLIENT, 1024),
+    },
+    maxBlobBytes: positive(env.BERTH_MAX_BLOB_BYTES, ECR_MAX_LAYER_BYTES),
   };
 }

@@ -8,6 +8,7 @@ import { OPERATIONS } from './doors/ecr/operations/index.js';
 import { handleQueryApi } from './doors/iam/query-api.js';
 import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
+import { guardConnections, serverTimeouts } from './doors/http/connections.js';
 import { sendJson } from './doors/http/io.js';
 import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
@@ -42,13 +43,15 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const server = createServer(serverTimeouts(config.limits), (req, res) => {
     route(req, res).catch((err) => {
       log.error({ err }, 'unhandled request error');
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
   });
+
+  guardConnections(server, config.limits);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');

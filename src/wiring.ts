@@ -58,7 +58,7 @@ async function openPostgres(url: string): Promise<SqlDb> {
 
 export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
   const stores = await openStores(config);
-  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, log });
+  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, log });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   return {
     stores,

@@ -23,6 +23,7 @@ export type RegistryErrorKind =
   | 'UploadNotFound'
   | 'UploadOutOfOrder'
   | 'UploadSizeMismatch'
+  | 'UploadTooLarge'
   | 'EmptyUpload'
   | 'RepositoryPolicyNotFound'
   | 'RegistryPolicyNotFound'

@@ -12,6 +12,8 @@ import { Uploads } from './uploads.js';
 export interface RegistryOptions {
   /** Whether pushes create missing repositories in every account (ECR: off). */
   createOnPush?: boolean;
+  /** The largest blob accepted, in bytes (default: ECR's 52,000 MiB layer quota). */
+  maxBlobBytes?: number;
   log?: Logger;
 }
 
@@ -34,7 +36,7 @@ export class Registry {
     this.pulls = new PullRecorder(meta, options.log);
     this.images = new Images(meta, this.repositories, this.pulls);
     this.blobs = new Blobs(meta, blobStore, this.accounts);
-    this.uploads = new Uploads(meta, blobStore);
+    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024);
     this.downloads = new DownloadGrants(meta, this.repositories);
   }
 

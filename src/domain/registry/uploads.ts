@@ -30,6 +30,7 @@ export class Uploads {
   constructor(
     private readonly meta: MetadataStore,
     private readonly blobs: BlobStore,
+    private readonly maxBlobBytes: number,
   ) {}
 
   async start(repo: Repository): Promise<Upload> {
@@ -57,6 +58,8 @@ export class Uploads {
     if (range && expectedLength !== undefined && range.end - range.start + 1 !== expectedLength) {
       throw new RegistryError('UploadOutOfOrder', 'Content-Range does not match Content-Length', { size: upload.size });
     }
+    const announced = expectedLength ?? (range ? range.end - range.start + 1 : undefined);
+    if (announced !== undefined) await this.assertRoom(upload, announced);
     if (this.busy.has(upload.id)) throw outOfOrder(upload);
     this.busy.add(upload.id);
     try {
@@ -113,6 +116,17 @@ export class Uploads {
     } catch (e) {
       await this.cancel(repo, upload.id).catch(() => undefined);
       throw e;
+    }
+  }
+
+  /** Refuses, before a byte is read, a chunk the blob limit or the free space cannot take. */
+  private async assertRoom(upload: Upload, length: number): Promise<void> {
+    if (upload.size + length > this.maxBlobBytes) {
+      throw new RegistryError('UploadTooLarge', `a blob may be at most ${this.maxBlobBytes} bytes`, { size: upload.size });
+    }
+    const free = await this.blobs.freeBytes?.();
+    if (free !== undefined && length > free) {
+      throw new RegistryError('UploadTooLarge', `not enough free space for ${length} bytes`, { size: upload.size });
     }
   }
 

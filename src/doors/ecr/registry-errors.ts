@@ -38,6 +38,7 @@ const TO_ECR: Record<RegistryErrorKind, (err: RegistryError, where: Where) => Ec
   UploadNotFound: (e) => new EcrError('UploadNotFoundException', e.message),
   UploadOutOfOrder: (e) => new EcrError('InvalidLayerPartException', e.message),
   UploadSizeMismatch: (e) => new EcrError('InvalidLayerPartException', e.message),
+  UploadTooLarge: (e) => new EcrError('LayerPartTooLargeException', e.message),
   EmptyUpload: (e) => new EcrError('EmptyUploadException', e.message),
   RepositoryPolicyNotFound: (e) => new EcrError('RepositoryPolicyNotFoundException', e.message),
   RegistryPolicyNotFound: (e) => new EcrError('RegistryPolicyNotFoundException', e.message),

@@ -64,6 +64,7 @@ const FROM_DOMAIN: Record<RegistryErrorKind, { code: OciErrorCode; status?: numb
   UploadNotFound: { code: 'BLOB_UPLOAD_UNKNOWN' },
   UploadOutOfOrder: { code: 'BLOB_UPLOAD_INVALID', status: 416 },
   UploadSizeMismatch: { code: 'SIZE_INVALID' },
+  UploadTooLarge: { code: 'SIZE_INVALID', status: 413 },
   EmptyUpload: { code: 'BLOB_UPLOAD_INVALID' },
   RepositoryPolicyNotFound: { code: 'UNSUPPORTED', status: 404 },
   RegistryPolicyNotFound: { code: 'UNSUPPORTED', status: 404 },

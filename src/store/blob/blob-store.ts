@@ -37,6 +37,8 @@ export interface BlobStore {
    * stores that have one (a pre-signed object URL); undefined otherwise.
    */
   directUrl?(digest: string, expiresInSeconds: number): Promise<string | undefined>;
+  /** Bytes that can still be written, for stores that know (a filesystem); undefined otherwise. */
+  freeBytes?(): Promise<number | undefined>;
 
   /** Size of the stored blob, or undefined if absent. */
   stat(digest: string): Promise<number | undefined>;

@@ -1,5 +1,5 @@
 import { constants, createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobReader, BlobStore, ByteRange } from './blob-store.js';
 import { FileWriter } from './file-writer.js';
@@ -104,6 +104,11 @@ export class FsBlobStore implements BlobStore {
     await mkdir(dirname(target), { recursive: true });
     await rename(source, target);
     await flush(dirname(target), 'all');
+  }
+
+  async freeBytes(): Promise<number> {
+    const fs = await statfs(this.uploadRoot);
+    return fs.bavail * fs.bsize;
   }
 
   async cancelUpload(id: string): Promise<void> {

@@ -1,0 +1,39 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionLimits } from '../../config.js';
+
+/** Node's own HTTP server options for the limits berth enforces while parsing. */
+export function serverTimeouts(limits: ConnectionLimits) {
+  return {
+    headersTimeout: limits.headersTimeoutSeconds * 1000,
+    keepAliveTimeout: limits.idleTimeoutSeconds * 1000,
+    // A whole request may take as long as it keeps moving (a 5 GiB push on a slow link); the
+    // inactivity timeout below is what cuts off one that stops.
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutSeconds * 250),
+  };
+}
+
+/**
+ * Closes connections that make no progress for the inactivity timeout (a client that connects
+ * and says nothing, or stops sending a body), and refuses connections beyond the per-client cap,
+ * so one address cannot hold every connection.
+ */
+export function guardConnections(server: Server, limits: ConnectionLimits): void {
+  const perClient = new Map<string, number>();
+  server.setTimeout(limits.inactivityTimeoutSeconds * 1000, (socket: Socket) => socket.destroy());
+  server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? '';
+    const open = (perClient.get(client) ?? 0) + 1;
+    if (open > limits.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    perClient.set(client, open);
+    socket.once('close', () => {
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left <= 0) perClient.delete(client);
+      else perClient.set(client, left);
+    });
+  });
+}
