@@ -23,6 +23,8 @@ export interface BerthConfig {
   limits: ConnectionLimits;
   /** The largest blob (layer) berth accepts, in bytes. */
   maxBlobBytes: number;
+  /** Below this many free bytes in the blob store, /readyz reports the node not ready. */
+  minFreeBytes: number;
 }
 
 export interface ConnectionLimits {
@@ -94,5 +96,6 @@ export function loadConfig(
       maxConnectionsPerClient: positive(env.BERTH_MAX_CONNECTIONS_PER_CLIENT, 1024),
     },
     maxBlobBytes: positive(env.BERTH_MAX_BLOB_BYTES, ECR_MAX_LAYER_BYTES),
+    minFreeBytes: positive(env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
   };
 }

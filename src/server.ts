@@ -58,7 +58,11 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
-    if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const readiness = await registry.readiness(config.minFreeBytes);
+      return sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ok' : 'not ready', ...readiness });
+    }
     if (url.pathname.startsWith('/layer-downloads/') && (await handleLayerDownload(registry, req, res, url))) return;
     sendJson(res, 404, { message: 'not found' });
   }

@@ -152,3 +152,26 @@ describe('limits checked before work is done', () => {
     assert.deepEqual(errorCodes(await request(b, 'GET', blobPath(REPO, `sha256:${'0'.repeat(64)}`))), ['BLOB_UNKNOWN']);
   });
 });
+
+describe('readiness', () => {
+  it('/readyz is ready while the stores answer and the disk has room; it reports low disk before it is full', { timeout: 60_000 }, async () => {
+    const ready = await fetch(`${b.url}/readyz`);
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as { ready: boolean; metadata: string; freeBytes: number; lowDisk: boolean };
+    assert.equal(body.ready, true);
+    assert.equal(body.metadata, 'ok');
+    assert.ok(body.freeBytes > 0);
+
+    const cramped = await startBerth({ env: { BERTH_MIN_FREE_BYTES: String(Number.MAX_SAFE_INTEGER) } });
+    try {
+      const low = await fetch(`${cramped.url}/readyz`);
+      assert.equal(low.status, 503);
+      const lowBody = (await low.json()) as { ready: boolean; lowDisk: boolean };
+      assert.equal(lowBody.ready, false);
+      assert.equal(lowBody.lowDisk, true);
+      assert.equal((await fetch(`${cramped.url}/healthz`)).status, 200, 'still alive');
+    } finally {
+      await cramped.destroy();
+    }
+  });
+});

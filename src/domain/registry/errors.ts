@@ -24,6 +24,7 @@ export type RegistryErrorKind =
   | 'UploadOutOfOrder'
   | 'UploadSizeMismatch'
   | 'UploadTooLarge'
+  | 'StorageFull'
   | 'EmptyUpload'
   | 'RepositoryPolicyNotFound'
   | 'RegistryPolicyNotFound'

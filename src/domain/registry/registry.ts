@@ -5,6 +5,7 @@ import { Accounts } from './accounts.js';
 import { Blobs } from './blobs.js';
 import { DownloadGrants } from './download-grants.js';
 import { Images } from './images.js';
+import { checkReadiness, type Readiness } from './readiness.js';
 import { PullRecorder } from './pull-recorder.js';
 import { Repositories } from './repositories.js';
 import { Uploads } from './uploads.js';
@@ -30,7 +31,11 @@ export class Registry {
   readonly downloads: DownloadGrants;
   private readonly pulls: PullRecorder;
 
-  constructor(meta: MetadataStore, blobStore: BlobStore, options: RegistryOptions = {}) {
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly blobStore: BlobStore,
+    options: RegistryOptions = {},
+  ) {
     this.accounts = new Accounts(meta, { createOnPush: options.createOnPush ?? false });
     this.repositories = new Repositories(meta, this.accounts);
     this.pulls = new PullRecorder(meta, options.log);
@@ -38,6 +43,11 @@ export class Registry {
     this.blobs = new Blobs(meta, blobStore, this.accounts);
     this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024);
     this.downloads = new DownloadGrants(meta, this.repositories);
+  }
+
+  /** Whether the stores answer and the blob store has at least `minFreeBytes` left. */
+  readiness(minFreeBytes: number): Promise<Readiness> {
+    return checkReadiness(this.meta, this.blobStore, minFreeBytes);
   }
 
   /** Writes what is still buffered (recorded pulls). */

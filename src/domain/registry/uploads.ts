@@ -65,7 +65,12 @@ export class Uploads {
     try {
       const state = this.hashStateAt(upload.id, upload.size);
       this.hashes.delete(upload.id);
-      const written = await this.blobs.appendUpload(upload.id, upload.size, hashing(body, state?.hash));
+      const written = await this.blobs.appendUpload(upload.id, upload.size, hashing(body, state?.hash)).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+          throw new RegistryError('StorageFull', 'no space left for the upload; the chunk was discarded, retry when space exists', { size: upload.size });
+        }
+        throw e;
+      });
       const wanted = expectedLength ?? (range ? range.end - range.start + 1 : undefined);
       if (wanted !== undefined && written !== wanted) {
         throw new RegistryError('UploadSizeMismatch', `received ${written} bytes, expected ${wanted}`, { size: upload.size });
@@ -102,9 +107,11 @@ export class Uploads {
 
   async cancel(repo: Repository, id: string): Promise<void> {
     const upload = await this.get(repo, id);
-    await this.meta.deleteUpload(upload.id);
+    // The bytes go first: on a full disk the metadata database may not be able to write, and the
+    // space must come back anyway (garbage collection removes a row whose file is gone).
     this.hashes.delete(upload.id);
     await this.blobs.cancelUpload(upload.id);
+    await this.meta.deleteUpload(upload.id);
   }
 
   /** One-request upload: the whole blob with its digest. */

@@ -39,6 +39,7 @@ const TO_ECR: Record<RegistryErrorKind, (err: RegistryError, where: Where) => Ec
   UploadOutOfOrder: (e) => new EcrError('InvalidLayerPartException', e.message),
   UploadSizeMismatch: (e) => new EcrError('InvalidLayerPartException', e.message),
   UploadTooLarge: (e) => new EcrError('LayerPartTooLargeException', e.message),
+  StorageFull: (e) => new EcrError('ServerException', e.message, 500),
   EmptyUpload: (e) => new EcrError('EmptyUploadException', e.message),
   RepositoryPolicyNotFound: (e) => new EcrError('RepositoryPolicyNotFoundException', e.message),
   RegistryPolicyNotFound: (e) => new EcrError('RegistryPolicyNotFoundException', e.message),

@@ -47,6 +47,11 @@ export class FsBlobStore implements BlobStore {
           await writer.write(chunk);
         }
         await writer.finish();
+      } catch (e) {
+        await writer.settle().catch(() => undefined);
+        // What the failed append wrote is not part of the upload: give its space back now.
+        await fh.truncate(offset).catch(() => undefined);
+        throw e;
       } finally {
         await writer.settle();
       }
