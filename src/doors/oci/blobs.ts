@@ -147,12 +147,11 @@ export async function patchUpload(ctx: OciContext): Promise<void> {
     sendEmpty(ctx.res, 202, uploadHeaders(ctx, upload));
   } catch (err) {
     const e = toOciError(err);
-    if (e.status === 416) {
-      const upload = await ctx.registry.uploads.get(repo, ctx.ref).catch(() => undefined);
-      if (upload) {
-        ctx.req.resume();
-        e.headers = uploadHeaders(ctx, upload);
-      }
+    if (e.status !== 416) throw err;
+    const upload = await ctx.registry.uploads.get(repo, ctx.ref).catch(() => undefined);
+    if (upload) {
+      ctx.req.resume();
+      e.headers = uploadHeaders(ctx, upload);
     }
     throw e;
   }
