@@ -49,7 +49,8 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       const headers: Record<string, string> = {};
       const e = toOciError(err);
       if (e.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
-      if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');
+      if (isRegistryError(err, 'StorageFull')) log.warn({ method: req.method, path: url.pathname }, err.message);
+      else if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');
       if (isRegistryError(err, 'UploadTooLarge')) {
         // Refused before a byte was read: reading it all would be what the refusal avoids.
         headers.Connection = 'close';
