@@ -97,6 +97,24 @@ describe('berth on PostgreSQL', { skip: process.env.BERTH_E2E_TARGET === 'distri
     await assertTags();
   });
 
+  test('PostgreSQL restarting under a running berth: not ready while it is gone, serving again once it is back', async () => {
+    await server.restart(async () => {
+      assert.equal((await fetch(`${b.url}/readyz`)).status, 503, 'not ready without its metadata store');
+      const during = await getManifest(b, REPO, 'a');
+      assert.ok(during.status >= 500 && during.status < 600, `a request during the outage fails cleanly: ${during.status}`);
+      assert.equal((await fetch(`${b.url}/healthz`)).status, 200, 'the process lives on');
+    });
+    // The pool drops the connections the restart killed and opens new ones.
+    let readyz = 0;
+    for (let i = 0; i < 50 && readyz !== 200; i++) {
+      readyz = (await fetch(`${b.url}/readyz`)).status;
+      if (readyz !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(readyz, 200);
+    await pullAndCompare('a');
+    await assertTags();
+  });
+
   test('berth admin works on the same database with --database-url', async () => {
     await run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'user', 'create', 'pg-operator', '--data-dir', b.dataDir, '--database-url', server.url], {
       env: { BERTH_DATABASE_URL: undefined },

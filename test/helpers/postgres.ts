@@ -15,6 +15,8 @@ export interface Postgres {
   url: string;
   /** The same server, database `name`. */
   urlFor(name: string): string;
+  /** Shuts the server down (clients lose their connections), runs `whileDown`, starts it again on the same port. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,7 +88,13 @@ export async function startPostgres(): Promise<Postgres> {
       const res = await pgCtl(['start', '-D', data, '-w', '-t', '30', '-l', join(dir, 'server.log'), '-o', opts]);
       if (res.code === 0) {
         const urlFor = (name: string) => `postgres://postgres@127.0.0.1:${port}/${name}`;
-        return { url: urlFor('postgres'), urlFor, stop };
+        const restart = async (whileDown?: () => Promise<void>) => {
+          await pgCtl(['stop', '-D', data, '-m', 'fast', '-w']);
+          await whileDown?.();
+          const again = await pgCtl(['start', '-D', data, '-w', '-t', '30', '-l', join(dir, 'server.log'), '-o', opts]);
+          if (again.code !== 0) throw new Error(`pg_ctl start after stop failed:\n${again.stdout}\n${again.stderr}\n${tailOf(join(dir, 'server.log'))}`);
+        };
+        return { url: urlFor('postgres'), urlFor, restart, stop };
       }
       // Another process may have taken the port between freePort() and the server's bind.
       if (attempt === 3) throw new Error(`pg_ctl start failed:\n${res.stdout}\n${res.stderr}\n${tailOf(join(dir, 'server.log'))}`);
