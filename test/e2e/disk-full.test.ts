@@ -3,12 +3,12 @@
 // Skipped where mounting a tmpfs is not allowed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBerth, type Berth } from '../helpers/berth.js';
+import { mountTmpfs, unmount } from '../helpers/tmpfs.js';
 import { blobPath, request, startUpload, uploadBlob } from '../helpers/oci.js';
 
 const MiB = 1024 * 1024;
@@ -19,18 +19,14 @@ let b: Berth | undefined;
 
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'berth-e2e-full-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', dataDir], { stdio: 'ignore' });
-    mounted = true;
-  } catch {
-    return;
-  }
+  mounted = mountTmpfs(dataDir, '40m');
+  if (!mounted) return;
   b = await startBerth({ dataDir, env: { BERTH_CREATE_ON_PUSH: 'true', BERTH_MIN_FREE_BYTES: String(24 * MiB) } });
 });
 
 after(async () => {
   await b?.stop();
-  if (mounted) execFileSync('umount', [dataDir]);
+  if (mounted) unmount(dataDir);
   await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -1,7 +1,6 @@
 // A full disk during a push, for real: blobs on a small tmpfs (skipped where mounting is not allowed).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
+import { mountTmpfs, unmount } from '../helpers/tmpfs.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -39,12 +39,8 @@ async function uploadBytes(): Promise<number> {
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'berth-disk-full-'));
   blobDir = await mkdtemp(join(tmpdir(), 'berth-disk-full-blobs-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', blobDir], { stdio: 'ignore' });
-    mounted = true;
-  } catch {
-    return;
-  }
+  mounted = mountTmpfs(blobDir, '8m');
+  if (!mounted) return;
   const db = new SqliteDb(join(dir, 'metadata.db'));
   await migrate(db);
   meta = new MetadataStore(db);
@@ -56,7 +52,7 @@ before(async () => {
 
 after(async () => {
   await meta?.close();
-  if (mounted) execFileSync('umount', [blobDir]);
+  if (mounted) unmount(blobDir);
   await rm(blobDir, { recursive: true, force: true });
   await rm(dir, { recursive: true, force: true });
 });
