@@ -46,14 +46,16 @@ function bool(v: string | undefined, fallback: boolean): boolean {
   return ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 }
 
-function int(v: string | undefined, fallback: number): number {
-  const n = v === undefined || v === '' ? NaN : Number(v);
-  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : fallback;
+/** A whole number from the environment; a value berth cannot honour stops it with a clear message. */
+function int(name: string, v: string | undefined, fallback: number, min = 0): number {
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(v)}`);
+  return n;
 }
 
-function positive(v: string | undefined, fallback: number): number {
-  const n = int(v, fallback);
-  return n > 0 ? n : fallback;
+function positive(name: string, v: string | undefined, fallback: number): number {
+  return int(name, v, fallback, 1);
 }
 
 export function parseListen(listen: string): { host: string; port: number } {
@@ -86,16 +88,16 @@ export function loadConfig(
     createOnPush: bool(env.BERTH_CREATE_ON_PUSH, false),
     logLevel: env.BERTH_LOG_LEVEL ?? 'info',
     publicUrl: env.BERTH_PUBLIC_URL,
-    lifecycleIntervalSeconds: int(env.BERTH_LIFECYCLE_INTERVAL, 3600),
-    gcIntervalSeconds: int(env.BERTH_GC_INTERVAL, 3600),
-    gcGraceSeconds: int(env.BERTH_GC_GRACE, 3600),
+    lifecycleIntervalSeconds: int('BERTH_LIFECYCLE_INTERVAL', env.BERTH_LIFECYCLE_INTERVAL, 3600),
+    gcIntervalSeconds: int('BERTH_GC_INTERVAL', env.BERTH_GC_INTERVAL, 3600),
+    gcGraceSeconds: int('BERTH_GC_GRACE', env.BERTH_GC_GRACE, 3600),
     limits: {
-      headersTimeoutSeconds: positive(env.BERTH_HEADERS_TIMEOUT, 20),
-      idleTimeoutSeconds: positive(env.BERTH_IDLE_TIMEOUT, 65),
-      inactivityTimeoutSeconds: positive(env.BERTH_INACTIVITY_TIMEOUT, 30),
-      maxConnectionsPerClient: positive(env.BERTH_MAX_CONNECTIONS_PER_CLIENT, 1024),
+      headersTimeoutSeconds: positive('BERTH_HEADERS_TIMEOUT', env.BERTH_HEADERS_TIMEOUT, 20),
+      idleTimeoutSeconds: positive('BERTH_IDLE_TIMEOUT', env.BERTH_IDLE_TIMEOUT, 65),
+      inactivityTimeoutSeconds: positive('BERTH_INACTIVITY_TIMEOUT', env.BERTH_INACTIVITY_TIMEOUT, 30),
+      maxConnectionsPerClient: positive('BERTH_MAX_CONNECTIONS_PER_CLIENT', env.BERTH_MAX_CONNECTIONS_PER_CLIENT, 1024),
     },
-    maxBlobBytes: positive(env.BERTH_MAX_BLOB_BYTES, ECR_MAX_LAYER_BYTES),
-    minFreeBytes: positive(env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
+    maxBlobBytes: positive('BERTH_MAX_BLOB_BYTES', env.BERTH_MAX_BLOB_BYTES, ECR_MAX_LAYER_BYTES),
+    minFreeBytes: positive('BERTH_MIN_FREE_BYTES', env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
   };
 }

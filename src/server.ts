@@ -34,7 +34,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const { registry, lifecycle } = domain;
   const { meta } = domain.stores;
   const accountId = await registry.accounts.ensureDefaultAccount(config.region);
-  const identity = await createIdentity({ meta, resources: resourcePolicies(registry), config, accountId });
+  const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry), config, accountId });
 
   let baseUrl = config.publicUrl ?? '';
   const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);

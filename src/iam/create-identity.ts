@@ -5,10 +5,12 @@ import { Authorizer, type ResourcePolicySource } from './authorizer.js';
 import { BerthIdentity } from './berth-identity.js';
 import type { Identity } from './identity.js';
 import { bootstrapAdministrator } from './identity/bootstrap.js';
-import { IdentityDirectory } from './identity/directory.js';
+import type { IdentityDirectory } from './identity/directory.js';
 
 export interface IdentityDeps {
   meta: MetadataStore;
+  /** The directory of accounts, users, keys, groups and policies the domain wiring built. */
+  directory: IdentityDirectory;
   /** Where repository and registry policies are read. */
   resources: ResourcePolicySource;
   config: BerthConfig;
@@ -17,7 +19,7 @@ export interface IdentityDeps {
 
 /** The identity layer over the metadata store: the administrator bootstrapped on first start. */
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
-  const directory = new IdentityDirectory(deps.meta.identities);
+  const { directory } = deps;
   await bootstrapAdministrator(deps.meta, directory, deps.config.dataDir, deps.accountId, deps.config.region);
   const tokens = new TokenIssuer(Buffer.from(await deps.meta.getOrCreateSetting(TOKEN_SECRET_SETTING, newTokenSecret), 'hex'));
   return new BerthIdentity({
