@@ -28,10 +28,6 @@ export class Accounts {
     return this.meta.getSetting('default_account_id');
   }
 
-  isKnownSetting(name: string): boolean {
-    return Object.hasOwn(ACCOUNT_SETTINGS, name);
-  }
-
   async setting(registryId: string, name: string): Promise<string> {
     return (await this.meta.getSetting(key(registryId, name))) ?? ACCOUNT_SETTINGS[name]?.default ?? '';
   }

@@ -196,10 +196,6 @@ export class Images {
     return this.meta.tagsOf(repo.id, digest);
   }
 
-  async isIndexed(repo: Repository, digest: string): Promise<boolean> {
-    return this.meta.isReferencedManifest(repo.id, digest);
-  }
-
   async resolve(repo: Repository, id: ImageId): Promise<{ manifest: Manifest } | { failure: ImageFailure }> {
     return resolveImageId(this.meta, repo, id);
   }
