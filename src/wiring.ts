@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BerthConfig } from './config.js';
@@ -10,6 +9,7 @@ import { JobQueue } from './domain/jobs/queue.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
 import { Registry } from './domain/registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
+import { prepareDataDir } from './store/data-dir.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
 import type { SqlDb } from './store/meta/sql.js';
@@ -37,7 +37,7 @@ export interface Domain {
 
 /** Filesystem blobs under the data dir; metadata in PostgreSQL when configured, else SQLite there too. */
 export async function openStores(config: BerthConfig): Promise<Stores> {
-  await mkdir(config.dataDir, { recursive: true });
+  await prepareDataDir(config.dataDir);
   const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'));
   try {
     await migrate(db);
