@@ -5,7 +5,7 @@ import { Accounts } from './accounts.js';
 import { Blobs } from './blobs.js';
 import { DownloadGrants } from './download-grants.js';
 import { Images } from './images.js';
-import { checkReadiness, type Readiness } from './readiness.js';
+import { checkReadiness, type Readiness, type SpaceReserveState } from './readiness.js';
 import { PullRecorder } from './pull-recorder.js';
 import { Repositories } from './repositories.js';
 import { Uploads } from './uploads.js';
@@ -15,6 +15,8 @@ export interface RegistryOptions {
   createOnPush?: boolean;
   /** The largest blob accepted, in bytes (default: ECR's 52,000 MiB layer quota). */
   maxBlobBytes?: number;
+  /** Space kept for the metadata database on a shared disk: while given up, pushes wait for it. */
+  spaceReserve?: SpaceReserveState;
   log?: Logger;
 }
 
@@ -30,24 +32,26 @@ export class Registry {
   readonly uploads: Uploads;
   readonly downloads: DownloadGrants;
   private readonly pulls: PullRecorder;
+  private readonly spaceReserve?: SpaceReserveState;
 
   constructor(
     private readonly meta: MetadataStore,
     private readonly blobStore: BlobStore,
     options: RegistryOptions = {},
   ) {
+    this.spaceReserve = options.spaceReserve;
     this.accounts = new Accounts(meta, { createOnPush: options.createOnPush ?? false });
     this.repositories = new Repositories(meta, this.accounts);
     this.pulls = new PullRecorder(meta, options.log);
     this.images = new Images(meta, this.repositories, this.pulls);
     this.blobs = new Blobs(meta, blobStore, this.accounts);
-    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024);
+    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, options.spaceReserve);
     this.downloads = new DownloadGrants(meta, this.repositories);
   }
 
   /** Whether the stores answer and the blob store has at least `minFreeBytes` left. */
   readiness(minFreeBytes: number): Promise<Readiness> {
-    return checkReadiness(this.meta, this.blobStore, minFreeBytes);
+    return checkReadiness(this.meta, this.blobStore, minFreeBytes, this.spaceReserve);
   }
 
   /** Writes what is still buffered (recorded pulls). */

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlDb, SqlValue } from './sql.js';
+import { MetadataFullError, type SqlDb, type SqlValue } from './sql.js';
 
 /**
  * Every transaction takes this transaction-scoped advisory lock first, so transactions run one at
@@ -45,7 +45,12 @@ export function toPositional(sql: string): string {
 type Queryable = pg.Pool | pg.PoolClient;
 
 async function query<T>(on: Queryable, sql: string, params: SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
-  return on.query<T & pg.QueryResultRow>(toPositional(sql), params);
+  try {
+    return await on.query<T & pg.QueryResultRow>(toPositional(sql), params);
+  } catch (err) {
+    // 53100 disk_full: the server has no space left to write.
+    throw (err as { code?: string }).code === '53100' ? new MetadataFullError(err) : err;
+  }
 }
 
 /**

@@ -12,3 +12,10 @@ export interface SqlDb {
   transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** The metadata database could not write: its disk is full. */
+export class MetadataFullError extends Error {
+  constructor(cause?: unknown) {
+    super('no space left for the metadata database', { cause });
+  }
+}
