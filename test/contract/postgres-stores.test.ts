@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { IdentityStore } from '../../src/store/meta/identity-store.js';
+import { ADMIN_USER, bootstrapAdministrator } from '../../src/iam/identity/bootstrap.js';
+import { IdentityDirectory } from '../../src/iam/identity/directory.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { PostgresDb } from '../../src/store/meta/postgres.js';
@@ -116,6 +118,27 @@ describe('PostgreSQL specifics', () => {
       assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7]);
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
+    }
+  });
+
+  it('nodes starting together on one fresh database bootstrap one administrator, written by one of them', async () => {
+    const url = server.urlFor(await freshDatabase());
+    const dbs = [new PostgresDb(url), new PostgresDb(url), new PostgresDb(url)];
+    const dirs = await Promise.all(dbs.map(() => mkdtemp(join(tmpdir(), 'berth-contract-bootstrap-'))));
+    try {
+      await migrate(dbs[0]!);
+      await Promise.all(dbs.map((db) => db.get('SELECT 1'))); // connected, so the starts really overlap
+      const written = await Promise.all(
+        dbs.map((db, i) => bootstrapAdministrator(new MetadataStore(db), new IdentityDirectory(new IdentityStore(db)), dirs[i]!, '111122223333', 'us-east-1')),
+      );
+      assert.equal(written.filter(Boolean).length, 1, 'exactly one node writes admin-credentials');
+      const keys = await new IdentityDirectory(new IdentityStore(dbs[0]!)).listAccessKeys('111122223333', ADMIN_USER);
+      assert.equal(keys.length, 1, 'and one access key exists');
+      const again = await bootstrapAdministrator(new MetadataStore(dbs[1]!), new IdentityDirectory(new IdentityStore(dbs[1]!)), dirs[1]!, '111122223333', 'us-east-1');
+      assert.equal(again, undefined, 'a later start joins the account');
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     }
   });
 
