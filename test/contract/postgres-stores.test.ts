@@ -142,6 +142,41 @@ describe('PostgreSQL specifics', () => {
     }
   });
 
+  it('transactions of different scopes run side by side; the same scope, unscoped ones and outbox appends wait', async () => {
+    const url = server.urlFor(await freshDatabase());
+    const [one, two] = [new PostgresDb(url), new PostgresDb(url)];
+    const settled = (p: Promise<unknown>) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
+    try {
+      await migrate(one);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const held = new MetadataStore(one).transaction(async (tx) => {
+        await tx.events.append({ type: 'image.pushed', registryId: '111122223333', repositoryName: 'a' });
+        await gate;
+      }, 'repository-a');
+      await new Promise((r) => setTimeout(r, 100));
+
+      const otherScope = new MetadataStore(two).transaction((tx) => tx.setSetting('k', 'v'), 'repository-b');
+      assert.equal(await settled(otherScope), true, 'another repository goes ahead');
+      const sameScope = two.transaction((tx) => tx.get('SELECT 1'), 'repository-a');
+      const unscoped = two.transaction((tx) => tx.get('SELECT 1'));
+      const appended = new MetadataStore(two).transaction(
+        (tx) => tx.events.append({ type: 'image.pushed', registryId: '111122223333', repositoryName: 'b' }),
+        'repository-b',
+      );
+      assert.equal(await settled(sameScope), false, 'the same repository waits');
+      assert.equal(await settled(unscoped), false, 'an unscoped transaction waits');
+      assert.equal(await settled(appended), false, 'an outbox append waits for the earlier one to commit');
+
+      release();
+      await Promise.all([held, sameScope, unscoped, appended]);
+      const events = await new MetadataStore(one).events.list();
+      assert.deepEqual(events.map((e) => e.repositoryName), ['a', 'b'], 'events in commit order');
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
   it('a paging key with a NUL byte pages like SQLite instead of failing', async () => {
     const db = new PostgresDb(server.urlFor(await freshDatabase()));
     try {

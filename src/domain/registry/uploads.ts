@@ -106,7 +106,7 @@ export class Uploads {
     await this.meta.transaction(async (tx) => {
       await tx.commitBlob(repo.id, digest, upload.size);
       await tx.deleteUpload(upload.id);
-    });
+    }, repo.id);
     this.hashes.delete(upload.id);
     return { digest, size: upload.size };
   }

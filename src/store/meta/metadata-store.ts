@@ -140,9 +140,9 @@ export class MetadataStore {
   get events(): EventStore { return new EventStore(this.db); }
   get jobs(): JobStore { return new JobStore(this.db); }
 
-  /** Runs `fn` against a store bound to one transaction. */
-  transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new MetadataStore(tx)));
+  /** Runs `fn` against a store bound to one transaction; see `SqlDb.transaction` for `scope`. */
+  transaction<T>(fn: (store: MetadataStore) => Promise<T>, scope?: string): Promise<T> {
+    return this.db.transaction((tx) => fn(new MetadataStore(tx)), scope);
   }
 
   // ---- key/value settings -------------------------------------------------------------------

@@ -72,9 +72,12 @@ export class SqliteDb implements SqlDb {
     }
   }
 
-  transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+  /** One connection, one transaction at a time: every scope is the whole database. */
+  transaction<T>(fn: (tx: SqlDb) => Promise<T>, _scope?: string): Promise<T> {
     return this.write(() => this.transactionOnce(fn));
   }
+
+  async lock(_key: string): Promise<void> {}
 
   /** A write that finds the disk full takes the reserved space, if any is left, and runs once more. */
   private async write<T>(attempt: () => Promise<T>): Promise<T> {
@@ -149,8 +152,9 @@ class SqliteTx implements SqlDb {
   runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
     return this.run(sql, params);
   }
-  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlDb) => Promise<T>, _scope?: string): Promise<T> {
     return fn(this);
   }
+  async lock(_key: string): Promise<void> {}
   async close(): Promise<void> {}
 }
