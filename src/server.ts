@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import { createEcrDoor } from './doors/ecr/door.js';
+import { createEventsDoor, EVENTS_TARGET_PREFIX } from './doors/events/door.js';
+import { DELIVER_JOB, deliveryHandler } from './domain/eventbridge/delivery.js';
+import { EventDispatcher } from './domain/eventbridge/dispatcher.js';
 import { ecrContextFactory } from './doors/ecr/context.js';
 import { handleLayerDownload } from './doors/ecr/layer-download.js';
 import { OPERATIONS } from './doors/ecr/operations/index.js';
@@ -41,6 +44,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
 
   const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
+  const eventsDoor = createEventsDoor(identity, domain.eventbridge, log);
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
   const server = createServer(serverTimeouts(config.limits), (req, res) => {
@@ -56,6 +60,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
+    if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(EVENTS_TARGET_PREFIX)) return eventsDoor(req, res);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -82,6 +87,11 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     .register(LIFECYCLE_JOB, lifecycleJobHandler(registry, log))
     .register(GC_JOB, gcJobHandler(domain.collectGarbage, config.gcGraceSeconds, log));
   worker.start(jobs);
+  // Deliveries wait on other systems: their own worker, so a slow endpoint holds up no other job.
+  const deliveries = new JobWorker(meta.jobs, { log, concurrency: 8 }).register(DELIVER_JOB, deliveryHandler(domain.eventbridge, meta, log));
+  deliveries.start();
+  const dispatcher = new EventDispatcher(meta, config.region, log, () => deliveries.poke());
+  dispatcher.start();
   const lifecycleScheduler = startLifecycleScheduler(jobs, config.lifecycleIntervalSeconds, log);
   const gcScheduler = startGcScheduler(jobs, config.gcIntervalSeconds, log);
 
@@ -94,7 +104,8 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     url,
     async close() {
       await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
-      await worker.stop();
+      await dispatcher.stop();
+      await Promise.all([worker.stop(), deliveries.stop()]);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await domain.close();

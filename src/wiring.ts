@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import type { ResourcePolicySource } from './iam/authorizer.js';
 import { EventLog } from './domain/events/event-log.js';
+import { EventBridge } from './domain/eventbridge/eventbridge.js';
 import { collectGarbage, type GcOptions, type GcReport } from './domain/gc/collect.js';
 import { IdentityDirectory } from './iam/identity/directory.js';
 import { JobQueue } from './domain/jobs/queue.js';
@@ -31,6 +32,8 @@ export interface Domain {
   lifecycle: LifecyclePolicies;
   jobs: JobQueue;
   events: EventLog;
+  /** Rules, targets, connections and API destinations on each account's default event bus. */
+  eventbridge: EventBridge;
   /** Accounts, users, keys, groups and policies. */
   identities: IdentityDirectory;
   /** One mark-and-sweep pass over metadata and blobs. */
@@ -72,6 +75,7 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     lifecycle,
     jobs: new JobQueue(stores.meta.jobs),
     events: new EventLog(stores.meta.events),
+    eventbridge: new EventBridge(stores.meta, config.region),
     identities: new IdentityDirectory(stores.meta.identities),
     collectGarbage: (opts) => collectGarbage(stores.meta, stores.blobs, opts),
     async close() {

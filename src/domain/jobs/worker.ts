@@ -11,6 +11,9 @@ import type { JobQueue } from './queue.js';
  */
 export type JobHandler = (job: Job) => Promise<void>;
 
+/** Thrown by a handler for a failure that retrying cannot fix: the job is dead at once. */
+export class PermanentJobFailure extends Error {}
+
 export interface JobWorkerOptions {
   log: Logger;
   /** Default: host, pid and a random suffix. */
@@ -126,7 +129,7 @@ export class JobWorker {
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    const after = await this.store.fail(job.id, workerId, message);
+    const after = await this.store.fail(job.id, workerId, message, Date.now(), { permanent: error instanceof PermanentJobFailure });
     log.warn({ err: error, status: after?.status, runAfter: after?.runAfter }, after?.status === 'dead' ? 'job failed for the last time' : 'job failed');
   }
 

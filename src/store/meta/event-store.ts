@@ -104,6 +104,12 @@ export class EventStore {
     return toEvent(row!);
   }
 
+  /** The sequence number of the newest event, 0 when there is none. */
+  async lastSeq(): Promise<number> {
+    const row = await this.db.get<{ seq: number | string | null }>('SELECT MAX(seq) AS seq FROM events');
+    return Number(row?.seq ?? 0);
+  }
+
   /** Events after sequence number `after` (default: from the start), oldest first. */
   async list(opts: { after?: number; limit?: number; type?: EventType } = {}): Promise<StoredEvent[]> {
     const params: SqlValue[] = [opts.after ?? 0];

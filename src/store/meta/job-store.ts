@@ -179,13 +179,14 @@ export class JobStore {
 
   /**
    * Records a failed attempt: queued again after a backoff that doubles with every attempt
-   * (base, 2×base, 4×base… up to the cap), or dead once it has had `maxAttempts`.
+   * (base, 2×base, 4×base… up to the cap), or dead once it has had `maxAttempts` (or at once when
+   * the failure is `permanent`).
    * Returns the job as it is now, or undefined when `workerId` no longer holds it.
    */
-  async fail(id: number, workerId: string, error: string, now = Date.now()): Promise<Job | undefined> {
+  async fail(id: number, workerId: string, error: string, now = Date.now(), opts: { permanent?: boolean } = {}): Promise<Job | undefined> {
     const job = await this.get(id);
     if (!job || job.status !== 'running' || job.claimedBy !== workerId) return undefined;
-    const dead = job.attempts >= job.maxAttempts;
+    const dead = opts.permanent === true || job.attempts >= job.maxAttempts;
     const delay = Math.min(this.backoff.baseMs * 2 ** Math.max(job.attempts - 1, 0), this.backoff.capMs);
     const { changes } = await this.db.run(
       `UPDATE jobs SET status = ?, run_after = ?, last_error = ?, claimed_by = NULL, lease_until = NULL, updated_at = ?

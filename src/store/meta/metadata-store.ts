@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GcStore } from './gc-store.js';
 import { IdentityStore } from './identity-store.js';
 import { LifecycleStore } from './lifecycle-store.js';
+import { EventBridgeStore } from './eventbridge-store.js';
 import { EventStore } from './event-store.js';
 import { JobStore } from './job-store.js';
 import type { SqlDb } from './sql.js';
@@ -139,6 +140,12 @@ export class MetadataStore {
   /** The event outbox; inside `transaction`, events commit with the change they record. */
   get events(): EventStore { return new EventStore(this.db); }
   get jobs(): JobStore { return new JobStore(this.db); }
+  get eventbridge(): EventBridgeStore { return new EventBridgeStore(this.db); }
+
+  /** Inside `transaction`: holds `key` until the transaction ends (see `SqlDb.lock`). */
+  lock(key: string): Promise<void> {
+    return this.db.lock(key);
+  }
 
   /** Runs `fn` against a store bound to one transaction; see `SqlDb.transaction` for `scope`. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>, scope?: string): Promise<T> {

@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import type { ApiDestinationRow, ConnectionRow, RuleRow, TargetRow } from '../../store/meta/eventbridge-store.js';
+import { compilePattern, InvalidPatternError } from './pattern.js';
+
+export type EventBridgeErrorKind = 'NotFound' | 'AlreadyExists' | 'Invalid' | 'InvalidPattern' | 'LimitExceeded';
+
+/** What can go wrong with rules, targets, connections and destinations, in EventBridge's words. */
+export class EventBridgeError extends Error {
+  constructor(
+    readonly kind: EventBridgeErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const DEFAULT_EVENT_BUS = 'default';
+/** EventBridge's quota of targets per rule. */
+export const MAX_TARGETS_PER_RULE = 5;
+export const DEFAULT_RATE_LIMIT = 300;
+
+export interface ConnectionInput {
+  name: string;
+  description?: string;
+  authorizationType: 'BASIC' | 'API_KEY' | 'OAUTH_CLIENT_CREDENTIALS';
+  authParameters: Record<string, unknown>;
+}
+
+export interface DestinationInput {
+  name: string;
+  description?: string;
+  connectionArn: string;
+  endpoint: string;
+  httpMethod: string;
+  rateLimit?: number;
+}
+
+export interface RuleInput {
+  name: string;
+  eventPattern: string;
+  state?: RuleRow['state'];
+  description?: string;
+  roleArn?: string;
+}
+
+export interface TargetFailure {
+  TargetId: string;
+  ErrorCode: string;
+  ErrorMessage: string;
+}
+
+/** Target members berth honours; a target with any other member is refused, never stored and ignored. */
+const SUPPORTED_TARGET_MEMBERS = new Set(['Id', 'Arn', 'RoleArn', 'Input', 'InputPath', 'HttpParameters', 'RetryPolicy']);
+const SIMPLE_JSON_PATH = /^\$(\.[A-Za-z0-9_-]+)*$/;
+
+/**
+ * EventBridge on the default event bus of each account: rules with event patterns, targets that
+ * deliver to API destinations, and the connections those authenticate with.
+ */
+export class EventBridge {
+  constructor(
+    private readonly meta: MetadataStore,
+    readonly region: string,
+  ) {}
+
+  // ---- connections ----------------------------------------------------------------------------
+  async createConnection(accountId: string, input: ConnectionInput): Promise<ConnectionRow> {
+    if (input.authorizationType === 'OAUTH_CLIENT_CREDENTIALS') {
+      throw new EventBridgeError('Invalid', 'OAUTH_CLIENT_CREDENTIALS connections are not supported by this endpoint; use API_KEY or BASIC.');
+    }
+    checkAuthParameters(input.authorizationType, input.authParameters);
+    const now = Date.now();
+    const row: ConnectionRow = {
+      accountId,
+      name: input.name,
+      arn: `arn:aws:events:${this.region}:${accountId}:connection/${input.name}/${randomUUID()}`,
+      description: input.description ?? null,
+      authorizationType: input.authorizationType,
+      auth: input.authParameters,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.meta.eventbridge.insertConnection(row))) throw new EventBridgeError('AlreadyExists', `Connection ${input.name} already exists.`);
+    return row;
+  }
+
+  async connection(accountId: string, name: string): Promise<ConnectionRow> {
+    const found = await this.meta.eventbridge.getConnection(accountId, name);
+    if (!found) throw new EventBridgeError('NotFound', `Failed to describe the connection(s). Connection '${name}' does not exist.`);
+    return found;
+  }
+
+  listConnections(accountId: string, namePrefix?: string): Promise<ConnectionRow[]> {
+    return this.meta.eventbridge.listConnections(accountId, namePrefix);
+  }
+
+  async deleteConnection(accountId: string, name: string): Promise<ConnectionRow> {
+    const found = await this.connection(accountId, name);
+    await this.meta.eventbridge.deleteConnection(accountId, name);
+    return found;
+  }
+
+  // ---- API destinations -----------------------------------------------------------------------
+  async createDestination(accountId: string, input: DestinationInput): Promise<ApiDestinationRow> {
+    const connection = await this.connectionByArn(accountId, input.connectionArn);
+    if (!connection) throw new EventBridgeError('NotFound', `Connection '${input.connectionArn}' does not exist.`);
+    if (!/^https?:\/\//i.test(input.endpoint)) throw new EventBridgeError('Invalid', 'InvocationEndpoint must be an http or https URL.');
+    const now = Date.now();
+    const row: ApiDestinationRow = {
+      accountId,
+      name: input.name,
+      arn: `arn:aws:events:${this.region}:${accountId}:api-destination/${input.name}/${randomUUID()}`,
+      description: input.description ?? null,
+      connectionArn: connection.arn,
+      endpoint: input.endpoint,
+      httpMethod: input.httpMethod,
+      rateLimit: input.rateLimit ?? DEFAULT_RATE_LIMIT,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.meta.eventbridge.insertDestination(row))) throw new EventBridgeError('AlreadyExists', `An api-destination '${input.name}' already exists.`);
+    return row;
+  }
+
+  async destination(accountId: string, name: string): Promise<ApiDestinationRow> {
+    const found = await this.meta.eventbridge.getDestination(accountId, name);
+    if (!found) throw new EventBridgeError('NotFound', `Failed to describe the api-destination(s). An api-destination '${name}' does not exist.`);
+    return found;
+  }
+
+  listDestinations(accountId: string, namePrefix?: string, connectionArn?: string): Promise<ApiDestinationRow[]> {
+    return this.meta.eventbridge.listDestinations(accountId, namePrefix).then((all) => all.filter((d) => !connectionArn || d.connectionArn === connectionArn));
+  }
+
+  async deleteDestination(accountId: string, name: string): Promise<void> {
+    await this.destination(accountId, name);
+    await this.meta.eventbridge.deleteDestination(accountId, name);
+  }
+
+  async destinationByArn(accountId: string, arn: string): Promise<ApiDestinationRow | undefined> {
+    const name = nameInArn(arn, 'api-destination');
+    const found = name === undefined ? undefined : await this.meta.eventbridge.getDestination(accountId, name);
+    return found?.arn === arn ? found : undefined;
+  }
+
+  async connectionByArn(accountId: string, arn: string): Promise<ConnectionRow | undefined> {
+    const name = nameInArn(arn, 'connection');
+    const found = name === undefined ? undefined : await this.meta.eventbridge.getConnection(accountId, name);
+    return found?.arn === arn ? found : undefined;
+  }
+
+  // ---- rules ----------------------------------------------------------------------------------
+  async putRule(accountId: string, input: RuleInput): Promise<RuleRow> {
+    checkPattern(input.eventPattern);
+    const existing = await this.meta.eventbridge.getRule(accountId, input.name);
+    const row: RuleRow = {
+      accountId,
+      name: input.name,
+      arn: this.ruleArn(accountId, input.name),
+      eventPattern: input.eventPattern,
+      state: input.state ?? 'ENABLED',
+      description: input.description ?? null,
+      roleArn: input.roleArn ?? null,
+      createdAt: existing?.createdAt ?? Date.now(),
+    };
+    await this.meta.eventbridge.putRule(row);
+    return row;
+  }
+
+  async rule(accountId: string, name: string): Promise<RuleRow> {
+    const found = await this.meta.eventbridge.getRule(accountId, name);
+    if (!found) throw new EventBridgeError('NotFound', `Rule ${name} does not exist on EventBus ${DEFAULT_EVENT_BUS}.`);
+    return found;
+  }
+
+  listRules(accountId: string, namePrefix?: string): Promise<RuleRow[]> {
+    return this.meta.eventbridge.listRules(accountId, namePrefix);
+  }
+
+  async setRuleState(accountId: string, name: string, state: RuleRow['state']): Promise<void> {
+    if (!(await this.meta.eventbridge.setRuleState(accountId, name, state))) await this.rule(accountId, name);
+  }
+
+  /** Refused while the rule has targets, unless `force`, as EventBridge does. */
+  async deleteRule(accountId: string, name: string, force = false): Promise<void> {
+    const rule = await this.meta.eventbridge.getRule(accountId, name);
+    if (!rule) return;
+    if (!force && (await this.meta.eventbridge.listTargets(accountId, name)).length > 0) {
+      throw new EventBridgeError('Invalid', "Rule can't be deleted since it has targets.");
+    }
+    await this.meta.eventbridge.deleteRule(accountId, name);
+  }
+
+  ruleArn(accountId: string, name: string): string {
+    return `arn:aws:events:${this.region}:${accountId}:rule/${name}`;
+  }
+
+  // ---- targets --------------------------------------------------------------------------------
+  /** Stores each target berth can deliver; reports the others as failed entries. */
+  async putTargets(accountId: string, ruleName: string, targets: Array<Record<string, unknown>>): Promise<TargetFailure[]> {
+    await this.rule(accountId, ruleName);
+    const current = await this.meta.eventbridge.listTargets(accountId, ruleName);
+    const ids = new Set([...current.map((t) => t.targetId), ...targets.map((t) => String(t.Id))]);
+    if (ids.size > MAX_TARGETS_PER_RULE) throw new EventBridgeError('LimitExceeded', 'The requested resource exceeds the maximum number allowed.');
+    const failures: TargetFailure[] = [];
+    for (const target of targets) {
+      const id = String(target.Id);
+      const problem = await this.targetProblem(accountId, target);
+      if (problem) {
+        failures.push({ TargetId: id, ErrorCode: 'ValidationException', ErrorMessage: problem });
+        continue;
+      }
+      await this.meta.eventbridge.putTarget({ accountId, ruleName, targetId: id, target });
+    }
+    return failures;
+  }
+
+  async listTargets(accountId: string, ruleName: string): Promise<TargetRow[]> {
+    await this.rule(accountId, ruleName);
+    return this.meta.eventbridge.listTargets(accountId, ruleName);
+  }
+
+  async removeTargets(accountId: string, ruleName: string, ids: string[]): Promise<void> {
+    await this.rule(accountId, ruleName);
+    for (const id of ids) await this.meta.eventbridge.deleteTarget(accountId, ruleName, id);
+  }
+
+  private async targetProblem(accountId: string, target: Record<string, unknown>): Promise<string | undefined> {
+    const unsupported = Object.keys(target).filter((k) => !SUPPORTED_TARGET_MEMBERS.has(k));
+    if (unsupported.length > 0) return `${unsupported.join(', ')} ${unsupported.length === 1 ? 'is' : 'are'} not supported by this endpoint.`;
+    const arn = String(target.Arn);
+    if (!(await this.destinationByArn(accountId, arn))) {
+      return `Target ${arn} is not an API destination of this account; this endpoint delivers to API destinations only.`;
+    }
+    if (target.Input !== undefined && target.InputPath !== undefined) return 'Only one of Input and InputPath may be given.';
+    if (typeof target.Input === 'string') {
+      try {
+        JSON.parse(target.Input);
+      } catch {
+        return 'Input is not valid JSON.';
+      }
+    }
+    if (typeof target.InputPath === 'string' && !SIMPLE_JSON_PATH.test(target.InputPath)) {
+      return 'InputPath must be a JSON path of field names, such as $.detail.';
+    }
+    return undefined;
+  }
+}
+
+function checkPattern(text: string): void {
+  try {
+    compilePattern(text);
+  } catch (err) {
+    if (err instanceof InvalidPatternError) throw new EventBridgeError('InvalidPattern', err.message);
+    throw err;
+  }
+}
+
+function checkAuthParameters(type: 'BASIC' | 'API_KEY', params: Record<string, unknown>): void {
+  const member = type === 'BASIC' ? 'BasicAuthParameters' : 'ApiKeyAuthParameters';
+  const fields = type === 'BASIC' ? ['Username', 'Password'] : ['ApiKeyName', 'ApiKeyValue'];
+  const given = params[member] as Record<string, unknown> | undefined;
+  if (!given || !fields.every((f) => typeof given[f] === 'string' && given[f] !== '')) {
+    throw new EventBridgeError('Invalid', `${member} with ${fields.join(' and ')} is required for authorization type ${type}.`);
+  }
+  const others = Object.keys(params).filter((k) => k !== member && k !== 'InvocationHttpParameters');
+  if (others.length > 0) throw new EventBridgeError('Invalid', `${others.join(', ')} cannot be used with authorization type ${type}.`);
+  const invocation = params.InvocationHttpParameters as Record<string, unknown> | undefined;
+  if (invocation?.BodyParameters !== undefined) {
+    throw new EventBridgeError('Invalid', 'BodyParameters are not supported by this endpoint; use HeaderParameters or QueryStringParameters.');
+  }
+}
+
+function nameInArn(arn: string, kind: 'connection' | 'api-destination'): string | undefined {
+  const match = new RegExp(`^arn:aws[a-z-]*:events:[a-z0-9-]*:\\d{12}:${kind}/([.\\-_A-Za-z0-9]+)/[-A-Za-z0-9]+$`).exec(arn);
+  return match?.[1];
+}

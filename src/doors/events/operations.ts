@@ -1,0 +1,274 @@
+import { DEFAULT_EVENT_BUS, type EventBridge } from '../../domain/eventbridge/eventbridge.js';
+import { compilePattern, InvalidPatternError } from '../../domain/eventbridge/pattern.js';
+import type { ApiDestinationRow, ConnectionRow, RuleRow } from '../../store/meta/eventbridge-store.js';
+import {
+  API_DESTINATION_ARN,
+  CONNECTION_ARN,
+  eventBus,
+  EventsError,
+  name,
+  optionalBoolean,
+  optionalInteger,
+  optionalNamePrefix,
+  optionalString,
+  page,
+  requiredList,
+  requiredObject,
+  requiredString,
+  type Input,
+} from './validate.js';
+
+export interface EventsContext {
+  accountId: string;
+  region: string;
+  eventbridge: EventBridge;
+  /** Throws AccessDeniedException unless the caller may do `events:<action>` on `resource`. */
+  authorize(action: string, resource: string): Promise<void>;
+}
+
+type Operation = (input: Input, ctx: EventsContext) => Promise<Record<string, unknown>>;
+
+const HTTP_METHODS = ['POST', 'GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE'] as const;
+const AUTH_TYPES = ['BASIC', 'OAUTH_CLIENT_CREDENTIALS', 'API_KEY'] as const;
+const RULE_STATES = ['ENABLED', 'DISABLED'] as const;
+const CONNECTION_STATES = ['CREATING', 'UPDATING', 'DELETING', 'AUTHORIZED', 'DEAUTHORIZED', 'AUTHORIZING', 'DEAUTHORIZING'] as const;
+const ENDPOINT = /^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@&=+$,A-Za-z0-9])+)([).!';/?:,])?$/;
+const TARGET_ID = /^[.\-_A-Za-z0-9]+$/;
+
+const seconds = (ms: number) => ms / 1000;
+const resource = (ctx: EventsContext, kind: string, id: string) => `arn:aws:events:${ctx.region}:${ctx.accountId}:${kind}/${id}`;
+
+function connectionSummary(c: ConnectionRow): Record<string, unknown> {
+  return {
+    ConnectionArn: c.arn,
+    Name: c.name,
+    ConnectionState: 'AUTHORIZED',
+    AuthorizationType: c.authorizationType,
+    CreationTime: seconds(c.createdAt),
+    LastModifiedTime: seconds(c.updatedAt),
+    LastAuthorizedTime: seconds(c.updatedAt),
+  };
+}
+
+/** The auth parameters without their secrets, as DescribeConnection shows them. */
+function publicAuth(c: ConnectionRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const apiKey = c.auth.ApiKeyAuthParameters as { ApiKeyName?: string } | undefined;
+  const basic = c.auth.BasicAuthParameters as { Username?: string } | undefined;
+  if (apiKey) out.ApiKeyAuthParameters = { ApiKeyName: apiKey.ApiKeyName };
+  if (basic) out.BasicAuthParameters = { Username: basic.Username };
+  const invocation = c.auth.InvocationHttpParameters as Record<string, Array<{ Key: string; Value: string; IsValueSecret?: boolean }>> | undefined;
+  if (invocation) {
+    out.InvocationHttpParameters = Object.fromEntries(
+      Object.entries(invocation).map(([k, list]) => [k, list.map((p) => (p.IsValueSecret ? { Key: p.Key, IsValueSecret: true } : p))]),
+    );
+  }
+  return out;
+}
+
+function destinationShape(d: ApiDestinationRow): Record<string, unknown> {
+  return {
+    ApiDestinationArn: d.arn,
+    Name: d.name,
+    ApiDestinationState: 'ACTIVE',
+    ConnectionArn: d.connectionArn,
+    InvocationEndpoint: d.endpoint,
+    HttpMethod: d.httpMethod,
+    InvocationRateLimitPerSecond: d.rateLimit,
+    CreationTime: seconds(d.createdAt),
+    LastModifiedTime: seconds(d.updatedAt),
+  };
+}
+
+function ruleShape(r: RuleRow): Record<string, unknown> {
+  return {
+    Name: r.name,
+    Arn: r.arn,
+    EventPattern: r.eventPattern,
+    State: r.state,
+    ...(r.description === null ? {} : { Description: r.description }),
+    ...(r.roleArn === null ? {} : { RoleArn: r.roleArn }),
+    EventBusName: DEFAULT_EVENT_BUS,
+  };
+}
+
+function checkTarget(t: unknown, index: number): Record<string, unknown> {
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new EventsError('SerializationException', `Expected an object for member 'Targets.${index + 1}'`);
+  const target = t as Input;
+  requiredString(target, 'Id', { min: 1, max: 64, pattern: TARGET_ID });
+  requiredString(target, 'Arn', { min: 1, max: 1600 });
+  optionalString(target, 'RoleArn', { min: 1, max: 1600 });
+  optionalString(target, 'Input', { max: 8192 });
+  optionalString(target, 'InputPath', { max: 256 });
+  const retry = target.RetryPolicy as Input | undefined;
+  if (retry !== undefined) {
+    optionalInteger(retry, 'MaximumRetryAttempts', 0, 185);
+    optionalInteger(retry, 'MaximumEventAgeInSeconds', 60, 86_400);
+  }
+  return target;
+}
+
+export const EVENTS_OPERATIONS: Record<string, Operation> = {
+  async CreateConnection(input, ctx) {
+    const n = name(input);
+    const description = optionalString(input, 'Description', { max: 512 });
+    const authorizationType = requiredString(input, 'AuthorizationType', { values: AUTH_TYPES }) as (typeof AUTH_TYPES)[number];
+    const authParameters = requiredObject(input, 'AuthParameters');
+    await ctx.authorize('CreateConnection', resource(ctx, 'connection', n));
+    const c = await ctx.eventbridge.createConnection(ctx.accountId, { name: n, description, authorizationType, authParameters });
+    return { ConnectionArn: c.arn, ConnectionState: 'AUTHORIZED', CreationTime: seconds(c.createdAt), LastModifiedTime: seconds(c.updatedAt) };
+  },
+  async DescribeConnection(input, ctx) {
+    const n = name(input);
+    await ctx.authorize('DescribeConnection', resource(ctx, 'connection', n));
+    const c = await ctx.eventbridge.connection(ctx.accountId, n);
+    return { ...connectionSummary(c), ...(c.description === null ? {} : { Description: c.description }), AuthParameters: publicAuth(c) };
+  },
+  async ListConnections(input, ctx) {
+    const prefix = optionalNamePrefix(input);
+    const state = optionalString(input, 'ConnectionState', { values: CONNECTION_STATES });
+    await ctx.authorize('ListConnections', '*');
+    const all = (await ctx.eventbridge.listConnections(ctx.accountId, prefix)).filter(() => state === undefined || state === 'AUTHORIZED');
+    const { items, nextToken } = page(all, input);
+    return { Connections: items.map(connectionSummary), ...(nextToken ? { NextToken: nextToken } : {}) };
+  },
+  async DeleteConnection(input, ctx) {
+    const n = name(input);
+    await ctx.authorize('DeleteConnection', resource(ctx, 'connection', n));
+    const c = await ctx.eventbridge.deleteConnection(ctx.accountId, n);
+    return { ConnectionArn: c.arn, ConnectionState: 'DELETING', CreationTime: seconds(c.createdAt), LastModifiedTime: seconds(c.updatedAt), LastAuthorizedTime: seconds(c.updatedAt) };
+  },
+
+  async CreateApiDestination(input, ctx) {
+    const n = name(input);
+    const description = optionalString(input, 'Description', { max: 512 });
+    const connectionArn = requiredString(input, 'ConnectionArn', { min: 1, max: 1600, pattern: CONNECTION_ARN });
+    const endpoint = requiredString(input, 'InvocationEndpoint', { min: 1, max: 2048, pattern: ENDPOINT });
+    const httpMethod = requiredString(input, 'HttpMethod', { values: HTTP_METHODS });
+    const rateLimit = optionalInteger(input, 'InvocationRateLimitPerSecond', 1, 300);
+    await ctx.authorize('CreateApiDestination', resource(ctx, 'api-destination', n));
+    const d = await ctx.eventbridge.createDestination(ctx.accountId, { name: n, description, connectionArn, endpoint, httpMethod, rateLimit });
+    return { ApiDestinationArn: d.arn, ApiDestinationState: 'ACTIVE', CreationTime: seconds(d.createdAt), LastModifiedTime: seconds(d.updatedAt) };
+  },
+  async DescribeApiDestination(input, ctx) {
+    const n = name(input);
+    await ctx.authorize('DescribeApiDestination', resource(ctx, 'api-destination', n));
+    const d = await ctx.eventbridge.destination(ctx.accountId, n);
+    return { ...destinationShape(d), ...(d.description === null ? {} : { Description: d.description }) };
+  },
+  async ListApiDestinations(input, ctx) {
+    const prefix = optionalNamePrefix(input);
+    const connectionArn = optionalString(input, 'ConnectionArn', { min: 1, max: 1600, pattern: CONNECTION_ARN });
+    await ctx.authorize('ListApiDestinations', '*');
+    const { items, nextToken } = page(await ctx.eventbridge.listDestinations(ctx.accountId, prefix, connectionArn), input);
+    return { ApiDestinations: items.map(destinationShape), ...(nextToken ? { NextToken: nextToken } : {}) };
+  },
+  async DeleteApiDestination(input, ctx) {
+    const n = name(input);
+    await ctx.authorize('DeleteApiDestination', resource(ctx, 'api-destination', n));
+    await ctx.eventbridge.deleteDestination(ctx.accountId, n);
+    return {};
+  },
+
+  async PutRule(input, ctx) {
+    const n = name(input);
+    eventBus(input, ctx.region, ctx.accountId);
+    if (input.ScheduleExpression !== undefined) {
+      throw new EventsError('ValidationException', 'ScheduleExpression is not supported by this endpoint; rules match events with an EventPattern.');
+    }
+    if (input.Tags !== undefined) throw new EventsError('ValidationException', 'Tags on rules are not supported by this endpoint.');
+    const eventPattern = optionalString(input, 'EventPattern', { max: 4096 });
+    if (eventPattern === undefined) throw new EventsError('ValidationException', 'Parameter(s) EventPattern must be specified.');
+    const state = optionalString(input, 'State', { values: RULE_STATES }) as RuleRow['state'] | undefined;
+    const description = optionalString(input, 'Description', { max: 512 });
+    const roleArn = optionalString(input, 'RoleArn', { min: 1, max: 1600 });
+    await ctx.authorize('PutRule', ctx.eventbridge.ruleArn(ctx.accountId, n));
+    const rule = await ctx.eventbridge.putRule(ctx.accountId, { name: n, eventPattern, state, description, roleArn });
+    return { RuleArn: rule.arn };
+  },
+  async DescribeRule(input, ctx) {
+    const n = name(input);
+    eventBus(input, ctx.region, ctx.accountId);
+    await ctx.authorize('DescribeRule', ctx.eventbridge.ruleArn(ctx.accountId, n));
+    return ruleShape(await ctx.eventbridge.rule(ctx.accountId, n));
+  },
+  async ListRules(input, ctx) {
+    const prefix = optionalNamePrefix(input);
+    eventBus(input, ctx.region, ctx.accountId);
+    await ctx.authorize('ListRules', '*');
+    const { items, nextToken } = page(await ctx.eventbridge.listRules(ctx.accountId, prefix), input);
+    return { Rules: items.map(ruleShape), ...(nextToken ? { NextToken: nextToken } : {}) };
+  },
+  async EnableRule(input, ctx) {
+    const n = name(input);
+    eventBus(input, ctx.region, ctx.accountId);
+    await ctx.authorize('EnableRule', ctx.eventbridge.ruleArn(ctx.accountId, n));
+    await ctx.eventbridge.setRuleState(ctx.accountId, n, 'ENABLED');
+    return {};
+  },
+  async DisableRule(input, ctx) {
+    const n = name(input);
+    eventBus(input, ctx.region, ctx.accountId);
+    await ctx.authorize('DisableRule', ctx.eventbridge.ruleArn(ctx.accountId, n));
+    await ctx.eventbridge.setRuleState(ctx.accountId, n, 'DISABLED');
+    return {};
+  },
+  async DeleteRule(input, ctx) {
+    const n = name(input);
+    eventBus(input, ctx.region, ctx.accountId);
+    const force = optionalBoolean(input, 'Force');
+    await ctx.authorize('DeleteRule', ctx.eventbridge.ruleArn(ctx.accountId, n));
+    await ctx.eventbridge.deleteRule(ctx.accountId, n, force);
+    return {};
+  },
+
+  async PutTargets(input, ctx) {
+    const rule = name(input, 'Rule');
+    eventBus(input, ctx.region, ctx.accountId);
+    const targets = requiredList(input, 'Targets', 1, 100).map(checkTarget);
+    await ctx.authorize('PutTargets', ctx.eventbridge.ruleArn(ctx.accountId, rule));
+    const failed = await ctx.eventbridge.putTargets(ctx.accountId, rule, targets);
+    return { FailedEntryCount: failed.length, FailedEntries: failed };
+  },
+  async ListTargetsByRule(input, ctx) {
+    const rule = name(input, 'Rule');
+    eventBus(input, ctx.region, ctx.accountId);
+    await ctx.authorize('ListTargetsByRule', ctx.eventbridge.ruleArn(ctx.accountId, rule));
+    const targets = (await ctx.eventbridge.listTargets(ctx.accountId, rule)).map((t) => ({ name: t.targetId, target: t.target }));
+    const { items, nextToken } = page(targets, input);
+    return { Targets: items.map((t) => t.target), ...(nextToken ? { NextToken: nextToken } : {}) };
+  },
+  async RemoveTargets(input, ctx) {
+    const rule = name(input, 'Rule');
+    eventBus(input, ctx.region, ctx.accountId);
+    const ids = requiredList(input, 'Ids', 1, 100).map((id) => requiredString({ Ids: id }, 'Ids', { min: 1, max: 64, pattern: TARGET_ID }));
+    optionalBoolean(input, 'Force');
+    await ctx.authorize('RemoveTargets', ctx.eventbridge.ruleArn(ctx.accountId, rule));
+    await ctx.eventbridge.removeTargets(ctx.accountId, rule, ids);
+    return { FailedEntryCount: 0, FailedEntries: [] };
+  },
+
+  async TestEventPattern(input, ctx) {
+    const patternText = requiredString(input, 'EventPattern', { max: 4096 });
+    const eventText = requiredString(input, 'Event');
+    await ctx.authorize('TestEventPattern', '*');
+    let pattern;
+    try {
+      pattern = compilePattern(patternText);
+    } catch (err) {
+      if (err instanceof InvalidPatternError) throw new EventsError('InvalidEventPatternException', err.message);
+      throw err;
+    }
+    let event: unknown;
+    try {
+      event = JSON.parse(eventText);
+    } catch {
+      throw new EventsError('ValidationException', 'Parameter Event is not valid.');
+    }
+    const required = ['id', 'account', 'source', 'time', 'region', 'detail-type'];
+    if (typeof event !== 'object' || event === null || Array.isArray(event) || !required.every((k) => k in (event as object))) {
+      throw new EventsError('ValidationException', 'Parameter Event is not valid.');
+    }
+    return { Result: pattern.matches(event) };
+  },
+};

@@ -1,0 +1,172 @@
+// EventBridge the way ECR users wire it: the real `aws events` CLI creates a connection, an API
+// destination, a rule with an event pattern and a target; pushes and deletes then arrive at a
+// local HTTP endpoint in EventBridge's envelope, authenticated and signed; an endpoint that is down
+// gets every event once it is back, each id once.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
+import { deleteManifest, memImage, pushMemImage } from '../helpers/oci.js';
+import { run, tempDir } from '../helpers/tools.js';
+
+const AWS = '/usr/bin/aws';
+const API_KEY = 'x-api-key';
+const API_SECRET = 'endpoint-secret-value';
+
+interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  event: { id: string; 'detail-type': string; source: string; account: string; region: string; detail: Record<string, unknown> };
+}
+
+describe('EventBridge via the aws CLI v2', () => {
+  let b: Berth;
+  let work: { path: string; remove: () => Promise<void> };
+  let env: Record<string, string>;
+  let endpoint: Server;
+  let endpointUrl: string;
+  let up = true;
+  const received: Received[] = [];
+  let refused = 0;
+
+  const aws = async (args: string[], check = true) => {
+    const res = await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'events', ...args], { env, check: false, timeoutMs: 60_000 });
+    if (check && res.code !== 0) assert.fail(`aws events ${args.join(' ')} exited ${res.code}: ${res.stderr}\n${b.output().slice(-2000)}`);
+    return res;
+  };
+  const awsJson = async <T = Record<string, any>>(args: string[]): Promise<T> => JSON.parse((await aws(args)).stdout || '{}') as T;
+  const awsError = async (args: string[]): Promise<string> => {
+    const res = await aws(args, false);
+    assert.notEqual(res.code, 0, `aws events ${args.join(' ')} should have failed: ${res.stdout}`);
+    return /An error occurred \((\w+)\)/.exec(res.stderr)?.[1] ?? res.stderr;
+  };
+  const waitFor = async (what: string, done: () => boolean, ms = 60_000) => {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      assert.ok(Date.now() < deadline, `timed out waiting for ${what}; received ${JSON.stringify(received.map((r) => r.event.detail))}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  before(async () => {
+    endpoint = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (!up) {
+          refused++;
+          res.writeHead(503).end();
+          return;
+        }
+        const body = Buffer.concat(chunks).toString('utf8');
+        received.push({ headers: req.headers, body, event: JSON.parse(body) as Received['event'] });
+        res.writeHead(200).end('{}');
+      });
+    });
+    await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', r));
+    endpointUrl = `http://127.0.0.1:${(endpoint.address() as { port: number }).port}/hooks/ecr`;
+    b = await startBerth({ env: { BERTH_CREATE_ON_PUSH: 'true' } });
+    work = await tempDir('eventbridge');
+    const creds = await readAdminCredentials(b.dataDir);
+    env = {
+      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
+      AWS_DEFAULT_REGION: creds!.region ?? 'us-east-1',
+      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
+      AWS_PAGER: '',
+      AWS_MAX_ATTEMPTS: '1',
+    };
+  });
+
+  after(async () => {
+    await b?.destroy();
+    await work?.remove();
+    await new Promise((r) => endpoint?.close(r));
+  });
+
+  it('delivers pushes and deletes matching a rule to an API destination, signed, each event once', { timeout: 180_000 }, async () => {
+    const connection = await awsJson([
+      'create-connection', '--name', 'hooks', '--authorization-type', 'API_KEY',
+      '--auth-parameters', JSON.stringify({ ApiKeyAuthParameters: { ApiKeyName: API_KEY, ApiKeyValue: API_SECRET } }),
+    ]);
+    assert.match(connection.ConnectionArn, /^arn:aws:events:[a-z0-9-]+:\d{12}:connection\/hooks\/[-a-f0-9]+$/);
+    assert.equal(await awsError(['create-connection', '--name', 'hooks', '--authorization-type', 'API_KEY',
+      '--auth-parameters', JSON.stringify({ ApiKeyAuthParameters: { ApiKeyName: 'k', ApiKeyValue: 'v' } })]), 'ResourceAlreadyExistsException');
+    const described = await awsJson(['describe-connection', '--name', 'hooks']);
+    assert.deepEqual(described.AuthParameters, { ApiKeyAuthParameters: { ApiKeyName: API_KEY } }, 'the secret is never shown');
+
+    const destination = await awsJson([
+      'create-api-destination', '--name', 'ecr-hook', '--connection-arn', connection.ConnectionArn,
+      '--invocation-endpoint', endpointUrl, '--http-method', 'POST',
+    ]);
+    const pattern = { source: ['aws.ecr'], 'detail-type': ['ECR Image Action'], detail: { 'repository-name': [{ prefix: 'watched/' }] } };
+    const rule = await awsJson(['put-rule', '--name', 'image-actions', '--event-pattern', JSON.stringify(pattern)]);
+    assert.match(rule.RuleArn, /:rule\/image-actions$/);
+    assert.equal(await awsError(['put-rule', '--name', 'bad', '--event-pattern', '{"source":"aws.ecr"}']), 'InvalidEventPatternException');
+    const put = await awsJson(['put-targets', '--rule', 'image-actions', '--targets', JSON.stringify([
+      { Id: 'hook', Arn: destination.ApiDestinationArn, RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 } },
+      { Id: 'lambda', Arn: 'arn:aws:lambda:us-east-1:123456789012:function:f' },
+    ])]);
+    assert.equal(put.FailedEntryCount, 1, 'a target berth cannot deliver to is refused, not stored');
+    assert.equal(put.FailedEntries[0].TargetId, 'lambda');
+    const targets = await awsJson(['list-targets-by-rule', '--rule', 'image-actions']);
+    assert.deepEqual(targets.Targets.map((t: { Id: string }) => t.Id), ['hook']);
+    const rules = await awsJson(['list-rules', '--name-prefix', 'image']);
+    assert.deepEqual(rules.Rules.map((r: { Name: string; State: string }) => [r.Name, r.State]), [['image-actions', 'ENABLED']]);
+
+    const image = memImage([{ 'hello.txt': 'events' }]);
+    await pushMemImage(b, 'watched/app', 'v1', image);
+    await pushMemImage(b, 'ignored/app', 'v1', memImage([{ 'other.txt': 'not watched' }]));
+    await waitFor('the push event', () => received.length >= 1);
+    const pushEvent = received[0]!;
+    assert.equal(pushEvent.event['detail-type'], 'ECR Image Action');
+    assert.equal(pushEvent.event.source, 'aws.ecr');
+    assert.deepEqual(pushEvent.event.detail, {
+      result: 'SUCCESS', 'repository-name': 'watched/app', 'image-digest': image.digest, 'action-type': 'PUSH', 'image-tag': 'v1',
+    });
+    assert.equal(pushEvent.headers[API_KEY], API_SECRET);
+    const timestamp = String(pushEvent.headers['x-berth-timestamp']);
+    const expected = createHmac('sha256', API_SECRET).update(`${timestamp}.${pushEvent.body}`).digest('hex');
+    assert.equal(pushEvent.headers['x-berth-signature'], `sha256=${expected}`);
+
+    // The endpoint goes down; a delete happens; the endpoint comes back and gets it, once.
+    up = false;
+    const deleted = await deleteManifest(b, 'watched/app', image.digest);
+    assert.equal(deleted.status, 202, deleted.describe());
+    await waitFor('a refused delivery', () => refused >= 1);
+    up = true;
+    await waitFor('the delete event after the endpoint came back', () => received.some((r) => r.event.detail['action-type'] === 'DELETE'));
+    await new Promise((r) => setTimeout(r, 2000));
+    const ids = received.map((r) => r.event.id);
+    assert.equal(new Set(ids).size, ids.length, 'each event delivered once');
+    assert.ok(received.every((r) => String(r.event.detail['repository-name']).startsWith('watched/')), 'only events the pattern matches');
+
+    assert.equal(await awsError(['delete-rule', '--name', 'image-actions']), 'ValidationException');
+    await aws(['remove-targets', '--rule', 'image-actions', '--ids', 'hook']);
+    await aws(['delete-rule', '--name', 'image-actions']);
+    assert.equal(await awsError(['describe-rule', '--name', 'image-actions']), 'ResourceNotFoundException');
+  });
+
+  it('tests event patterns as EventBridge does: exact, prefix, anything-but, numeric, exists', async () => {
+    const event = JSON.stringify({
+      id: '1', account: '123456789012', source: 'aws.ecr', time: '2026-01-01T00:00:00Z', region: 'us-east-1', 'detail-type': 'ECR Image Action', resources: [],
+      detail: { 'action-type': 'PUSH', 'repository-name': 'team/app', size: 42, 'image-tag': 'v1' },
+    });
+    const test = async (pattern: unknown) => (await awsJson(['test-event-pattern', '--event-pattern', JSON.stringify(pattern), '--event', event])).Result as boolean;
+    assert.equal(await test({ source: ['aws.ecr'] }), true);
+    assert.equal(await test({ source: ['aws.s3'] }), false);
+    assert.equal(await test({ detail: { 'repository-name': [{ prefix: 'team/' }] } }), true);
+    assert.equal(await test({ detail: { 'action-type': [{ 'anything-but': ['DELETE'] }] } }), true);
+    assert.equal(await test({ detail: { 'action-type': [{ 'anything-but': 'PUSH' }] } }), false);
+    assert.equal(await test({ detail: { size: [{ numeric: ['>', 10, '<=', 42] }] } }), true);
+    assert.equal(await test({ detail: { size: [{ numeric: ['<', 10] }] } }), false);
+    assert.equal(await test({ detail: { 'image-tag': [{ exists: true }] } }), true);
+    assert.equal(await test({ detail: { 'scan-status': [{ exists: true }] } }), false);
+    assert.equal(await awsError(['test-event-pattern', '--event-pattern', '{"detail":{"size":[{"numeric":[">"]}]}}', '--event', event]), 'InvalidEventPatternException');
+    assert.equal(await awsError(['put-rule', '--name', 'on-schedule', '--schedule-expression', 'rate(5 minutes)']), 'ValidationException');
+    assert.equal(await awsError(['list-rules', '--event-bus-name', 'other-bus']), 'ResourceNotFoundException');
+  });
+});
