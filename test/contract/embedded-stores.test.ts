@@ -10,6 +10,7 @@ import { SqliteDb } from '../../src/store/meta/sqlite.js';
 import { blobStoreContract } from './blob-store-contract.js';
 import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
+import { eventBridgeStoreContract } from './eventbridge-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
@@ -30,6 +31,7 @@ async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
 
 metadataStoreContract('SQLite', openMetadataStore);
 lifecycleGcStoreContract('SQLite', openMetadataStore);
+eventBridgeStoreContract('SQLite', openMetadataStore);
 
 eventJobStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));

@@ -15,6 +15,7 @@ import { PostgresDb } from '../../src/store/meta/postgres.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
+import { eventBridgeStoreContract } from './eventbridge-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
@@ -57,6 +58,7 @@ async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
 
 metadataStoreContract('PostgreSQL', openMetadataStore);
 lifecycleGcStoreContract('PostgreSQL', openMetadataStore);
+eventBridgeStoreContract('PostgreSQL', openMetadataStore);
 
 // Two pools on one database: claims from them really race, as from two berth nodes.
 eventJobStoreContract('PostgreSQL', async () => {
