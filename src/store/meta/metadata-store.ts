@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { CreationTemplateStore } from './creation-template-store.js';
 import { GcStore } from './gc-store.js';
 import { IdentityStore } from './identity-store.js';
 import { LifecycleStore } from './lifecycle-store.js';
 import { EventStore } from './event-store.js';
 import { JobStore } from './job-store.js';
+import { PullExclusionStore } from './pull-exclusion-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -139,6 +141,14 @@ export class MetadataStore {
   /** The event outbox; inside `transaction`, events commit with the change they record. */
   get events(): EventStore { return new EventStore(this.db); }
   get jobs(): JobStore { return new JobStore(this.db); }
+  /** Repository creation templates. */
+  get creationTemplates(): CreationTemplateStore {
+    return new CreationTemplateStore(this.db);
+  }
+  /** Pull-time update exclusions. */
+  get pullExclusions(): PullExclusionStore {
+    return new PullExclusionStore(this.db);
+  }
 
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
