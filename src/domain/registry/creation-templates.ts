@@ -63,6 +63,13 @@ function templateNotFound(prefix: string, registryId: string): RegistryError {
   return new RegistryError('TemplateNotFound', `Repository creation template with prefix '${prefix}' does not exist in the registry with id '${registryId}'`);
 }
 
+/** A template's custom role: an IAM role of the registry's own account. */
+export function assertCustomRoleArn(registryId: string, arn: string): void {
+  const role = ROLE_ARN.exec(arn);
+  if (!role) throw invalid('customRoleArn', 'Invalid role ARN');
+  if (role[1] !== registryId) throw invalid('customRoleArn', `The role must be in the registry's account '${registryId}'`);
+}
+
 /** The rules ECR applies to a template as a whole, after each member passed its own. */
 function checkTemplate(registryId: string, t: TemplateSettings): void {
   if (t.appliedFor.length === 0) throw invalid('appliedFor', 'must contain at least one of [REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH]');
@@ -82,9 +89,7 @@ function checkTemplate(registryId: string, t: TemplateSettings): void {
   }
   if (t.resourceTags.length > MAX_RESOURCE_TAGS) throw new RegistryError('TooManyResourceTags', `A repository can have at most ${MAX_RESOURCE_TAGS} tags`);
   if (t.customRoleArn !== undefined && t.customRoleArn !== '') {
-    const role = ROLE_ARN.exec(t.customRoleArn);
-    if (!role) throw invalid('customRoleArn', 'Invalid role ARN');
-    if (role[1] !== registryId) throw invalid('customRoleArn', `The role must be in the registry's account '${registryId}'`);
+    assertCustomRoleArn(registryId, t.customRoleArn);
   } else if (t.resourceTags.length > 0) {
     throw invalid('customRoleArn', 'A custom role is required when the template has resource tags');
   }

@@ -1,4 +1,4 @@
-import { ROOT_PREFIX, TEMPLATE_USES, templateKey, type CreationTemplate, type TemplatePatch, type TemplateUse } from '../../../domain/registry/creation-templates.js';
+import { assertCustomRoleArn, ROOT_PREFIX, TEMPLATE_USES, templateKey, type CreationTemplate, type TemplatePatch, type TemplateUse } from '../../../domain/registry/creation-templates.js';
 import { page } from '../../../domain/registry/paging.js';
 import type { EncryptionType, MutabilityExclusionFilter, TagMutability } from '../../../domain/registry/settings.js';
 import { EcrError } from '../errors.js';
@@ -88,7 +88,10 @@ async function authorizeTemplate(ctx: EcrContext, action: string, prefix: string
   await ctx.authorize('ecr:CreateRepository', repositories);
   if (patch.lifecyclePolicy) await ctx.authorize('ecr:PutLifecyclePolicy', repositories);
   if (patch.repositoryPolicy) await ctx.authorize('ecr:SetRepositoryPolicy', repositories);
-  if (patch.customRoleArn) await ctx.authorize('iam:PassRole', patch.customRoleArn);
+  if (patch.customRoleArn) {
+    assertCustomRoleArn(ctx.principal.account, patch.customRoleArn);
+    await ctx.authorize('iam:PassRole', patch.customRoleArn);
+  }
 }
 
 /** The RepositoryCreationTemplate shape. */
