@@ -32,6 +32,7 @@ import {
   RegisterPullTimeUpdateExclusionCommand,
   StartReplicationBackfillCommand,
   StopReplicationBackfillCommand,
+  UpdateImageStorageClassCommand,
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
 import { getLoginPassword, readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
@@ -454,6 +455,43 @@ describe('ECR operations: templates, referrers, exclusions, settings, signing, r
     await expectFailure(ecr.send(new StopReplicationBackfillCommand({ replicationBackfillId: 'b-1' })), 'ReplicationBackfillNotFoundException');
     assert.deepEqual((await ecr.send(new ListReplicationBackfillsCommand({}))).backfills, []);
     await expectFailure(ecr.send(new ListReplicationBackfillsCommand({ maxResults: 51 })), 'InvalidParameterException');
+  });
+
+  test('UpdateImageStorageClass: no archive storage class yet, so no image changes class', async () => {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'stored' }));
+    const img = memImage([{ 'c.txt': 'storage class' }]);
+    await pushMemImage(b, 'stored', 'v1', img);
+    await expectFailure(
+      ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v1' }, targetStorageClass: 'ARCHIVE' })),
+      'ImageStorageClassUpdateNotSupportedException',
+      /archive/,
+    );
+    await expectFailure(
+      ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageDigest: img.digest }, targetStorageClass: 'STANDARD' })),
+      'ImageStorageClassUpdateNotSupportedException',
+      /not archived/,
+    );
+    await expectFailure(ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v9' }, targetStorageClass: 'ARCHIVE' })), 'ImageNotFoundException');
+    await expectFailure(ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v1' }, targetStorageClass: 'GLACIER' as never })), 'InvalidParameterException');
+    await expectFailure(ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: {}, targetStorageClass: 'ARCHIVE' })), 'InvalidParameterException');
+    // The image is still there and pullable.
+    const got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
+    assert.equal(got.images![0]!.imageId!.imageDigest, img.digest);
+  });
+
+  test('the new operations are authorized: a read-only user may list but not change', async () => {
+    const reader = await iamUser('reader', 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly');
+    try {
+      await expectFailure(reader.client.send(new CreateRepositoryCreationTemplateCommand({ prefix: 'denied', appliedFor: ['CREATE_ON_PUSH'] })), 'AccessDeniedException');
+      await expectFailure(reader.client.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${account}:user/reader` })), 'AccessDeniedException');
+      await expectFailure(reader.client.send(new PutSigningConfigurationCommand({ signingConfiguration: { rules: [] } })), 'AccessDeniedException');
+      await expectFailure(reader.client.send(new PutAccountSettingCommand({ name: 'BLOB_MOUNTING', value: 'DISABLED' })), 'AccessDeniedException');
+      const prefixes = (await ecr.send(new DescribeRepositoryCreationTemplatesCommand({}))).repositoryCreationTemplates!.map((t) => t.prefix);
+      assert.ok(!prefixes.includes('denied'));
+      assert.equal((await ecr.send(new GetAccountSettingCommand({ name: 'BLOB_MOUNTING' }))).value, 'ENABLED');
+    } finally {
+      reader.client.destroy();
+    }
   });
 
   describe('every operation of the installed @aws-sdk/client-ecr answers (none is UnknownOperationException)', () => {

@@ -10,6 +10,7 @@ import { REFERRER_OPERATIONS } from './referrers.js';
 import { REPLICATION_OPERATIONS } from './replication.js';
 import { REPOSITORY_OPERATIONS } from './repositories.js';
 import { SIGNING_OPERATIONS } from './signing.js';
+import { STORAGE_CLASS_OPERATIONS } from './storage-class.js';
 import { TEMPLATE_OPERATIONS } from './templates.js';
 
 /** Every ECR operation berth answers, by name. */
@@ -26,4 +27,5 @@ export const OPERATIONS: EcrOperations = {
   ...SIGNING_OPERATIONS,
   ...REPLICATION_OPERATIONS,
   ...PULL_THROUGH_CACHE_OPERATIONS,
+  ...STORAGE_CLASS_OPERATIONS,
 };
