@@ -34,8 +34,12 @@ export class Accounts {
     return this.meta.getSetting('default_account_id');
   }
 
+  /** The setting's value; one stored before berth stopped honouring it reads as what berth does instead. */
   async setting(registryId: string, name: string): Promise<string> {
-    return (await this.meta.getSetting(key(registryId, name))) ?? ACCOUNT_SETTINGS[name]?.default ?? '';
+    const known = ACCOUNT_SETTINGS[name];
+    const stored = await this.meta.getSetting(key(registryId, name));
+    if (stored !== undefined && (!known || known.values.includes(stored))) return stored;
+    return known?.default ?? '';
   }
 
   async putSetting(registryId: string, name: string, value: string): Promise<void> {

@@ -122,7 +122,7 @@ async function createTemplate(input: EcrInput, ctx: EcrContext) {
 }
 
 async function describeTemplates(input: EcrInput, ctx: EcrContext) {
-  const prefixes = stringList(input, 'prefixes', 0, 1000, false);
+  const prefixes = stringList(input, 'prefixes', 0, Number.MAX_SAFE_INTEGER, false);
   prefixes?.forEach((p, i) => checkPrefix(p, `prefixes.${i + 1}`));
   const maxResults = optionalInteger(input, 'maxResults', 1, 1000);
   const nextToken = optionalString(input, 'nextToken');
