@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { startBerth } from './server.js';
@@ -5,7 +6,11 @@ import { registerAdmin } from './doors/admin/index.js';
 import { tuneHeapForServer } from './runtime/heap.js';
 
 const program = new Command();
-program.name('berth').description('Amazon ECR, self-hosted: an OCI registry with an ECR-compatible API');
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+program
+  .name('berth')
+  .description('Amazon ECR, self-hosted: an OCI registry with an ECR-compatible API')
+  .version(version, '-V, --version', 'print the version of berth');
 
 program
   .command('serve')

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BerthConfig } from './config.js';
@@ -10,6 +9,8 @@ import { JobQueue } from './domain/jobs/queue.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
 import { Registry } from './domain/registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
+import { prepareDataDir } from './store/data-dir.js';
+import { SpaceReserve } from './store/space-reserve.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
 import type { SqlDb } from './store/meta/sql.js';
@@ -18,6 +19,8 @@ import { SqliteDb } from './store/meta/sqlite.js';
 export interface Stores {
   meta: MetadataStore;
   blobs: FsBlobStore;
+  /** Present when the metadata database shares the data dir's disk. */
+  spaceReserve?: SpaceReserve;
   close(): Promise<void>;
 }
 
@@ -37,8 +40,11 @@ export interface Domain {
 
 /** Filesystem blobs under the data dir; metadata in PostgreSQL when configured, else SQLite there too. */
 export async function openStores(config: BerthConfig): Promise<Stores> {
-  await mkdir(config.dataDir, { recursive: true });
-  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'));
+  await prepareDataDir(config.dataDir);
+  // SQLite shares the data dir's disk with the blobs: keep it room to record deletions when that disk fills.
+  const spaceReserve = config.databaseUrl ? undefined : new SpaceReserve(join(config.dataDir, 'space-reserve'));
+  await spaceReserve?.ensure();
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'), spaceReserve);
   try {
     await migrate(db);
   } catch (e) {
@@ -47,7 +53,7 @@ export async function openStores(config: BerthConfig): Promise<Stores> {
   }
   const blobs = new FsBlobStore(config.dataDir);
   await blobs.init();
-  return { meta: new MetadataStore(db), blobs, close: () => db.close() };
+  return { meta: new MetadataStore(db), blobs, spaceReserve, close: () => db.close() };
 }
 
 /** Loaded only when configured: the PostgreSQL client costs a few MiB of memory in every process. */
@@ -58,7 +64,7 @@ async function openPostgres(url: string): Promise<SqlDb> {
 
 export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
   const stores = await openStores(config);
-  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, log });
+  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, spaceReserve: stores.spaceReserve, log });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   return {
     stores,

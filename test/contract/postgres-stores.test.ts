@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { IdentityStore } from '../../src/store/meta/identity-store.js';
+import { ADMIN_USER, bootstrapAdministrator } from '../../src/iam/identity/bootstrap.js';
+import { IdentityDirectory } from '../../src/iam/identity/directory.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { PostgresDb } from '../../src/store/meta/postgres.js';
@@ -118,6 +120,62 @@ describe('PostgreSQL specifics', () => {
       assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8]);
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
+    }
+  });
+
+  it('nodes starting together on one fresh database bootstrap one administrator, written by one of them', async () => {
+    const url = server.urlFor(await freshDatabase());
+    const dbs = [new PostgresDb(url), new PostgresDb(url), new PostgresDb(url)];
+    const dirs = await Promise.all(dbs.map(() => mkdtemp(join(tmpdir(), 'berth-contract-bootstrap-'))));
+    try {
+      await migrate(dbs[0]!);
+      await Promise.all(dbs.map((db) => db.get('SELECT 1'))); // connected, so the starts really overlap
+      const written = await Promise.all(
+        dbs.map((db, i) => bootstrapAdministrator(new MetadataStore(db), new IdentityDirectory(new IdentityStore(db)), dirs[i]!, '111122223333', 'us-east-1')),
+      );
+      assert.equal(written.filter(Boolean).length, 1, 'exactly one node writes admin-credentials');
+      const keys = await new IdentityDirectory(new IdentityStore(dbs[0]!)).listAccessKeys('111122223333', ADMIN_USER);
+      assert.equal(keys.length, 1, 'and one access key exists');
+      const again = await bootstrapAdministrator(new MetadataStore(dbs[1]!), new IdentityDirectory(new IdentityStore(dbs[1]!)), dirs[1]!, '111122223333', 'us-east-1');
+      assert.equal(again, undefined, 'a later start joins the account');
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    }
+  });
+
+  it('transactions of different scopes run side by side; the same scope, unscoped ones and outbox appends wait', async () => {
+    const url = server.urlFor(await freshDatabase());
+    const [one, two] = [new PostgresDb(url), new PostgresDb(url)];
+    const settled = (p: Promise<unknown>) => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
+    try {
+      await migrate(one);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const held = new MetadataStore(one).transaction(async (tx) => {
+        await tx.events.append({ type: 'image.pushed', registryId: '111122223333', repositoryName: 'a' });
+        await gate;
+      }, 'repository-a');
+      await new Promise((r) => setTimeout(r, 100));
+
+      const otherScope = new MetadataStore(two).transaction((tx) => tx.setSetting('k', 'v'), 'repository-b');
+      assert.equal(await settled(otherScope), true, 'another repository goes ahead');
+      const sameScope = two.transaction((tx) => tx.get('SELECT 1'), 'repository-a');
+      const unscoped = two.transaction((tx) => tx.get('SELECT 1'));
+      const appended = new MetadataStore(two).transaction(
+        (tx) => tx.events.append({ type: 'image.pushed', registryId: '111122223333', repositoryName: 'b' }),
+        'repository-b',
+      );
+      assert.equal(await settled(sameScope), false, 'the same repository waits');
+      assert.equal(await settled(unscoped), false, 'an unscoped transaction waits');
+      assert.equal(await settled(appended), false, 'an outbox append waits for the earlier one to commit');
+
+      release();
+      await Promise.all([held, sameScope, unscoped, appended]);
+      const events = await new MetadataStore(one).events.list();
+      assert.deepEqual(events.map((e) => e.repositoryName), ['a', 'b'], 'events in commit order');
+    } finally {
+      await Promise.all([one.close(), two.close()]);
     }
   });
 

@@ -1,3 +1,5 @@
+import { MetadataFullError } from '../../store/meta/sql.js';
+
 /**
  * What can go wrong in the registry domain, in its own words. Each door renders a kind in its
  * protocol: the /v2 door as an OCI error code and status, the ECR door as an AWS exception.
@@ -59,4 +61,13 @@ export class RegistryError extends Error {
 
 export function isRegistryError(e: unknown, kind?: RegistryErrorKind): e is RegistryError {
   return e instanceof RegistryError && (kind === undefined || e.kind === kind);
+}
+
+/** The domain error a caller can act on, also when a store reports it (a metadata disk that is full). */
+export function asRegistryError(err: unknown): RegistryError | undefined {
+  if (err instanceof RegistryError) return err;
+  if (err instanceof MetadataFullError) {
+    return new RegistryError('StorageFull', 'no space left for the metadata database; delete uploads or images to free space');
+  }
+  return undefined;
 }

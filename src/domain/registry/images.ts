@@ -128,7 +128,7 @@ export class Images {
         await tx.events.append(imageEvent('image.pushed', repo, digest, undefined, { mediaType: manifest.mediaType }));
       }
       return fresh;
-    });
+    }, repo.id);
     return { digest, subject: manifest.subject?.digest, created };
   }
 

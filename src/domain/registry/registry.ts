@@ -6,7 +6,7 @@ import { Blobs } from './blobs.js';
 import { CreationTemplates } from './creation-templates.js';
 import { DownloadGrants } from './download-grants.js';
 import { Images } from './images.js';
-import { checkReadiness, type Readiness } from './readiness.js';
+import { checkReadiness, type Readiness, type SpaceReserveState } from './readiness.js';
 import { PullRecorder } from './pull-recorder.js';
 import { PullTimeExclusions } from './pull-time-exclusions.js';
 import { SigningConfigurations } from './signing.js';
@@ -18,6 +18,8 @@ export interface RegistryOptions {
   createOnPush?: boolean;
   /** The largest blob accepted, in bytes (default: ECR's 52,000 MiB layer quota). */
   maxBlobBytes?: number;
+  /** Space kept for the metadata database on a shared disk: while given up, pushes wait for it. */
+  spaceReserve?: SpaceReserveState;
   log?: Logger;
 }
 
@@ -36,12 +38,14 @@ export class Registry {
   readonly uploads: Uploads;
   readonly downloads: DownloadGrants;
   private readonly pulls: PullRecorder;
+  private readonly spaceReserve?: SpaceReserveState;
 
   constructor(
     private readonly meta: MetadataStore,
     private readonly blobStore: BlobStore,
     options: RegistryOptions = {},
   ) {
+    this.spaceReserve = options.spaceReserve;
     this.accounts = new Accounts(meta, { createOnPush: options.createOnPush ?? false });
     this.templates = new CreationTemplates(meta);
     this.pullExclusions = new PullTimeExclusions(meta);
@@ -50,13 +54,13 @@ export class Registry {
     this.pulls = new PullRecorder(meta, options.log);
     this.images = new Images(meta, this.repositories, this.pulls);
     this.blobs = new Blobs(meta, blobStore, this.accounts);
-    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024);
+    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, options.spaceReserve);
     this.downloads = new DownloadGrants(meta, this.repositories);
   }
 
   /** Whether the stores answer and the blob store has at least `minFreeBytes` left. */
   readiness(minFreeBytes: number): Promise<Readiness> {
-    return checkReadiness(this.meta, this.blobStore, minFreeBytes);
+    return checkReadiness(this.meta, this.blobStore, minFreeBytes, this.spaceReserve);
   }
 
   /** Writes what is still buffered (recorded pulls). */

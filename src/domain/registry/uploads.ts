@@ -4,6 +4,7 @@ import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import { newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Repository, Upload } from './model.js';
+import type { SpaceReserveState } from './readiness.js';
 
 interface UploadHashState {
   offset: number;
@@ -31,6 +32,7 @@ export class Uploads {
     private readonly meta: MetadataStore,
     private readonly blobs: BlobStore,
     private readonly maxBlobBytes: number,
+    private readonly spaceReserve?: SpaceReserveState,
   ) {}
 
   async start(repo: Repository): Promise<Upload> {
@@ -57,6 +59,10 @@ export class Uploads {
     if (range && range.start !== upload.size) throw outOfOrder(upload);
     if (range && expectedLength !== undefined && range.end - range.start + 1 !== expectedLength) {
       throw new RegistryError('UploadOutOfOrder', 'Content-Range does not match Content-Length', { size: upload.size });
+    }
+    if (this.spaceReserve && !this.spaceReserve.held) {
+      this.spaceReserve.restoreSoon();
+      throw new RegistryError('StorageFull', 'the disk is full: pushes resume once deletions have freed space', { size: upload.size });
     }
     const announced = expectedLength ?? (range ? range.end - range.start + 1 : undefined);
     if (announced !== undefined) await this.assertRoom(upload, announced);
@@ -100,7 +106,7 @@ export class Uploads {
     await this.meta.transaction(async (tx) => {
       await tx.commitBlob(repo.id, digest, upload.size);
       await tx.deleteUpload(upload.id);
-    });
+    }, repo.id);
     this.hashes.delete(upload.id);
     return { digest, size: upload.size };
   }

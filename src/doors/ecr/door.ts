@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { BodyTooLargeError, readBody } from '../http/io.js';
 import { AuthenticationError } from '../../iam/auth/authentication-error.js';
 import type { Identity } from '../../iam/identity.js';
-import { RegistryError } from '../../domain/registry/errors.js';
+import { asRegistryError } from '../../domain/registry/errors.js';
 import { EcrError } from './errors.js';
 import { toEcrError } from './registry-errors.js';
 import type { EcrContext, EcrOperations } from './operation.js';
@@ -42,8 +42,9 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
       try {
         output = await operation(fields, ctx);
       } catch (err) {
-        if (!(err instanceof RegistryError)) throw err;
-        throw toEcrError(err, { repositoryName: String(fields.repositoryName ?? ''), registryId: ctx.registryId });
+        const domainError = asRegistryError(err);
+        if (!domainError) throw err;
+        throw toEcrError(domainError, { repositoryName: String(fields.repositoryName ?? ''), registryId: ctx.registryId });
       } finally {
         if (!READ_ONLY_OPERATION.test(name)) identity.resourcesChanged?.();
       }

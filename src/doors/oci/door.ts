@@ -5,7 +5,7 @@ import type { Registry } from '../../domain/registry/registry.js';
 import type { OciAccess } from './access.js';
 import { cancelUpload, deleteBlob, finishUpload, headOrGetBlob, patchUpload, startUpload, uploadStatus } from './blobs.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
-import { isRegistryError } from '../../domain/registry/errors.js';
+import { asRegistryError, isRegistryError } from '../../domain/registry/errors.js';
 import { OciError, sendOciError, toOciError } from './errors.js';
 import { catalog, deleteManifest, headOrGetManifest, listTags, putManifest, referrers } from './manifests.js';
 import { matchRoute, type RouteName } from './routes.js';
@@ -49,7 +49,7 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       const headers: Record<string, string> = {};
       const e = toOciError(err);
       if (e.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
-      if (isRegistryError(err, 'StorageFull')) log.warn({ method: req.method, path: url.pathname }, err.message);
+      if (asRegistryError(err)?.kind === 'StorageFull') log.warn({ method: req.method, path: url.pathname }, e.message);
       else if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');
       if (isRegistryError(err, 'UploadTooLarge')) {
         // Refused before a byte was read: reading it all would be what the refusal avoids.

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { BodyTooLargeError } from '../http/io.js';
-import { RegistryError, type RegistryErrorKind } from '../../domain/registry/errors.js';
+import { asRegistryError, type RegistryErrorKind } from '../../domain/registry/errors.js';
 
 /** OCI Distribution error codes, their HTTP statuses and default messages: errors as data. */
 export const OCI_ERRORS = {
@@ -90,9 +90,10 @@ const FROM_DOMAIN: Record<RegistryErrorKind, { code: OciErrorCode; status?: numb
 /** Any failure as the /v2 door reports it; unexpected ones become UNKNOWN without internals. */
 export function toOciError(err: unknown): OciError {
   if (err instanceof OciError) return err;
-  if (err instanceof RegistryError) {
-    const { code, status } = FROM_DOMAIN[err.kind];
-    return new OciError(code, err.message, err.detail, status);
+  const domainError = asRegistryError(err);
+  if (domainError) {
+    const { code, status } = FROM_DOMAIN[domainError.kind];
+    return new OciError(code, domainError.message, domainError.detail, status);
   }
   if (err instanceof BodyTooLargeError) return new OciError('SIZE_INVALID', err.message, undefined, 413);
   return new OciError('UNKNOWN', 'internal error');

@@ -25,7 +25,8 @@ export async function bootstrapAdministrator(
 ): Promise<string | undefined> {
   const flag = `iam:bootstrapped:${accountId}`;
   if (await settings.getSetting(flag)) return undefined;
-  await directory.createUser(accountId, ADMIN_USER);
+  // Nodes starting together on one empty database: the one whose user is created bootstraps.
+  if (!(await directory.createUser(accountId, ADMIN_USER))) return undefined;
   await directory.putInlinePolicy(accountId, 'user', ADMIN_USER, 'AdministratorAccess', ADMINISTRATOR_POLICY);
   const key = await directory.createAccessKey(accountId, ADMIN_USER);
   const path = join(dataDir, ADMIN_CREDENTIALS_FILE);

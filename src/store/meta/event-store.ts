@@ -75,16 +75,18 @@ function toEvent(r: RawEvent): StoredEvent {
   };
 }
 
+const OUTBOX_LOCK = 'events-outbox';
+
 /** The outbox: changes as events, in the order they committed. */
 export class EventStore {
   constructor(private readonly db: SqlDb) {}
 
   async append(event: NewEvent): Promise<StoredEvent> {
-    // In a transaction (the caller's, if this store is over one): on PostgreSQL that holds the
-    // store-wide transaction lock, so sequence numbers are handed out in commit order and a
-    // reader paging with `after` never skips an event that commits late.
-    const row = await this.db.transaction((tx) =>
-      tx.get<RawEvent>(
+    // Under the outbox lock until the (caller's) transaction commits: sequence numbers are handed
+    // out in commit order, so a reader paging with `after` never skips an event that commits late.
+    const row = await this.db.transaction(async (tx) => {
+      await tx.lock(OUTBOX_LOCK);
+      return tx.get<RawEvent>(
         `INSERT INTO events (event_id, type, registry_id, repository_name, digest, tag, detail, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         [
@@ -97,8 +99,8 @@ export class EventStore {
           JSON.stringify(event.detail ?? {}),
           event.createdAt ?? Date.now(),
         ],
-      ),
-    );
+      );
+    }, OUTBOX_LOCK);
     return toEvent(row!);
   }
 

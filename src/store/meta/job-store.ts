@@ -107,7 +107,9 @@ export class JobStore {
 
   async enqueue(job: NewJob, now = Date.now()): Promise<Job> {
     // One transaction, so the `exclusive` check and the insert cannot interleave with another's.
+    const lock = `jobs:${job.kind}`;
     return this.db.transaction(async (tx) => {
+      await tx.lock(lock);
       if (job.exclusive) {
         const pending = await tx.get<RawJob>("SELECT * FROM jobs WHERE kind = ? AND status IN ('queued', 'running') ORDER BY id LIMIT 1", [job.kind]);
         if (pending) return toJob(pending);
@@ -119,7 +121,7 @@ export class JobStore {
       );
       if (inserted) return toJob(inserted);
       return toJob((await tx.get<RawJob>('SELECT * FROM jobs WHERE dedupe_key = ?', [job.dedupeKey!]))!);
-    });
+    }, lock);
   }
 
   async get(id: number): Promise<Job | undefined> {

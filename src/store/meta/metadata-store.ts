@@ -150,9 +150,9 @@ export class MetadataStore {
     return new PullExclusionStore(this.db);
   }
 
-  /** Runs `fn` against a store bound to one transaction. */
-  transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new MetadataStore(tx)));
+  /** Runs `fn` against a store bound to one transaction; see `SqlDb.transaction` for `scope`. */
+  transaction<T>(fn: (store: MetadataStore) => Promise<T>, scope?: string): Promise<T> {
+    return this.db.transaction((tx) => fn(new MetadataStore(tx)), scope);
   }
 
   // ---- key/value settings -------------------------------------------------------------------

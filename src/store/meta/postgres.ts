@@ -1,12 +1,16 @@
 import pg from 'pg';
-import type { SqlDb, SqlValue } from './sql.js';
+import { MetadataFullError, type SqlDb, type SqlValue } from './sql.js';
 
 /**
- * Every transaction takes this transaction-scoped advisory lock first, so transactions run one at
- * a time across all berth processes sharing the database: what BEGIN IMMEDIATE gives SQLite. The
- * store's read-then-write transactions (tag immutability, untag, GC, migrations) rely on it.
+ * Every unscoped transaction takes this transaction-scoped advisory lock first, exclusively, so it
+ * runs alone across all berth processes sharing the database: what BEGIN IMMEDIATE gives SQLite.
+ * A scoped transaction takes it shared, then its scope's lock: scoped transactions of different
+ * scopes run side by side, and none runs beside an unscoped one.
  */
 const TX_LOCK_KEY = 0x62657274; // "bert"
+/** The class (first key) of scope and `lock` advisory locks; the second key is the name's hash. */
+const NAMED_LOCK_CLASS = 0x62657275;
+const TAKE_NAMED_LOCK = 'SELECT pg_advisory_xact_lock(?::int4, hashtext(?))';
 
 const INT8_OID = 20;
 
@@ -45,7 +49,12 @@ export function toPositional(sql: string): string {
 type Queryable = pg.Pool | pg.PoolClient;
 
 async function query<T>(on: Queryable, sql: string, params: SqlValue[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {
-  return on.query<T & pg.QueryResultRow>(toPositional(sql), params);
+  try {
+    return await on.query<T & pg.QueryResultRow>(toPositional(sql), params);
+  } catch (err) {
+    // 53100 disk_full: the server has no space left to write.
+    throw (err as { code?: string }).code === '53100' ? new MetadataFullError(err) : err;
+  }
 }
 
 /**
@@ -99,7 +108,40 @@ export class PostgresDb implements SqlDb {
     }
   }
 
-  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SqlDb) => Promise<T>, scope?: string): Promise<T> {
+    return scope === undefined ? this.exclusiveTransaction(fn) : this.scopedTransaction(fn, scope);
+  }
+
+  async lock(): Promise<void> {
+    throw new Error('lock() is for transactions');
+  }
+
+  /** Beside other scopes' transactions, in this process and in others; after any unscoped one here. */
+  private async scopedTransaction<T>(fn: (tx: SqlDb) => Promise<T>, scope: string): Promise<T> {
+    if (this.txActive) await this.idle();
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock_shared($1)', [TX_LOCK_KEY]);
+      await query(client, TAKE_NAMED_LOCK, [NAMED_LOCK_CLASS, scope]);
+      try {
+        const result = await fn(new PostgresTx(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        broken = await client.query('ROLLBACK').then(
+          () => false,
+          () => true,
+        );
+        throw e;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async exclusiveTransaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
     // No await between the check and taking the flag, or two callers could both begin.
     while (this.txActive) await this.txTail;
     this.txActive = true;
@@ -151,8 +193,11 @@ class PostgresTx implements SqlDb {
   runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
     return this.run(sql, params);
   }
-  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlDb) => Promise<T>, _scope?: string): Promise<T> {
     return fn(this);
+  }
+  async lock(key: string): Promise<void> {
+    await query(this.client, TAKE_NAMED_LOCK, [NAMED_LOCK_CLASS, key]);
   }
   async close(): Promise<void> {}
 }

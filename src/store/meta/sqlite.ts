@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import type { SqlDb, SqlValue } from './sql.js';
+import type { SpaceReserve } from '../space-reserve.js';
+import { MetadataFullError, type SqlDb, type SqlValue } from './sql.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -14,7 +15,11 @@ export class SqliteDb implements SqlDb {
   private txTail: Promise<void> = Promise.resolve();
   private txActive = false;
 
-  constructor(file: string) {
+  /** `reserve`: space this database may take when its disk is full (see SpaceReserve). */
+  constructor(
+    file: string,
+    private readonly reserve?: SpaceReserve,
+  ) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -46,11 +51,17 @@ export class SqliteDb implements SqlDb {
   }
 
   async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
-    if (this.txActive) await this.idle();
-    return { changes: this.prepare(sql).run(...params).changes };
+    return this.write(async () => {
+      if (this.txActive) await this.idle();
+      return { changes: this.prepare(sql).run(...params).changes };
+    });
   }
 
-  async runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+  runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    return this.write(() => this.runUnsyncedOnce(sql, params));
+  }
+
+  private async runUnsyncedOnce(sql: string, params: SqlValue[]): Promise<{ changes: number }> {
     if (this.txActive) await this.idle();
     // In WAL mode NORMAL skips the fsync of this commit only; the next FULL commit flushes it too.
     this.db.pragma('synchronous = NORMAL');
@@ -61,7 +72,31 @@ export class SqliteDb implements SqlDb {
     }
   }
 
-  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+  /** One connection, one transaction at a time: every scope is the whole database. */
+  transaction<T>(fn: (tx: SqlDb) => Promise<T>, _scope?: string): Promise<T> {
+    return this.write(() => this.transactionOnce(fn));
+  }
+
+  async lock(_key: string): Promise<void> {}
+
+  /** A write that finds the disk full takes the reserved space, if any is left, and runs once more. */
+  private async write<T>(attempt: () => Promise<T>): Promise<T> {
+    try {
+      const result = await attempt();
+      this.reserve?.restoreSoon();
+      return result;
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      if (!(await this.reserve?.release())) throw new MetadataFullError(err);
+    }
+    try {
+      return await attempt();
+    } catch (err) {
+      throw isDiskFull(err) ? new MetadataFullError(err) : err;
+    }
+  }
+
+  private async transactionOnce<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
     // No await between the check and taking the flag, or two callers could both begin.
     while (this.txActive) await this.txTail;
     this.txActive = true;
@@ -98,6 +133,10 @@ export class SqliteDb implements SqlDb {
   }
 }
 
+function isDiskFull(err: unknown): boolean {
+  return (err as { code?: string } | undefined)?.code === 'SQLITE_FULL';
+}
+
 class SqliteTx implements SqlDb {
   readonly dialect = 'sqlite' as const;
   constructor(private readonly owner: SqliteDb) {}
@@ -113,8 +152,9 @@ class SqliteTx implements SqlDb {
   runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
     return this.run(sql, params);
   }
-  async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlDb) => Promise<T>, _scope?: string): Promise<T> {
     return fn(this);
   }
+  async lock(_key: string): Promise<void> {}
   async close(): Promise<void> {}
 }
