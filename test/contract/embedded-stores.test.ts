@@ -13,6 +13,7 @@ import { identityStoreContract } from './identity-store-contract.js';
 import { eventBridgeStoreContract } from './eventbridge-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
+import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 
@@ -32,6 +33,7 @@ async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
 metadataStoreContract('SQLite', openMetadataStore);
 lifecycleGcStoreContract('SQLite', openMetadataStore);
 eventBridgeStoreContract('SQLite', openMetadataStore);
+ecrOpsStoreContract('SQLite', openMetadataStore);
 
 eventJobStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));

@@ -18,6 +18,7 @@ import { identityStoreContract } from './identity-store-contract.js';
 import { eventBridgeStoreContract } from './eventbridge-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
+import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
@@ -59,6 +60,7 @@ async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
 metadataStoreContract('PostgreSQL', openMetadataStore);
 lifecycleGcStoreContract('PostgreSQL', openMetadataStore);
 eventBridgeStoreContract('PostgreSQL', openMetadataStore);
+ecrOpsStoreContract('PostgreSQL', openMetadataStore);
 
 // Two pools on one database: claims from them really race, as from two berth nodes.
 eventJobStoreContract('PostgreSQL', async () => {
@@ -117,7 +119,7 @@ describe('PostgreSQL specifics', () => {
     try {
       await Promise.all(dbs.map((db) => migrate(db)));
       const rows = await dbs[0]!.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8]);
+      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8, 9]);
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
     }

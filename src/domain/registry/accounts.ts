@@ -3,10 +3,16 @@ import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import { RegistryError } from './errors.js';
 import { assertResourcePolicy } from './resource-policy.js';
 
-/** Account settings ECR knows, with berth's default for each. */
+/**
+ * Account settings ECR knows, the values berth honours, and berth's default for each. ECR itself
+ * no longer accepts CLAIR basic scanning or the V1 registry policy scope; neither would berth honour.
+ * - BASIC_SCAN_TYPE_VERSION: basic scanning is berth's own (AWS_NATIVE's role).
+ * - REGISTRY_POLICY_SCOPE: the registry policy applies to every ECR action (V2).
+ * - BLOB_MOUNTING: cross-repository blob mounts on /v2 are allowed or not.
+ */
 export const ACCOUNT_SETTINGS: Record<string, { values: string[]; default: string }> = {
-  BASIC_SCAN_TYPE_VERSION: { values: ['AWS_NATIVE', 'CLAIR'], default: 'AWS_NATIVE' },
-  REGISTRY_POLICY_SCOPE: { values: ['V1', 'V2'], default: 'V2' },
+  BASIC_SCAN_TYPE_VERSION: { values: ['AWS_NATIVE'], default: 'AWS_NATIVE' },
+  REGISTRY_POLICY_SCOPE: { values: ['V2'], default: 'V2' },
   BLOB_MOUNTING: { values: ['ENABLED', 'DISABLED'], default: 'ENABLED' },
 };
 
@@ -28,8 +34,12 @@ export class Accounts {
     return this.meta.getSetting('default_account_id');
   }
 
+  /** The setting's value; one stored before berth stopped honouring it reads as what berth does instead. */
   async setting(registryId: string, name: string): Promise<string> {
-    return (await this.meta.getSetting(key(registryId, name))) ?? ACCOUNT_SETTINGS[name]?.default ?? '';
+    const known = ACCOUNT_SETTINGS[name];
+    const stored = await this.meta.getSetting(key(registryId, name));
+    if (stored !== undefined && (!known || known.values.includes(stored))) return stored;
+    return known?.default ?? '';
   }
 
   async putSetting(registryId: string, name: string, value: string): Promise<void> {

@@ -38,7 +38,15 @@ export type RegistryErrorKind =
   | 'TooManyResourceTags'
   | 'InvalidResourceTag'
   | 'InvalidPageToken'
-  | 'InvalidParameter';
+  | 'InvalidParameter'
+  | 'TemplateAlreadyExists'
+  | 'TemplateNotFound'
+  | 'ExclusionAlreadyExists'
+  | 'ExclusionNotFound'
+  | 'SigningConfigurationNotFound'
+  | 'LimitExceeded'
+  /** A setting or feature berth does not offer: refused rather than stored and ignored. */
+  | 'FeatureNotAvailable';
 
 /** A failure the domain reports to its callers. `detail` carries what a door may quote (digest, name…). */
 export class RegistryError extends Error {

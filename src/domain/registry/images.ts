@@ -49,10 +49,10 @@ export class Images {
   }
 
   /** A push over /v2: the repository is only created (on push) once the manifest has been checked. */
-  async push(ref: RepoRef, reference: string, bytes: Buffer, contentType: string | undefined): Promise<PushResult> {
+  async push(ref: RepoRef, reference: string, bytes: Buffer, contentType: string | undefined, mayCreate?: () => Promise<void>): Promise<PushResult> {
     assertRepositoryName(ref.name);
     this.checkPush(reference, bytes, contentType);
-    return this.put(await this.repositories.forPush(ref), reference, bytes, contentType);
+    return this.put(await this.repositories.forPush(ref, mayCreate), reference, bytes, contentType);
   }
 
   /** ECR's PutImage: the same push, refusing an image (and tag) that is already there. */
@@ -161,8 +161,9 @@ export class Images {
     return { repository, manifest: await this.get(repository, reference) };
   }
 
-  recordPull(repo: Repository, digest: string): void {
-    this.pulls.record(repo.id, digest);
+  /** Counts a pull of the image for lastRecordedPullTime, unless `principalArn` is excluded from that. */
+  recordPull(repo: Repository, digest: string, principalArn?: string): void {
+    this.pulls.record(repo, digest, principalArn);
   }
 
   async listTags(repo: Repository, last: string | undefined, n: number | undefined): Promise<Tag[]> {
@@ -201,7 +202,7 @@ export class Images {
   }
 
   /** BatchGetImage: each image, or why not; a successful get counts as a pull. */
-  async batchGet(repo: Repository, ids: ImageId[], acceptedMediaTypes?: string[]): Promise<{ images: Array<{ id: ImageId; manifest: Manifest }>; failures: ImageFailure[] }> {
+  async batchGet(repo: Repository, ids: ImageId[], acceptedMediaTypes?: string[], principalArn?: string): Promise<{ images: Array<{ id: ImageId; manifest: Manifest }>; failures: ImageFailure[] }> {
     const images: Array<{ id: ImageId; manifest: Manifest }> = [];
     const failures: ImageFailure[] = [];
     for (const id of ids) {
@@ -211,7 +212,7 @@ export class Images {
         failures.push(imageFailure(id, 'ImageNotFound', 'Requested image not found in any of the accepted media types'));
       } else {
         images.push({ id, manifest: found.manifest });
-        this.recordPull(repo, found.manifest.digest);
+        this.recordPull(repo, found.manifest.digest, principalArn);
       }
     }
     return { images, failures };

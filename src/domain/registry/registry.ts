@@ -3,10 +3,13 @@ import type { BlobStore } from '../../store/blob/blob-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import { Accounts } from './accounts.js';
 import { Blobs } from './blobs.js';
+import { CreationTemplates } from './creation-templates.js';
 import { DownloadGrants } from './download-grants.js';
 import { Images } from './images.js';
 import { checkReadiness, type Readiness, type SpaceReserveState } from './readiness.js';
 import { PullRecorder } from './pull-recorder.js';
+import { PullTimeExclusions } from './pull-time-exclusions.js';
+import { SigningConfigurations } from './signing.js';
 import { Repositories } from './repositories.js';
 import { Uploads } from './uploads.js';
 
@@ -26,6 +29,9 @@ export interface RegistryOptions {
  */
 export class Registry {
   readonly accounts: Accounts;
+  readonly templates: CreationTemplates;
+  readonly pullExclusions: PullTimeExclusions;
+  readonly signing: SigningConfigurations;
   readonly repositories: Repositories;
   readonly images: Images;
   readonly blobs: Blobs;
@@ -41,7 +47,10 @@ export class Registry {
   ) {
     this.spaceReserve = options.spaceReserve;
     this.accounts = new Accounts(meta, { createOnPush: options.createOnPush ?? false });
-    this.repositories = new Repositories(meta, this.accounts);
+    this.templates = new CreationTemplates(meta);
+    this.pullExclusions = new PullTimeExclusions(meta);
+    this.signing = new SigningConfigurations(meta);
+    this.repositories = new Repositories(meta, this.accounts, this.templates);
     this.pulls = new PullRecorder(meta, options.log);
     this.images = new Images(meta, this.repositories, this.pulls);
     this.blobs = new Blobs(meta, blobStore, this.accounts);

@@ -1,5 +1,6 @@
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { Accounts } from './accounts.js';
+import { settingsFromTemplate, type CreationTemplates } from './creation-templates.js';
 import { RegistryError } from './errors.js';
 import { toRepository, type Repository } from './model.js';
 import { assertRepositoryName, type RepoRef } from './names.js';
@@ -13,6 +14,7 @@ export class Repositories {
   constructor(
     private readonly meta: MetadataStore,
     private readonly accounts: Accounts,
+    private readonly templates: CreationTemplates,
   ) {}
 
   async find(ref: RepoRef): Promise<Repository | undefined> {
@@ -32,11 +34,22 @@ export class Repositories {
     return row && toRepository(row);
   }
 
-  /** The repository a push goes to, created first when create-on-push is on. */
-  async forPush(ref: RepoRef): Promise<Repository> {
+  /**
+   * The repository a push goes to. A missing one is created when a repository creation template
+   * for CREATE_ON_PUSH applies to its name (with that template's settings, and only if
+   * `mayCreate` lets the pusher create it), or when create-on-push is configured for the registry.
+   */
+  async forPush(ref: RepoRef, mayCreate?: () => Promise<void>): Promise<Repository> {
     assertRepositoryName(ref.name);
     const repo = await this.find(ref);
     if (repo) return repo;
+    const template = mayCreate && (await this.templates.forNewRepository(ref.registryId, ref.name, 'CREATE_ON_PUSH'));
+    if (template) {
+      await mayCreate();
+      const settings = { ...DEFAULT_SETTINGS, ...settingsFromTemplate(template) };
+      const row = await this.insert(ref, settings, { createdOnPush: true, template: template.prefix });
+      return row ? toRepository(row) : this.get(ref);
+    }
     if (!(await this.accounts.createOnPush(ref.registryId))) throw repositoryNotFound(ref);
     const row = await this.insert(ref, { ...DEFAULT_SETTINGS, imageTagMutability: 'MUTABLE' }, { createdOnPush: true });
     return row ? toRepository(row) : this.get(ref);

@@ -52,6 +52,13 @@ const TO_ECR: Record<RegistryErrorKind, (err: RegistryError, where: Where) => Ec
   InvalidResourceTag: (e) => new EcrError('InvalidTagParameterException', e.message),
   InvalidPageToken: () => constraint('nextToken', 'Invalid pagination token'),
   InvalidParameter: (e) => (e.detail.field ? constraint(e.detail.field, e.message) : invalidParameter(e.message)),
+  TemplateAlreadyExists: (e) => new EcrError('TemplateAlreadyExistsException', e.message),
+  TemplateNotFound: (e) => new EcrError('TemplateNotFoundException', e.message),
+  ExclusionAlreadyExists: (e) => new EcrError('ExclusionAlreadyExistsException', e.message),
+  ExclusionNotFound: (e) => new EcrError('ExclusionNotFoundException', e.message),
+  SigningConfigurationNotFound: (e) => new EcrError('SigningConfigurationNotFoundException', e.message),
+  LimitExceeded: (e) => new EcrError('LimitExceededException', e.message),
+  FeatureNotAvailable: (e) => new EcrError('ValidationException', e.message),
 };
 
 /** Renders a domain failure as the ECR exception a client of the API expects; other errors pass. */

@@ -112,3 +112,24 @@ export function checkRegistryId(input: EcrInput): void {
 export function parameterError(field: string, reason: string): EcrError {
   return constraint(field, reason);
 }
+
+/** Refuses `value` unless it matches the model's `pattern` (given as the model writes it). */
+export function checkPattern(value: string, field: string, pattern: string): string {
+  if (!new RegExp(pattern.startsWith('^') ? pattern : `^(?:${pattern})$`).test(value)) {
+    throw constraint(field, `Member must satisfy regular expression pattern: ${pattern}`);
+  }
+  return value;
+}
+
+/** An optional structure member: undefined, or an object (else a serialization failure). */
+export function optionalStructure(value: unknown, field: string): EcrInput | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw wrongType(field, 'an object');
+  return value as EcrInput;
+}
+
+export function requiredObject(input: EcrInput, field: string): EcrInput {
+  const v = optionalObject(input, field);
+  if (v === undefined) throw constraint(field, 'must not be null');
+  return v;
+}

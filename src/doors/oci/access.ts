@@ -19,7 +19,8 @@ export type OciAction =
   | 'ecr:PutImage'
   | 'ecr:BatchDeleteImage'
   | 'ecr:ListImages'
-  | 'ecr:DescribeRepositories';
+  | 'ecr:DescribeRepositories'
+  | 'ecr:CreateRepository';
 
 /**
  * Authentication and authorization for the /v2 door. `authenticate` throws an UNAUTHORIZED

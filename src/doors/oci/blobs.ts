@@ -101,7 +101,7 @@ export async function startUpload(ctx: OciContext): Promise<void> {
   const digest = params.get('digest');
   // Refuse a bad digest before the push can create the repository.
   if (digest !== null) parseDigest(digest);
-  const repo = await ctx.registry.repositories.forPush(repoRef(ctx));
+  const repo = await ctx.registry.repositories.forPush(repoRef(ctx), () => ctx.access.authorize(ctx.caller, 'ecr:CreateRepository', repoRef(ctx)));
 
   if (mount !== null && from !== null) {
     const source = { registryId: ctx.caller.registryId, name: from };

@@ -78,6 +78,13 @@ const FROM_DOMAIN: Record<RegistryErrorKind, { code: OciErrorCode; status?: numb
   InvalidResourceTag: { code: 'UNSUPPORTED', status: 400 },
   InvalidPageToken: { code: 'PAGINATION_NUMBER_INVALID' },
   InvalidParameter: { code: 'UNSUPPORTED', status: 400 },
+  TemplateAlreadyExists: { code: 'UNSUPPORTED', status: 400 },
+  TemplateNotFound: { code: 'UNSUPPORTED', status: 404 },
+  ExclusionAlreadyExists: { code: 'UNSUPPORTED', status: 400 },
+  ExclusionNotFound: { code: 'UNSUPPORTED', status: 404 },
+  SigningConfigurationNotFound: { code: 'UNSUPPORTED', status: 404 },
+  LimitExceeded: { code: 'TOOMANYREQUESTS' },
+  FeatureNotAvailable: { code: 'UNSUPPORTED', status: 400 },
 };
 
 /** Any failure as the /v2 door reports it; unexpected ones become UNKNOWN without internals. */

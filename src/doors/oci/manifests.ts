@@ -41,7 +41,7 @@ export async function headOrGetManifest(ctx: OciContext, head: boolean): Promise
   };
   ctx.res.writeHead(200, headers);
   ctx.res.end(head ? undefined : manifest.body);
-  if (!head) ctx.registry.images.recordPull(repo, manifest.digest);
+  if (!head) ctx.registry.images.recordPull(repo, manifest.digest, ctx.caller.principalArn);
 }
 
 export async function putManifest(ctx: OciContext): Promise<void> {
@@ -52,7 +52,9 @@ export async function putManifest(ctx: OciContext): Promise<void> {
   } catch {
     throw new OciError('MANIFEST_INVALID', `manifest larger than ${MAX_MANIFEST_BYTES} bytes`, undefined, 413);
   }
-  const result = await ctx.registry.images.push(repoRef(ctx), ctx.ref, body, ctx.req.headers['content-type']);
+  const result = await ctx.registry.images.push(repoRef(ctx), ctx.ref, body, ctx.req.headers['content-type'], () =>
+    ctx.access.authorize(ctx.caller, 'ecr:CreateRepository', repoRef(ctx)),
+  );
   const headers: Record<string, string> = {
     ...API_VERSION_HEADER,
     Location: `/v2/${ctx.name}/manifests/${result.digest}`,

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { CreationTemplateStore } from './creation-template-store.js';
 import { GcStore } from './gc-store.js';
 import { IdentityStore } from './identity-store.js';
 import { LifecycleStore } from './lifecycle-store.js';
 import { EventBridgeStore } from './eventbridge-store.js';
 import { EventStore } from './event-store.js';
 import { JobStore } from './job-store.js';
+import { PullExclusionStore } from './pull-exclusion-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -145,6 +147,15 @@ export class MetadataStore {
   /** Inside `transaction`: holds `key` until the transaction ends (see `SqlDb.lock`). */
   lock(key: string): Promise<void> {
     return this.db.lock(key);
+  }
+
+  /** Repository creation templates. */
+  get creationTemplates(): CreationTemplateStore {
+    return new CreationTemplateStore(this.db);
+  }
+  /** Pull-time update exclusions. */
+  get pullExclusions(): PullExclusionStore {
+    return new PullExclusionStore(this.db);
   }
 
   /** Runs `fn` against a store bound to one transaction; see `SqlDb.transaction` for `scope`. */

@@ -110,7 +110,7 @@ async function batchGetImage(input: EcrInput, ctx: EcrContext) {
   const ids = parseImageIds(requiredList(input, 'imageIds', 1, 100));
   const accepted = stringList(input, 'acceptedMediaTypes', 1, 100, false);
   const repo = await authorizedRepository(ctx, 'ecr:BatchGetImage', name);
-  const { images, failures } = await ctx.registry.images.batchGet(repo, ids, accepted);
+  const { images, failures } = await ctx.registry.images.batchGet(repo, ids, accepted, ctx.principal.arn);
   return { images: images.map((i) => imageShape(repo, i.manifest, i.id.imageTag)), failures };
 }
 

@@ -1,0 +1,202 @@
+import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import type { CreationTemplateRow } from '../../store/meta/creation-template-store.js';
+import { checkLifecyclePolicyTextLength, LifecyclePolicyValidationError, parseLifecyclePolicy } from '../lifecycle/policy.js';
+import { RegistryError } from './errors.js';
+import { assertResourcePolicy } from './resource-policy.js';
+import type { EncryptionType, MutabilityExclusionFilter, RepositorySettings, ResourceTag, TagMutability } from './settings.js';
+import { MAX_RESOURCE_TAGS } from './repositories.js';
+
+/** What a template is used for: repositories ECR creates on a push, a pull-through cache fetch or replication. */
+export type TemplateUse = 'REPLICATION' | 'PULL_THROUGH_CACHE' | 'CREATE_ON_PUSH';
+export const TEMPLATE_USES: readonly TemplateUse[] = ['REPLICATION', 'PULL_THROUGH_CACHE', 'CREATE_ON_PUSH'];
+
+/** The prefix of the template that applies to repositories no other template matches. */
+export const ROOT_PREFIX = 'ROOT';
+
+/**
+ * Encryption types a repository created from a template really gets. KMS keys are refused until
+ * repository creation honours them, rather than stored and silently ignored.
+ */
+const HONOURED_ENCRYPTION: readonly EncryptionType[] = ['AES256'];
+
+export interface TemplateSettings {
+  description?: string;
+  encryptionConfiguration: { encryptionType: EncryptionType; kmsKey?: string };
+  resourceTags: ResourceTag[];
+  imageTagMutability: TagMutability;
+  imageTagMutabilityExclusionFilters: MutabilityExclusionFilter[];
+  repositoryPolicy?: string;
+  lifecyclePolicy?: string;
+  appliedFor: TemplateUse[];
+  customRoleArn?: string;
+}
+
+export interface CreationTemplate extends TemplateSettings {
+  /** The prefix as it was given (a trailing '/' is implied when absent), or ROOT. */
+  prefix: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A change to a template: settings left out stay as they are. */
+export type TemplatePatch = Partial<TemplateSettings>;
+
+const DEFAULTS: Omit<TemplateSettings, 'appliedFor'> = {
+  encryptionConfiguration: { encryptionType: 'AES256' },
+  resourceTags: [],
+  imageTagMutability: 'MUTABLE',
+  imageTagMutabilityExclusionFilters: [],
+};
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
+
+/** The key a prefix is stored under: without its trailing '/', so `prod` and `prod/` are one template. */
+export function templateKey(prefix: string): string {
+  return prefix === ROOT_PREFIX ? prefix : prefix.replace(/\/$/, '');
+}
+
+function invalid(field: string, message: string): RegistryError {
+  return new RegistryError('InvalidParameter', message, { field });
+}
+
+function templateNotFound(prefix: string, registryId: string): RegistryError {
+  return new RegistryError('TemplateNotFound', `Repository creation template with prefix '${prefix}' does not exist in the registry with id '${registryId}'`);
+}
+
+/** A template's custom role: an IAM role of the registry's own account. */
+export function assertCustomRoleArn(registryId: string, arn: string): void {
+  const role = ROLE_ARN.exec(arn);
+  if (!role) throw invalid('customRoleArn', 'Invalid role ARN');
+  if (role[1] !== registryId) throw invalid('customRoleArn', `The role must be in the registry's account '${registryId}'`);
+}
+
+/** The rules ECR applies to a template as a whole, after each member passed its own. */
+function checkTemplate(registryId: string, t: TemplateSettings): void {
+  if (t.appliedFor.length === 0) throw invalid('appliedFor', 'must contain at least one of [REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH]');
+  const { encryptionType, kmsKey } = t.encryptionConfiguration;
+  if (kmsKey !== undefined && kmsKey !== '' && encryptionType === 'AES256') {
+    throw invalid('encryptionConfiguration', 'KMS key can only be specified for KMS encryption types');
+  }
+  if (!HONOURED_ENCRYPTION.includes(encryptionType)) {
+    throw invalid('encryptionConfiguration.encryptionType', `Encryption type ${encryptionType} is not available in this registry; use AES256`);
+  }
+  const withExclusion = t.imageTagMutability === 'IMMUTABLE_WITH_EXCLUSION' || t.imageTagMutability === 'MUTABLE_WITH_EXCLUSION';
+  if (withExclusion && t.imageTagMutabilityExclusionFilters.length === 0) {
+    throw invalid('imageTagMutabilityExclusionFilters', `must be provided when imageTagMutability is ${t.imageTagMutability}`);
+  }
+  if (!withExclusion && t.imageTagMutabilityExclusionFilters.length > 0) {
+    throw invalid('imageTagMutabilityExclusionFilters', 'can only be used with IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION');
+  }
+  if (t.resourceTags.length > MAX_RESOURCE_TAGS) throw new RegistryError('TooManyResourceTags', `A repository can have at most ${MAX_RESOURCE_TAGS} tags`);
+  if (t.customRoleArn !== undefined && t.customRoleArn !== '') {
+    assertCustomRoleArn(registryId, t.customRoleArn);
+  } else if (t.resourceTags.length > 0) {
+    throw invalid('customRoleArn', 'A custom role is required when the template has resource tags');
+  }
+  if (t.repositoryPolicy) assertResourcePolicy(t.repositoryPolicy, 'repository');
+  if (t.lifecyclePolicy) {
+    try {
+      checkLifecyclePolicyTextLength(t.lifecyclePolicy);
+      parseLifecyclePolicy(t.lifecyclePolicy);
+    } catch (err) {
+      if (err instanceof LifecyclePolicyValidationError) throw new RegistryError('InvalidLifecyclePolicy', err.message);
+      throw err;
+    }
+  }
+}
+
+function toTemplate(row: CreationTemplateRow): CreationTemplate {
+  const stored = row.template as Partial<TemplateSettings> & { prefix?: string };
+  return {
+    ...DEFAULTS,
+    appliedFor: [],
+    ...stored,
+    prefix: stored.prefix ?? row.prefix,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** Repository creation templates: the settings repositories get when berth creates them on a user's behalf. */
+export class CreationTemplates {
+  constructor(private readonly meta: MetadataStore) {}
+
+  async create(registryId: string, prefix: string, settings: TemplatePatch & { appliedFor: TemplateUse[] }): Promise<CreationTemplate> {
+    const template: TemplateSettings = { ...DEFAULTS, ...settings };
+    checkTemplate(registryId, template);
+    const created = await this.meta.creationTemplates.create(registryId, templateKey(prefix), { ...template, prefix }, Date.now());
+    if (!created) {
+      throw new RegistryError('TemplateAlreadyExists', `Repository creation template with prefix '${prefix}' already exists in the registry with id '${registryId}'`);
+    }
+    return this.get(registryId, prefix);
+  }
+
+  async get(registryId: string, prefix: string): Promise<CreationTemplate> {
+    const row = await this.meta.creationTemplates.get(registryId, templateKey(prefix));
+    if (!row) throw templateNotFound(prefix, registryId);
+    return toTemplate(row);
+  }
+
+  /** The registry's templates in prefix order; only those named in `prefixes`, if given. */
+  async list(registryId: string, prefixes?: string[]): Promise<CreationTemplate[]> {
+    const rows = await this.meta.creationTemplates.list(registryId);
+    const wanted = prefixes && new Set(prefixes.map(templateKey));
+    return rows.filter((r) => !wanted || wanted.has(r.prefix)).map(toTemplate);
+  }
+
+  async update(registryId: string, prefix: string, patch: TemplatePatch): Promise<CreationTemplate> {
+    const row = await this.meta.creationTemplates.update(
+      registryId,
+      templateKey(prefix),
+      (current) => {
+        const merged: TemplateSettings & { prefix?: string } = { ...DEFAULTS, appliedFor: [], ...(current as Partial<TemplateSettings>) };
+        for (const [key, value] of Object.entries(patch)) {
+          if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
+        }
+        // A new mutability mode without filters clears the old mode's filters.
+        if (patch.imageTagMutability !== undefined && patch.imageTagMutabilityExclusionFilters === undefined) merged.imageTagMutabilityExclusionFilters = [];
+        checkTemplate(registryId, merged);
+        return { ...merged };
+      },
+      Date.now(),
+    );
+    if (!row) throw templateNotFound(prefix, registryId);
+    return toTemplate(row);
+  }
+
+  async delete(registryId: string, prefix: string): Promise<CreationTemplate> {
+    const row = await this.meta.creationTemplates.delete(registryId, templateKey(prefix));
+    if (!row) throw templateNotFound(prefix, registryId);
+    return toTemplate(row);
+  }
+
+  /**
+   * The template a repository created for `use` gets: among templates for that use, the one
+   * with the longest prefix the name lies under, else the ROOT template; undefined when none applies.
+   */
+  async forNewRepository(registryId: string, name: string, use: TemplateUse): Promise<CreationTemplate | undefined> {
+    const candidates = (await this.list(registryId)).filter((t) => t.appliedFor.includes(use));
+    let best: CreationTemplate | undefined;
+    for (const t of candidates) {
+      const key = templateKey(t.prefix);
+      if (key === ROOT_PREFIX || !name.startsWith(`${key}/`)) continue;
+      if (!best || key.length > templateKey(best.prefix).length) best = t;
+    }
+    return best ?? candidates.find((t) => t.prefix === ROOT_PREFIX);
+  }
+}
+
+/** The settings a repository created from `template` starts with. */
+export function settingsFromTemplate(template: CreationTemplate): Partial<RepositorySettings> {
+  const settings: Partial<RepositorySettings> = {
+    imageTagMutability: template.imageTagMutability,
+    imageTagMutabilityExclusionFilters: template.imageTagMutabilityExclusionFilters,
+    encryptionConfiguration: template.encryptionConfiguration.kmsKey
+      ? template.encryptionConfiguration
+      : { encryptionType: template.encryptionConfiguration.encryptionType },
+    tags: template.resourceTags,
+  };
+  if (template.repositoryPolicy) settings.policyText = template.repositoryPolicy;
+  if (template.lifecyclePolicy) settings.lifecyclePolicyText = template.lifecyclePolicy;
+  return settings;
+}

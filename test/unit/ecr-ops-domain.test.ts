@@ -1,0 +1,142 @@
+// Repository creation templates (which one a new repository gets, what create-on-push does with it),
+// pull-time exclusions in the pull recorder, and the signing configuration: the domain over SQLite.
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isRegistryError } from '../../src/domain/registry/errors.js';
+import { isExcludedPrincipal } from '../../src/domain/registry/pull-time-exclusions.js';
+import { PullRecorder } from '../../src/domain/registry/pull-recorder.js';
+import { Registry } from '../../src/domain/registry/registry.js';
+import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
+import { MetadataStore } from '../../src/store/meta/metadata-store.js';
+import { migrate } from '../../src/store/meta/migrations.js';
+import { SqliteDb } from '../../src/store/meta/sqlite.js';
+
+const A = '111122223333';
+const kind = (k: string) => (e: unknown) => isRegistryError(e) && e.kind === k;
+
+let dir: string;
+let db: SqliteDb;
+let meta: MetadataStore;
+let registry: Registry;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-ecr-ops-'));
+  db = new SqliteDb(join(dir, 'metadata.db'));
+  await migrate(db);
+  meta = new MetadataStore(db);
+  const blobs = new FsBlobStore(dir);
+  await blobs.init();
+  registry = new Registry(meta, blobs);
+});
+
+afterEach(async () => {
+  await registry.close();
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('repository creation templates', () => {
+  it('a new repository gets the longest prefix it lies under among templates for that use, else ROOT', async () => {
+    const t = registry.templates;
+    await t.create(A, 'ROOT', { appliedFor: ['CREATE_ON_PUSH'], description: 'root' });
+    await t.create(A, 'team', { appliedFor: ['CREATE_ON_PUSH'], description: 'team' });
+    await t.create(A, 'team/sub/', { appliedFor: ['CREATE_ON_PUSH'], description: 'sub' });
+    await t.create(A, 'team/sub/deeper', { appliedFor: ['REPLICATION'], description: 'replication only' });
+    const pick = async (name: string) => (await t.forNewRepository(A, name, 'CREATE_ON_PUSH'))?.description;
+    assert.equal(await pick('team/app'), 'team');
+    assert.equal(await pick('team/sub/app'), 'sub');
+    assert.equal(await pick('team/sub/deeper/app'), 'sub', 'a template for another use does not count');
+    assert.equal(await pick('teamwork/app'), 'root', 'a prefix matches whole path segments');
+    assert.equal(await pick('team'), 'root', 'the prefix itself is not under the prefix');
+    assert.equal(await t.forNewRepository(A, 'team/app', 'PULL_THROUGH_CACHE'), undefined);
+    assert.equal(await t.forNewRepository('444455556666', 'team/app', 'CREATE_ON_PUSH'), undefined, 'templates belong to one registry');
+  });
+
+  it('create-on-push applies the template only when the pusher may create, and only for a missing repository', async () => {
+    await registry.templates.create(A, 'team', { appliedFor: ['CREATE_ON_PUSH'], imageTagMutability: 'IMMUTABLE' });
+    await assert.rejects(registry.repositories.forPush({ registryId: A, name: 'team/app' }), kind('RepositoryNotFound'), 'no permission check given: no creation');
+    await assert.rejects(
+      registry.repositories.forPush({ registryId: A, name: 'team/app' }, async () => {
+        throw new Error('denied');
+      }),
+      /denied/,
+    );
+    assert.equal(await registry.repositories.find({ registryId: A, name: 'team/app' }), undefined);
+    let asked = 0;
+    const repo = await registry.repositories.forPush({ registryId: A, name: 'team/app' }, async () => void asked++);
+    assert.equal(repo.settings.imageTagMutability, 'IMMUTABLE');
+    assert.equal(asked, 1);
+    await registry.repositories.forPush({ registryId: A, name: 'team/app' }, async () => void asked++);
+    assert.equal(asked, 1, 'an existing repository needs no creation permission');
+    const events = await meta.events.list({ limit: 100 });
+    assert.deepEqual(events.filter((e) => e.type === 'repository.created').map((e) => e.detail), [{ createdOnPush: true, template: 'team' }]);
+  });
+
+  it('an update keeps what it does not name and is checked as a whole; a refused update changes nothing', async () => {
+    await registry.templates.create(A, 'team', { appliedFor: ['CREATE_ON_PUSH'], description: 'd', imageTagMutability: 'IMMUTABLE' });
+    const updated = await registry.templates.update(A, 'team/', { appliedFor: ['REPLICATION'] });
+    assert.deepEqual([updated.description, updated.imageTagMutability, updated.appliedFor], ['d', 'IMMUTABLE', ['REPLICATION']]);
+    await assert.rejects(registry.templates.update(A, 'team', { resourceTags: [{ Key: 'k', Value: 'v' }] }), kind('InvalidParameter'), 'tags need a custom role');
+    await assert.rejects(registry.templates.update(A, 'team', { lifecyclePolicy: '{}' }), kind('InvalidLifecyclePolicy'));
+    await assert.rejects(registry.templates.update(A, 'team', { encryptionConfiguration: { encryptionType: 'KMS' } }), kind('InvalidParameter'));
+    assert.deepEqual((await registry.templates.get(A, 'team')).appliedFor, ['REPLICATION']);
+    assert.equal((await registry.templates.get(A, 'team')).encryptionConfiguration.encryptionType, 'AES256');
+  });
+});
+
+describe('pull-time update exclusions', () => {
+  it('match users exactly and roles by their sessions', () => {
+    assert.ok(isExcludedPrincipal(`arn:aws:iam::${A}:user/alice`, `arn:aws:iam::${A}:user/alice`));
+    assert.ok(!isExcludedPrincipal(`arn:aws:iam::${A}:user/bob`, `arn:aws:iam::${A}:user/alice`));
+    assert.ok(isExcludedPrincipal(`arn:aws:sts::${A}:assumed-role/scanner/session-1`, `arn:aws:iam::${A}:role/scanner`));
+    assert.ok(isExcludedPrincipal(`arn:aws:sts::${A}:assumed-role/scanner/session-1`, `arn:aws:iam::${A}:role/tools/scanner`));
+    assert.ok(!isExcludedPrincipal(`arn:aws:sts::444455556666:assumed-role/scanner/s`, `arn:aws:iam::${A}:role/scanner`));
+    assert.ok(!isExcludedPrincipal(`arn:aws:sts::${A}:assumed-role/other/s`, `arn:aws:iam::${A}:role/scanner`));
+  });
+
+  it('the recorder skips excluded pullers but keeps everyone else’s pull of the same image', async () => {
+    const repo = (await meta.createRepository(A, 'app'))!;
+    const digest = 'sha256:' + 'a'.repeat(64);
+    await meta.insertManifest(
+      { repoId: repo.id, digest, mediaType: 'm', artifactType: null, configMediaType: null, subject: null, annotations: null, size: 2, layersSize: 0, body: Buffer.from('{}'), pushedAt: 1, lastPulledAt: null },
+      [],
+    );
+    const excluded = `arn:aws:iam::${A}:user/scanner`;
+    await registry.pullExclusions.register(A, excluded);
+    const recorder = new PullRecorder(meta, undefined, 60_000);
+    const pulledAt = async () => (await meta.getManifest(repo.id, digest))!.lastPulledAt;
+
+    recorder.record({ id: repo.id, registryId: A }, digest, excluded);
+    await recorder.flush();
+    assert.equal(await pulledAt(), null, 'an excluded principal’s pull is not recorded');
+
+    recorder.record({ id: repo.id, registryId: A }, digest, `arn:aws:iam::${A}:user/alice`);
+    recorder.record({ id: repo.id, registryId: A }, digest, excluded);
+    await recorder.flush();
+    assert.ok((await pulledAt()) !== null, 'a later excluded pull does not hide an earlier counted one');
+    await recorder.close();
+  });
+
+  it('register refuses duplicates and more than the limit; deregister refuses what is not there', async () => {
+    await registry.pullExclusions.register(A, `arn:aws:iam::${A}:user/u0`);
+    await assert.rejects(registry.pullExclusions.register(A, `arn:aws:iam::${A}:user/u0`), kind('ExclusionAlreadyExists'));
+    for (let i = 1; i < 100; i++) await registry.pullExclusions.register(A, `arn:aws:iam::${A}:user/u${i}`);
+    await assert.rejects(registry.pullExclusions.register(A, `arn:aws:iam::${A}:user/u100`), kind('LimitExceeded'));
+    assert.equal((await registry.pullExclusions.list(A)).length, 100);
+    await assert.rejects(registry.pullExclusions.deregister(A, `arn:aws:iam::${A}:user/nobody`), kind('ExclusionNotFound'));
+  });
+});
+
+describe('signing configuration', () => {
+  it('keeps only a configuration without rules; a rule is refused and nothing is stored', async () => {
+    await assert.rejects(registry.signing.get(A), kind('SigningConfigurationNotFound'));
+    await assert.rejects(registry.signing.put(A, { rules: [{ signingProfileArn: 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/p1' }] }), kind('FeatureNotAvailable'));
+    await assert.rejects(registry.signing.get(A), kind('SigningConfigurationNotFound'));
+    await registry.signing.put(A, { rules: [] });
+    assert.deepEqual(await registry.signing.delete(A), { rules: [] });
+    await assert.rejects(registry.signing.delete(A), kind('SigningConfigurationNotFound'));
+  });
+});
