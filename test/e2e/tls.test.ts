@@ -7,6 +7,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { connect as http2Connect } from 'node:http2';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { labCertificates, readAdminCredentials, startBerth, type Berth, type TlsFiles } from '../helpers/berth.js';
@@ -258,7 +259,10 @@ describe('TLS certificate renewal and connection limits', () => {
   const TIMEOUT_SECONDS = 2;
 
   before(async () => {
-    b = await startBerth({ tls: true, env: { BERTH_HEADERS_TIMEOUT: String(TIMEOUT_SECONDS), BERTH_INACTIVITY_TIMEOUT: String(TIMEOUT_SECONDS) } });
+    b = await startBerth({
+      tls: true,
+      env: { BERTH_HEADERS_TIMEOUT: String(TIMEOUT_SECONDS), BERTH_INACTIVITY_TIMEOUT: String(TIMEOUT_SECONDS), BERTH_MAX_BLOB_BYTES: '1000', BERTH_CREATE_ON_PUSH: 'true' },
+    });
     work = await tempDir('tls-renew');
   });
 
@@ -297,6 +301,8 @@ describe('TLS certificate renewal and connection limits', () => {
         assert.ok(res.status === 401 || res.status === 200);
       }
       assert.equal((await handshake(b, { ca: oldCa })).authorized, false, 'the old CA no longer vouches for what is served');
+      // Later tests trust the CA that signed what is served now.
+      await writeFile(tls.caFile, newCa);
     } finally {
       await rm(renewed.dir, { recursive: true, force: true });
     }
@@ -323,6 +329,38 @@ describe('TLS certificate renewal and connection limits', () => {
     const [handshakeless, http1, h2] = await Promise.all([rawClosed, idle('http/1.1'), idle('h2')]);
     for (const [name, ms] of [['no handshake', handshakeless], ['idle HTTP/1.1', http1], ['idle h2', h2]] as const) {
       assert.ok(ms < (TIMEOUT_SECONDS + 3) * 1000, `${name} connection closed after ${ms} ms`);
+    }
+  });
+
+  test('over HTTP/2, a body announced too large is refused with SIZE_INVALID before it is read, and the connection serves on', async () => {
+    const session = http2Connect(b.url, { ca: await readFile(b.tls!.caFile) });
+    session.on('error', () => undefined);
+    const exchange = (headers: Record<string, string>, body?: Buffer) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+        const stream = session.request({ ...(b.authHeader ? { authorization: b.authHeader } : {}), ...headers });
+        let response: Record<string, unknown> = {};
+        const chunks: Buffer[] = [];
+        stream.on('response', (h) => (response = h));
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => resolve({ status: Number(response[':status']), headers: response, body: Buffer.concat(chunks).toString() }));
+        stream.on('error', (err) => (response[':status'] ? resolve({ status: Number(response[':status']), headers: response, body: Buffer.concat(chunks).toString() }) : reject(err)));
+        if (body) stream.end(body);
+        else stream.end();
+      });
+    try {
+      const started = await exchange({ ':method': 'POST', ':path': '/v2/limits/h2/blobs/uploads/' });
+      assert.equal(started.status, 202, started.body);
+      const location = String(started.headers.location);
+      const big = Buffer.alloc(5000, 1);
+      const refused = await exchange({ ':method': 'PUT', ':path': `${location}${location.includes('?') ? '&' : '?'}digest=${sha256(big)}`, 'content-length': String(big.length) }, big);
+      assert.equal(refused.status, 413);
+      assert.match(refused.body, /SIZE_INVALID/);
+      assert.equal(refused.headers.connection, undefined, 'no connection header on HTTP/2');
+      const after = await exchange({ ':method': 'GET', ':path': '/healthz' });
+      assert.equal(after.status, 200);
+      assert.doesNotMatch(b.output(), /UnsupportedWarning|connection header/i);
+    } finally {
+      session.close();
     }
   });
 });
