@@ -18,8 +18,6 @@ import {
   RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
 import { Agent as HttpsAgent } from 'node:https';
-import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici';
-import { writeSelfSigned } from '../../src/doors/http/self-signed.js';
 import { run } from './tools.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -231,21 +229,19 @@ class Server implements Berth {
     private readonly ownsDataDir: boolean,
     private readonly port: number,
     private readonly env: Record<string, string>,
-    tls?: TlsFiles,
+    tls?: { files: TlsFiles; fetch: Fetch },
   ) {
     this.host = `127.0.0.1:${port}`;
     this.url = `${tls ? 'https' : 'http'}://${this.host}`;
-    this.tls = tls;
+    this.tls = tls?.files;
     if (tls) {
-      const ca = readFileSync(tls.caFile);
-      const dispatcher = new UndiciAgent({ connect: { ca } });
-      this.get = (url, init) => undiciFetch(url, { ...init, dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
-      this.httpsAgent = new HttpsAgent({ ca, keepAlive: true });
+      this.get = tls.fetch;
+      this.httpsAgent = new HttpsAgent({ ca: readFileSync(tls.files.caFile), keepAlive: true });
     }
   }
 
   /** fetch(), trusting the lab CA with the tls option. */
-  private get: (url: string | URL, init?: RequestInit) => Promise<Response> = (url, init) => fetch(url, init);
+  private get: Fetch = (url, init) => fetch(url, init);
   private httpsAgent?: HttpsAgent;
 
   private registryConfigPath(): string {
@@ -446,7 +442,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
   if (target === 'berth') await ensureBuilt();
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `berth-e2e-${target}-`)));
   await mkdir(dataDir, { recursive: true });
-  const server = new Server(target, dataDir, opts.dataDir === undefined, await freePort(), opts.env ?? {}, opts.tls ? await labCertificates() : undefined);
+  const server = new Server(target, dataDir, opts.dataDir === undefined, await freePort(), opts.env ?? {}, opts.tls ? await trustingFetch(await labCertificates()) : undefined);
   try {
     await server.start();
   } catch (err) {
@@ -456,8 +452,23 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
   return server;
 }
 
+type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
+/**
+ * A fetch that trusts the lab CA. undici is loaded only here: once loaded, it installs its own global
+ * dispatcher, under which node's built-in fetch refuses a request with an explicit Content-Length —
+ * which other tests send.
+ */
+async function trustingFetch(files: TlsFiles): Promise<{ files: TlsFiles; fetch: Fetch }> {
+  const undici = await import('undici');
+  const dispatcher = new undici.Agent({ connect: { ca: await readFile(files.caFile) } });
+  const get: Fetch = (url, init) => undici.fetch(url, { ...init, dispatcher } as Parameters<typeof undici.fetch>[1]) as unknown as Promise<Response>;
+  return { files, fetch: get };
+}
+
 /** A fresh lab CA and a server certificate for 127.0.0.1 and localhost, as `berth admin tls self-signed` writes them. */
 export async function labCertificates(hosts = ['127.0.0.1', 'localhost']): Promise<TlsFiles> {
+  const { writeSelfSigned } = await import('../../src/doors/http/self-signed.js');
   const dir = await mkdtemp(join(tmpdir(), 'berth-e2e-tls-'));
   const files = await writeSelfSigned(dir, hosts);
   const certDir = join(dir, 'trust');
