@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { labCertificates, readAdminCredentials, startBerth, type Berth, type TlsFiles } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
+import { blobPath, errorCodes, getManifest, listTags, memImage, pushMemImage, request } from '../helpers/oci.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
 
 const AWS = '/usr/bin/aws';
@@ -228,6 +229,43 @@ describe('berth over TLS with real clients', () => {
     );
     assert.deepEqual(pulls, [digest, otherDigest, digest]);
     await dispatcher.close();
+  });
+
+  test('an image pushed and pulled with every /v2 call over HTTP/2 (undici allowH2): blobs, manifest, tags, mount, delete', async () => {
+    const dispatcher = new Agent({ allowH2: true, connect: { ca: await readFile(tls.caFile), ALPNProtocols: ['h2'] } });
+    const h2fetch = (url: string | URL, init: RequestInit = {}) => {
+      const headers = new Headers(init.headers);
+      if (b.authHeader && !headers.has('authorization')) headers.set('authorization', b.authHeader);
+      return undiciFetch(url, { ...init, headers: Object.fromEntries(headers), dispatcher } as unknown as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+    };
+    const viaH2 = new Proxy(b, { get: (target, prop) => (prop === 'fetch' ? h2fetch : Reflect.get(target, prop)) });
+    try {
+      await b.createRepository('tls/h2-image');
+      await b.createRepository('tls/h2-mount');
+      const img = memImage([{ 'etc/hello': 'hello over h2\n' }, { 'srv/data': Buffer.alloc(200_000, 5) }]);
+      await pushMemImage(viaH2, 'tls/h2-image', 'v1', img);
+      const got = await getManifest(viaH2, 'tls/h2-image', 'v1');
+      assert.equal(got.status, 200);
+      assert.deepEqual(got.body, img.manifest);
+      const head = await getManifest(viaH2, 'tls/h2-image', 'v1', 'HEAD');
+      assert.equal(head.status, 200);
+      assert.equal(head.body.length, 0);
+      for (const blob of img.blobs) {
+        const pulled = await request(viaH2, 'GET', blobPath('tls/h2-image', blob.digest));
+        assert.equal(pulled.status, 200);
+        assert.equal(sha256(pulled.body), blob.digest);
+      }
+      assert.deepEqual((await listTags(viaH2, 'tls/h2-image')).tags, ['v1']);
+      const mount = await request(viaH2, 'POST', `/v2/tls/h2-mount/blobs/uploads/?mount=${img.blobs[0]!.digest}&from=tls/h2-image`);
+      assert.equal(mount.status, 201, mount.describe());
+      const missing = await request(viaH2, 'GET', blobPath('tls/h2-image', 'sha256:' + '0'.repeat(64)));
+      assert.equal(missing.status, 404);
+      assert.deepEqual(errorCodes(missing), ['BLOB_UNKNOWN']);
+      const deleted = await request(viaH2, 'DELETE', `/v2/tls/h2-image/manifests/${sha256(img.manifest)}`);
+      assert.equal(deleted.status, 202, deleted.describe());
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   test('the ECR API over HTTP/2, signed with SigV4', async () => {
