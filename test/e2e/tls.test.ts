@@ -295,11 +295,19 @@ describe('TLS certificate renewal and connection limits', () => {
   let b: Berth;
   let work: { path: string; remove: () => Promise<void> };
   const TIMEOUT_SECONDS = 2;
+  const PER_CLIENT = 24;
 
   before(async () => {
     b = await startBerth({
       tls: true,
-      env: { BERTH_HEADERS_TIMEOUT: String(TIMEOUT_SECONDS), BERTH_INACTIVITY_TIMEOUT: String(TIMEOUT_SECONDS), BERTH_MAX_BLOB_BYTES: '1000', BERTH_CREATE_ON_PUSH: 'true' },
+      env: {
+        BERTH_HEADERS_TIMEOUT: String(TIMEOUT_SECONDS),
+        BERTH_INACTIVITY_TIMEOUT: String(TIMEOUT_SECONDS),
+        BERTH_IDLE_TIMEOUT: String(TIMEOUT_SECONDS),
+        BERTH_MAX_CONNECTIONS_PER_CLIENT: String(PER_CLIENT),
+        BERTH_MAX_BLOB_BYTES: '1000',
+        BERTH_CREATE_ON_PUSH: 'true',
+      },
     });
     work = await tempDir('tls-renew');
   });
@@ -400,5 +408,35 @@ describe('TLS certificate renewal and connection limits', () => {
     } finally {
       session.close();
     }
+  });
+
+  test('one client address cannot hold more TLS connections than its share; the cap counts before the handshake', async () => {
+    const url = new URL(b.url);
+    const ca = await readFile(b.tls!.caFile);
+    const open = (alpn: string) =>
+      new Promise<{ socket: ReturnType<typeof tlsConnect>; ok: boolean }>((resolve) => {
+        const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ca, ALPNProtocols: [alpn] }, () => resolve({ socket, ok: true }));
+        socket.once('error', () => resolve({ socket, ok: false }));
+        socket.once('close', () => resolve({ socket, ok: false }));
+      });
+    // Let the idle timeout close the keep-alive connections earlier requests left open, then take the whole share at once.
+    await new Promise((r) => setTimeout(r, (TIMEOUT_SECONDS + 1) * 1000));
+    const held = await Promise.all(Array.from({ length: PER_CLIENT }, (_, i) => open(i % 2 ? 'h2' : 'http/1.1')));
+    try {
+      assert.ok(held.every((c) => c.ok), `connections up to the cap are served: ${held.map((c) => (c.ok ? 'ok' : c.socket.errored?.message ?? 'closed')).join(', ')}`);
+      const extra = await open('http/1.1');
+      assert.equal(extra.ok, false, 'one more is closed before its handshake completes');
+    } finally {
+      for (const c of held) c.socket.destroy();
+    }
+    // Once they are gone, the address may connect again.
+    let again = false;
+    for (let i = 0; i < 20 && !again; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const c = await open('h2');
+      again = c.ok;
+      c.socket.destroy();
+    }
+    assert.ok(again);
   });
 });
