@@ -1,5 +1,6 @@
 // Log in to berth the way `aws ecr get-login-password | docker login` does.
 import { readFile } from 'node:fs/promises';
+import type { Agent as HttpsAgent } from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
@@ -45,12 +46,13 @@ async function readProfile(file: string, waitMs: number): Promise<Profile> {
 }
 
 /** Returns the `Authorization: Basic …` value for /v2 requests. */
-export async function berthAuthorization(origin: string, dataDir: string): Promise<string> {
+export async function berthAuthorization(origin: string, dataDir: string, httpsAgent?: HttpsAgent): Promise<string> {
   const profile = await readProfile(path.join(dataDir, 'admin-credentials'), 10_000);
   const ecr = new ECRClient({
     endpoint: origin,
     region: profile.region,
     credentials: { accessKeyId: profile.accessKeyId, secretAccessKey: profile.secretAccessKey },
+    ...(httpsAgent ? { requestHandler: { httpsAgent } } : {}),
   });
   try {
     const out = await ecr.send(new GetAuthorizationTokenCommand({}));

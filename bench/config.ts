@@ -23,8 +23,8 @@ export interface BenchConfig {
   keepData: boolean;
   /** Write the raw results as JSON here, if set. */
   jsonOut: string | undefined;
-  /** Row groups to run (BENCH_ONLY=blob,manifest,mixed); all by default. */
-  only: Set<'blob' | 'manifest' | 'mixed'>;
+  /** Row groups to run (BENCH_ONLY=blob,manifest,mixed,tls); all by default. */
+  only: Set<'blob' | 'manifest' | 'mixed' | 'tls'>;
   /** Start berth with `node --cpu-prof --cpu-prof-dir=<dir>` when set. */
   berthCpuProfileDir: string | undefined;
 }
@@ -65,8 +65,8 @@ function servers(): [ServerKind, ServerKind] {
   return [parts[0] as ServerKind, parts[1] as ServerKind];
 }
 
-function rowGroups(): Set<'blob' | 'manifest' | 'mixed'> {
-  const all = ['blob', 'manifest', 'mixed'] as const;
+function rowGroups(): Set<'blob' | 'manifest' | 'mixed' | 'tls'> {
+  const all = ['blob', 'manifest', 'mixed', 'tls'] as const;
   const raw = process.env.BENCH_ONLY;
   if (!raw) return new Set(all);
   const picked = raw.split(',').map((s) => s.trim());

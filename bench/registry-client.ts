@@ -30,11 +30,23 @@ function streamOf(slices: Iterable<Buffer>): Readable {
   return Readable.from(slices, { objectMode: false });
 }
 
+/** For an https origin: the CA to trust, and whether to offer HTTP/2 (ALPN h2) as well as HTTP/1.1. */
+export interface ClientTls {
+  ca: Buffer;
+  allowH2?: boolean;
+}
+
 export class RegistryClient {
   readonly pool: Pool;
 
-  constructor(readonly origin: string, private readonly authorization: string | undefined, connections = 1) {
-    this.pool = new Pool(origin, { connections, headersTimeout: 600_000, bodyTimeout: 600_000, pipelining: 1 });
+  constructor(readonly origin: string, private readonly authorization: string | undefined, connections = 1, tls?: ClientTls) {
+    this.pool = new Pool(origin, {
+      connections,
+      headersTimeout: 600_000,
+      bodyTimeout: 600_000,
+      pipelining: 1,
+      ...(tls ? { connect: { ca: tls.ca }, allowH2: tls.allowH2 ?? false } : {}),
+    });
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {

@@ -1,12 +1,13 @@
 // `npm run bench`: berth and CNCF Distribution side by side on loopback, the same workloads on
 // both, alternating A B A B for several rounds; prints one table of medians.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, MiB, type BenchConfig } from './config.js';
 import { measureLimits, type MachineLimits } from './limits.js';
 import { machineLine } from './machine.js';
 import type { Blob } from './random-blob.js';
-import { ServerUnavailable, startServer, type RunningServer } from './servers.js';
+import { ServerUnavailable, startServer, type BenchTls, type RunningServer } from './servers.js';
+import { writeSelfSigned } from '../src/doors/http/self-signed.js';
 import { settleDisk } from './settle.js';
 import { median } from './stats.js';
 import { legend, renderTable, type Limit, type Row } from './table.js';
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
     const limits = await measureLimits(root, config.blobBytes, config.settleSeconds);
     log(`bench: limits sha256 ${limits.sha256MBps.toFixed(0)} MB/s, fsync'd write ${limits.diskWriteMBps.toFixed(0)} MB/s (O_DIRECT ${limits.diskDirectMBps.toFixed(0)}, page cache ${limits.diskBufferedMBps.toFixed(0)}), loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`);
     const samples = await runWorkloads(config, servers, limits);
+    if (config.only.has('tls')) await runTlsWorkloads(config, root, labels, limits, samples);
     for (const server of servers) await server.stop();
     for (const [i, server] of servers.entries()) {
       samples.add('peak RSS (whole run)', 'MiB', 'lower', i as 0 | 1, server.rss.peakMiB());
@@ -176,6 +178,42 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
     }, true);
   }
   return samples;
+}
+
+/**
+ * TLS rows: a second pair of servers serving HTTPS with one lab certificate (berth --tls-cert/--tls-key,
+ * Distribution's http.tls), each given the large blob untimed, then pulled over HTTP/1.1 and over
+ * HTTP/2 (ALPN h2) by a client that trusts the lab CA.
+ */
+async function runTlsWorkloads(config: BenchConfig, root: string, labels: [string, string], limits: MachineLimits, samples: Samples): Promise<void> {
+  const files = await writeSelfSigned(path.join(root, 'tls'), ['127.0.0.1']);
+  const tls: BenchTls = { certFile: files.serverCert, keyFile: files.serverKey, ca: await readFile(files.caCert) };
+  const servers: RunningServer[] = [];
+  try {
+    for (const [i, kind] of config.servers.entries()) {
+      servers.push(await startServer(kind, { label: labels[i]!, dataDir: path.join(root, `${'ab'[i]}-${kind}-tls`), berthCpuProfileDir: config.berthCpuProfileDir, tls }));
+      log(`bench: ${labels[i]} with TLS on ${servers[i]!.origin}`);
+    }
+    const blobs: Blob[] = [];
+    for (const [side, server] of servers.entries()) {
+      blobs[side] = prepareBlob(config.blobBytes);
+      await pushBlob(server, blobs[side]!, 'monolithic', config.chunkBytes);
+    }
+    const size = sizeLabel(config.blobBytes);
+    const pullLimit = { name: 'loopback', mbps: limits.loopbackMBps };
+    for (const [protocol, allowH2] of [['HTTP/1.1', false], ['HTTP/2', true]] as const) {
+      const metric = `pull ${size} blob, TLS ${protocol}`;
+      for (let round = 1; round <= config.rounds; round++) {
+        for (const [side, server] of servers.entries()) {
+          const mbps = await pullBlob(server, blobs[side]!, allowH2);
+          samples.add(metric, 'MB/s', 'higher', side as 0 | 1, mbps, pullLimit);
+          log(`  [${round}/${config.rounds}] ${server.label.padEnd(14)} ${metric}: ${mbps.toFixed(0)} MB/s`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+  }
 }
 
 main().catch((err: unknown) => {

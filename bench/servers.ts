@@ -7,7 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { Agent as HttpsAgent } from 'node:https';
+import { Agent, request } from 'undici';
 import { berthAuthorization } from './berth-auth.js';
 import type { ServerKind } from './config.js';
 import { RssSampler } from './rss.js';
@@ -23,6 +24,8 @@ export interface RunningServer {
   version: string;
   /** `Authorization` header value for /v2 requests, if the server wants one. */
   authorization: string | undefined;
+  /** The CA that signed the server's certificate, when it serves TLS (origin is https). */
+  ca?: Buffer;
   rss: RssSampler;
   stop(): Promise<void>;
 }
@@ -31,6 +34,15 @@ export interface StartOptions {
   label: string;
   dataDir: string;
   berthCpuProfileDir?: string;
+  /** Serve TLS with this certificate and key (berth --tls-cert/--tls-key, Distribution http.tls). */
+  tls?: BenchTls;
+}
+
+export interface BenchTls {
+  certFile: string;
+  keyFile: string;
+  /** The CA that signed certFile, trusted by the benchmark's clients. */
+  ca: Buffer;
 }
 
 export class ServerUnavailable extends Error {}
@@ -70,7 +82,7 @@ export async function startServer(kind: ServerKind, options: StartOptions): Prom
 
 // ---------------------------------------------------------------- Distribution
 
-function distributionConfig(dataDir: string, port: number): string {
+function distributionConfig(dataDir: string, port: number, tls?: BenchTls): string {
   return [
     'version: 0.1',
     'log:',
@@ -87,6 +99,7 @@ function distributionConfig(dataDir: string, port: number): string {
     '      enabled: false',
     'http:',
     `  addr: 127.0.0.1:${port}`,
+    ...(tls ? ['  tls:', `    certificate: ${JSON.stringify(tls.certFile)}`, `    key: ${JSON.stringify(tls.keyFile)}`] : []),
     '',
   ].join('\n');
 }
@@ -97,7 +110,7 @@ async function startDistribution(options: StartOptions): Promise<RunningServer> 
   const version = (spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout || '').trim().split(/\s+/).pop() ?? '?';
   const port = await freePort();
   const configFile = path.join(options.dataDir, 'config.yml');
-  await writeFile(configFile, distributionConfig(options.dataDir, port));
+  await writeFile(configFile, distributionConfig(options.dataDir, port, options.tls));
   // REGISTRY_* variables would override the file; do not inherit any.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')));
   const child = spawn(binary, ['serve', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -140,7 +153,16 @@ async function startBerth(options: StartOptions): Promise<RunningServer> {
   const nodeArgs = options.berthCpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.berthCpuProfileDir)}`] : [];
   const child = spawn(
     process.execPath,
-    [...nodeArgs, path.join(REPO_ROOT, 'bin', 'berth.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', options.dataDir],
+    [
+      ...nodeArgs,
+      path.join(REPO_ROOT, 'bin', 'berth.js'),
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--data-dir',
+      options.dataDir,
+      ...(options.tls ? ['--tls-cert', options.tls.certFile, '--tls-key', options.tls.keyFile] : []),
+    ],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, BERTH_CREATE_ON_PUSH: 'true', BERTH_LOG_LEVEL: 'error' },
@@ -159,7 +181,8 @@ async function running(
   port: number,
   options: StartOptions,
 ): Promise<RunningServer> {
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const dispatcher = options.tls ? new Agent({ connect: { ca: options.tls.ca } }) : undefined;
   const logFile = path.join(options.dataDir, 'server.stderr.log');
   const log = createWriteStream(logFile);
   let stderrTail = '';
@@ -187,7 +210,7 @@ async function running(
     if (exited) throw fail(`${exited} before answering GET /v2/`);
     if (Date.now() > deadline) throw fail('did not answer GET /v2/ within 30 s');
     try {
-      const res = await request(`${origin}/v2/`, { headersTimeout: 2000, bodyTimeout: 2000 });
+      const res = await request(`${origin}/v2/`, { headersTimeout: 2000, bodyTimeout: 2000, dispatcher });
       await res.body.dump();
       status = res.statusCode;
       challenge = String(res.headers['www-authenticate'] ?? '');
@@ -201,11 +224,11 @@ async function running(
     if (!/^basic\b/i.test(challenge)) throw fail(`answered GET /v2/ 401 with challenge ${JSON.stringify(challenge)}; only Basic is supported`);
     if (kind !== 'berth') throw fail('wants authentication, which the benchmark does not configure for it');
     try {
-      authorization = await berthAuthorization(origin, options.dataDir);
+      authorization = await berthAuthorization(origin, options.dataDir, options.tls && new HttpsAgent({ ca: options.tls.ca }));
     } catch (err) {
       throw fail(`login (GetAuthorizationToken) failed: ${(err as Error).message}`);
     }
-    const res = await request(`${origin}/v2/`, { headers: { authorization } });
+    const res = await request(`${origin}/v2/`, { headers: { authorization }, dispatcher });
     await res.body.dump();
     if (res.statusCode !== 200) throw fail(`still answers GET /v2/ ${res.statusCode} with the ECR token`);
   }
@@ -220,6 +243,7 @@ async function running(
     pid: child.pid!,
     version: name,
     authorization,
+    ca: options.tls?.ca,
     rss,
     async stop() {
       rss.stop();
@@ -232,6 +256,7 @@ async function running(
         }
       }
       log.end();
+      await dispatcher?.close();
     },
   };
 }

@@ -25,6 +25,15 @@ export interface BerthConfig {
   maxBlobBytes: number;
   /** Below this many free bytes in the blob store, /readyz reports the node not ready. */
   minFreeBytes: number;
+  /** Serve HTTPS (HTTP/2 and HTTP/1.1) with this certificate and key; unset means plain HTTP. */
+  tls?: TlsSettings;
+}
+
+export interface TlsSettings {
+  /** PEM certificate chain, server certificate first; re-read when it changes. */
+  certFile: string;
+  /** PEM private key of that certificate; re-read when it changes. */
+  keyFile: string;
 }
 
 export interface ConnectionLimits {
@@ -73,9 +82,15 @@ function databaseUrl(v: string | undefined): string | undefined {
   return v;
 }
 
+function tls(certFile: string | undefined, keyFile: string | undefined): TlsSettings | undefined {
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error('TLS needs both a certificate and a key: --tls-cert / BERTH_TLS_CERT and --tls-key / BERTH_TLS_KEY');
+  return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
+}
+
 /** One typed config: embedded defaults, overridden by environment, overridden by flags. */
 export function loadConfig(
-  flags: { listen?: string; dataDir?: string; databaseUrl?: string } = {},
+  flags: { listen?: string; dataDir?: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): BerthConfig {
   const { host, port } = parseListen(flags.listen ?? env.BERTH_LISTEN ?? '127.0.0.1:5000');
@@ -99,5 +114,6 @@ export function loadConfig(
     },
     maxBlobBytes: positive('BERTH_MAX_BLOB_BYTES', env.BERTH_MAX_BLOB_BYTES, ECR_MAX_LAYER_BYTES),
     minFreeBytes: positive('BERTH_MIN_FREE_BYTES', env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
+    tls: tls(flags.tlsCert ?? env.BERTH_TLS_CERT, flags.tlsKey ?? env.BERTH_TLS_KEY),
   };
 }

@@ -18,7 +18,9 @@ program
   .option('--listen <host:port>', 'address to listen on (env BERTH_LISTEN, default 127.0.0.1:5000)')
   .option('--data-dir <dir>', 'where metadata and blobs live (env BERTH_DATA_DIR, default ./berth-data)')
   .option('--database-url <url>', 'keep metadata in this PostgreSQL database instead of SQLite (env BERTH_DATABASE_URL)')
-  .action(async (opts: { listen?: string; dataDir?: string; databaseUrl?: string }) => {
+  .option('--tls-cert <file>', 'serve HTTPS (HTTP/2 and HTTP/1.1) with this PEM certificate chain, re-read when it changes (env BERTH_TLS_CERT)')
+  .option('--tls-key <file>', 'the PEM private key of --tls-cert (env BERTH_TLS_KEY)')
+  .action(async (opts: { listen?: string; dataDir?: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string }) => {
     const config = loadConfig(opts);
     tuneHeapForServer();
     const berth = await startBerth(config);

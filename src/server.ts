@@ -12,6 +12,8 @@ import { handleQueryApi } from './doors/iam/query-api.js';
 import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
 import { guardConnections, serverTimeouts } from './doors/http/connections.js';
+import { serveTls } from './doors/http/tls.js';
+import type { Http2SecureServer } from 'node:http2';
 import { sendJson } from './doors/http/io.js';
 import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
@@ -22,7 +24,7 @@ import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './d
 import { openDomain, resourcePolicies } from './wiring.js';
 
 export interface Berth {
-  server: Server;
+  server: Server | Http2SecureServer;
   config: BerthConfig;
   registry: Registry;
   identity: Identity;
@@ -39,23 +41,25 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const accountId = await registry.accounts.ensureDefaultAccount(config.region);
   const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry), config, accountId });
 
+  const scheme = config.tls ? 'https' : 'http';
   let baseUrl = config.publicUrl ?? '';
   const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);
 
-  const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` });
+  const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, scheme, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
   const eventsDoor = createEventsDoor(identity, domain.eventbridge, log);
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
-  const server = createServer(serverTimeouts(config.limits), (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((err) => {
       log.error({ err }, 'unhandled request error');
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
-
-  guardConnections(server, config.limits);
+  };
+  const tls = config.tls ? await serveTls(config.tls, config.limits, handle, log) : undefined;
+  const server = tls?.server ?? createServer(serverTimeouts(config.limits), handle);
+  if (!tls) guardConnections(server, config.limits);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
@@ -79,7 +83,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${hostForUrl}:${port}`;
+  const url = `${scheme}://${hostForUrl}:${port}`;
   baseUrl ||= url;
   await identity.afterListen?.(baseUrl);
   const { jobs } = domain;
@@ -106,8 +110,11 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
       await dispatcher.stop();
       await Promise.all([worker.stop(), deliveries.stop()]);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      if (tls) await tls.close();
+      else {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        (server as Server).closeAllConnections();
+      }
       await domain.close();
     },
   };

@@ -20,7 +20,7 @@ export function prepareBlob(bytes: number): Blob {
 }
 
 export async function pushBlob(server: RunningServer, blob: Blob, mode: PushMode, chunkBytes: number): Promise<BlobPushResult> {
-  const client = new RegistryClient(server.origin, server.authorization, 1);
+  const client = new RegistryClient(server.origin, server.authorization, 1, server.ca && { ca: server.ca });
   try {
     const start = process.hrtime.bigint();
     if (mode === 'monolithic') await client.pushMonolithic(BLOB_REPO, blob);

@@ -20,6 +20,8 @@ test('npm run bench at smoke sizes prints a full berth vs Distribution table', a
     /^\| manifest GET by tag, 16 conn \(wrk\) +\| req\/s/m,
     /^\| manifest HEAD by tag, 16 conn \(socket\) +\| req\/s/m,
     /^\| mixed 75\/25 pull\/push 4 MiB, 4 clients +\| req\/s/m,
+    /^\| pull 16 MiB blob, TLS HTTP\/1\.1 +\| MB\/s/m,
+    /^\| pull 16 MiB blob, TLS HTTP\/2 +\| MB\/s/m,
     /^\| peak RSS \(whole run\) +\| MiB/m,
   ]) {
     assert.match(table, row);

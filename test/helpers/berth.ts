@@ -5,7 +5,7 @@
 // copy the server's output to this process's stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, statSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import {
   GetAuthorizationTokenCommand,
   RepositoryAlreadyExistsException,
 } from '@aws-sdk/client-ecr';
+import { Agent as HttpsAgent } from 'node:https';
 import { run } from './tools.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,12 +29,30 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Use this data directory (kept on destroy()); default: a fresh temp dir (removed on destroy()). */
   dataDir?: string;
+  /**
+   * Serve HTTPS with a fresh lab CA and a certificate for 127.0.0.1 and localhost (`berth serve
+   * --tls-cert/--tls-key`, or Distribution's `http.tls`). The helper's own requests trust that CA.
+   */
+  tls?: boolean;
+}
+
+export interface TlsFiles {
+  /** Directory holding the CA, certificate and key. */
+  dir: string;
+  /** The CA certificate (PEM) that signed the server certificate. */
+  caFile: string;
+  /** A directory holding only ca.crt, for skopeo/podman `--cert-dir` style options. */
+  certDir: string;
+  certFile: string;
+  keyFile: string;
 }
 
 export interface Berth {
   target: Target;
-  /** http://127.0.0.1:port */
+  /** http://127.0.0.1:port, or https:// with the tls option */
   url: string;
+  /** The certificate files, with the tls option. */
+  tls?: TlsFiles;
   /** 127.0.0.1:port, for image references */
   host: string;
   dataDir: string;
@@ -196,6 +215,7 @@ interface Proc {
 
 class Server implements Berth {
   url: string;
+  tls?: TlsFiles;
   host: string;
   password?: string;
   authHeader?: string;
@@ -209,10 +229,20 @@ class Server implements Berth {
     private readonly ownsDataDir: boolean,
     private readonly port: number,
     private readonly env: Record<string, string>,
+    tls?: { files: TlsFiles; fetch: Fetch },
   ) {
     this.host = `127.0.0.1:${port}`;
-    this.url = `http://${this.host}`;
+    this.url = `${tls ? 'https' : 'http'}://${this.host}`;
+    this.tls = tls?.files;
+    if (tls) {
+      this.get = tls.fetch;
+      this.httpsAgent = new HttpsAgent({ ca: readFileSync(tls.files.caFile), keepAlive: true });
+    }
   }
+
+  /** fetch(), trusting the lab CA with the tls option. */
+  private get: Fetch = (url, init) => fetch(url, init);
+  private httpsAgent?: HttpsAgent;
 
   private registryConfigPath(): string {
     return join(tmpdir(), `berth-e2e-registry-${this.port}.yml`);
@@ -252,6 +282,7 @@ class Server implements Berth {
           '    enabled: true',
           'http:',
           `  addr: ${this.host}`,
+          ...(this.tls ? ['  tls:', `    certificate: ${this.tls.certFile}`, `    key: ${this.tls.keyFile}`] : []),
           '',
         ].join('\n'),
       );
@@ -260,6 +291,7 @@ class Server implements Berth {
     } else {
       cmd = process.execPath;
       args = [join(REPO_ROOT, 'bin', 'berth.js'), 'serve', '--listen', this.host, '--data-dir', this.dataDir];
+      if (this.tls) args.push('--tls-cert', this.tls.certFile, '--tls-key', this.tls.keyFile);
     }
     const child = spawn(cmd, args, {
       cwd: REPO_ROOT,
@@ -293,7 +325,7 @@ class Server implements Berth {
         throw new Error(`${this.target} exited before it was ready (${proc.exitInfo}). Output:\n${this.log}`);
       }
       try {
-        const res = await fetch(`${this.url}/v2/`, { signal: AbortSignal.timeout(2000) });
+        const res = await this.get(`${this.url}/v2/`, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
         if (res.status === 200 || res.status === 401) return;
         last = `GET /v2/ -> ${res.status}`;
@@ -312,7 +344,7 @@ class Server implements Berth {
       this.ecr = undefined;
       return;
     }
-    const res = await fetch(`${this.url}/v2/`);
+    const res = await this.get(`${this.url}/v2/`);
     await res.arrayBuffer();
     const needsAuth = res.status === 401;
     const challenge = res.headers.get('www-authenticate') ?? '';
@@ -331,6 +363,7 @@ class Server implements Berth {
         ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }
         : { accessKeyId: 'AKIDANONYMOUSTEST000', secretAccessKey: 'anonymous' },
       maxAttempts: 1,
+      ...(this.httpsAgent ? { requestHandler: { httpsAgent: this.httpsAgent } } : {}),
     });
     if (!needsAuth) return;
     if (!creds) throw new Error(`GET /v2/ requires auth but ${this.dataDir}/admin-credentials does not exist`);
@@ -378,6 +411,7 @@ class Server implements Berth {
     this.ecr?.destroy();
     if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
     if (this.target === 'distribution') await rm(this.registryConfigPath(), { force: true });
+    if (this.tls) await rm(this.tls.dir, { recursive: true, force: true });
   }
 
   async createRepository(name: string): Promise<void> {
@@ -393,7 +427,7 @@ class Server implements Berth {
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.authHeader && !headers.has('authorization')) headers.set('authorization', this.authHeader);
-    return fetch(new URL(path, this.url), { redirect: 'follow', ...init, headers });
+    return this.get(new URL(path, this.url), { redirect: 'follow', ...init, headers });
   }
 }
 
@@ -408,7 +442,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
   if (target === 'berth') await ensureBuilt();
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `berth-e2e-${target}-`)));
   await mkdir(dataDir, { recursive: true });
-  const server = new Server(target, dataDir, opts.dataDir === undefined, await freePort(), opts.env ?? {});
+  const server = new Server(target, dataDir, opts.dataDir === undefined, await freePort(), opts.env ?? {}, opts.tls ? await trustingFetch(await labCertificates()) : undefined);
   try {
     await server.start();
   } catch (err) {
@@ -416,4 +450,29 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
     throw err;
   }
   return server;
+}
+
+type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
+/**
+ * A fetch that trusts the lab CA. undici is loaded only here: once loaded, it installs its own global
+ * dispatcher, under which node's built-in fetch refuses a request with an explicit Content-Length —
+ * which other tests send.
+ */
+async function trustingFetch(files: TlsFiles): Promise<{ files: TlsFiles; fetch: Fetch }> {
+  const undici = await import('undici');
+  const dispatcher = new undici.Agent({ connect: { ca: await readFile(files.caFile) } });
+  const get: Fetch = (url, init) => undici.fetch(url, { ...init, dispatcher } as Parameters<typeof undici.fetch>[1]) as unknown as Promise<Response>;
+  return { files, fetch: get };
+}
+
+/** A fresh lab CA and a server certificate for 127.0.0.1 and localhost, as `berth admin tls self-signed` writes them. */
+export async function labCertificates(hosts = ['127.0.0.1', 'localhost']): Promise<TlsFiles> {
+  const { writeSelfSigned } = await import('../../src/doors/http/self-signed.js');
+  const dir = await mkdtemp(join(tmpdir(), 'berth-e2e-tls-'));
+  const files = await writeSelfSigned(dir, hosts);
+  const certDir = join(dir, 'trust');
+  await mkdir(certDir);
+  await writeFile(join(certDir, 'ca.crt'), await readFile(files.caCert));
+  return { dir, caFile: files.caCert, certDir, certFile: files.serverCert, keyFile: files.serverKey };
 }

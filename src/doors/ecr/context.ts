@@ -12,6 +12,8 @@ export interface EcrContextDeps {
   region: string;
   /** Base URL clients use, when configured; otherwise the request's Host header is. */
   publicUrl?: string;
+  /** How clients reach this server when no public URL is set: https when it serves TLS. */
+  scheme: 'http' | 'https';
   /** The listen address, for requests without a Host header. */
   listen: string;
 }
@@ -20,7 +22,7 @@ export interface EcrContextDeps {
 export function ecrContextFactory(deps: EcrContextDeps): EcrContextFactory {
   return (req: IncomingMessage, principal, input) => {
     const registryId = typeof input.registryId === 'string' ? input.registryId : principal.account;
-    const base = deps.publicUrl ?? `http://${req.headers.host ?? deps.listen}`;
+    const base = deps.publicUrl ?? `${deps.scheme}://${req.headers.host ?? deps.listen}`;
     return {
       principal,
       identity: deps.identity,

@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { ConnectionLimits } from '../../config.js';
 
 /** Node's own HTTP server options for the limits berth enforces while parsing. */
@@ -14,14 +13,21 @@ export function serverTimeouts(limits: ConnectionLimits) {
   };
 }
 
+/** An HTTP or HTTPS (HTTP/1.1 and HTTP/2) server: both emit 'timeout' for a connection idle for setTimeout's time. */
+interface GuardedServer extends Server {
+  setTimeout(msecs: number): unknown;
+}
+
 /**
  * Closes connections that make no progress for the inactivity timeout (a client that connects
  * and says nothing, or stops sending a body), and refuses connections beyond the per-client cap,
  * so one address cannot hold every connection.
  */
-export function guardConnections(server: Server, limits: ConnectionLimits): void {
+export function guardConnections(server: GuardedServer, limits: ConnectionLimits): void {
   const perClient = new Map<string, number>();
-  server.setTimeout(limits.inactivityTimeoutSeconds * 1000, (socket: Socket) => socket.destroy());
+  // The idle connection is a socket on HTTP/1.1 and a whole session on HTTP/2; both are destroyed.
+  server.setTimeout(limits.inactivityTimeoutSeconds * 1000);
+  server.on('timeout', (connection: { destroy(): void }) => connection.destroy());
   server.on('connection', (socket: Socket) => {
     const client = socket.remoteAddress ?? '';
     const open = (perClient.get(client) ?? 0) + 1;

@@ -52,8 +52,9 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       if (asRegistryError(err)?.kind === 'StorageFull') log.warn({ method: req.method, path: url.pathname }, e.message);
       else if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');
       if (isRegistryError(err, 'UploadTooLarge')) {
-        // Refused before a byte was read: reading it all would be what the refusal avoids.
-        headers.Connection = 'close';
+        // Refused before a byte was read: reading it all would be what the refusal avoids. (HTTP/2
+        // has no Connection header: ending the response resets just that stream.)
+        if (req.httpVersionMajor < 2) headers.Connection = 'close';
       } else if (!req.readableEnded) {
         // Leave no unread body behind on the connection.
         req.resume();
