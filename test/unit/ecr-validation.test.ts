@@ -9,6 +9,7 @@ import pino from 'pino';
 import { LifecyclePolicies } from '../../src/domain/lifecycle/policies.js';
 import { createEcrDoor, TARGET_PREFIX } from '../../src/doors/ecr/door.js';
 import { EcrError } from '../../src/doors/ecr/errors.js';
+import { validateAgainstModel } from '../../src/doors/ecr/model-validate.js';
 import type { EcrContext } from '../../src/doors/ecr/operation.js';
 import { OPERATIONS } from '../../src/doors/ecr/operations/index.js';
 import { decodePageToken as decodeToken, encodePageToken as encodeToken, page } from '../../src/domain/registry/paging.js';
@@ -51,6 +52,7 @@ async function call(op: string, input: Record<string, unknown>): Promise<Record<
   const fn = OPERATIONS[op];
   assert.ok(fn, `operation ${op} is registered`);
   try {
+    validateAgainstModel(op, input);
     return await fn(input, context(input));
   } catch (e) {
     throw toEcrError(e, { repositoryName: String(input.repositoryName ?? ''), registryId: ACCOUNT });

@@ -1,3 +1,4 @@
+import { isIndexMediaType } from '../../../domain/registry/media-types.js';
 import type { Manifest, ManifestWithTags, Repository } from '../../../domain/registry/model.js';
 import { page } from '../../../domain/registry/paging.js';
 import { imageNotFound, parseImageIds, type ImageId } from '../image-ids.js';
@@ -51,7 +52,9 @@ function imageDetail(repo: Repository, m: ManifestWithTags, size: number): Recor
   out.imageSizeInBytes = size;
   out.imagePushedAt = epochSeconds(m.pushedAt);
   out.imageManifestMediaType = m.mediaType;
-  if (m.configMediaType) out.artifactMediaType = m.configMediaType;
+  // An index has no config: ECR reports its own media type as the artifact's.
+  const artifactMediaType = isIndexMediaType(m.mediaType) ? m.mediaType : m.configMediaType;
+  if (artifactMediaType) out.artifactMediaType = artifactMediaType;
   if (m.lastPulledAt !== null) out.lastRecordedPullTime = epochSeconds(m.lastPulledAt);
   if (m.subject) out.subjectManifestDigest = m.subject;
   out.imageStatus = 'ACTIVE';
@@ -90,7 +93,7 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
     next = result.nextToken;
   }
   const sizes = await ctx.registry.images.sizes(repo, selected);
-  const imageDetails = selected.map((m) => imageDetail(repo, m, sizes.get(m.digest) ?? m.layersSize));
+  const imageDetails = selected.map((m) => imageDetail(repo, m, sizes.get(m.digest) ?? 0));
   return { imageDetails, ...(next ? { nextToken: next } : {}) };
 }
 
