@@ -6,7 +6,7 @@ import { AuthenticationError } from '../../iam/auth/authentication-error.js';
 import type { Identity } from '../../iam/identity.js';
 import { RegistryError } from '../../domain/registry/errors.js';
 import { EcrError } from './errors.js';
-import { validateAgainstModel } from './model-validate.js';
+import { modelledMembers, validateAgainstModel } from './model-validate.js';
 import { toEcrError } from './registry-errors.js';
 import type { EcrContext, EcrOperations } from './operation.js';
 
@@ -37,8 +37,8 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new EcrError('SerializationException', 'Request body must be a JSON object');
       }
-      const fields = input as Record<string, unknown>;
-      validateAgainstModel(name, fields);
+      validateAgainstModel(name, input as Record<string, unknown>);
+      const fields = modelledMembers(name, input as Record<string, unknown>);
       const ctx = makeContext(req, principal, fields);
       let output: Record<string, unknown>;
       try {

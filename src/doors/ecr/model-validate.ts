@@ -15,6 +15,17 @@ export function validateAgainstModel(operation: string, input: EcrInput): void {
   if (shape) check(input, shape, '');
 }
 
+/**
+ * The input without members the operation's model does not have, so that nothing reads a member
+ * ECR would not (a `registryId` sent to an operation that takes none, for instance).
+ */
+export function modelledMembers(operation: string, input: EcrInput): EcrInput {
+  const shape = OPERATION_INPUTS[operation];
+  const members = shape ? SHAPES[shape]?.members : undefined;
+  if (!members) return shape === null ? {} : input;
+  return Object.fromEntries(Object.entries(input).filter(([name]) => Object.hasOwn(members, name)));
+}
+
 /** Shapes whose check ECR words in its own way (recorded answers), not by the model's pattern. */
 const OWN_CHECKS: Record<string, (value: string, path: string) => void> = {
   RepositoryName: (value, path) => void checkRepositoryName(value, path),
