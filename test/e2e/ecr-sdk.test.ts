@@ -367,7 +367,7 @@ describe('ECR API via @aws-sdk/client-ecr', () => {
     const d = (await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: 'multi' }] }))).imageDetails![0]!;
     assert.equal(d.imageManifestMediaType, MediaType.ociIndex);
     assert.equal(d.imageSizeInBytes, large.config.length + large.layers[0]!.length);
-    assert.equal(d.artifactMediaType, MediaType.ociIndex);
+    assert.equal(d.artifactMediaType, undefined);
     const del = await ecr.send(new BatchDeleteImageCommand({ repositoryName, imageIds: [{ imageDigest: small.digest }] }));
     assert.deepEqual(del.imageIds, []);
     assert.equal(del.failures?.[0]?.failureCode, 'ImageReferencedByManifestList');

@@ -1,4 +1,3 @@
-import { isIndexMediaType } from '../../../domain/registry/media-types.js';
 import type { Manifest, ManifestWithTags, Repository } from '../../../domain/registry/model.js';
 import { page } from '../../../domain/registry/paging.js';
 import { imageNotFound, parseImageIds, type ImageId } from '../image-ids.js';
@@ -58,9 +57,8 @@ function imageDetail(repo: Repository, m: ManifestWithTags, size: number): Recor
   out.imageSizeInBytes = size;
   out.imagePushedAt = epochSeconds(m.pushedAt);
   out.imageManifestMediaType = m.mediaType;
-  // An index has no config: ECR reports its own media type as the artifact's.
-  const artifactMediaType = isIndexMediaType(m.mediaType) ? m.mediaType : m.configMediaType;
-  if (artifactMediaType) out.artifactMediaType = artifactMediaType;
+  // Only an image with a config has an artifact media type: ECR reports none for an index.
+  if (m.configMediaType) out.artifactMediaType = m.configMediaType;
   if (m.lastPulledAt !== null) out.lastRecordedPullTime = epochSeconds(m.lastPulledAt);
   if (m.subject) out.subjectManifestDigest = m.subject;
   out.imageStatus = 'ACTIVE';
