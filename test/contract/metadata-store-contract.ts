@@ -152,6 +152,8 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.ok(got);
       assert.deepEqual({ ...got, body: got.body.toString() }, { ...row, body: row.body.toString() });
       assert.equal(await meta.countImages(a.id), 1);
+      assert.equal((await meta.manifestListingBlob(a.id, dg('c')))?.toString(), row.body.toString());
+      assert.equal(await meta.manifestListingBlob(a.id, dg('unlisted')), undefined);
       assert.deepEqual(await meta.missingManifests(a.id, [row.digest, dg('nope')]), [dg('nope')]);
       await meta.recordPulls([{ repoId: a.id, digest: row.digest, at: 99 }]);
       assert.equal((await meta.getManifest(a.id, row.digest))?.lastPulledAt, 99);

@@ -269,6 +269,24 @@ describe('ECR fidelity', () => {
     assert.equal(child!.imageTags, undefined);
   });
 
+  test('BatchCheckLayerAvailability reports each blob with the media type its image gives it', async () => {
+    const repositoryName = 'fid/layers';
+    await ecr.send(new CreateRepositoryCommand({ repositoryName }));
+    const img = memImage([{ 'l.txt': 'layer media types' }]);
+    const unlisted = Buffer.from('uploaded, in no image yet');
+    await push(repositoryName, img, 'v1');
+    await uploadLayer(repositoryName, unlisted);
+    const check = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName, layerDigests: [img.blobs[0]!.digest, img.blobs[1]!.digest, sha256(unlisted)] }));
+    assert.deepEqual(
+      check.layers?.map((l) => [l.layerDigest, l.layerAvailability, l.layerSize, l.mediaType]),
+      [
+        [img.blobs[0]!.digest, 'AVAILABLE', img.config.length, MediaType.ociConfig],
+        [img.blobs[1]!.digest, 'AVAILABLE', img.layers[0]!.length, MediaType.ociLayerTar],
+        [sha256(unlisted), 'AVAILABLE', unlisted.length, 'application/vnd.docker.container.image.rootfs.diff.tar.gzip'],
+      ],
+    );
+  });
+
   test('tagging operations on an ARN of a missing repository and on malformed ARNs', async () => {
     const missingArn = `arn:aws:ecr:us-east-1:${registryId}:repository/fid/none`;
     const notFound = `The repository with name 'fid/none' does not exist in the registry with id '${registryId}'`;
