@@ -152,27 +152,29 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.ok(got);
       assert.deepEqual({ ...got, body: got.body.toString() }, { ...row, body: row.body.toString() });
       assert.equal(await meta.countImages(a.id), 1);
+      assert.equal((await meta.manifestListingBlob(a.id, dg('c')))?.toString(), row.body.toString());
+      assert.equal(await meta.manifestListingBlob(a.id, dg('unlisted')), undefined);
       assert.deepEqual(await meta.missingManifests(a.id, [row.digest, dg('nope')]), [dg('nope')]);
       await meta.recordPulls([{ repoId: a.id, digest: row.digest, at: 99 }]);
       assert.equal((await meta.getManifest(a.id, row.digest))?.lastPulledAt, 99);
     });
 
-    it('tags: put, move, get tagged manifest, list in order with last/limit, tagsOf, delete', async () => {
+    it('tags: put, move, get tagged manifest, list in order with last/limit, tagsOf newest first, delete', async () => {
       const a = await repo();
       await meta.insertManifest(manifestRow(a.id, 'm1'), []);
       await meta.insertManifest(manifestRow(a.id, 'm2'), []);
-      for (const t of ['b', 'a', 'C', 'c']) await meta.putTag(a.id, t, dg('m1'));
+      for (const [i, t] of ['b', 'a', 'C', 'c'].entries()) await meta.putTag(a.id, t, dg('m1'), i + 1);
       await meta.putTag(a.id, 'b', dg('m2'), 7);
       assert.deepEqual(await meta.getTag(a.id, 'b'), { name: 'b', digest: dg('m2'), updatedAt: 7 });
       assert.equal((await meta.getTaggedManifest(a.id, 'b'))?.digest, dg('m2'));
       assert.equal(await meta.getTaggedManifest(a.id, 'zz'), undefined);
       assert.deepEqual((await meta.listTags(a.id)).map((t) => t.name), ['C', 'a', 'b', 'c']);
       assert.deepEqual((await meta.listTags(a.id, 'a', 1)).map((t) => t.name), ['b']);
-      assert.deepEqual(await meta.tagsOf(a.id, dg('m1')), ['C', 'a', 'c']);
+      assert.deepEqual(await meta.tagsOf(a.id, dg('m1')), ['c', 'C', 'a']);
       assert.equal(await meta.deleteTag(a.id, 'a'), true);
       assert.equal(await meta.deleteTag(a.id, 'a'), false);
       const listed = await meta.listManifests(a.id);
-      assert.deepEqual(listed.map((m) => [m.digest, m.tags]).sort(), [[dg('m1'), ['C', 'c']], [dg('m2'), ['b']]].sort());
+      assert.deepEqual(listed.map((m) => [m.digest, m.tags]).sort(), [[dg('m1'), ['c', 'C']], [dg('m2'), ['b']]].sort());
     });
 
     it('getTaggedManifestByName: repository and manifest in one lookup, scoped by account and name', async () => {

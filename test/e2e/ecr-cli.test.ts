@@ -88,8 +88,8 @@ describe('ECR API via the aws CLI v2', () => {
     const d = details[0];
     assert.equal(d.imageDigest, image.digest);
     assert.ok(d.imageTags.includes('v1'));
-    const layout = JSON.parse(image.manifest.toString()) as { layers: Array<{ size: number }> };
-    assert.equal(d.imageSizeInBytes, layout.layers.reduce((n, l) => n + l.size, 0));
+    const layout = JSON.parse(image.manifest.toString()) as { config: { size: number }; layers: Array<{ size: number }> };
+    assert.equal(d.imageSizeInBytes, layout.config.size + layout.layers.reduce((n, l) => n + l.size, 0));
     assert.ok(Math.abs(Date.parse(d.imagePushedAt) - Date.now()) < 120_000, `imagePushedAt ${d.imagePushedAt}`);
     assert.equal(d.imageManifestMediaType, image.mediaType);
 
@@ -98,12 +98,17 @@ describe('ECR API via the aws CLI v2', () => {
     assert.equal(got.images[0].imageManifest, image.manifest.toString('utf8'));
     assert.deepEqual(got.failures, []);
 
-    // Retag: put-image with the manifest batch-get-image returned.
-    const put = await awsJson(['put-image', '--repository-name', 'cli/app', '--image-tag', 'v2', '--image-manifest', got.images[0].imageManifest]);
+    // Retag: put-image with the manifest batch-get-image returned. umoci writes OCI manifests without
+    // a mediaType field, so, as on ECR, the media type must come with --image-manifest-media-type.
+    const manifestArgs = ['--image-manifest', got.images[0].imageManifest, '--image-manifest-media-type', image.mediaType];
+    const unreadable = await awsError(['put-image', '--repository-name', 'cli/app', '--image-tag', 'v2', '--image-manifest', got.images[0].imageManifest]);
+    assert.equal(unreadable.name, 'InvalidParameterException');
+    assert.match(unreadable.stderr, /Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'/);
+    const put = await awsJson(['put-image', '--repository-name', 'cli/app', '--image-tag', 'v2', ...manifestArgs]);
     assert.equal(put.image.imageId.imageDigest, image.digest);
     const retagged = await skopeo(['inspect', '--raw', '--tls-verify=false', ...skopeoCreds('--creds', password), `docker://${b.host}/cli/app:v2`]);
     assert.equal(retagged.stdout, image.manifest.toString('utf8'));
-    assert.equal((await awsError(['put-image', '--repository-name', 'cli/app', '--image-tag', 'v2', '--image-manifest', got.images[0].imageManifest])).name, 'ImageAlreadyExistsException');
+    assert.equal((await awsError(['put-image', '--repository-name', 'cli/app', '--image-tag', 'v2', ...manifestArgs])).name, 'ImageAlreadyExistsException');
 
     const deleted = await awsJson(['batch-delete-image', '--repository-name', 'cli/app', '--image-ids', 'imageTag=v2']);
     assert.deepEqual(deleted.imageIds, [{ imageDigest: image.digest, imageTag: 'v2' }]);
@@ -145,7 +150,7 @@ describe('ECR API via the aws CLI v2', () => {
     await skopeo(['copy', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', password), image.ref, `docker://${b.host}/cli/errors:fixed`]);
     const other = await buildImage({ layout: join(work.path, 'other'), tag: 'v1', files: [{ path: '/etc/other', content: 'other\n' }] });
     await skopeo(['copy', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', password), other.ref, `docker://${b.host}/cli/errors:other`]);
-    const err = await awsError(['put-image', '--repository-name', 'cli/errors', '--image-tag', 'fixed', '--image-manifest', other.manifest.toString('utf8')]);
+    const err = await awsError(['put-image', '--repository-name', 'cli/errors', '--image-tag', 'fixed', '--image-manifest', other.manifest.toString('utf8'), '--image-manifest-media-type', other.mediaType]);
     assert.equal(err.name, 'ImageTagAlreadyExistsException');
   });
 });

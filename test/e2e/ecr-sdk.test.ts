@@ -288,7 +288,8 @@ describe('ECR API via @aws-sdk/client-ecr', () => {
     const d = details[0]!;
     assert.equal(d.imageDigest, img.digest);
     assert.deepEqual(d.imageTags, ['v1']);
-    assert.equal(d.imageSizeInBytes, img.layers.reduce((n, l) => n + l.length, 0));
+    // ECR counts the config with the layers (its CLI example: 2777 + 48315478 = 48318255).
+    assert.equal(d.imageSizeInBytes, img.config.length + img.layers.reduce((n, l) => n + l.length, 0));
     assert.ok(Math.abs(d.imagePushedAt!.getTime() - pushedAt) < 10_000);
     assert.equal(d.imageManifestMediaType, MediaType.ociManifest);
     assert.equal(d.artifactMediaType, MediaType.ociConfig);
@@ -365,7 +366,7 @@ describe('ECR API via @aws-sdk/client-ecr', () => {
     await ecr.send(new PutImageCommand({ repositoryName, imageManifest: index, imageTag: 'multi' }));
     const d = (await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: 'multi' }] }))).imageDetails![0]!;
     assert.equal(d.imageManifestMediaType, MediaType.ociIndex);
-    assert.equal(d.imageSizeInBytes, large.layers[0]!.length);
+    assert.equal(d.imageSizeInBytes, large.config.length + large.layers[0]!.length);
     assert.equal(d.artifactMediaType, undefined);
     const del = await ecr.send(new BatchDeleteImageCommand({ repositoryName, imageIds: [{ imageDigest: small.digest }] }));
     assert.deepEqual(del.imageIds, []);

@@ -48,8 +48,9 @@ describe('SigV4 verification on the server', { timeout: 60_000 }, () => {
   });
 
   test('missing, unknown, wrong, tampered and expired signatures get AWS errors', async () => {
+    // ECR answers an unsigned request with a 400 (recorded: MissingAuthenticationTokenException, 400).
     const missing = await send({ unsigned: true });
-    assert.equal(missing.status, 403);
+    assert.equal(missing.status, 400);
     assert.deepEqual(missing.json(), { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' });
 
     const unknown = await send({ keyId: 'AKIAUNKNOWNKEY000000' });
@@ -70,7 +71,13 @@ describe('SigV4 verification on the server', { timeout: 60_000 }, () => {
     assert.match(expired.json().message, /^Signature expired: \d{8}T\d{6}Z is now earlier than/);
 
     const wrongService = await send({ service: 'iam' });
+    assert.equal(wrongService.status, 400);
     assert.equal(wrongService.json().__type, 'InvalidSignatureException');
+
+    // Credential failures are decided before anything reads the input: a bad body still gets them.
+    const unsignedBad = await send({ unsigned: true, body: '{"repositoryNames": 5}' });
+    assert.equal(unsignedBad.status, 400);
+    assert.equal(unsignedBad.json().__type, 'MissingAuthenticationTokenException');
   });
 
   test('the IAM query API verifies signatures too and answers in XML', async () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { MAX_MANIFEST_BYTES, parseManifest } from '../../src/domain/registry/manifest.js';
+import { MAX_MANIFEST_BYTES, imageSize, parseManifest, putImageMediaType } from '../../src/domain/registry/manifest.js';
 import { MediaType } from '../../src/domain/registry/media-types.js';
 import { RegistryError } from '../../src/domain/registry/errors.js';
 import { toOciError } from '../../src/doors/oci/errors.js';
@@ -172,5 +172,36 @@ describe('parseManifest: bad shapes', () => {
   it('more than 4 MiB is refused with 413', () => {
     const big = Buffer.alloc(MAX_MANIFEST_BYTES + 1, 0x20);
     expectInvalid(big, MediaType.ociManifest, 413);
+  });
+});
+
+describe('PutImage media types and ECR image sizes', () => {
+  const manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config: CONFIG, layers: [LAYER, LAYER2] };
+  const bare = { schemaVersion: 2, config: CONFIG, layers: [LAYER] };
+  const kind = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      assert.ok(e instanceof RegistryError);
+      return [e.kind, e.detail.field];
+    }
+    return undefined;
+  };
+
+  it('takes the manifest own mediaType, or imageManifestMediaType when it has none; both must agree', () => {
+    assert.equal(putImageMediaType(buf(manifest), undefined), MediaType.ociManifest);
+    assert.equal(putImageMediaType(buf(manifest), MediaType.ociManifest), MediaType.ociManifest);
+    assert.equal(putImageMediaType(buf(bare), MediaType.ociManifest), MediaType.ociManifest);
+    assert.equal(putImageMediaType(buf(bare), MediaType.dockerManifest), MediaType.dockerManifest);
+    assert.deepEqual(kind(() => putImageMediaType(buf(bare), undefined)), ['ManifestInvalid', undefined]);
+    assert.deepEqual(kind(() => putImageMediaType(Buffer.from('{nope'), undefined)), ['ManifestInvalid', undefined]);
+    assert.deepEqual(kind(() => putImageMediaType(buf(manifest), MediaType.dockerManifest)), ['InvalidParameter', 'imageManifestMediaType']);
+    assert.deepEqual(kind(() => putImageMediaType(buf(bare), 'text/plain')), ['InvalidParameter', 'imageManifestMediaType']);
+  });
+
+  it('counts the config with the layers, and nothing for an index', () => {
+    assert.equal(imageSize(buf(manifest)), CONFIG.size + LAYER.size + LAYER2.size);
+    assert.equal(imageSize(buf({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ ...CONFIG, mediaType: MediaType.ociManifest }] })), 0);
+    assert.equal(imageSize(Buffer.from('not json')), 0);
   });
 });

@@ -9,6 +9,9 @@ import pino from 'pino';
 import { LifecyclePolicies } from '../../src/domain/lifecycle/policies.js';
 import { createEcrDoor, TARGET_PREFIX } from '../../src/doors/ecr/door.js';
 import { EcrError } from '../../src/doors/ecr/errors.js';
+import { modelledMembers, validateAgainstModel } from '../../src/doors/ecr/model-validate.js';
+import { OPERATION_INPUTS } from '../../src/doors/ecr/model-table.js';
+import { ECR_ACTIONS, namesOnly, REGISTRY_POLICY_V1_ACTIONS } from '../../src/domain/registry/ecr-actions.js';
 import type { EcrContext } from '../../src/doors/ecr/operation.js';
 import { OPERATIONS } from '../../src/doors/ecr/operations/index.js';
 import { decodePageToken as decodeToken, encodePageToken as encodeToken, page } from '../../src/domain/registry/paging.js';
@@ -51,7 +54,9 @@ async function call(op: string, input: Record<string, unknown>): Promise<Record<
   const fn = OPERATIONS[op];
   assert.ok(fn, `operation ${op} is registered`);
   try {
-    return await fn(input, context(input));
+    validateAgainstModel(op, input);
+    const fields = modelledMembers(op, input);
+    return await fn(fields, context(fields));
   } catch (e) {
     throw toEcrError(e, { repositoryName: String(input.repositoryName ?? ''), registryId: ACCOUNT });
   }
@@ -223,5 +228,89 @@ describe('the JSON 1.1 door', () => {
       assert.equal(r.type, type);
       assert.equal(typeof r.body.message, 'string');
     }
+  });
+});
+
+describe('the model table', () => {
+  it('covers every operation berth answers, and every model operation is an ECR action', () => {
+    for (const op of Object.keys(OPERATIONS)) assert.ok(Object.hasOwn(OPERATION_INPUTS, op), `${op} is in the model table`);
+    for (const op of Object.keys(OPERATION_INPUTS)) assert.ok(ECR_ACTIONS.includes(`ecr:${op}`), `ecr:${op} is a known action`);
+  });
+
+  it('keeps only the members the operation has', () => {
+    assert.deepEqual(modelledMembers('PutRegistryPolicy', { policyText: '{}', registryId: '999999999999' }), { policyText: '{}' });
+    assert.deepEqual(modelledMembers('ListImages', { repositoryName: 'a/b', registryId: ACCOUNT, bogus: 1 }), { repositoryName: 'a/b', registryId: ACCOUNT });
+    assert.deepEqual(modelledMembers('DescribeRegistry', { registryId: ACCOUNT }), {});
+  });
+
+  it('checks nested members with their paths, and wrong JSON types as serialization errors', () => {
+    const check = (op: string, input: Record<string, unknown>) => {
+      try {
+        validateAgainstModel(op, input);
+        return undefined;
+      } catch (e) {
+        assert.ok(e instanceof EcrError);
+        return [e.type, e.message];
+      }
+    };
+    assert.equal(check('ListImages', { repositoryName: 'a/b', filter: { tagStatus: 'TAGGED', imageStatus: 'ANY' } }), undefined);
+    assert.deepEqual(check('ListImages', { repositoryName: 'a/b', filter: { imageStatus: 'GONE' } }), [
+      'InvalidParameterException',
+      "Invalid parameter at 'filter.imageStatus' failed to satisfy constraint: 'Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]'",
+    ]);
+    assert.deepEqual(check('BatchGetImage', { repositoryName: 'a/b', imageIds: [{ imageTag: 'x' }, null] }), [
+      'InvalidParameterException',
+      "Invalid parameter at 'imageIds.2.member' failed to satisfy constraint: 'must not be null'",
+    ]);
+    assert.deepEqual(check('BatchGetImage', { repositoryName: 'a/b' }), ['InvalidParameterException', "Invalid parameter at 'imageIds' failed to satisfy constraint: 'must not be null'"]);
+    assert.equal(check('ListImages', { repositoryName: 'a/b', maxResults: '5' })?.[0], 'SerializationException');
+    assert.equal(check('ListImages', { repositoryName: 'a/b', filter: [] })?.[0], 'SerializationException');
+    assert.equal(check('DeleteRepository', { repositoryName: 'a/b', force: 'yes' })?.[0], 'SerializationException');
+    assert.deepEqual(check('PutLifecyclePolicy', { repositoryName: 'a/b', lifecyclePolicyText: '{}' }), [
+      'InvalidParameterException',
+      "Invalid parameter at 'lifecyclePolicyText' failed to satisfy constraint: 'must have length greater than or equal to 100'",
+    ]);
+    assert.deepEqual(check('GetAuthorizationToken', { registryIds: ['1'] }), [
+      'InvalidParameterException',
+      "Invalid parameter at 'registryIds.1.member' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''",
+    ]);
+    // Repository names keep the grammar and wording of ECR's recorded answers.
+    assert.deepEqual(check('DescribeRepositories', { repositoryNames: ['ok/name', 'Bad'] }), [
+      'InvalidParameterException',
+      "Invalid parameter at 'repositoryNames.2.member' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''",
+    ]);
+  });
+
+  it('lists no image for an archived or activating status: berth archives none', async () => {
+    const out = await call('ListImages', { repositoryName: 'unit/repo', filter: { imageStatus: 'ARCHIVED' } });
+    assert.deepEqual(out.imageIds, []);
+    const described = await call('DescribeImages', { repositoryName: 'unit/repo', filter: { imageStatus: 'ACTIVATING' } });
+    assert.deepEqual(described.imageDetails, []);
+  });
+});
+
+describe('registry policy actions', () => {
+  it('names ECR actions only, all of them among those the scope allows', () => {
+    assert.equal(namesOnly('ecr:*', ECR_ACTIONS), true);
+    assert.equal(namesOnly('ecr:Batch*', ECR_ACTIONS), true);
+    assert.equal(namesOnly('ECR:putimage', ECR_ACTIONS), true);
+    assert.equal(namesOnly('ecr:Nothing*', ECR_ACTIONS), false);
+    assert.equal(namesOnly('s3:*', ECR_ACTIONS), false);
+    assert.equal(namesOnly('*', ECR_ACTIONS), false);
+    assert.equal(namesOnly('ecr:ReplicateImage', REGISTRY_POLICY_V1_ACTIONS), true);
+    assert.equal(namesOnly('ecr:*', REGISTRY_POLICY_V1_ACTIONS), false);
+    assert.equal(namesOnly('ecr:PutImage', REGISTRY_POLICY_V1_ACTIONS), false);
+  });
+
+  it('refuses under the V1 scope what V2 allows', async () => {
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'ecr:PutImage', Resource: '*' }] });
+    await call('PutAccountSetting', { name: 'REGISTRY_POLICY_SCOPE', value: 'V1' });
+    try {
+      await rejects('PutRegistryPolicy', { policyText: policy }, 'InvalidParameterException', "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid registry policy provided'");
+    } finally {
+      await call('PutAccountSetting', { name: 'REGISTRY_POLICY_SCOPE', value: 'V2' });
+    }
+    await call('PutRegistryPolicy', { policyText: policy });
+    await call('DeleteRegistryPolicy', {});
   });
 });

@@ -5,8 +5,11 @@ import { isValidDigest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Repository } from './model.js';
 
+/** What ECR reports for a layer no manifest of the repository lists yet. */
+export const UNLISTED_LAYER_MEDIA_TYPE = 'application/vnd.docker.container.image.rootfs.diff.tar.gzip';
+
 export type LayerAvailability =
-  | { digest: string; available: true; size: number }
+  | { digest: string; available: true; size: number; mediaType: string }
   | { digest: string; available: false; failure?: 'MissingLayerDigest' | 'InvalidLayerDigest' };
 
 /** Blobs as a repository sees them: only through its links, never by knowing a digest. */
@@ -70,10 +73,23 @@ export class Blobs {
       else if (!isValidDigest(digest)) out.push({ digest, available: false, failure: 'InvalidLayerDigest' });
       else {
         const blob = await this.meta.getRepoBlob(repo.id, digest);
-        out.push(blob ? { digest, available: true, size: blob.size } : { digest, available: false });
+        out.push(blob ? { digest, available: true, size: blob.size, mediaType: await this.mediaTypeOf(repo, digest) } : { digest, available: false });
       }
     }
     return out;
+  }
+
+  /** The media type a manifest of the repository gives the blob (config or layer), as ECR reports it. */
+  private async mediaTypeOf(repo: Repository, digest: string): Promise<string> {
+    const body = await this.meta.manifestListingBlob(repo.id, digest);
+    if (!body) return UNLISTED_LAYER_MEDIA_TYPE;
+    try {
+      const doc = JSON.parse(body.toString('utf8')) as { config?: { digest?: unknown; mediaType?: unknown }; layers?: Array<{ digest?: unknown; mediaType?: unknown }> };
+      const found = [doc.config, ...(Array.isArray(doc.layers) ? doc.layers : [])].find((d) => d?.digest === digest);
+      return typeof found?.mediaType === 'string' ? found.mediaType : UNLISTED_LAYER_MEDIA_TYPE;
+    } catch {
+      return UNLISTED_LAYER_MEDIA_TYPE;
+    }
   }
 
   /** A URL from which the blob can be fetched without passing through berth, if the store offers one. */

@@ -34,13 +34,9 @@ export async function resolveImageId(meta: MetadataStore, repo: Repository, id: 
   if (id.imageDigest !== undefined && !isValidDigest(id.imageDigest)) {
     return fail('InvalidImageDigest', "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
   }
+  // With both, the tag decides: a missing tag is not found, a tag on another image does not match.
   const manifest = id.imageTag !== undefined ? await meta.getTaggedManifest(repo.id, id.imageTag) : await meta.getManifest(repo.id, id.imageDigest!);
-  if (!manifest) {
-    if (id.imageTag !== undefined && id.imageDigest !== undefined && (await meta.getManifest(repo.id, id.imageDigest))) {
-      return fail('ImageTagDoesNotMatchDigest', 'Invalid request parameters: given tag does not map to the given digest');
-    }
-    return fail('ImageNotFound', 'Requested image not found');
-  }
+  if (!manifest) return fail('ImageNotFound', 'Requested image not found');
   if (id.imageDigest !== undefined && manifest.digest !== id.imageDigest) {
     return fail('ImageTagDoesNotMatchDigest', 'Invalid request parameters: given tag does not map to the given digest');
   }

@@ -3,7 +3,7 @@ import type { ManifestRow, MetadataStore } from '../../store/meta/metadata-store
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { imageFailure, resolveImageId, type ImageFailure, type ImageId } from './image-ids.js';
-import { parseManifest, type Descriptor, type ParsedManifest } from './manifest.js';
+import { imageSize, parseManifest, putImageMediaType, type Descriptor, type ParsedManifest } from './manifest.js';
 import { isIndexMediaType } from './media-types.js';
 import { toRepository, type Manifest, type ManifestWithTags, type Repository, type Tag } from './model.js';
 import { assertRepositoryName, assertTag, isValidTag, type RepoRef } from './names.js';
@@ -55,9 +55,14 @@ export class Images {
     return this.put(await this.repositories.forPush(ref, mayCreate), reference, bytes, contentType);
   }
 
-  /** ECR's PutImage: the same push, refusing an image (and tag) that is already there. */
+  /**
+   * ECR's PutImage: the same push, refusing an image that is already there under the same tag (or,
+   * untagged, at all). The manifest's own `mediaType` and `imageManifestMediaType` must agree; a
+   * manifest without a `mediaType` needs `imageManifestMediaType`.
+   */
   async putImage(ref: RepoRef, bytes: Buffer, opts: { mediaType?: string; tag?: string; digest?: string }): Promise<{ repository: Repository; manifest: Manifest }> {
     const repo = await this.repositories.forPush(ref);
+    const mediaType = putImageMediaType(bytes, opts.mediaType);
     const digest = digestOf('sha256', bytes);
     if (opts.digest !== undefined && opts.digest !== digest) {
       throw new RegistryError('DigestMismatch', `Provided digest '${opts.digest}' does not match digest of the manifest '${digest}'`, { digest: opts.digest });
@@ -68,11 +73,11 @@ export class Images {
     if (alreadyThere) {
       throw new RegistryError(
         'ImageAlreadyExists',
-        `Image with digest '${digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
+        `Image with digest '${digest}' and tag '${tag ?? 'null'}' already exists in the repository with name '${repo.name}' in registry with id '${repo.registryId}'`,
         { digest },
       );
     }
-    await this.put(repo, tag ?? digest, bytes, opts.mediaType);
+    await this.put(repo, tag ?? digest, bytes, mediaType);
     return { repository: repo, manifest: (await this.meta.getManifest(repo.id, digest))! };
   }
 
@@ -122,7 +127,7 @@ export class Images {
             );
           }
         }
-        if (current?.digest !== digest) await tx.putTag(repo.id, tag, digest);
+        if (current?.digest !== digest) await tx.putTag(repo.id, tag, digest, attachTime());
         if (fresh || current?.digest !== digest) await tx.events.append(imageEvent('image.pushed', repo, digest, tag, { mediaType: manifest.mediaType }));
       } else if (fresh) {
         await tx.events.append(imageEvent('image.pushed', repo, digest, undefined, { mediaType: manifest.mediaType }));
@@ -176,11 +181,11 @@ export class Images {
     return tagStatus === 'ANY' ? all : all.filter((m) => (tagStatus === 'TAGGED') === m.tags.length > 0);
   }
 
-  /** Sizes as ECR reports them: the layers of an image; for an index, its largest child. */
+  /** Sizes as ECR reports them: an image's config and layers; for an index, its largest child. */
   async sizes(repo: Repository, manifests: Manifest[]): Promise<Map<string, number>> {
-    const sizes = new Map(manifests.map((m) => [m.digest, m.layersSize]));
+    const sizes = new Map(manifests.map((m) => [m.digest, imageSize(m.body)]));
     if (!manifests.some((m) => isIndexMediaType(m.mediaType))) return sizes;
-    const all = new Map((await this.meta.listManifests(repo.id)).map((m) => [m.digest, m.layersSize]));
+    const all = new Map((await this.meta.listManifests(repo.id)).map((m) => [m.digest, imageSize(m.body)]));
     for (const r of await this.meta.listIndexChildren(repo.id)) {
       if (!sizes.has(r.digest)) continue;
       sizes.set(r.digest, Math.max(sizes.get(r.digest) ?? 0, all.get(r.child) ?? 0));
@@ -201,7 +206,10 @@ export class Images {
     return resolveImageId(this.meta, repo, id);
   }
 
-  /** BatchGetImage: each image, or why not; a successful get counts as a pull. */
+  /**
+   * BatchGetImage: each image, or why not; a successful get counts as a pull. An image asked for by
+   * digest alone comes once per tag, its most recently attached tag first.
+   */
   async batchGet(repo: Repository, ids: ImageId[], acceptedMediaTypes?: string[], principalArn?: string): Promise<{ images: Array<{ id: ImageId; manifest: Manifest }>; failures: ImageFailure[] }> {
     const images: Array<{ id: ImageId; manifest: Manifest }> = [];
     const failures: ImageFailure[] = [];
@@ -211,8 +219,11 @@ export class Images {
       else if (acceptedMediaTypes && !acceptedMediaTypes.includes(found.manifest.mediaType)) {
         failures.push(imageFailure(id, 'ImageNotFound', 'Requested image not found in any of the accepted media types'));
       } else {
-        images.push({ id, manifest: found.manifest });
-        this.recordPull(repo, found.manifest.digest, principalArn);
+        const { manifest } = found;
+        const tags = id.imageTag !== undefined ? [id.imageTag] : await this.meta.tagsOf(repo.id, manifest.digest);
+        if (tags.length === 0) images.push({ id: { imageDigest: manifest.digest }, manifest });
+        for (const imageTag of tags) images.push({ id: { imageDigest: manifest.digest, imageTag }, manifest });
+        this.recordPull(repo, manifest.digest, principalArn);
       }
     }
     return { images, failures };
@@ -247,7 +258,8 @@ export class Images {
     for (const id of ids) {
       await this.meta.transaction(async (tx) => {
         const found = await resolveImageId(tx, repo, id);
-        if ('failure' in found) return failures.push(found.failure);
+        // An id naming what an earlier id of the same request already deleted is not a failure.
+        if ('failure' in found) return found.failure.failureCode === 'ImageNotFound' && deletedEarlier(deleted, id) ? 0 : failures.push(found.failure);
         const { digest } = found.manifest;
         const tags = await tx.tagsOf(repo.id, digest);
         const lastTag = id.imageTag !== undefined && tags.length === 1;
@@ -306,7 +318,8 @@ export class Images {
     const planned = [...judgedTags].sort();
     return this.meta.transaction(async (tx) => {
       const tags = await tx.tagsOf(repo.id, digest);
-      if (tags.length !== planned.length || tags.some((t, i) => t !== planned[i])) return false;
+      const current = [...tags].sort();
+      if (current.length !== planned.length || current.some((t, i) => t !== planned[i])) return false;
       if (await tx.isReferencedManifest(repo.id, digest)) return false;
       if (!(await tx.deleteManifest(repo.id, digest))) return false;
       await tx.lifecycle.recordEvent({ registryId: repo.registryId, repositoryName: repo.name, digest, tags, ...record, at: Date.now() });
@@ -314,6 +327,18 @@ export class Images {
       return true;
     });
   }
+}
+
+let lastAttach = 0;
+
+/** When a tag is attached: strictly increasing in this process, so tags keep the order they came in. */
+function attachTime(): number {
+  lastAttach = Math.max(Date.now(), lastAttach + 1);
+  return lastAttach;
+}
+
+function deletedEarlier(deleted: ImageId[], id: ImageId): boolean {
+  return deleted.some((d) => (id.imageDigest === undefined || d.imageDigest === id.imageDigest) && (id.imageTag === undefined || d.imageTag === id.imageTag));
 }
 
 function imageEvent(type: NewEvent['type'], repo: Repository, digest: string, tag: string | undefined, detail: Record<string, unknown>): NewEvent {

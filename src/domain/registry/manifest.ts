@@ -145,3 +145,40 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
 }
+
+/**
+ * The media type a PutImage stores: the manifest's own `mediaType`, or `imageManifestMediaType`
+ * when the manifest has none. Both given must agree; neither given leaves the manifest unreadable,
+ * as ECR then reads it as a schema 1 manifest.
+ */
+export function putImageMediaType(bytes: Buffer, given: string | undefined): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw invalid('manifest is not valid JSON');
+  }
+  const declared = isObject(doc) && typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
+  if (given !== undefined && !isManifestMediaType(given)) {
+    throw new RegistryError('InvalidParameter', `Invalid manifest media type: ${given.slice(0, 255)}`, { field: 'imageManifestMediaType' });
+  }
+  if (given !== undefined && declared !== undefined && given !== declared) {
+    throw new RegistryError('InvalidParameter', `Manifest media type '${declared.slice(0, 255)}' does not match imageManifestMediaType '${given}'`, {
+      field: 'imageManifestMediaType',
+    });
+  }
+  const mediaType = given ?? declared;
+  if (mediaType === undefined) throw invalid('manifest has no mediaType and none was given');
+  return mediaType;
+}
+
+/** An image's size as ECR reports it: its config plus its layers; 0 for an index. */
+export function imageSize(body: Buffer): number {
+  try {
+    const doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const size = (d: unknown) => (isObject(d) && typeof d.size === 'number' ? d.size : 0);
+    return size(doc.config) + (Array.isArray(doc.layers) ? doc.layers.reduce((sum: number, l) => sum + size(l), 0) : 0);
+  } catch {
+    return 0;
+  }
+}

@@ -6,6 +6,7 @@ import { AuthenticationError } from '../../iam/auth/authentication-error.js';
 import type { Identity } from '../../iam/identity.js';
 import { asRegistryError } from '../../domain/registry/errors.js';
 import { EcrError } from './errors.js';
+import { modelledMembers, validateAgainstModel } from './model-validate.js';
 import { toEcrError } from './registry-errors.js';
 import type { EcrContext, EcrOperations } from './operation.js';
 
@@ -36,7 +37,8 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new EcrError('SerializationException', 'Request body must be a JSON object');
       }
-      const fields = input as Record<string, unknown>;
+      validateAgainstModel(name, input as Record<string, unknown>);
+      const fields = modelledMembers(name, input as Record<string, unknown>);
       const ctx = makeContext(req, principal, fields);
       let output: Record<string, unknown>;
       try {
@@ -54,7 +56,8 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
       if (err instanceof EcrError) {
         send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, requestId, err.type);
       } else if (err instanceof AuthenticationError) {
-        send(res, err.status, { __type: err.code, message: err.message }, requestId, err.code);
+        // ECR answers every credential failure, a missing signature included, with a 400.
+        send(res, 400, { __type: err.code, message: err.message }, requestId, err.code);
       } else if (err instanceof BodyTooLargeError) {
         send(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
       } else {

@@ -17,7 +17,8 @@ const TO_ECR: Record<RegistryErrorKind, (err: RegistryError, where: Where) => Ec
   InvalidTag: (e) => constraint('imageTag', e.message),
   InvalidDigest: (e) => constraint('imageDigest', e.message),
   DigestMismatch: (e) => new EcrError('ImageDigestDoesNotMatchException', e.message),
-  ManifestInvalid: (e) => constraint('ImageManifest', e.message),
+  // ECR words every manifest it cannot read the same way.
+  ManifestInvalid: () => constraint('ImageManifest', 'Invalid JSON syntax'),
   ManifestTooLarge: (e) => constraint('ImageManifest', e.message),
   ManifestNotFound: (e) => new EcrError('ImageNotFoundException', e.message),
   ManifestBlobsMissing: (e, w) =>

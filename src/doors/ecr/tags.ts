@@ -1,9 +1,11 @@
-import { EcrError } from './errors.js';
-import type { EcrInput } from './operation.js';
-import { optionalList, requiredList } from './validate.js';
-
+import { isValidRepositoryName, parseRepositoryArn } from '../../domain/registry/names.js';
+import type { Repository } from '../../domain/registry/model.js';
 import { MAX_RESOURCE_TAGS } from '../../domain/registry/repositories.js';
 import type { ResourceTag } from '../../domain/registry/settings.js';
+import { EcrError } from './errors.js';
+import type { EcrContext, EcrInput } from './operation.js';
+import { findRepository, repositoryArn } from './repositories.js';
+import { optionalList, requiredList, requiredString } from './validate.js';
 
 function invalidTag(message: string): EcrError {
   return new EcrError('InvalidTagParameterException', message);
@@ -24,4 +26,18 @@ export function parseTags(input: EcrInput, field: string, required: boolean): Re
   if (new Set(tags.map((t) => t.Key)).size !== tags.length) throw invalidTag('Tag keys must be unique');
   if (tags.length > MAX_RESOURCE_TAGS) throw new EcrError('TooManyTagsException', `A repository can have at most ${MAX_RESOURCE_TAGS} tags`);
   return tags;
+}
+
+/**
+ * The repository a tagging ARN names (only repositories are taggable), once the caller may do
+ * `action` on it. An ARN that names no repository of this region is refused as ECR does.
+ */
+export async function taggedRepository(input: EcrInput, ctx: EcrContext, action: string): Promise<Repository> {
+  const arn = requiredString(input, 'resourceArn', { min: 1, max: 1011 });
+  const ref = parseRepositoryArn(arn);
+  if (!ref || ref.region !== ctx.region || !isValidRepositoryName(ref.name)) {
+    throw new EcrError('InvalidParameterException', 'The ARN provided is invalid.');
+  }
+  await ctx.authorize(action, repositoryArn(ctx, ref.name, ref.registryId));
+  return findRepository(ctx, ref.name, ref.registryId);
 }

@@ -432,15 +432,19 @@ export class MetadataStore {
     return rows.map((r) => ({ name: r.name, digest: r.digest, updatedAt: Number(r.updated_at) }));
   }
 
+  /** The manifest's tags, the most recently attached first (as ECR lists an image's tags). */
   async tagsOf(repoId: string, digest: string): Promise<string[]> {
-    const rows = await this.db.all<{ name: string }>('SELECT name FROM tags WHERE repo_id = ? AND digest = ? ORDER BY name', [repoId, digest]);
+    const rows = await this.db.all<{ name: string }>('SELECT name FROM tags WHERE repo_id = ? AND digest = ? ORDER BY updated_at DESC, name', [
+      repoId,
+      digest,
+    ]);
     return rows.map((r) => r.name);
   }
 
-  /** Every manifest of the repository with its tags; for image listings and lifecycle. */
+  /** Every manifest of the repository with its tags (most recently attached first); for image listings and lifecycle. */
   async listManifests(repoId: string): Promise<Array<ManifestRow & { tags: string[] }>> {
     const rows = (await this.db.all<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? ORDER BY m.pushed_at, m.digest`, [repoId])).map(toManifest);
-    const tags = await this.db.all<{ name: string; digest: string }>('SELECT name, digest FROM tags WHERE repo_id = ? ORDER BY name', [repoId]);
+    const tags = await this.db.all<{ name: string; digest: string }>('SELECT name, digest FROM tags WHERE repo_id = ? ORDER BY updated_at DESC, name', [repoId]);
     const byDigest = new Map<string, string[]>();
     for (const t of tags) {
       const list = byDigest.get(t.digest) ?? [];
@@ -502,6 +506,15 @@ export class MetadataStore {
   }
 
   /** Whether some manifest of the repository lists the blob as a layer or config. */
+  /** The body of one manifest of the repository that lists the blob, if any does. */
+  async manifestListingBlob(repoId: string, digest: string): Promise<Buffer | undefined> {
+    const r = await this.db.get<{ body: Buffer }>(
+      "SELECT m.body FROM manifest_refs r JOIN manifests m ON m.repo_id = r.repo_id AND m.digest = r.digest WHERE r.repo_id = ? AND r.child = ? AND r.kind = 'blob' LIMIT 1",
+      [repoId, digest],
+    );
+    return r && Buffer.from(r.body);
+  }
+
   async isBlobReferenced(repoId: string, digest: string): Promise<boolean> {
     const r = await this.db.get("SELECT 1 AS x FROM manifest_refs WHERE repo_id = ? AND child = ? AND kind = 'blob' LIMIT 1", [repoId, digest]);
     return r !== undefined;

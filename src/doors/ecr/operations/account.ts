@@ -1,10 +1,8 @@
 import { ACCOUNT_SETTINGS } from '../../../domain/registry/accounts.js';
-import { parseRepositoryArn } from '../../../domain/registry/names.js';
-import { EcrError } from '../errors.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
-import { ACCOUNT_RESOURCE, findRepository, repositoryArn } from '../repositories.js';
-import { parseTags } from '../tags.js';
-import { checkRegistryId, checkRepositoryName, parameterError, requiredString, stringList } from '../validate.js';
+import { ACCOUNT_RESOURCE } from '../repositories.js';
+import { parseTags, taggedRepository } from '../tags.js';
+import { checkRegistryId, parameterError, requiredString, stringList } from '../validate.js';
 
 async function describeRegistry(_input: EcrInput, ctx: EcrContext) {
   await ctx.authorize('ecr:DescribeRegistry', ACCOUNT_RESOURCE);
@@ -32,16 +30,6 @@ async function putAccountSetting(input: EcrInput, ctx: EcrContext) {
   await ctx.authorize('ecr:PutAccountSetting', ACCOUNT_RESOURCE, { 'ecr:AccountSetting': name });
   await ctx.registry.accounts.putSetting(ctx.registryId, name, value);
   return { name, value };
-}
-
-/** The repository a tagging ARN names; only repositories are taggable. */
-async function taggedRepository(input: EcrInput, ctx: EcrContext, action: string) {
-  const arn = requiredString(input, 'resourceArn', { min: 1, max: 1011 });
-  const ref = parseRepositoryArn(arn);
-  if (!ref || ref.region !== ctx.region) throw new EcrError('InvalidParameterException', `Invalid parameter at 'resourceArn' failed to satisfy constraint: 'Invalid ARN'`);
-  const name = checkRepositoryName(ref.name, 'resourceArn');
-  await ctx.authorize(action, repositoryArn(ctx, name, ref.registryId));
-  return findRepository(ctx, name, ref.registryId);
 }
 
 async function tagResource(input: EcrInput, ctx: EcrContext) {

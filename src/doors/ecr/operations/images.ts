@@ -19,11 +19,17 @@ import {
 const TAG_STATUS = ['TAGGED', 'UNTAGGED', 'ANY'] as const;
 const IMAGE_STATUS = ['ACTIVE', 'ARCHIVED', 'ACTIVATING', 'ANY'] as const;
 
-function tagStatusFilter(input: EcrInput): (typeof TAG_STATUS)[number] {
+interface ListFilter {
+  tagStatus: (typeof TAG_STATUS)[number];
+  /** Whether the images asked for can be there: every image berth keeps is ACTIVE (none is archived). */
+  active: boolean;
+}
+
+function listFilter(input: EcrInput): ListFilter {
   const filter = optionalObject(input, 'filter');
-  if (!filter) return 'ANY';
-  optionalEnum(filter, 'imageStatus', IMAGE_STATUS);
-  return optionalEnum(filter, 'tagStatus', TAG_STATUS) ?? 'ANY';
+  const imageStatus = (filter && optionalEnum(filter, 'imageStatus', IMAGE_STATUS)) ?? 'ACTIVE';
+  const tagStatus = (filter && optionalEnum(filter, 'tagStatus', TAG_STATUS)) ?? 'ANY';
+  return { tagStatus, active: imageStatus === 'ACTIVE' || imageStatus === 'ANY' };
 }
 
 function paging(input: EcrInput) {
@@ -34,10 +40,10 @@ async function listImages(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
   const { maxResults, nextToken } = paging(input);
-  const status = tagStatusFilter(input);
+  const { tagStatus: status, active } = listFilter(input);
   const repo = await authorizedRepository(ctx, 'ecr:ListImages', name);
   const ids: ImageId[] = [];
-  for (const m of await ctx.registry.images.list(repo, status)) {
+  for (const m of active ? await ctx.registry.images.list(repo, status) : []) {
     if (m.tags.length === 0) ids.push({ imageDigest: m.digest });
     for (const tag of m.tags) ids.push({ imageDigest: m.digest, imageTag: tag });
   }
@@ -51,6 +57,7 @@ function imageDetail(repo: Repository, m: ManifestWithTags, size: number): Recor
   out.imageSizeInBytes = size;
   out.imagePushedAt = epochSeconds(m.pushedAt);
   out.imageManifestMediaType = m.mediaType;
+  // Only an image with a config has an artifact media type: ECR reports none for an index.
   if (m.configMediaType) out.artifactMediaType = m.configMediaType;
   if (m.lastPulledAt !== null) out.lastRecordedPullTime = epochSeconds(m.lastPulledAt);
   if (m.subject) out.subjectManifestDigest = m.subject;
@@ -63,7 +70,7 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
   const name = repositoryName(input);
   const rawIds = input.imageIds === undefined ? undefined : requiredList(input, 'imageIds', 1, 100);
   const { maxResults, nextToken } = paging(input);
-  const status = tagStatusFilter(input);
+  const { tagStatus: status, active } = listFilter(input);
   if (rawIds && (maxResults !== undefined || nextToken !== undefined)) {
     throw parameterError('maxResults', 'maxResults and nextToken cannot be used with imageIds');
   }
@@ -85,12 +92,12 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
       selected.push(byDigest.get(found.manifest.digest) ?? { ...found.manifest, tags: [] });
     }
   } else {
-    const result = page(await ctx.registry.images.list(repo, status), nextToken, maxResults, `describe:${repo.id}:${status}`);
+    const result = page(active ? await ctx.registry.images.list(repo, status) : [], nextToken, maxResults, `describe:${repo.id}:${status}`);
     selected = result.items;
     next = result.nextToken;
   }
   const sizes = await ctx.registry.images.sizes(repo, selected);
-  const imageDetails = selected.map((m) => imageDetail(repo, m, sizes.get(m.digest) ?? m.layersSize));
+  const imageDetails = selected.map((m) => imageDetail(repo, m, sizes.get(m.digest) ?? 0));
   return { imageDetails, ...(next ? { nextToken: next } : {}) };
 }
 

@@ -26,7 +26,7 @@ async function batchCheckLayerAvailability(input: EcrInput, ctx: EcrContext) {
   for (const layer of await ctx.registry.blobs.availability(repo, digests)) {
     const layerDigest = layer.digest;
     if (layer.available) {
-      layers.push({ layerDigest, layerAvailability: 'AVAILABLE', layerSize: layer.size, mediaType: 'application/vnd.docker.container.image.rootfs.diff.tar.gzip' });
+      layers.push({ layerDigest, layerAvailability: 'AVAILABLE', layerSize: layer.size, mediaType: layer.mediaType });
     } else if (layer.failure === 'MissingLayerDigest') {
       failures.push({ layerDigest, failureCode: 'MissingLayerDigest', failureReason: 'Missing layer digest' });
     } else if (layer.failure === 'InvalidLayerDigest') {

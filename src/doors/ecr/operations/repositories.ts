@@ -39,7 +39,7 @@ function tagMutability(input: EcrInput, required: boolean): Pick<RepositorySetti
   });
   const withExclusion = mode === 'IMMUTABLE_WITH_EXCLUSION' || mode === 'MUTABLE_WITH_EXCLUSION';
   if (withExclusion && filters.length === 0) {
-    throw parameterError('imageTagMutabilityExclusionFilters', `must be provided when imageTagMutability is ${mode}`);
+    throw parameterError('imageTagMutabilityExclusionFilters', `ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as ${mode}`);
   }
   if (!withExclusion && filters.length > 0) {
     throw parameterError('imageTagMutabilityExclusionFilters', 'can only be used with IMMUTABLE_WITH_EXCLUSION or MUTABLE_WITH_EXCLUSION');
