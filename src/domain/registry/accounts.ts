@@ -66,7 +66,7 @@ export class Accounts {
   }
 
   async putRegistryPolicy(registryId: string, text: string): Promise<void> {
-    assertResourcePolicy(text, 'registry', (await this.setting(registryId, 'REGISTRY_POLICY_SCOPE')) === 'V1' ? 'V1' : 'V2');
+    assertResourcePolicy(text, 'registry');
     await this.meta.setSetting(key(registryId, 'registryPolicy'), text);
   }
 

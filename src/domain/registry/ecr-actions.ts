@@ -17,8 +17,6 @@ export const ECR_ACTIONS: readonly string[] = [
   'BatchImportUpstreamImage', 'ReplicateImage', 'GetImageCopyStatus',
 ].map((name) => `ecr:${name}`);
 
-/** The only actions a registry policy may name under the V1 scope. */
-export const REGISTRY_POLICY_V1_ACTIONS: readonly string[] = ['ecr:ReplicateImage', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'];
 
 /**
  * Whether a policy's action (a name or a wildcard, compared case-insensitively as IAM does) names
