@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import { createEcrDoor } from './doors/ecr/door.js';
+import { createEcrPublicDoor, isEcrPublicRequest } from './doors/ecr-public/door.js';
 import { ecrContextFactory } from './doors/ecr/context.js';
 import { handleLayerDownload } from './doors/ecr/layer-download.js';
 import { OPERATIONS } from './doors/ecr/operations/index.js';
@@ -41,6 +42,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
 
   const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
+  const ecrPublic = createEcrPublicDoor({ identity, registry, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` }, log);
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
   const server = createServer(serverTimeouts(config.limits), (req, res) => {
@@ -56,6 +58,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
+    if (isEcrPublicRequest(req, url)) return ecrPublic(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

@@ -6,6 +6,7 @@ import { Blobs } from './blobs.js';
 import { DownloadGrants } from './download-grants.js';
 import { Images } from './images.js';
 import { checkReadiness, type Readiness } from './readiness.js';
+import { PublicRegistries } from './public-registries.js';
 import { PullRecorder } from './pull-recorder.js';
 import { Repositories } from './repositories.js';
 import { Uploads } from './uploads.js';
@@ -29,6 +30,8 @@ export class Registry {
   readonly blobs: Blobs;
   readonly uploads: Uploads;
   readonly downloads: DownloadGrants;
+  /** ECR Public registries and their public repositories. */
+  readonly publicRegistries: PublicRegistries;
   private readonly pulls: PullRecorder;
 
   constructor(
@@ -43,6 +46,7 @@ export class Registry {
     this.blobs = new Blobs(meta, blobStore, this.accounts);
     this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024);
     this.downloads = new DownloadGrants(meta, this.repositories);
+    this.publicRegistries = new PublicRegistries(meta, this.repositories);
   }
 
   /** Whether the stores answer and the blob store has at least `minFreeBytes` left. */

@@ -3,6 +3,7 @@ import type { Accounts } from './accounts.js';
 import { RegistryError } from './errors.js';
 import { toRepository, type Repository } from './model.js';
 import { assertRepositoryName, type RepoRef } from './names.js';
+import { publicNamespaceAccount } from './public-registries.js';
 import { assertResourcePolicy } from './resource-policy.js';
 import { DEFAULT_SETTINGS, mergeResourceTags, readSettings, type RepositorySettings, type ResourceTag, type SettingsPatch } from './settings.js';
 
@@ -37,7 +38,8 @@ export class Repositories {
     assertRepositoryName(ref.name);
     const repo = await this.find(ref);
     if (repo) return repo;
-    if (!(await this.accounts.createOnPush(ref.registryId))) throw repositoryNotFound(ref);
+    // ECR Public never creates a repository on push.
+    if (publicNamespaceAccount(ref.registryId) !== undefined || !(await this.accounts.createOnPush(ref.registryId))) throw repositoryNotFound(ref);
     const row = await this.insert(ref, { ...DEFAULT_SETTINGS, imageTagMutability: 'MUTABLE' }, { createdOnPush: true });
     return row ? toRepository(row) : this.get(ref);
   }
