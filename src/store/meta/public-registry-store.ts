@@ -37,14 +37,15 @@ export class PublicRegistryStore {
    * by another account (the caller picks another).
    */
   async ensure(accountId: string, alias: string, now = Date.now()): Promise<PublicRegistryRow | undefined> {
-    return this.db.transaction(async (tx) => {
-      const existing = await tx.get<RawPublicRegistry>('SELECT * FROM public_registries WHERE account_id = ?', [accountId]);
-      if (existing) return toRow(existing);
-      const taken = await tx.get<RawPublicRegistry>('SELECT * FROM public_registries WHERE alias = ?', [alias]);
-      if (taken) return undefined;
-      await tx.run('INSERT INTO public_registries (account_id, alias, display_name, created_at) VALUES (?, ?, ?, ?)', [accountId, alias, '', now]);
-      return { accountId, alias, displayName: '', createdAt: now };
-    });
+    // A conflict on either key inserts nothing: a registry made meanwhile for the account wins, and
+    // an alias another account holds is reported as taken.
+    await this.db.run('INSERT INTO public_registries (account_id, alias, display_name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+      accountId,
+      alias,
+      '',
+      now,
+    ]);
+    return this.get(accountId);
   }
 
   async setDisplayName(accountId: string, displayName: string): Promise<boolean> {
