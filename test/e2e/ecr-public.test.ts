@@ -116,6 +116,7 @@ describe('ECR Public via the aws CLI v2, podman and skopeo', () => {
     assert.equal(logo.headers.get('content-type'), 'image/png');
     assert.deepEqual(Buffer.from(await logo.arrayBuffer()), LOGO);
     assert.equal((await fetch(`${b.url}/ecr-public/logos/${alias}/team/web`)).status, 404);
+    assert.equal((await fetch(`${b.url}/ecr-public/logos/${alias}/%E0%A4%A`)).status, 404);
 
     assert.deepEqual(await pub(['get-registry-catalog-data']), { registryCatalogData: {} });
     assert.deepEqual(await pub(['put-registry-catalog-data', '--display-name', 'Berth Test']), { registryCatalogData: { displayName: 'Berth Test' } });
@@ -264,5 +265,28 @@ describe('ECR Public via the aws CLI v2, podman and skopeo', () => {
       }
     }
     client.destroy();
+  });
+
+  test('IAM: ecr-public actions decide; a user with the ReadOnly managed policy reads but cannot write', async () => {
+    const iam = async (args: string[]) => JSON.parse((await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'iam', ...args], { env, timeoutMs: 60_000 })).stdout || '{}');
+    await iam(['create-user', '--user-name', 'public-reader']);
+    await iam(['attach-user-policy', '--user-name', 'public-reader', '--policy-arn', 'arn:aws:iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly']);
+    const key = (await iam(['create-access-key', '--user-name', 'public-reader'])).AccessKey;
+    const reader = new ECRPUBLICClient({ endpoint: b.url, region: 'us-east-1', credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey }, maxAttempts: 1 });
+    try {
+      const repos = await reader.send(new EcrPublicSdk.DescribeRepositoriesCommand({}));
+      assert.ok(repos.repositories?.some((r) => r.repositoryName === 'team/web'));
+      const token = await reader.send(new EcrPublicSdk.GetAuthorizationTokenCommand({}));
+      assert.ok(token.authorizationData?.authorizationToken);
+      await assert.rejects(reader.send(new EcrPublicSdk.CreateRepositoryCommand({ repositoryName: 'by-reader' })), (e: any) => {
+        assert.equal(e.name, 'AccessDeniedException');
+        assert.equal(e.$metadata.httpStatusCode, 400);
+        assert.match(e.message, /not authorized to perform: ecr-public:CreateRepository/);
+        return true;
+      });
+      await assert.rejects(reader.send(new EcrPublicSdk.DescribeRepositoriesCommand({ repositoryNames: ['by-reader'] })), { name: 'RepositoryNotFoundException' });
+    } finally {
+      reader.destroy();
+    }
   });
 });

@@ -18,7 +18,12 @@ export function logoUrl(baseUrl: string, alias: string, repo: Repository): strin
 
 /** GET /ecr-public/logos/<alias>/<repository name>: the repository's current logo. */
 export async function sendLogo(registry: Registry, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const path = decodeURIComponent(url.pathname.slice(LOGO_PATH_PREFIX.length));
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname.slice(LOGO_PATH_PREFIX.length));
+  } catch {
+    return sendJson(res, 404, { message: 'not found' });
+  }
   const slash = path.indexOf('/');
   const accountId = slash > 0 ? await registry.publicRegistries.accountOf(path.slice(0, slash)) : undefined;
   const repo = accountId === undefined ? undefined : await registry.repositories.find(registry.publicRegistries.ref(accountId, path.slice(slash + 1)));
