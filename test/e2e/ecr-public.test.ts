@@ -247,6 +247,35 @@ describe('ECR Public via the aws CLI v2, podman and skopeo', () => {
     assert.equal(done.layerDigest, digest);
     const check = await pub(['batch-check-layer-availability', '--repository-name', 'plain', '--layer-digests', digest, 'sha256:' + '0'.repeat(64)]);
     assert.deepEqual(check.layers.map((l: any) => l.layerAvailability), ['AVAILABLE', 'UNAVAILABLE']);
+    // A manifest over that layer, put with PutImage, described, then deleted with BatchDeleteImage.
+    const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const configUpload = (await pub(['initiate-layer-upload', '--repository-name', 'plain'])).uploadId;
+    await writeFile(blobFile, config);
+    await pub(['upload-layer-part', '--repository-name', 'plain', '--upload-id', configUpload, '--part-first-byte', '0', '--part-last-byte', String(config.length - 1), '--layer-part-blob', `fileb://${blobFile}`]);
+    await pub(['complete-layer-upload', '--repository-name', 'plain', '--upload-id', configUpload, '--layer-digests', configDigest]);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest, size: layer.length }],
+    });
+    const put = (await pub(['put-image', '--repository-name', 'plain', '--image-tag', 'api', '--image-manifest', manifest])).image;
+    const manifestDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+    assert.deepEqual(put.imageId, { imageDigest: manifestDigest, imageTag: 'api' });
+    assert.equal(put.imageManifestMediaType, 'application/vnd.oci.image.manifest.v1+json');
+    const detail = (await pub(['describe-images', '--repository-name', 'plain', '--image-ids', 'imageTag=api'])).imageDetails[0];
+    assert.equal(detail.imageDigest, manifestDigest);
+    assert.equal(detail.artifactMediaType, 'application/vnd.oci.image.config.v1+json');
+    const anonymous = await fetch(`${b.url}/v2/ecr--public/${alias}/plain/manifests/api`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(anonymous.status, 200);
+    assert.equal(await anonymous.text(), manifest);
+    const missing = (await pubError(['put-image', '--repository-name', 'plain', '--image-tag', 'broken', '--image-manifest', manifest.replace(digest, 'sha256:' + '1'.repeat(64))])).name;
+    assert.equal(missing, 'LayersNotFoundException');
+    const deleted = await pub(['batch-delete-image', '--repository-name', 'plain', '--image-ids', 'imageTag=api', 'imageTag=never']);
+    assert.deepEqual(deleted.imageIds, [{ imageDigest: manifestDigest, imageTag: 'api' }]);
+    assert.equal(deleted.failures[0].failureCode, 'ImageNotFound');
+
     const token = await pub(['get-authorization-token']);
     assert.ok(Buffer.from(token.authorizationData.authorizationToken, 'base64').toString().startsWith('AWS:'));
 
