@@ -46,6 +46,11 @@ describe('ECR Public validation from the model', () => {
     validateInput('InitiateLayerUpload', { registryId: 'a1b2c3d4', repositoryName: 'ab' });
     rejects('DescribeImages', { registryId: 'a1b2c3d4', repositoryName: 'ab' }, 'InvalidParameterException', /'registryId'/);
   });
+
+  it('reads JSON null as an absent member', () => {
+    rejects('CreateRepository', { repositoryName: null }, 'InvalidParameterException', /must not be null/);
+    assert.deepEqual(validateInput('DescribeImages', { repositoryName: 'ab', imageIds: null, nextToken: null, catalog: { x: null } }), { repositoryName: 'ab', catalog: {} });
+  });
 });
 
 describe('public repository paths and namespaces', () => {

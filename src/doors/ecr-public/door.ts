@@ -47,8 +47,7 @@ export function createEcrPublicDoor(deps: EcrPublicContextDeps, log: Logger) {
       if (typeof input !== 'object' || input === null || Array.isArray(input)) {
         throw new EcrPublicError('SerializationException', 'Request body must be a JSON object');
       }
-      const fields = input as Record<string, unknown>;
-      validateInput(name, fields);
+      const fields = validateInput(name, input as Record<string, unknown>);
       let output: Record<string, unknown>;
       try {
         output = await operation(fields, makeEcrPublicContext(deps, req, principal));

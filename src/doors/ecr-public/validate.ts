@@ -77,9 +77,22 @@ function checkStructure(prefix: string, shape: Shape, input: Record<string, unkn
   }
 }
 
-/** Checks an operation's input against the model: member types, required members, lengths, ranges, patterns, enums. */
-export function validateInput(operation: string, input: Record<string, unknown>): void {
+/** The input with JSON nulls left out of every structure: AWS JSON protocols read null as absent. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = withoutNulls(v);
+  return out;
+}
+
+/**
+ * Checks an operation's input against the model (member types, required members, lengths, ranges,
+ * patterns, enums) and returns it with nulls left out, ready for the operation.
+ */
+export function validateInput(operation: string, input: Record<string, unknown>): Record<string, unknown> {
   const shapeName = OPERATION_INPUTS[operation];
   if (shapeName === undefined) throw new Error(`no model for ${operation}`);
   checkStructure('', SHAPES[shapeName]!, input);
+  return withoutNulls(input) as Record<string, unknown>;
 }
