@@ -5,6 +5,7 @@ import { createEcrDoor } from './doors/ecr/door.js';
 import { createEventsDoor, EVENTS_TARGET_PREFIX } from './doors/events/door.js';
 import { DELIVER_JOB, deliveryHandler } from './domain/eventbridge/delivery.js';
 import { EventDispatcher } from './domain/eventbridge/dispatcher.js';
+import { createEcrPublicDoor, isEcrPublicRequest } from './doors/ecr-public/door.js';
 import { ecrContextFactory } from './doors/ecr/context.js';
 import { handleLayerDownload } from './doors/ecr/layer-download.js';
 import { OPERATIONS } from './doors/ecr/operations/index.js';
@@ -48,6 +49,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, scheme, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
   const eventsDoor = createEventsDoor(identity, domain.eventbridge, log);
+  const ecrPublic = createEcrPublicDoor({ identity, registry, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` }, log);
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -65,6 +67,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(EVENTS_TARGET_PREFIX)) return eventsDoor(req, res);
+    if (isEcrPublicRequest(req, url)) return ecrPublic(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

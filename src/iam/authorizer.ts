@@ -1,4 +1,5 @@
 import { arnAccount, parseRepositoryArn } from '../domain/registry/names.js';
+import { parsePublicRepositoryArn } from '../domain/registry/public-registries.js';
 import type { Principal } from './auth/principal.js';
 import { ALLOWED, denial, type AuthzDecision } from './decision.js';
 import type { AuthzContext } from './identity.js';
@@ -27,9 +28,16 @@ export const PUBLIC_PULL_ACTIONS = [
   'ecr:DescribeImages',
 ];
 
+/**
+ * ECR Public repositories are pulled by anyone, as on public.ecr.aws: the /v2 door asks for the
+ * same pull actions under the `ecr-public` prefix (IAM has no such actions for ECR Public, because
+ * AWS does not restrict its pulls).
+ */
+export const PUBLIC_REGISTRY_PULL_ACTIONS = ['ecr-public:BatchGetImage', 'ecr-public:GetDownloadUrlForLayer', 'ecr-public:BatchCheckLayerAvailability', 'ecr-public:ListImages'];
+
 const PUBLIC_POLICY = JSON.stringify({
   Version: '2012-10-17',
-  Statement: [{ Sid: 'BerthPublicRepository', Effect: 'Allow', Principal: '*', Action: PUBLIC_PULL_ACTIONS }],
+  Statement: [{ Sid: 'BerthPublicRepository', Effect: 'Allow', Principal: '*', Action: [...PUBLIC_PULL_ACTIONS, ...PUBLIC_REGISTRY_PULL_ACTIONS] }],
 });
 
 /** The identity-based policies of users. */
@@ -92,7 +100,8 @@ export class Authorizer {
   private async loadResourceSide(resourceArn: string, resourceAccount: string): Promise<ResourceSide> {
     const docs: PolicyDocument[] = [];
     let tags: Array<{ Key: string; Value: string }> = [];
-    const repo = parseRepositoryArn(resourceArn);
+    const publicRepo = parsePublicRepositoryArn(resourceArn);
+    const repo = publicRepo ?? parseRepositoryArn(resourceArn);
     const repository = repo ? await this.resources.repository(repo.registryId, repo.name) : undefined;
     if (repository) {
       if (repository.policyText !== undefined) {
@@ -102,7 +111,8 @@ export class Authorizer {
       if (repository.public) docs.push(this.policies.get(PUBLIC_POLICY, 'resource')!);
       tags = repository.tags;
     }
-    const registryPolicy = await this.resources.registryPolicy(resourceAccount);
+    // The registry policy is private ECR's; ECR Public has none.
+    const registryPolicy = publicRepo ? undefined : await this.resources.registryPolicy(resourceAccount);
     if (registryPolicy) {
       const doc = this.policies.get(registryPolicy, 'resource');
       if (doc) docs.push(doc);

@@ -1,6 +1,7 @@
 /**
  * The AWS managed policies for ECR, with the documents AWS publishes for them
- * (ReadOnly, PowerUser and FullAccess at their default version v3, PullOnly at v1).
+ * (ReadOnly, PowerUser and FullAccess at their default version v3, PullOnly at v1), and ECR
+ * Public's three (v1).
  * Users and roles can attach them by ARN, as in AWS.
  */
 
@@ -27,6 +28,22 @@ const ECR_READ_ACTIONS = [
 ];
 
 const ECR_PUSH_ACTIONS = ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'];
+
+/** ECR Public's read-only actions, as its managed policies list them (v1). */
+const ECR_PUBLIC_READ_ACTIONS = [
+  'ecr-public:GetAuthorizationToken',
+  'sts:GetServiceBearerToken',
+  'ecr-public:BatchCheckLayerAvailability',
+  'ecr-public:GetRepositoryPolicy',
+  'ecr-public:DescribeRepositories',
+  'ecr-public:DescribeRegistries',
+  'ecr-public:DescribeImages',
+  'ecr-public:DescribeImageTags',
+  'ecr-public:GetRepositoryCatalogData',
+  'ecr-public:GetRegistryCatalogData',
+];
+
+const ECR_PUBLIC_PUSH_ACTIONS = ['ecr-public:InitiateLayerUpload', 'ecr-public:UploadLayerPart', 'ecr-public:CompleteLayerUpload', 'ecr-public:PutImage'];
 
 function document(statements: object[]): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: statements }, null, 2);
@@ -75,6 +92,21 @@ export const MANAGED_POLICIES = {
         Resource: '*',
       },
     ],
+  ),
+  AmazonElasticContainerRegistryPublicReadOnly: managed(
+    'AmazonElasticContainerRegistryPublicReadOnly',
+    'Provides read-only access to Amazon ECR Public repositories.',
+    [{ Effect: 'Allow', Action: ECR_PUBLIC_READ_ACTIONS, Resource: '*' }],
+  ),
+  AmazonElasticContainerRegistryPublicPowerUser: managed(
+    'AmazonElasticContainerRegistryPublicPowerUser',
+    'Provides full access to Amazon ECR Public repositories, but does not allow repository deletion or policy changes.',
+    [{ Effect: 'Allow', Action: [...ECR_PUBLIC_READ_ACTIONS, ...ECR_PUBLIC_PUSH_ACTIONS], Resource: '*' }],
+  ),
+  AmazonElasticContainerRegistryPublicFullAccess: managed(
+    'AmazonElasticContainerRegistryPublicFullAccess',
+    'Provides administrative access to Amazon ECR Public resources',
+    [{ Effect: 'Allow', Action: ['ecr-public:*', 'sts:GetServiceBearerToken'], Resource: '*' }],
   ),
 } satisfies Record<string, ManagedPolicy>;
 

@@ -14,6 +14,7 @@ import { eventBridgeStoreContract } from './eventbridge-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
+import { publicRegistryStoreContract } from './public-registry-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 
@@ -34,6 +35,7 @@ metadataStoreContract('SQLite', openMetadataStore);
 lifecycleGcStoreContract('SQLite', openMetadataStore);
 eventBridgeStoreContract('SQLite', openMetadataStore);
 ecrOpsStoreContract('SQLite', openMetadataStore);
+publicRegistryStoreContract('SQLite', openMetadataStore);
 
 eventJobStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));

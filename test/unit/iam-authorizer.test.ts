@@ -218,3 +218,32 @@ test('resource policies come through the port: cached 2 s for authenticated call
   await ported.authorize(p, 'ecr:PutImage', repoArn(A, 'closed'));
   assert.equal(reads.filter((r) => r === `repository ${A}/closed`).length, 3);
 });
+
+test('ECR Public: ecr-public actions on public repository ARNs; anyone pulls; ecr:* grants none of it', async () => {
+  const registry = new Registry(meta, new FsBlobStore(dir));
+  await registry.publicRegistries.createRepository(A, 'app', {}, []);
+  const publicArn = `arn:aws:ecr-public::${A}:repository/app`;
+  const anonymous: Principal = { arn: '*', account: A, anonymous: true };
+  await allows(anonymous, 'ecr-public:BatchGetImage', publicArn);
+  await allows(anonymous, 'ecr-public:GetDownloadUrlForLayer', publicArn);
+  await denial(anonymous, 'ecr-public:PutImage', publicArn);
+  // The private repository of the same name is still private.
+  await denial(anonymous, 'ecr:BatchGetImage', repoArn(A, 'app'));
+
+  const power = await user(A, 'public-power', MANAGED_POLICIES.AmazonElasticContainerRegistryPublicPowerUser.arn);
+  await allows(power, 'ecr-public:PutImage', publicArn);
+  await allows(power, 'sts:GetServiceBearerToken', '*');
+  await denial(power, 'ecr-public:DeleteRepository', publicArn);
+  await denial(power, 'ecr:PutImage', repoArn(A, 'app'));
+  const privateAdmin = await user(A, 'private-admin', MANAGED_POLICIES.AmazonEC2ContainerRegistryFullAccess.arn);
+  await denial(privateAdmin, 'ecr-public:PutImage', publicArn);
+
+  // A public repository's policy lets another account push; the registry policy (private ECR's) does not apply.
+  const partner = await user(B, 'partner', MANAGED_POLICIES.AmazonElasticContainerRegistryPublicFullAccess.arn);
+  await denial(partner, 'ecr-public:PutImage', publicArn);
+  const repo = (await registry.repositories.find(registry.publicRegistries.ref(A, 'app')))!;
+  await registry.repositories.setPolicy(repo, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${B}:root` }, Action: 'ecr-public:PutImage' }] }));
+  authz.invalidate();
+  await allows(partner, 'ecr-public:PutImage', publicArn);
+  await denial(partner, 'ecr:PutImage', repoArn(A, 'app'));
+});

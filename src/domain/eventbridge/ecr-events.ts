@@ -20,6 +20,8 @@ export interface EventEnvelope {
  * the outbox event's id, so a retried delivery carries the same id and receivers can deduplicate.
  */
 export function ecrEnvelopes(event: StoredEvent, region: string): EventEnvelope[] {
+  // Only an account's private registry sends ECR events (ECR Public's namespace does not).
+  if (!/^\d{12}$/.test(event.registryId)) return [];
   const base = { version: '0' as const, source: 'aws.ecr', account: event.registryId, time: isoSeconds(event.createdAt), region };
   const repositoryName = event.repositoryName;
   const detail = event.detail;

@@ -7,6 +7,7 @@ import { CreationTemplates } from './creation-templates.js';
 import { DownloadGrants } from './download-grants.js';
 import { Images } from './images.js';
 import { checkReadiness, type Readiness, type SpaceReserveState } from './readiness.js';
+import { PublicRegistries } from './public-registries.js';
 import { PullRecorder } from './pull-recorder.js';
 import { PullTimeExclusions } from './pull-time-exclusions.js';
 import { SigningConfigurations } from './signing.js';
@@ -37,6 +38,8 @@ export class Registry {
   readonly blobs: Blobs;
   readonly uploads: Uploads;
   readonly downloads: DownloadGrants;
+  /** ECR Public registries and their public repositories. */
+  readonly publicRegistries: PublicRegistries;
   private readonly pulls: PullRecorder;
   private readonly spaceReserve?: SpaceReserveState;
 
@@ -56,6 +59,7 @@ export class Registry {
     this.blobs = new Blobs(meta, blobStore, this.accounts);
     this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, options.spaceReserve);
     this.downloads = new DownloadGrants(meta, this.repositories);
+    this.publicRegistries = new PublicRegistries(meta, this.repositories);
   }
 
   /** Whether the stores answer and the blob store has at least `minFreeBytes` left. */

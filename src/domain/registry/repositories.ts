@@ -4,6 +4,7 @@ import { settingsFromTemplate, type CreationTemplates } from './creation-templat
 import { RegistryError } from './errors.js';
 import { toRepository, type Repository } from './model.js';
 import { assertRepositoryName, type RepoRef } from './names.js';
+import { publicNamespaceAccount } from './public-registries.js';
 import { assertResourcePolicy } from './resource-policy.js';
 import { DEFAULT_SETTINGS, mergeResourceTags, readSettings, type RepositorySettings, type ResourceTag, type SettingsPatch } from './settings.js';
 
@@ -43,6 +44,8 @@ export class Repositories {
     assertRepositoryName(ref.name);
     const repo = await this.find(ref);
     if (repo) return repo;
+    // ECR Public never creates a repository on push.
+    if (publicNamespaceAccount(ref.registryId) !== undefined) throw repositoryNotFound(ref);
     const template = mayCreate && (await this.templates.forNewRepository(ref.registryId, ref.name, 'CREATE_ON_PUSH'));
     if (template) {
       await mayCreate();

@@ -1,3 +1,5 @@
+import type { RepositoryCatalogData } from './catalog-data.js';
+
 /** A repository's settings, typed, with ECR's defaults for what was never set. */
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
 export type EncryptionType = 'AES256' | 'KMS' | 'KMS_DSSE';
@@ -23,6 +25,8 @@ export interface RepositorySettings {
   policyText?: string;
   /** Anyone may pull without credentials (berth admin repository set-public). */
   public: boolean;
+  /** ECR Public catalog data (public repositories only). */
+  catalogData?: RepositoryCatalogData;
   lifecyclePolicyText?: string;
   /** When the lifecycle policy was last evaluated, epoch ms. */
   lifecyclePolicyLastEvaluatedAt?: number;

@@ -9,7 +9,7 @@ import { OciError, toOciError } from './errors.js';
 const BLOB_HEADERS = { ...API_VERSION_HEADER, 'Accept-Ranges': 'bytes' };
 
 function repoRef(ctx: OciContext) {
-  return { registryId: ctx.caller.registryId, name: ctx.name };
+  return ctx.repo;
 }
 
 /** Parses `Range: bytes=a-b` against a blob size; undefined means the whole blob. */

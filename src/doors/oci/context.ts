@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RepoRef } from '../../domain/registry/names.js';
 import type { Registry } from '../../domain/registry/registry.js';
 import type { OciAccess, OciCaller } from './access.js';
 
@@ -12,6 +13,8 @@ export interface OciContext {
   caller: OciCaller;
   /** Repository name from the path (validated by the domain). */
   name: string;
+  /** The repository that name addresses (an ECR Public path names another account's namespace). */
+  repo: RepoRef;
   /** The reference part of the path: tag, digest or upload id. */
   ref: string;
 }

@@ -6,6 +6,7 @@ import type { OciAccess } from './access.js';
 import { cancelUpload, deleteBlob, finishUpload, headOrGetBlob, patchUpload, startUpload, uploadStatus } from './blobs.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
 import { asRegistryError, isRegistryError } from '../../domain/registry/errors.js';
+import { addressedRepository, type AddressedRepository } from './addressed-repository.js';
 import { OciError, sendOciError, toOciError } from './errors.js';
 import { catalog, deleteManifest, headOrGetManifest, listTags, putManifest, referrers } from './manifests.js';
 import { matchRoute, type RouteName } from './routes.js';
@@ -35,6 +36,7 @@ const HANDLERS: Record<RouteName, Partial<Record<string, Handler>>> = {
 export function createOciDoor(registry: Registry, access: OciAccess, log: Logger) {
   return async function handleOci(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const head = req.method === 'HEAD';
+    let addressed: AddressedRepository | undefined;
     try {
       if (hasDotSegment(req.url ?? '')) throw new OciError('NAME_INVALID', 'path must not contain dot segments');
       const match = matchRoute(url.pathname);
@@ -44,10 +46,13 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
         throw new OciError('UNSUPPORTED', `${req.method} is not supported here`, undefined, 405);
       }
       const caller = await access.authenticate(req);
-      await handler({ req, res, url, registry, access, caller, name: match.name, ref: match.ref });
+      addressed = await addressedRepository(registry, caller, match.name);
+      await handler({ req, res, url, registry, access, caller, name: match.name, repo: addressed.repo, ref: match.ref });
     } catch (err) {
       const headers: Record<string, string> = {};
       const e = toOciError(err);
+      // A public repository's registry is known to its clients by its alias, as on public.ecr.aws.
+      if (addressed?.alias !== undefined) e.message = e.message.replaceAll(addressed.repo.registryId, addressed.alias);
       if (e.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
       if (asRegistryError(err)?.kind === 'StorageFull') log.warn({ method: req.method, path: url.pathname }, e.message);
       else if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');

@@ -3,6 +3,7 @@ import type { Principal } from '../../iam/auth/principal.js';
 import type { Identity } from '../../iam/identity.js';
 import { OciError } from './errors.js';
 import { repositoryArn, type RepoRef } from '../../domain/registry/names.js';
+import { publicNamespaceAccount, publicRepositoryArn } from '../../domain/registry/public-registries.js';
 import type { OciAccess, OciAction, OciCaller } from './access.js';
 
 interface IdentifiedCaller extends OciCaller {
@@ -43,11 +44,15 @@ export interface IdentityAccessDeps {
 /** /v2 authentication (Basic AWS:<token>, or anonymous) and authorization, rendered as OCI errors. */
 export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
   const { identity } = deps;
-  const arnOf = (repo: RepoRef) => repositoryArn(deps.region, repo);
-
   function decide(caller: OciCaller, action: string, repo: RepoRef) {
     const c = caller as IdentifiedCaller;
-    return identity.authorize(c.principal, action, arnOf(repo), { 'aws:SourceIp': c.sourceIp });
+    const context = { 'aws:SourceIp': c.sourceIp };
+    // An ECR Public repository is authorized as ECR Public authorizes it: `ecr-public:` actions on its ARN.
+    const publicAccount = publicNamespaceAccount(repo.registryId);
+    if (publicAccount !== undefined) {
+      return identity.authorize(c.principal, action.replace(/^ecr:/, 'ecr-public:'), publicRepositoryArn(publicAccount, repo.name), context);
+    }
+    return identity.authorize(c.principal, action, repositoryArn(deps.region, repo), context);
   }
 
   return {

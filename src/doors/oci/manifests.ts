@@ -6,7 +6,7 @@ import type { Manifest, Repository } from '../../domain/registry/model.js';
 import { API_VERSION_HEADER, type OciContext } from './context.js';
 
 function repoRef(ctx: OciContext) {
-  return { registryId: ctx.caller.registryId, name: ctx.name };
+  return ctx.repo;
 }
 
 function accepts(acceptHeader: string | undefined, mediaType: string): boolean {

@@ -7,6 +7,7 @@ import { EventBridgeStore } from './eventbridge-store.js';
 import { EventStore } from './event-store.js';
 import { JobStore } from './job-store.js';
 import { PullExclusionStore } from './pull-exclusion-store.js';
+import { PublicRegistryStore } from './public-registry-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -143,6 +144,10 @@ export class MetadataStore {
   get events(): EventStore { return new EventStore(this.db); }
   get jobs(): JobStore { return new JobStore(this.db); }
   get eventbridge(): EventBridgeStore { return new EventBridgeStore(this.db); }
+  /** ECR Public registries (aliases, registry catalog data). */
+  get publicRegistries(): PublicRegistryStore {
+    return new PublicRegistryStore(this.db);
+  }
 
   /** Inside `transaction`: holds `key` until the transaction ends (see `SqlDb.lock`). */
   lock(key: string): Promise<void> {

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { BodyTooLargeError, readBody } from '../http/io.js';
+import { AuthenticationError } from '../../iam/auth/authentication-error.js';
+import { RegistryError } from '../../domain/registry/errors.js';
+import { makeEcrPublicContext, type EcrPublicContextDeps } from './context.js';
+import { EcrPublicError } from './errors.js';
+import { LOGO_PATH_PREFIX, sendLogo } from './logos.js';
+import { SIGNING_NAME, TARGET_PREFIX } from './model.js';
+import { OPERATIONS } from './operations/index.js';
+import { toEcrPublicError } from './registry-errors.js';
+import { validateInput } from './validate.js';
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+/** A 20 MiB layer part, base64-encoded, with room for the rest of the request. */
+const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+const READ_ONLY_OPERATION = /^(Describe|List|Get|BatchCheck)/;
+
+/** Whether a request is for ECR Public: its JSON 1.1 API, or a repository logo it serves. */
+export function isEcrPublicRequest(req: IncomingMessage, url: URL): boolean {
+  if (req.method === 'POST' && url.pathname === '/') return String(req.headers['x-amz-target'] ?? '').startsWith(TARGET_PREFIX);
+  return (req.method === 'GET' || req.method === 'HEAD') && url.pathname.startsWith(LOGO_PATH_PREFIX);
+}
+
+/**
+ * The ECR Public door: AWS JSON 1.1 over `POST /`, SigV4-signed for `ecr-public`, dispatched by
+ * X-Amz-Target (`SpencerFrontendService.<Operation>`); and the repository logos its catalog data names.
+ */
+export function createEcrPublicDoor(deps: EcrPublicContextDeps, log: Logger) {
+  return async function handleEcrPublic(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (req.method !== 'POST') return sendLogo(deps.registry, req, res, url);
+    const requestId = randomUUID();
+    try {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const body = await readBody(req, MAX_REQUEST_BYTES);
+      const name = target.slice(TARGET_PREFIX.length);
+      const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
+      const principal = await deps.identity.authenticateSigV4(req, body, SIGNING_NAME);
+      if (!operation) throw new EcrPublicError('UnknownOperationException', `Unknown operation ${target}`);
+      let input: unknown;
+      try {
+        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new EcrPublicError('SerializationException', 'Malformed JSON request body');
+      }
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        throw new EcrPublicError('SerializationException', 'Request body must be a JSON object');
+      }
+      const fields = validateInput(name, input as Record<string, unknown>);
+      let output: Record<string, unknown>;
+      try {
+        output = await operation(fields, makeEcrPublicContext(deps, req, principal));
+      } catch (err) {
+        if (!(err instanceof RegistryError)) throw err;
+        throw toEcrPublicError(err);
+      } finally {
+        if (!READ_ONLY_OPERATION.test(name)) deps.identity.resourcesChanged?.();
+      }
+      send(res, 200, output, requestId);
+    } catch (err) {
+      if (!req.readableEnded) req.resume();
+      if (err instanceof EcrPublicError) {
+        send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, requestId, err.type);
+      } else if (err instanceof AuthenticationError) {
+        send(res, err.status, { __type: err.code, message: err.message }, requestId, err.code);
+      } else if (err instanceof BodyTooLargeError) {
+        send(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
+      } else {
+        log.error({ err }, 'unexpected error in the ECR Public API');
+        send(res, 500, { __type: 'ServerException', message: 'An internal error occurred.' }, requestId, 'ServerException');
+      }
+    }
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, requestId: string, errorType?: string): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'Content-Type': CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': requestId,
+  };
+  if (errorType) headers['x-amzn-ErrorType'] = errorType;
+  res.writeHead(status, headers);
+  res.end(text);
+}
