@@ -9,6 +9,7 @@ import { IdentityDirectory } from './iam/identity/directory.js';
 import { JobQueue } from './domain/jobs/queue.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
 import { Registry } from './domain/registry/registry.js';
+import { Scanning } from './domain/scanning/scanning.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
@@ -28,6 +29,8 @@ export interface Domain {
   lifecycle: LifecyclePolicies;
   jobs: JobQueue;
   events: EventLog;
+  /** Image scanning: vulnerability database, scans, findings. */
+  scanning: Scanning;
   /** Accounts, users, keys, groups and policies. */
   identities: IdentityDirectory;
   /** One mark-and-sweep pass over metadata and blobs. */
@@ -60,11 +63,13 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
   const stores = await openStores(config);
   const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, log });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
+  const jobs = new JobQueue(stores.meta.jobs);
   return {
     stores,
     registry,
     lifecycle,
-    jobs: new JobQueue(stores.meta.jobs),
+    jobs,
+    scanning: new Scanning(stores.meta, registry, jobs),
     events: new EventLog(stores.meta.events),
     identities: new IdentityDirectory(stores.meta.identities),
     collectGarbage: (opts) => collectGarbage(stores.meta, stores.blobs, opts),

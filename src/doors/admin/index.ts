@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerIdentityAdmin } from './identity.js';
 import { registerJobsAdmin } from './jobs.js';
 import { registerMaintenanceAdmin } from './maintenance.js';
+import { registerVulnDbAdmin } from './vulndb.js';
 
 /** `berth admin …`: operator tasks that work on the data dir directly. */
 export function registerAdmin(program: Command): void {
@@ -9,4 +10,5 @@ export function registerAdmin(program: Command): void {
   registerIdentityAdmin(admin);
   registerMaintenanceAdmin(admin);
   registerJobsAdmin(admin);
+  registerVulnDbAdmin(admin);
 }
