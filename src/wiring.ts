@@ -69,7 +69,7 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     registry,
     lifecycle,
     jobs,
-    scanning: new Scanning(stores.meta, registry, jobs),
+    scanning: new Scanning(stores.meta, registry, jobs, log),
     events: new EventLog(stores.meta.events),
     identities: new IdentityDirectory(stores.meta.identities),
     collectGarbage: (opts) => collectGarbage(stores.meta, stores.blobs, opts),

@@ -114,11 +114,12 @@ describe('scanning: vulnerability database import', () => {
   });
 
   it('converts Alpine secdb JSON keyed by origin; a "0" secfix is never affected', async () => {
-    await vulndb.import([join(FIXTURES, 'alpine-secdb-v3.9-main.json')]);
-    const openssl = (await meta.scans.recordsFor('Alpine:v3.9', ['openssl'])).map((r) => JSON.parse(r.body));
+    await vulndb.import([join(FIXTURES, 'alpine-secdb-v3.9-main.json'), join(FIXTURES, 'alpine-secdb-v3.16-main.json')]);
+    const openssl = (await meta.scans.recordsFor('Alpine:v3.16', ['openssl'])).map((r) => JSON.parse(r.body));
     assert.deepEqual(openssl.map((r) => r.upstream[0]).sort(), ['CVE-2022-0778', 'CVE-2022-2097']);
     const status = await vulndb.status();
     assert.ok(status.sources.some((s) => s.source === 'alpine-secdb:v3.9/main'));
+    assert.deepEqual((await meta.scans.recordsFor('Alpine:v3.9', ['busybox'])).map((r) => JSON.parse(r.body).id).sort(), ['ALPINE-V3.9-CVE-2018-20679', 'ALPINE-V3.9-CVE-2019-5747']);
     assert.ok(status.sources.some((s) => s.source === 'debian-security-tracker'));
     assert.ok(status.ecosystems.some((e) => e.ecosystem === 'Alpine:v3.9'));
   });

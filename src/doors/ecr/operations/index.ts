@@ -5,6 +5,7 @@ import { LAYER_OPERATIONS } from './layers.js';
 import { LIFECYCLE_OPERATIONS } from './lifecycle.js';
 import { POLICY_OPERATIONS } from './policies.js';
 import { REPOSITORY_OPERATIONS } from './repositories.js';
+import { SCANNING_OPERATIONS } from './scanning.js';
 
 /** Every ECR operation berth answers, by name. */
 export const OPERATIONS: EcrOperations = {
@@ -14,4 +15,5 @@ export const OPERATIONS: EcrOperations = {
   ...ACCOUNT_OPERATIONS,
   ...POLICY_OPERATIONS,
   ...LIFECYCLE_OPERATIONS,
+  ...SCANNING_OPERATIONS,
 };
