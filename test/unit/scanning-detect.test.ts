@@ -169,6 +169,14 @@ describe('scanning: package detection from layers', () => {
     assert.ok(names.includes('com.example:web-app@1.0-SNAPSHOT'));
   });
 
+  it('accepts a layer that ends right after its last file\'s bytes, without padding or end blocks (as umoci writes them)', async () => {
+    const full = await tarOf([{ path: 'etc/alpine-release', data: '3.19.1\n' }]);
+    const cut = full.subarray(0, 512 + 7);
+    const { gzipSync } = await import('node:zlib');
+    const facts = await analyzeLayer(chunked(gzipSync(cut)));
+    assert.deepEqual(facts.files, [{ path: 'etc/alpine-release', os: { family: 'alpine', version: '3.19.1' } }]);
+  });
+
   it('fails the layer, not the process, on a `..` path or a corrupt stream', async () => {
     const evil = await tarOf([{ path: '../etc/passwd', data: 'x' }]);
     await assert.rejects(analyzeLayer(chunked(evil)), (e) => isScanError(e, 'InvalidLayer') && /escapes/.test(e.message));

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { ScanError } from '../errors.js';
@@ -52,6 +52,25 @@ async function* rejoin(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerato
 }
 
 /**
+ * Appends two zero blocks after the tar stream. Some producers (umoci among them) end a layer
+ * right after the last file's bytes, without its padding or the end-of-archive blocks, which
+ * container runtimes accept; zeros up to the next block, then two zero blocks, complete such a tar
+ * and are ignored after a complete one.
+ */
+function endOfArchive(): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      total += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      done(null, Buffer.alloc(((512 - (total % 512)) % 512) + 1024));
+    },
+  });
+}
+
+/**
  * Streams a layer (gzip, zstd or plain tar, told apart by its first bytes) entry by entry:
  * only what the visitor asks for is handed over, so memory stays bounded whatever the layer's size.
  * A corrupt stream or a hostile path throws ScanError('InvalidLayer').
@@ -68,7 +87,7 @@ export async function walkLayer(source: AsyncIterable<Buffer>, visitor: TarVisit
   const input = Readable.from(rejoin(head, it), { objectMode: false });
   const dec = decompressor(compression);
   const extract = tar.extract();
-  const piping = dec ? pipeline(input, dec, extract) : pipeline(input, extract);
+  const piping = dec ? pipeline(input, dec, endOfArchive(), extract) : pipeline(input, endOfArchive(), extract);
   piping.catch(() => undefined); // reported through the iteration below
   try {
     for await (const e of extract) {
