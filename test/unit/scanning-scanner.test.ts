@@ -128,6 +128,24 @@ describe('scanning: the scanner over the embedded stores', () => {
     );
   });
 
+  it('an image of no OS berth can read is UNSUPPORTED_IMAGE; an artifact or index cannot be scanned at all', async () => {
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'misc' }, {});
+    const plain = await pushImage(repo, 'plain', [await layerOf([{ path: 'srv/readme.txt', data: 'hello' }])]);
+    await scanning.startScan(repo, await registry.images.get(repo, 'plain'));
+    await runJobs(SCAN_JOB);
+    const scan = (await scanning.scanOf(repo, plain))!;
+    assert.equal(scan.status, 'UNSUPPORTED_IMAGE');
+    assert.equal(scan.description, 'UnsupportedImageError: The operating system and/or package manager are not supported.');
+
+    const config = Buffer.from('{}');
+    const configDigest = await putBlob(repo, config);
+    const artifact = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.example.sbom', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 }, layers: [] }),
+    );
+    await registry.images.push({ registryId: ACCOUNT, name: 'misc' }, 'sbom', artifact, 'application/vnd.oci.image.manifest.v1+json');
+    await assert.rejects(scanning.startScan(repo, await registry.images.get(repo, 'sbom')), (e) => isScanError(e, 'UnsupportedImageType'));
+  });
+
   it('CONTINUOUS_SCAN: importing records that change the database rescans matching images', async () => {
     await scanning.putConfiguration(ACCOUNT, { scanType: 'ENHANCED', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }] }] });
     const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'svc' }, {});
