@@ -1,7 +1,7 @@
 // A large layer streams through the scanner in bounded memory: the tar is generated, gzipped and
 // analyzed chunk by chunk, never held whole.
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { createGzip, constants } from 'node:zlib';
 import { describe, it } from 'node:test';
 import tar from 'tar-stream';
@@ -17,13 +17,13 @@ function largeLayer(bigBytes: number): AsyncIterable<Buffer> {
   void (async () => {
     pack.entry({ name: 'etc/os-release' }, 'ID=debian\nVERSION_ID="12"\n');
     for (const [name, mode] of [['opt/blob.bin', 0o644], ['usr/bin/tool', 0o755]] as const) {
-      const entry = pack.entry({ name, size: bigBytes, mode });
+      const entry = pack.entry({ name, size: bigBytes, mode }) as unknown as Writable;
       const chunk = Buffer.alloc(MiB, 7);
       for (let sent = 0; sent < bigBytes; sent += MiB) {
-        if (!entry.write(chunk)) await new Promise((r) => entry.once('drain', r));
+        if (!entry.write(chunk)) await new Promise<void>((r) => entry.once('drain', () => r()));
       }
       entry.end();
-      await new Promise((r) => entry.once('finish', r));
+      await new Promise<void>((r) => entry.once('finish', () => r()));
     }
     pack.entry({ name: 'var/lib/dpkg/status' }, 'Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b8\nSource: bash (5.2.15-2)\n\n');
     pack.finalize();

@@ -129,7 +129,10 @@ describe('scanning: vulnerability database import', () => {
     const { readFileSync } = await import('node:fs');
     const zip = join(dir, 'served.zip');
     mkdirSync(join(dir, 'served'), { recursive: true });
-    makeZip(zip, { 'GO-2021-0159.json': join(GO_VULNDB, 'ID', 'GO-2021-0159.json') });
+    const record = JSON.parse(readFileSync(join(GO_VULNDB, 'ID', 'GO-2021-0159.json'), 'utf8'));
+    record.modified = '2031-06-01T00:00:00Z';
+    writeFileSync(join(dir, 'served', 'GO-2021-0159.json'), JSON.stringify(record));
+    makeZip(zip, { 'GO-2021-0159.json': join(dir, 'served', 'GO-2021-0159.json') });
     const server = createServer((req, res) => {
       if (req.url === '/Go/all.zip') res.end(readFileSync(zip));
       else res.writeHead(404).end();
@@ -139,7 +142,8 @@ describe('scanning: vulnerability database import', () => {
     try {
       const report = await vulndb.update(`http://127.0.0.1:${port}/Go/all.zip`);
       assert.equal(report.failed, 0);
-      assert.equal(report.added + report.unchanged, 1);
+      assert.equal(report.replaced, 1);
+      assert.ok((await vulndb.status()).sources.some((s) => s.source === `http://127.0.0.1:${port}/Go/all.zip`));
       await assert.rejects(vulndb.update(`http://127.0.0.1:${port}/missing.zip`), /HTTP 404/);
       await assert.rejects(vulndb.update('file:///etc/passwd'), /only http and https/);
     } finally {

@@ -77,6 +77,8 @@ export class ImageScanner {
         : stale ? `${COMPLETE_DESCRIPTION} Warning: the vulnerability database is older than 7 days.` : COMPLETE_DESCRIPTION;
       return this.finish(repo, scan, { status: 'COMPLETE', description, result, vulnSourceUpdatedAt: db.updatedAt });
     } catch (e) {
+      // The image (or its repository) was deleted while it was being scanned: nothing to record.
+      if (!(await this.meta.scans.getScan(repoId, digest))) return undefined;
       if (!isScanError(e)) throw e;
       this.log?.warn({ repository: repo.name, digest, err: e.message }, 'image scan failed');
       return this.finish(repo, scan, { status: e.kind === 'UnsupportedImageType' ? 'UNSUPPORTED_IMAGE' : 'FAILED', description: e.message });

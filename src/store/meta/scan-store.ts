@@ -186,14 +186,6 @@ export class ScanStore {
     ]);
   }
 
-  /** Forgets cached facts of layers no image uses any more (garbage collection calls this). */
-  async pruneLayerFacts(keep: (digest: string) => boolean): Promise<number> {
-    const rows = await this.db.all<{ digest: string }>('SELECT DISTINCT digest FROM scan_layers');
-    let n = 0;
-    for (const { digest } of rows) if (!keep(digest)) n += (await this.db.run('DELETE FROM scan_layers WHERE digest = ?', [digest])).changes;
-    return n;
-  }
-
   // ---- image scans ---------------------------------------------------------------------------
   /**
    * Records a requested scan as PENDING, unless the image was last requested after `notBefore`

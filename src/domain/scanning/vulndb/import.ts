@@ -42,13 +42,14 @@ export class VulnDbImporter {
     private readonly now = () => new Date(),
   ) {}
 
-  async importPath(path: string): Promise<void> {
+  /** Imports a file or directory; its records are listed under `source` (default: its name). */
+  async importPath(path: string, source = basename(path)): Promise<void> {
     const info = await stat(path);
     if (info.isDirectory()) {
-      for (const entry of (await readdir(path)).sort()) await this.importPathInDir(join(path, entry), basename(path));
+      for (const entry of (await readdir(path)).sort()) await this.importPathInDir(join(path, entry), source);
       return;
     }
-    await this.importFile(path, basename(path));
+    await this.importFile(path, source);
   }
 
   private async importPathInDir(path: string, source: string): Promise<void> {
@@ -63,7 +64,7 @@ export class VulnDbImporter {
   private async importFile(path: string, source: string): Promise<void> {
     this.report.files++;
     try {
-      if (/\.zip$/i.test(path)) return await this.importZip(path, basename(path));
+      if (/\.zip$/i.test(path)) return await this.importZip(path, source);
       const info = await stat(path);
       if (info.size > MAX_JSON_BYTES) throw new Error(`larger than ${MAX_JSON_BYTES} bytes`);
       this.importJson(JSON.parse(await readFile(path, 'utf8')), source, path);
@@ -205,9 +206,8 @@ export async function updateVulnDb(store: ScanStore, url: string): Promise<Impor
     const file = join(dir, /\.(zip|json)$/i.test(name) ? name : `${name}.zip`);
     await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(file));
     const importer = new VulnDbImporter(store);
-    await importer.importPath(file);
-    const report = await importer.flush();
-    return report;
+    await importer.importPath(file, url);
+    return await importer.flush();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
