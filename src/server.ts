@@ -22,6 +22,7 @@ import type { Registry } from './domain/registry/registry.js';
 import { GC_JOB, gcJobHandler, startGcScheduler } from './domain/gc/scheduler.js';
 import { JobWorker } from './domain/jobs/worker.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './domain/lifecycle/scheduler.js';
+import { RESCAN_JOB, SCAN_JOB } from './domain/scanning/scanning.js';
 import { openDomain, resourcePolicies } from './wiring.js';
 
 export interface Berth {
@@ -46,7 +47,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   let baseUrl = config.publicUrl ?? '';
   const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);
 
-  const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, scheme, listen: `${config.host}:${config.port}` });
+  const makeContext = ecrContextFactory({ identity, registry, lifecycle, scanning: domain.scanning, region: config.region, publicUrl: config.publicUrl, scheme, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
   const eventsDoor = createEventsDoor(identity, domain.eventbridge, log);
   const ecrPublic = createEcrPublicDoor({ identity, registry, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` }, log);
@@ -92,7 +93,9 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const { jobs } = domain;
   const worker = new JobWorker(meta.jobs, { log })
     .register(LIFECYCLE_JOB, lifecycleJobHandler(registry, log))
-    .register(GC_JOB, gcJobHandler(domain.collectGarbage, config.gcGraceSeconds, log));
+    .register(GC_JOB, gcJobHandler(domain.collectGarbage, config.gcGraceSeconds, log))
+    .register(SCAN_JOB, domain.scanning.scanJobHandler())
+    .register(RESCAN_JOB, domain.scanning.rescanJobHandler());
   worker.start(jobs);
   // Deliveries wait on other systems: their own worker, so a slow endpoint holds up no other job.
   const deliveries = new JobWorker(meta.jobs, { log, concurrency: 8 }).register(DELIVER_JOB, deliveryHandler(domain.eventbridge, meta, log));

@@ -9,6 +9,7 @@ import { IdentityDirectory } from './iam/identity/directory.js';
 import { JobQueue } from './domain/jobs/queue.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
 import { Registry } from './domain/registry/registry.js';
+import { Scanning } from './domain/scanning/scanning.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
 import { prepareDataDir } from './store/data-dir.js';
 import { SpaceReserve } from './store/space-reserve.js';
@@ -34,6 +35,8 @@ export interface Domain {
   events: EventLog;
   /** Rules, targets, connections and API destinations on each account's default event bus. */
   eventbridge: EventBridge;
+  /** Image scanning: vulnerability database, scans, findings. */
+  scanning: Scanning;
   /** Accounts, users, keys, groups and policies. */
   identities: IdentityDirectory;
   /** One mark-and-sweep pass over metadata and blobs. */
@@ -69,11 +72,13 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
   const stores = await openStores(config);
   const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, spaceReserve: stores.spaceReserve, log });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
+  const jobs = new JobQueue(stores.meta.jobs);
   return {
     stores,
     registry,
     lifecycle,
-    jobs: new JobQueue(stores.meta.jobs),
+    jobs,
+    scanning: new Scanning(stores.meta, registry, jobs, log),
     events: new EventLog(stores.meta.events),
     eventbridge: new EventBridge(stores.meta, config.region),
     identities: new IdentityDirectory(stores.meta.identities),

@@ -18,6 +18,8 @@ import { decodePageToken as decodeToken, encodePageToken as encodeToken, page } 
 import { toEcrError } from '../../src/doors/ecr/registry-errors.js';
 import { OpenIdentity } from '../helpers/open-identity.js';
 import { Registry } from '../../src/domain/registry/registry.js';
+import { JobQueue } from '../../src/domain/jobs/queue.js';
+import { Scanning } from '../../src/domain/scanning/scanning.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
@@ -28,6 +30,7 @@ const ACCOUNT = '111122223333';
 let dir: string;
 let meta: MetadataStore;
 let registry: Registry;
+let scanning: Scanning;
 let server: Server;
 let url: string;
 const identity = new OpenIdentity(ACCOUNT);
@@ -41,6 +44,7 @@ function context(input: Record<string, unknown>): EcrContext {
     region: 'us-east-1',
     registry,
     lifecycle: new LifecyclePolicies(registry, meta.lifecycle),
+    scanning,
     baseUrl: 'http://127.0.0.1:5000',
     registryHost: '127.0.0.1:5000',
     sourceIp: '127.0.0.1',
@@ -84,6 +88,7 @@ before(async () => {
   const blobs = new FsBlobStore(dir);
   await blobs.init();
   registry = new Registry(meta, blobs);
+  scanning = new Scanning(meta, registry, new JobQueue(meta.jobs));
   const door = createEcrDoor(identity, OPERATIONS, (_req, _principal, input) => context(input), pino({ level: 'silent' }));
   server = createServer((req, res) => void door(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -56,11 +56,11 @@ export function ecrEnvelopes(event: StoredEvent, region: string): EventEnvelope[
     case 'scan.completed':
       return [
         envelope(0, 'ECR Image Scan', [repositoryArn(region, { registryId: event.registryId, name: repositoryName })], {
-          'scan-status': 'COMPLETE',
+          'scan-status': detail['scan-status'] ?? 'COMPLETE',
           'repository-name': repositoryName,
-          'finding-severity-counts': detail.findingSeverityCounts ?? {},
+          'finding-severity-counts': detail['finding-severity-counts'] ?? {},
           'image-digest': event.digest,
-          'image-tags': stringList(detail.tags),
+          'image-tags': stringList(detail['image-tags']),
         }),
       ];
     default:

@@ -14,6 +14,11 @@ export class JobQueue {
     return queued;
   }
 
+  /** Lets workers in this process know at once about jobs enqueued through the store directly (in a transaction). */
+  poke(): void {
+    for (const listener of this.listeners) listener();
+  }
+
   list(filter: { status?: JobStatus; kind?: string; limit?: number } = {}): Promise<Job[]> {
     return this.store.list(filter);
   }

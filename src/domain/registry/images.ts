@@ -1,5 +1,5 @@
 import type { NewEvent } from '../../store/meta/event-store.js';
-import type { ManifestRow, MetadataStore } from '../../store/meta/metadata-store.js';
+import type { ManifestRow, MetadataStore, RepositoryRow } from '../../store/meta/metadata-store.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { imageFailure, resolveImageId, type ImageFailure, type ImageId } from './image-ids.js';
@@ -24,13 +24,26 @@ export interface ExpiryRecord {
   reason: 'rule' | 'subject-expired';
 }
 
+/**
+ * Runs inside a push's transaction once the image is in, so what it records (scan on push queues a
+ * scan job) commits with the push or not at all. It must be quick: the push waits for it.
+ */
+export type PushHook = (tx: MetadataStore, repo: RepositoryRow, pushed: { digest: string; tag?: string; mediaType: string; configMediaType?: string }) => Promise<void>;
+
 /** Manifests, tags and images: pushed, pulled, listed and deleted here by every door. */
 export class Images {
+  private readonly pushHooks: PushHook[] = [];
+
   constructor(
     private readonly meta: MetadataStore,
     private readonly repositories: Repositories,
     private readonly pulls: PullRecorder,
   ) {}
+
+  /** Adds a hook every push runs in its transaction (see PushHook). */
+  onPush(hook: PushHook): void {
+    this.pushHooks.push(hook);
+  }
 
   // ---- pushing --------------------------------------------------------------------------------
   /** Validates a manifest push without touching state: reference, digest, body. */
@@ -132,6 +145,8 @@ export class Images {
       } else if (fresh) {
         await tx.events.append(imageEvent('image.pushed', repo, digest, undefined, { mediaType: manifest.mediaType }));
       }
+      const pushed = { digest, ...(tag ? { tag } : {}), mediaType: manifest.mediaType, ...(manifest.configMediaType ? { configMediaType: manifest.configMediaType } : {}) };
+      for (const hook of this.pushHooks) await hook(tx, stored, pushed);
       return fresh;
     }, repo.id);
     return { digest, subject: manifest.subject?.digest, created };

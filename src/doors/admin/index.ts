@@ -3,6 +3,7 @@ import { registerIdentityAdmin } from './identity.js';
 import { registerJobsAdmin } from './jobs.js';
 import { registerMaintenanceAdmin } from './maintenance.js';
 import { registerTlsAdmin } from './tls.js';
+import { registerVulnDbAdmin } from './vulndb.js';
 
 /** `berth admin …`: operator tasks that work on the data dir directly. */
 export function registerAdmin(program: Command): void {
@@ -11,4 +12,5 @@ export function registerAdmin(program: Command): void {
   registerMaintenanceAdmin(admin);
   registerJobsAdmin(admin);
   registerTlsAdmin(admin);
+  registerVulnDbAdmin(admin);
 }

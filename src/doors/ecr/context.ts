@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { LifecyclePolicies } from '../../domain/lifecycle/policies.js';
 import type { Registry } from '../../domain/registry/registry.js';
+import type { Scanning } from '../../domain/scanning/scanning.js';
 import type { Identity } from '../../iam/identity.js';
 import type { EcrContextFactory } from './door.js';
 import { accessDenied } from './errors.js';
@@ -9,6 +10,7 @@ export interface EcrContextDeps {
   identity: Identity;
   registry: Registry;
   lifecycle: LifecyclePolicies;
+  scanning: Scanning;
   region: string;
   /** Base URL clients use, when configured; otherwise the request's Host header is. */
   publicUrl?: string;
@@ -30,6 +32,7 @@ export function ecrContextFactory(deps: EcrContextDeps): EcrContextFactory {
       region: deps.region,
       registry: deps.registry,
       lifecycle: deps.lifecycle,
+      scanning: deps.scanning,
       baseUrl: base,
       registryHost: new URL(base).host,
       sourceIp: req.socket.remoteAddress ?? '',

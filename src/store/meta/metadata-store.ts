@@ -8,6 +8,7 @@ import { EventStore } from './event-store.js';
 import { JobStore } from './job-store.js';
 import { PullExclusionStore } from './pull-exclusion-store.js';
 import { PublicRegistryStore } from './public-registry-store.js';
+import { ScanStore } from './scan-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -148,6 +149,8 @@ export class MetadataStore {
   get publicRegistries(): PublicRegistryStore {
     return new PublicRegistryStore(this.db);
   }
+  /** Image scanning: vulnerability records, cached layer facts, scans. */
+  get scans(): ScanStore { return new ScanStore(this.db); }
 
   /** Inside `transaction`: holds `key` until the transaction ends (see `SqlDb.lock`). */
   lock(key: string): Promise<void> {

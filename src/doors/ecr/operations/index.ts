@@ -12,6 +12,7 @@ import { REPOSITORY_OPERATIONS } from './repositories.js';
 import { SIGNING_OPERATIONS } from './signing.js';
 import { STORAGE_CLASS_OPERATIONS } from './storage-class.js';
 import { TEMPLATE_OPERATIONS } from './templates.js';
+import { SCANNING_OPERATIONS } from './scanning.js';
 
 /** Every ECR operation berth answers, by name. */
 export const OPERATIONS: EcrOperations = {
@@ -28,4 +29,5 @@ export const OPERATIONS: EcrOperations = {
   ...REPLICATION_OPERATIONS,
   ...PULL_THROUGH_CACHE_OPERATIONS,
   ...STORAGE_CLASS_OPERATIONS,
+  ...SCANNING_OPERATIONS,
 };

@@ -1,0 +1,48 @@
+import { detectOs } from '../detect/os-release.js';
+import { OS_PACKAGE_TYPES, type ImagePackage, type OsInfo } from '../model.js';
+import type { FileFacts, LayerFacts } from './analyze.js';
+
+export interface ImageContents {
+  os?: OsInfo;
+  packages: ImagePackage[];
+}
+
+function under(path: string, dir: string): boolean {
+  return dir === '' || path === dir || path.startsWith(`${dir}/`);
+}
+
+/**
+ * The image's contents from its layers, bottom first, as a union filesystem shows them: each layer
+ * first removes what its whiteouts and opaque directories hide in the layers below, then its own
+ * files replace the same paths below (a newer dpkg status replaces the older one whole).
+ * Language packages whose metadata file an OS package owns are dropped: the OS record decides.
+ */
+export function mergeLayers(layers: Array<{ digest: string; facts: LayerFacts }>): ImageContents {
+  const tree = new Map<string, { file: FileFacts; layer: string }>();
+  for (const { digest, facts } of layers) {
+    for (const dir of facts.opaqueDirs) {
+      for (const path of [...tree.keys()]) if (path !== dir && under(path, dir)) tree.delete(path);
+    }
+    for (const gone of facts.whiteouts) {
+      for (const path of [...tree.keys()]) if (under(path, gone)) tree.delete(path);
+    }
+    for (const file of facts.files) tree.set(file.path, { file, layer: digest });
+  }
+
+  const osFiles = new Map<string, OsInfo>();
+  const owned = new Set<string>();
+  for (const [path, { file }] of tree) {
+    const resolved = file.link ? tree.get(file.link)?.file : file;
+    if (resolved?.os) osFiles.set(path, resolved.os);
+    for (const p of file.owned ?? []) owned.add(p);
+  }
+
+  const packages: ImagePackage[] = [];
+  for (const [path, { file, layer }] of tree) {
+    for (const pkg of file.packages ?? []) {
+      if (!OS_PACKAGE_TYPES.has(pkg.type) && owned.has(path)) continue;
+      packages.push({ ...pkg, layer });
+    }
+  }
+  return { os: detectOs(osFiles), packages };
+}

@@ -1,0 +1,179 @@
+import { OS_PACKAGE_TYPES, type ImagePackage, type OsInfo } from './model.js';
+import { comparator, schemeOfEcosystem, type Comparator } from './version/index.js';
+import { packageKey, type OsvAffected, type OsvEvent, type OsvRange, type OsvRecord } from './vulndb/osv.js';
+
+/** Where matching reads records: bodies of the records affecting `names` in `ecosystem`. */
+export interface RecordSource {
+  recordsFor(ecosystem: string, names: string[]): Promise<Array<{ name: string; body: string }>>;
+}
+
+export interface VulnMatch {
+  record: OsvRecord;
+  affected: OsvAffected;
+  pkg: ImagePackage;
+  /** The version that fixes the matching range, when the record knows one. */
+  fixedVersion?: string;
+}
+
+/**
+ * The OSV ecosystems a package is looked up in. OS packages go by the image's release
+ * (`Debian:12`, `Alpine:v3.19`, `AlmaLinux:9`), bare `Debian` records too; none when the OS is
+ * unknown. Language packages by their registry.
+ */
+export function ecosystemsFor(os: OsInfo | undefined, pkg: ImagePackage): string[] {
+  switch (pkg.type) {
+    case 'npm':
+      return ['npm'];
+    case 'pypi':
+      return ['PyPI'];
+    case 'go':
+      return ['Go'];
+    case 'maven':
+      return ['Maven'];
+  }
+  if (!os) return [];
+  const major = /^(\d+)/.exec(os.version)?.[1];
+  const majorMinor = /^(\d+)\.(\d+)/.exec(os.version);
+  switch (os.family) {
+    case 'debian':
+      return major ? [`Debian:${major}`, 'Debian'] : ['Debian'];
+    case 'ubuntu':
+      return [`Ubuntu:${os.version}`, `Ubuntu:${os.version}:LTS`];
+    case 'alpine':
+      return majorMinor ? [`Alpine:v${majorMinor[1]}.${majorMinor[2]}`] : [];
+    case 'almalinux':
+      return major ? [`AlmaLinux:${major}`] : [];
+    case 'rocky':
+      return major ? [`Rocky Linux:${major}`] : [];
+    default:
+      return [];
+  }
+}
+
+/** The name a package is recorded under: the source package for OS packages (Debian source, Alpine origin, source RPM). */
+function lookupName(pkg: ImagePackage, ecosystem: string): string {
+  return OS_PACKAGE_TYPES.has(pkg.type) ? (pkg.srcName ?? pkg.name) : packageKey(ecosystem, pkg.name);
+}
+
+/** The version advisories speak of: the source version for OS packages (a binNMU's binary version is not it). */
+function lookupVersion(pkg: ImagePackage): string {
+  return OS_PACKAGE_TYPES.has(pkg.type) ? (pkg.srcVersion ?? pkg.version) : pkg.version;
+}
+
+function safeCompare(cmp: Comparator, a: string, b: string): number | undefined {
+  if (!cmp.isValid(a) || !cmp.isValid(b)) return undefined;
+  try {
+    return cmp.compare(a, b);
+  } catch {
+    return undefined;
+  }
+}
+
+function eventVersion(e: OsvEvent): string {
+  return (e.introduced ?? e.fixed ?? e.last_affected ?? e.limit)!;
+}
+
+const EVENT_ORDER = (e: OsvEvent) => (e.introduced !== undefined ? 0 : e.fixed !== undefined ? 1 : e.last_affected !== undefined ? 2 : 3);
+
+/**
+ * OSV's range evaluation: events sorted by version (`introduced: "0"` first; at one version
+ * `introduced` before `fixed`, so a range that opens and closes there affects nothing), walked
+ * with a flag that `introduced ≤ v` sets, `fixed ≤ v` clears and `last_affected < v` clears.
+ * `limit` events bound the range from above. Returns the fix of the interval v is in, or
+ * undefined when v is not affected; null when affected without a known fix.
+ */
+export function evaluateRange(range: OsvRange, version: string, cmp: Comparator): { fixed?: string } | undefined {
+  if (!cmp.isValid(version)) return undefined;
+  const events = range.events.filter((e) => e.limit === undefined);
+  const limits = range.events.filter((e) => e.limit !== undefined && e.limit !== '*').map((e) => e.limit!);
+  if (limits.length > 0 && !limits.some((l) => (safeCompare(cmp, version, l) ?? 1) < 0)) return undefined;
+  const keyed: Array<{ e: OsvEvent; v: string }> = [];
+  for (const e of events) {
+    const v = eventVersion(e);
+    if (e.introduced === '0') keyed.push({ e, v });
+    else if (cmp.isValid(v)) keyed.push({ e, v });
+  }
+  keyed.sort((a, b) => {
+    const zeroA = a.e.introduced === '0';
+    const zeroB = b.e.introduced === '0';
+    if (zeroA || zeroB) return zeroA === zeroB ? 0 : zeroA ? -1 : 1;
+    return safeCompare(cmp, a.v, b.v) || EVENT_ORDER(a.e) - EVENT_ORDER(b.e);
+  });
+  let affected = false;
+  let openedAt = -1;
+  for (const [i, { e, v }] of keyed.entries()) {
+    if (e.introduced !== undefined) {
+      if (e.introduced === '0' || (safeCompare(cmp, v, version) ?? 1) <= 0) {
+        affected = true;
+        openedAt = i;
+      }
+    } else if (e.fixed !== undefined) {
+      if ((safeCompare(cmp, v, version) ?? 1) <= 0) affected = false;
+    } else if (e.last_affected !== undefined) {
+      if ((safeCompare(cmp, v, version) ?? 1) < 0) affected = false;
+    }
+  }
+  if (!affected) return undefined;
+  const fix = keyed.slice(openedAt + 1).find(({ e }) => e.fixed !== undefined);
+  return fix ? { fixed: fix.v } : {};
+}
+
+/** Whether an affected entry covers `version`: listed in `versions`, or inside one of its SEMVER/ECOSYSTEM ranges. */
+export function evaluateAffected(a: OsvAffected, ecosystem: string, version: string): { fixed?: string } | undefined {
+  const scheme = schemeOfEcosystem(ecosystem);
+  if (!scheme) return undefined;
+  const cmp = comparator(scheme);
+  for (const listed of a.versions ?? []) {
+    if (listed === version || safeCompare(cmp, listed, version) === 0) return {};
+  }
+  for (const range of a.ranges ?? []) {
+    if (range.type === 'GIT') continue;
+    const rangeCmp = range.type === 'SEMVER' && scheme !== 'go' ? comparator('semver') : cmp;
+    const hit = evaluateRange(range, version, rangeCmp);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * Every (record, package) pair where the package's version is affected. Records are fetched per
+ * ecosystem in one lookup for all names; withdrawn records never match.
+ */
+export async function matchPackages(os: OsInfo | undefined, packages: ImagePackage[], source: RecordSource): Promise<VulnMatch[]> {
+  const wanted = new Map<string, Set<string>>();
+  for (const pkg of packages) {
+    for (const eco of ecosystemsFor(os, pkg)) {
+      let names = wanted.get(eco);
+      if (!names) wanted.set(eco, (names = new Set()));
+      names.add(lookupName(pkg, eco));
+    }
+  }
+  const found = new Map<string, OsvRecord[]>();
+  const parsed = new Map<string, OsvRecord>();
+  for (const [eco, names] of wanted) {
+    for (const row of await source.recordsFor(eco, [...names])) {
+      const key = `${eco}\0${row.name}`;
+      const record = parsed.get(row.body) ?? (JSON.parse(row.body) as OsvRecord);
+      parsed.set(row.body, record);
+      found.set(key, [...(found.get(key) ?? []), record]);
+    }
+  }
+  const matches: VulnMatch[] = [];
+  for (const pkg of packages) {
+    for (const eco of ecosystemsFor(os, pkg)) {
+      const name = lookupName(pkg, eco);
+      for (const record of found.get(`${eco}\0${name}`) ?? []) {
+        if (record.withdrawn) continue;
+        for (const a of record.affected ?? []) {
+          if (!a.package || a.package.ecosystem !== eco || packageKey(eco, a.package.name) !== name) continue;
+          const hit = evaluateAffected(a, eco, lookupVersion(pkg));
+          if (hit) {
+            matches.push({ record, affected: a, pkg, ...(hit.fixed ? { fixedVersion: hit.fixed } : {}) });
+            break;
+          }
+        }
+      }
+    }
+  }
+  return matches;
+}

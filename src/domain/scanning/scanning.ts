@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import type { Job } from '../../store/meta/job-store.js';
+import type { MetadataStore, RepositoryRow } from '../../store/meta/metadata-store.js';
+import type { ImageScanRow } from '../../store/meta/scan-store.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { JobHandler } from '../jobs/worker.js';
+import type { Manifest, Repository } from '../registry/model.js';
+import type { Registry } from '../registry/registry.js';
+import {
+  effectiveScanning,
+  readConfiguration,
+  repositoryScanOnPush,
+  writeConfiguration,
+  type EffectiveScanning,
+  type RegistryScanningConfiguration,
+  type ScanType,
+} from './configuration.js';
+import { ScanError } from './errors.js';
+import { ImageScanner, scannableImage } from './scanner.js';
+import { VulnDb } from './vulndb/vulndb.js';
+
+export const SCAN_JOB = 'scan.image';
+export const RESCAN_JOB = 'scan.rescan-continuous';
+/** ECR basic scanning: one scan per image per 24 hours, scan on push included. */
+export const SCAN_INTERVAL_MS = 24 * 60 * 60_000;
+
+/** Image scanning: the vulnerability database, scans and their findings, scanning configuration. */
+export class Scanning {
+  readonly vulnDb: VulnDb;
+  readonly scanner: ImageScanner;
+
+  constructor(
+    private readonly meta: MetadataStore,
+    registry: Registry,
+    private readonly jobs: JobQueue,
+    log?: Logger,
+  ) {
+    this.vulnDb = new VulnDb(meta.scans, () => this.databaseChanged());
+    this.scanner = new ImageScanner(meta, registry, log);
+    registry.images.onPush((tx, repo, pushed) => this.scanOnPush(tx, repo, pushed));
+  }
+
+  // ---- scans ----------------------------------------------------------------------------------
+  /** StartImageScan: queues a scan of the image, at most one per image per 24 hours. */
+  async startScan(repo: Repository, manifest: Manifest): Promise<ImageScanRow> {
+    const notScannable = scannableImage(manifest.mediaType, manifest.configMediaType);
+    if (notScannable) throw new ScanError('UnsupportedImageType', notScannable);
+    const config = await readConfiguration(this.meta, repo.registryId);
+    if (config.scanType === 'ENHANCED') {
+      throw new ScanError('Validation', 'Manual scans are not supported when the registry uses enhanced scanning: images are scanned on push or continuously.');
+    }
+    if (!(await this.queue(repo.id, manifest.digest, config.scanType, Date.now() - SCAN_INTERVAL_MS))) {
+      throw new ScanError('LimitExceeded', 'The scan quota per image has been exceeded. Wait and try again.');
+    }
+    return (await this.meta.scans.getScan(repo.id, manifest.digest))!;
+  }
+
+  /** The image's latest scan; undefined when it was never scanned. */
+  scanOf(repo: Repository, digest: string): Promise<ImageScanRow | undefined> {
+    return this.meta.scans.getScan(repo.id, digest);
+  }
+
+  /** Latest scans of several images of a repository, by digest (for DescribeImages). */
+  async scansOf(repo: Repository, digests: string[]): Promise<Map<string, ImageScanRow>> {
+    return new Map((await this.meta.scans.listScans(repo.id, digests)).map((s) => [s.digest, s]));
+  }
+
+  // ---- configuration --------------------------------------------------------------------------
+  configuration(registryId: string): Promise<RegistryScanningConfiguration> {
+    return readConfiguration(this.meta, registryId);
+  }
+
+  /** Stores the registry's configuration; refuses rules its scan type cannot honour. */
+  async putConfiguration(registryId: string, config: RegistryScanningConfiguration): Promise<RegistryScanningConfiguration> {
+    await writeConfiguration(this.meta, registryId, config);
+    return config;
+  }
+
+  async repositoryScanning(repo: Repository): Promise<EffectiveScanning> {
+    return effectiveScanning(await this.configuration(repo.registryId), repo.name, repo.settings.imageScanningConfiguration.scanOnPush);
+  }
+
+  // ---- background work ------------------------------------------------------------------------
+  /** Runs queued scans; after the last failed attempt the scan is marked FAILED with the error. */
+  scanJobHandler(): JobHandler {
+    return async (job: Job) => {
+      const { repoId, digest } = job.payload as { repoId: string; digest: string };
+      try {
+        await this.scanner.run(repoId, digest);
+      } catch (e) {
+        if (job.attempts >= job.maxAttempts) await this.scanner.fail(repoId, digest, `Scan failed: ${(e as Error).message}`);
+        throw e;
+      }
+    };
+  }
+
+  /** Rescans every image of repositories under CONTINUOUS_SCAN (enhanced), after the database changed. */
+  rescanJobHandler(): JobHandler {
+    return async () => {
+      const configs = new Map<string, RegistryScanningConfiguration>();
+      for (const { repoId, digest } of await this.meta.scans.listCompletedScans()) {
+        const repo = await this.meta.getRepositoryById(repoId);
+        if (!repo) continue;
+        let config = configs.get(repo.registryId);
+        if (!config) configs.set(repo.registryId, (config = await readConfiguration(this.meta, repo.registryId)));
+        if (effectiveScanning(config, repo.name, repositoryScanOnPush(repo.settings)).scanFrequency !== 'CONTINUOUS_SCAN') continue;
+        await this.queue(repoId, digest, config.scanType, Number.MAX_SAFE_INTEGER);
+      }
+    };
+  }
+
+  private async databaseChanged(): Promise<void> {
+    await this.jobs.enqueue({ kind: RESCAN_JOB, dedupeKey: `scan.rescan:${Date.now()}`, exclusive: true });
+  }
+
+  /** Scan on push: inside the push's transaction, so the scan is queued exactly when the push commits. */
+  private async scanOnPush(tx: MetadataStore, repo: RepositoryRow, pushed: { digest: string; mediaType: string; configMediaType?: string }): Promise<void> {
+    if (scannableImage(pushed.mediaType, pushed.configMediaType)) return;
+    const config = await readConfiguration(tx, repo.registryId);
+    if (!effectiveScanning(config, repo.name, repositoryScanOnPush(repo.settings)).scanOnPush) return;
+    await this.queue(repo.id, pushed.digest, config.scanType, Date.now() - SCAN_INTERVAL_MS, tx);
+  }
+
+  /** Records the request and enqueues the job in one transaction; false when rate-limited. */
+  private async queue(repoId: string, digest: string, scanType: ScanType, notBefore: number, tx?: MetadataStore): Promise<boolean> {
+    const now = Date.now();
+    const run = async (t: MetadataStore) => {
+      if (!(await t.scans.requestScan(repoId, digest, scanType, now, notBefore))) return false;
+      await t.jobs.enqueue({ kind: SCAN_JOB, payload: { repoId, digest }, dedupeKey: `scan:${repoId}:${digest}:${now}`, maxAttempts: 3 });
+      return true;
+    };
+    const queued = tx ? await run(tx) : await this.meta.transaction(run);
+    if (queued && !tx) this.jobs.poke();
+    return queued;
+  }
+}

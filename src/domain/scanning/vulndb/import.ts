@@ -1,0 +1,214 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import type { ImportCounts, ScanStore, VulnRecordRow } from '../../../store/meta/scan-store.js';
+import { isScanError, ScanError } from '../errors.js';
+import { convertAlpineSecdb, looksLikeAlpineSecdb } from './alpine-secdb.js';
+import { convertDebianTracker, looksLikeDebianTracker } from './debian-tracker.js';
+import { affectedKeys, looksLikeOsv, validateOsv, type OsvRecord } from './osv.js';
+
+/** A JSON file (or zip entry) larger than this is refused: no real record is, a zip bomb is. */
+const MAX_JSON_BYTES = 512 * 1024 * 1024;
+const MAX_ZIP_ENTRY_BYTES = 16 * 1024 * 1024;
+const BATCH = 1000;
+const MAX_REPORTED_FAILURES = 100;
+
+export interface ImportReport extends ImportCounts {
+  files: number;
+  failed: number;
+  /** The first failures, each naming the file (and entry) and what was wrong. */
+  failures: Array<{ where: string; message: string }>;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Loads vulnerability records into the store: OSV JSON files (one record or a list), directories
+ * of them, zips laid out like OSV's `<ecosystem>/all.zip`, and Debian security-tracker and Alpine
+ * secdb JSON, converted to OSV. A bad record or file is reported and skipped, never fatal.
+ */
+export class VulnDbImporter {
+  private pending: VulnRecordRow[] = [];
+  readonly report: ImportReport = { files: 0, added: 0, replaced: 0, unchanged: 0, failed: 0, failures: [] };
+
+  constructor(
+    private readonly store: ScanStore,
+    private readonly now = () => new Date(),
+  ) {}
+
+  /** Imports a file or directory; its records are listed under `source` (default: its name). */
+  async importPath(path: string, source = basename(path)): Promise<void> {
+    const info = await stat(path);
+    if (info.isDirectory()) {
+      for (const entry of (await readdir(path)).sort()) await this.importPathInDir(join(path, entry), source);
+      return;
+    }
+    await this.importFile(path, source);
+  }
+
+  private async importPathInDir(path: string, source: string): Promise<void> {
+    const info = await stat(path);
+    if (info.isDirectory()) {
+      for (const entry of (await readdir(path)).sort()) await this.importPathInDir(join(path, entry), source);
+    } else if (/\.(json|zip)$/i.test(path)) {
+      await this.importFile(path, source);
+    }
+  }
+
+  private async importFile(path: string, source: string): Promise<void> {
+    this.report.files++;
+    try {
+      if (/\.zip$/i.test(path)) return await this.importZip(path, source);
+      const info = await stat(path);
+      if (info.size > MAX_JSON_BYTES) throw new Error(`larger than ${MAX_JSON_BYTES} bytes`);
+      this.importJson(JSON.parse(await readFile(path, 'utf8')), source, path);
+    } catch (e) {
+      this.fail(path, errorText(e));
+    }
+    await this.flushIfFull();
+  }
+
+  /** Entries are read one at a time, each capped, so a zip bomb fails its entries, not the process. */
+  private async importZip(path: string, source: string): Promise<void> {
+    const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      yauzl.open(path, { lazyEntries: true, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z!))),
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        zip.on('entry', (entry: yauzl.Entry) => {
+          void (async () => {
+            const where = `${path}!${entry.fileName}`;
+            if (entry.fileName.endsWith('.json')) {
+              try {
+                if (entry.uncompressedSize > MAX_ZIP_ENTRY_BYTES) throw new Error(`entry larger than ${MAX_ZIP_ENTRY_BYTES} bytes`);
+                const text = await readZipEntry(zip, entry);
+                this.importJson(JSON.parse(text), source, where);
+              } catch (e) {
+                this.fail(where, errorText(e));
+              }
+              await this.flushIfFull();
+            }
+            zip.readEntry();
+          })().catch(reject);
+        });
+        zip.once('end', resolve);
+        zip.once('error', reject);
+        zip.readEntry();
+      });
+    } finally {
+      zip.close();
+    }
+  }
+
+  /** One parsed JSON document: an OSV record, a list of them, a tracker or a secdb file. */
+  importJson(value: unknown, source: string, where: string): void {
+    const modified = this.now().toISOString();
+    if (Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))) {
+      for (const item of value) this.add(item, source, where);
+    } else if (looksLikeAlpineSecdb(value)) {
+      const v = value as Record<string, unknown>;
+      const repo = typeof v.reponame === 'string' ? `/${v.reponame}` : '';
+      for (const r of convertAlpineSecdb(v, modified)) this.add(r, `alpine-secdb:${String(v.distroversion)}${repo}`, where);
+    } else if (looksLikeDebianTracker(value)) {
+      for (const r of convertDebianTracker(value as Record<string, unknown>, modified)) this.add(r, 'debian-security-tracker', where);
+    } else if (looksLikeOsv(value) || (typeof value === 'object' && value !== null && 'id' in value)) {
+      this.add(value, source, where);
+    } else {
+      this.fail(where, 'not an OSV record, Debian security-tracker JSON or Alpine secdb JSON');
+    }
+  }
+
+  private add(value: unknown, source: string, where: string): void {
+    try {
+      const record: OsvRecord = validateOsv(value);
+      this.pending.push({ id: record.id, modified: Date.parse(record.modified), source, body: JSON.stringify(record), affected: affectedKeys(record) });
+    } catch (e) {
+      this.fail(where, isScanError(e) ? e.message : `invalid record: ${errorText(e)}`);
+    }
+  }
+
+  private fail(where: string, message: string): void {
+    this.report.failed++;
+    if (this.report.failures.length < MAX_REPORTED_FAILURES) this.report.failures.push({ where, message });
+  }
+
+  private async flushIfFull(): Promise<void> {
+    if (this.pending.length >= BATCH) await this.flush();
+  }
+
+  /** Writes what is pending; call once at the end. */
+  async flush(): Promise<ImportReport> {
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, BATCH);
+      const counts = await this.store.importRecords(batch);
+      this.report.added += counts.added;
+      this.report.replaced += counts.replaced;
+      this.report.unchanged += counts.unchanged;
+    }
+    return this.report;
+  }
+}
+
+function readZipEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) return reject(err ?? new Error('unreadable entry'));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_ZIP_ENTRY_BYTES) stream.destroy(new Error(`entry larger than ${MAX_ZIP_ENTRY_BYTES} bytes`));
+        else chunks.push(c);
+      });
+      stream.once('error', reject);
+      stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+  });
+}
+
+/** Imports every path; the report counts records added, replaced, unchanged and failed. */
+export async function importVulnDb(store: ScanStore, paths: string[]): Promise<ImportReport> {
+  const importer = new VulnDbImporter(store);
+  for (const path of paths) {
+    try {
+      await importer.importPath(path);
+    } catch (e) {
+      importer.report.failed++;
+      importer.report.failures.push({ where: path, message: errorText(e) });
+    }
+  }
+  return importer.flush();
+}
+
+/**
+ * Fetches an OSV zip (or JSON) over HTTP(S) into a temporary file and imports it, for sites that
+ * are online; the file goes afterwards. A non-2xx answer is an error naming the status.
+ */
+export async function updateVulnDb(store: ScanStore, url: string): Promise<ImportReport> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ScanError('InvalidParameter', `not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ScanError('InvalidParameter', `only http and https URLs are fetched: ${url}`);
+  const response = await fetch(parsed);
+  if (!response.ok || !response.body) throw new ScanError('InvalidParameter', `GET ${url}: HTTP ${response.status}`);
+  const dir = await mkdtemp(join(tmpdir(), 'berth-vulndb-'));
+  try {
+    const name = basename(parsed.pathname) || 'download';
+    const file = join(dir, /\.(zip|json)$/i.test(name) ? name : `${name}.zip`);
+    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(file));
+    const importer = new VulnDbImporter(store);
+    await importer.importPath(file, url);
+    return await importer.flush();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

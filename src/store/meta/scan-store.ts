@@ -1,0 +1,247 @@
+import type { SqlDb } from './sql.js';
+
+/** One OSV record as stored: its body, and the (ecosystem, name) pairs it affects, for lookups. */
+export interface VulnRecordRow {
+  id: string;
+  /** Epoch ms of the record's `modified`. */
+  modified: number;
+  /** Where it came from: a file, zip or URL name, or a converter (`debian-tracker`, `alpine-secdb`). */
+  source: string;
+  body: string;
+  affected: Array<{ ecosystem: string; name: string }>;
+}
+
+export interface ImportCounts {
+  added: number;
+  replaced: number;
+  /** Records whose stored copy is as new or newer (same or later `modified`). */
+  unchanged: number;
+}
+
+export interface VulnDbStatus {
+  records: number;
+  ecosystems: Array<{ ecosystem: string; records: number }>;
+  sources: Array<{ source: string; records: number }>;
+  newestModified: number | null;
+  /** When the database was last imported into or updated; null when never. */
+  updatedAt: number | null;
+}
+
+export type ScanStatus = 'PENDING' | 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'UNSUPPORTED_IMAGE';
+
+export interface ImageScanRow {
+  repoId: string;
+  digest: string;
+  status: ScanStatus;
+  description: string | null;
+  scanType: 'BASIC' | 'ENHANCED';
+  requestedAt: number;
+  completedAt: number | null;
+  vulnSourceUpdatedAt: number | null;
+  /** The findings and counts, as the scanner stored them (JSON). */
+  result: unknown;
+}
+
+interface RawScan {
+  repo_id: string;
+  digest: string;
+  status: ScanStatus;
+  description: string | null;
+  scan_type: 'BASIC' | 'ENHANCED';
+  requested_at: number | string;
+  completed_at: number | string | null;
+  vuln_source_updated_at: number | string | null;
+  result: string | null;
+}
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+function toScan(r: RawScan): ImageScanRow {
+  return {
+    repoId: r.repo_id,
+    digest: r.digest,
+    status: r.status,
+    description: r.description,
+    scanType: r.scan_type,
+    requestedAt: Number(r.requested_at),
+    completedAt: num(r.completed_at),
+    vulnSourceUpdatedAt: num(r.vuln_source_updated_at),
+    result: r.result === null ? null : JSON.parse(r.result),
+  };
+}
+
+function placeholders(n: number): string {
+  return new Array(n).fill('?').join(', ');
+}
+
+const UPDATED_AT_KEY = 'vulndb:updated_at';
+const LOOKUP_CHUNK = 500;
+/** Rows per multi-row statement: 5 parameters each stays under SQLite's 32,766 limit. */
+const WRITE_CHUNK = 200;
+
+/** The scanner's state: vulnerability records, cached layer facts, image scans. */
+export class ScanStore {
+  constructor(private readonly db: SqlDb) {}
+
+  // ---- vulnerability database ------------------------------------------------------------------
+  /**
+   * Stores the records in one transaction: a record replaces the stored one with its id only when
+   * its `modified` is later, so importing an older copy again never rolls a record back.
+   */
+  async importRecords(records: VulnRecordRow[], now = Date.now()): Promise<ImportCounts> {
+    const counts: ImportCounts = { added: 0, replaced: 0, unchanged: 0 };
+    // The last copy of an id within the batch stands for it, as if imported one after another.
+    const latest = new Map<string, VulnRecordRow>();
+    for (const r of records) {
+      const seen = latest.get(r.id);
+      if (seen && seen.modified >= r.modified) counts.unchanged++;
+      else {
+        if (seen) counts.unchanged++;
+        latest.set(r.id, r);
+      }
+    }
+    const batch = [...latest.values()];
+    await this.db.transaction(async (tx) => {
+      for (let i = 0; i < batch.length; i += WRITE_CHUNK) {
+        const chunk = batch.slice(i, i + WRITE_CHUNK);
+        const stored = new Map(
+          (await tx.all<{ id: string; modified: number | string }>(`SELECT id, modified FROM vuln_records WHERE id IN (${placeholders(chunk.length)})`, chunk.map((r) => r.id))).map(
+            (r) => [r.id, Number(r.modified)],
+          ),
+        );
+        const fresh = chunk.filter((r) => !stored.has(r.id));
+        const newer = chunk.filter((r) => stored.has(r.id) && stored.get(r.id)! < r.modified);
+        counts.unchanged += chunk.length - fresh.length - newer.length;
+        counts.added += fresh.length;
+        counts.replaced += newer.length;
+        if (newer.length > 0) {
+          const ids = newer.map((r) => r.id);
+          await tx.run(`DELETE FROM vuln_affected WHERE vuln_id IN (${placeholders(ids.length)})`, ids);
+          await tx.run(`DELETE FROM vuln_records WHERE id IN (${placeholders(ids.length)})`, ids);
+        }
+        const written = [...fresh, ...newer];
+        if (written.length === 0) continue;
+        await tx.run(
+          `INSERT INTO vuln_records (id, modified, source, body, imported_at) VALUES ${written.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+          written.flatMap((r) => [r.id, r.modified, r.source, r.body, now]),
+        );
+        const keys = written.flatMap((r) => [...new Map(r.affected.map((a) => [`${a.ecosystem}\0${a.name}`, [a.ecosystem, a.name, r.id]])).values()]);
+        for (let k = 0; k < keys.length; k += WRITE_CHUNK) {
+          const part = keys.slice(k, k + WRITE_CHUNK);
+          await tx.run(`INSERT INTO vuln_affected (ecosystem, name, vuln_id) VALUES ${part.map(() => '(?, ?, ?)').join(', ')}`, part.flat());
+        }
+      }
+      await tx.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [UPDATED_AT_KEY, String(now)]);
+    });
+    return counts;
+  }
+
+  /** Record bodies affecting any of `names` in `ecosystem`, with the name each was found under. */
+  async recordsFor(ecosystem: string, names: string[]): Promise<Array<{ name: string; body: string }>> {
+    const out: Array<{ name: string; body: string }> = [];
+    const unique = [...new Set(names)];
+    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
+      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
+      const rows = await this.db.all<{ name: string; body: string }>(
+        `SELECT a.name, r.body FROM vuln_affected a JOIN vuln_records r ON r.id = a.vuln_id
+         WHERE a.ecosystem = ? AND a.name IN (${placeholders(chunk.length)}) ORDER BY a.name, r.id`,
+        [ecosystem, ...chunk],
+      );
+      out.push(...rows);
+    }
+    return out;
+  }
+
+  async getRecord(id: string): Promise<string | undefined> {
+    return (await this.db.get<{ body: string }>('SELECT body FROM vuln_records WHERE id = ?', [id]))?.body;
+  }
+
+  async vulnDbStatus(): Promise<VulnDbStatus> {
+    const total = await this.db.get<{ n: number | string; m: number | string | null }>('SELECT COUNT(*) AS n, MAX(modified) AS m FROM vuln_records');
+    const ecosystems = await this.db.all<{ ecosystem: string; n: number | string }>(
+      'SELECT ecosystem, COUNT(DISTINCT vuln_id) AS n FROM vuln_affected GROUP BY ecosystem ORDER BY ecosystem',
+    );
+    const sources = await this.db.all<{ source: string; n: number | string }>('SELECT source, COUNT(*) AS n FROM vuln_records GROUP BY source ORDER BY source');
+    const updated = await this.db.get<{ v: string }>('SELECT v FROM kv WHERE k = ?', [UPDATED_AT_KEY]);
+    return {
+      records: Number(total?.n ?? 0),
+      ecosystems: ecosystems.map((e) => ({ ecosystem: e.ecosystem, records: Number(e.n) })),
+      sources: sources.map((s) => ({ source: s.source, records: Number(s.n) })),
+      newestModified: num(total?.m ?? null),
+      updatedAt: updated ? Number(updated.v) : null,
+    };
+  }
+
+  // ---- per-layer cache ---------------------------------------------------------------------
+  async getLayerFacts(digest: string, analyzer: number): Promise<string | undefined> {
+    return (await this.db.get<{ facts: string }>('SELECT facts FROM scan_layers WHERE digest = ? AND analyzer = ?', [digest, analyzer]))?.facts;
+  }
+
+  async putLayerFacts(digest: string, analyzer: number, facts: string, now = Date.now()): Promise<void> {
+    await this.db.run('INSERT INTO scan_layers (digest, analyzer, facts, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest, analyzer) DO NOTHING', [
+      digest,
+      analyzer,
+      facts,
+      now,
+    ]);
+  }
+
+  // ---- image scans ---------------------------------------------------------------------------
+  /**
+   * Records a requested scan as PENDING, unless the image was last requested after `notBefore`
+   * (ECR's one scan per image per day): then nothing changes and false is returned. One statement,
+   * so two requests at once never both pass.
+   */
+  async requestScan(repoId: string, digest: string, scanType: 'BASIC' | 'ENHANCED', now: number, notBefore: number): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `INSERT INTO image_scans (repo_id, digest, status, description, scan_type, requested_at) VALUES (?, ?, 'PENDING', NULL, ?, ?)
+       ON CONFLICT (repo_id, digest) DO UPDATE SET status = 'PENDING', description = NULL, scan_type = excluded.scan_type, requested_at = excluded.requested_at
+       WHERE image_scans.requested_at <= ?`,
+      [repoId, digest, scanType, now, notBefore],
+    );
+    return changes > 0;
+  }
+
+  async getScan(repoId: string, digest: string): Promise<ImageScanRow | undefined> {
+    const row = await this.db.get<RawScan>('SELECT * FROM image_scans WHERE repo_id = ? AND digest = ?', [repoId, digest]);
+    return row && toScan(row);
+  }
+
+  async listScans(repoId: string, digests: string[]): Promise<ImageScanRow[]> {
+    if (digests.length === 0) return [];
+    const out: ImageScanRow[] = [];
+    for (let i = 0; i < digests.length; i += LOOKUP_CHUNK) {
+      const chunk = digests.slice(i, i + LOOKUP_CHUNK);
+      const rows = await this.db.all<RawScan>(`SELECT * FROM image_scans WHERE repo_id = ? AND digest IN (${placeholders(chunk.length)})`, [repoId, ...chunk]);
+      out.push(...rows.map(toScan));
+    }
+    return out;
+  }
+
+  /** Scans that finished (complete), for rescanning when the database changes. */
+  async listCompletedScans(): Promise<Array<{ repoId: string; digest: string }>> {
+    const rows = await this.db.all<{ repo_id: string; digest: string }>("SELECT repo_id, digest FROM image_scans WHERE status = 'COMPLETE' ORDER BY repo_id, digest");
+    return rows.map((r) => ({ repoId: r.repo_id, digest: r.digest }));
+  }
+
+  /** Moves a scan on; false when its row is gone (the image was deleted meanwhile). */
+  async updateScan(
+    repoId: string,
+    digest: string,
+    change: { status: ScanStatus; description?: string | null; completedAt?: number | null; vulnSourceUpdatedAt?: number | null; result?: unknown },
+  ): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `UPDATE image_scans SET status = ?, description = ?, completed_at = ?, vuln_source_updated_at = ?, result = ? WHERE repo_id = ? AND digest = ?`,
+      [
+        change.status,
+        change.description ?? null,
+        change.completedAt ?? null,
+        change.vulnSourceUpdatedAt ?? null,
+        change.result === undefined ? null : JSON.stringify(change.result),
+        repoId,
+        digest,
+      ],
+    );
+    return changes > 0;
+  }
+}

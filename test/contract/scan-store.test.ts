@@ -1,0 +1,166 @@
+// The ScanStore contract (vulnerability records, layer cache, image scans) on SQLite and PostgreSQL.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
+import pg from 'pg';
+import { MetadataStore, type ManifestRow } from '../../src/store/meta/metadata-store.js';
+import { migrate } from '../../src/store/meta/migrations.js';
+import { PostgresDb } from '../../src/store/meta/postgres.js';
+import type { VulnRecordRow } from '../../src/store/meta/scan-store.js';
+import type { SqlDb } from '../../src/store/meta/sql.js';
+import { SqliteDb } from '../../src/store/meta/sqlite.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
+
+const dg = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+
+function manifestRow(repoId: string, name: string): ManifestRow {
+  return {
+    repoId,
+    digest: dg(name),
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: null,
+    configMediaType: null,
+    subject: null,
+    annotations: null,
+    size: 2,
+    layersSize: 0,
+    body: Buffer.from('{}'),
+    pushedAt: 1,
+    lastPulledAt: null,
+  };
+}
+
+function record(id: string, modified: string, affected: Array<[string, string]>, extra: Record<string, unknown> = {}): VulnRecordRow {
+  const body = { id, modified, affected: affected.map(([ecosystem, name]) => ({ package: { ecosystem, name } })), ...extra };
+  return { id, modified: Date.parse(modified), source: 'test', body: JSON.stringify(body), affected: affected.map(([ecosystem, name]) => ({ ecosystem, name })) };
+}
+
+function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(): Promise<void> }>): void {
+  describe(`ScanStore contract: ${name}`, () => {
+    let h: { db: SqlDb; close(): Promise<void> };
+    let meta: MetadataStore;
+    beforeEach(async () => {
+      h = await open();
+      meta = new MetadataStore(h.db);
+    });
+    afterEach(async () => h.close());
+
+    it('records: imported, looked up by (ecosystem, name), replaced only by a later modified', async () => {
+      const scans = meta.scans;
+      const first = await scans.importRecords(
+        [record('GHSA-1', '2023-01-01T00:00:00Z', [['npm', 'lodash'], ['npm', 'lodash-es']]), record('DEBIAN-CVE-1', '2023-01-01T00:00:00Z', [['Debian:12', 'curl']])],
+        1000,
+      );
+      assert.deepEqual(first, { added: 2, replaced: 0, unchanged: 0 });
+      assert.deepEqual((await scans.recordsFor('npm', ['lodash', 'other'])).map((r) => [r.name, JSON.parse(r.body).id]), [['lodash', 'GHSA-1']]);
+      assert.deepEqual(await scans.recordsFor('Debian:11', ['curl']), []);
+
+      // An older copy changes nothing; a newer one replaces the body and the lookup keys.
+      const older = await scans.importRecords([record('GHSA-1', '2022-01-01T00:00:00Z', [['npm', 'other']])], 2000);
+      assert.deepEqual(older, { added: 0, replaced: 0, unchanged: 1 });
+      assert.equal((await scans.recordsFor('npm', ['lodash'])).length, 1);
+      const newer = await scans.importRecords([record('GHSA-1', '2024-01-01T00:00:00Z', [['npm', 'lodash.merge']], { summary: 'v2' })], 3000);
+      assert.deepEqual(newer, { added: 0, replaced: 1, unchanged: 0 });
+      assert.deepEqual(await scans.recordsFor('npm', ['lodash', 'lodash-es']), []);
+      assert.equal(JSON.parse((await scans.recordsFor('npm', ['lodash.merge']))[0]!.body).summary, 'v2');
+
+      const status = await scans.vulnDbStatus();
+      assert.equal(status.records, 2);
+      assert.deepEqual(status.ecosystems, [{ ecosystem: 'Debian:12', records: 1 }, { ecosystem: 'npm', records: 1 }]);
+      assert.deepEqual(status.sources, [{ source: 'test', records: 2 }]);
+      assert.equal(status.newestModified, Date.parse('2024-01-01T00:00:00Z'));
+      assert.equal(status.updatedAt, 3000);
+    });
+
+    it('records: many names are looked up in chunks', async () => {
+      const rows = Array.from({ length: 1200 }, (_, i) => record(`X-${i}`, '2023-01-01T00:00:00Z', [['npm', `pkg-${i}`]]));
+      await meta.scans.importRecords(rows);
+      const found = await meta.scans.recordsFor('npm', rows.map((_, i) => `pkg-${i}`));
+      assert.equal(found.length, 1200);
+    });
+
+    it('layer facts: cached per digest and analyzer version', async () => {
+      assert.equal(await meta.scans.getLayerFacts(dg('l'), 1), undefined);
+      await meta.scans.putLayerFacts(dg('l'), 1, '{"files":[]}');
+      await meta.scans.putLayerFacts(dg('l'), 1, '{"files":[1]}');
+      assert.equal(await meta.scans.getLayerFacts(dg('l'), 1), '{"files":[]}');
+      assert.equal(await meta.scans.getLayerFacts(dg('l'), 2), undefined);
+    });
+
+    it('image scans: one request per window, progress, result, gone with the image', async () => {
+      const repo = (await meta.createRepository('111122223333', 'app'))!;
+      await meta.insertManifest(manifestRow(repo.id, 'm'), []);
+      const digest = dg('m');
+      assert.equal(await meta.scans.getScan(repo.id, digest), undefined);
+      assert.equal(await meta.scans.requestScan(repo.id, digest, 'BASIC', 1000, 0), true);
+      // Requested at 1000: another request allowed only if the last one is at or before notBefore.
+      assert.equal(await meta.scans.requestScan(repo.id, digest, 'BASIC', 2000, 999), false);
+      assert.equal((await meta.scans.getScan(repo.id, digest))?.requestedAt, 1000);
+      assert.equal(await meta.scans.updateScan(repo.id, digest, { status: 'IN_PROGRESS' }), true);
+      await meta.scans.updateScan(repo.id, digest, { status: 'COMPLETE', completedAt: 1500, vulnSourceUpdatedAt: 900, result: { findings: [{ name: 'CVE-1' }] } });
+      const done = await meta.scans.getScan(repo.id, digest);
+      assert.deepEqual(done, {
+        repoId: repo.id,
+        digest,
+        status: 'COMPLETE',
+        description: null,
+        scanType: 'BASIC',
+        requestedAt: 1000,
+        completedAt: 1500,
+        vulnSourceUpdatedAt: 900,
+        result: { findings: [{ name: 'CVE-1' }] },
+      });
+      assert.deepEqual(await meta.scans.listCompletedScans(), [{ repoId: repo.id, digest }]);
+      assert.equal((await meta.scans.listScans(repo.id, [digest, dg('other')])).length, 1);
+      assert.equal(await meta.scans.requestScan(repo.id, digest, 'BASIC', 5000, 1000), true);
+      assert.equal((await meta.scans.getScan(repo.id, digest))?.status, 'PENDING');
+      await meta.deleteManifest(repo.id, digest);
+      assert.equal(await meta.scans.getScan(repo.id, digest), undefined);
+      assert.equal(await meta.scans.updateScan(repo.id, digest, { status: 'FAILED' }), false);
+    });
+  });
+}
+
+scanStoreContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-contract-scan-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  await migrate(db);
+  return {
+    db,
+    async close() {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+let server: Postgres;
+let admin: pg.Client;
+let databases = 0;
+describe('PostgreSQL', () => {
+  before(async () => {
+    server = await startPostgres();
+    admin = new pg.Client(server.url);
+    await admin.connect();
+  });
+  after(async () => {
+    await admin?.end();
+    await server?.stop();
+  });
+  scanStoreContract('PostgreSQL', async () => {
+    const name = `scan_${++databases}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    const db = new PostgresDb(server.urlFor(name));
+    await migrate(db);
+    return {
+      db,
+      async close() {
+        await db.close();
+        await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      },
+    };
+  });
+});

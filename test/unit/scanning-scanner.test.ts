@@ -1,0 +1,172 @@
+// The scanner over the embedded stores, without HTTP: scan on push queues a job in the push's
+// transaction, a layer shared by two images is read once, the 24-hour limit, continuous rescans
+// after the database changes, and findings gone with the image.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { rm, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { JobQueue } from '../../src/domain/jobs/queue.js';
+import type { Repository } from '../../src/domain/registry/model.js';
+import { Registry } from '../../src/domain/registry/registry.js';
+import { isScanError } from '../../src/domain/scanning/errors.js';
+import { RESCAN_JOB, SCAN_JOB, Scanning } from '../../src/domain/scanning/scanning.js';
+import type { ScanResult } from '../../src/domain/scanning/findings.js';
+import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
+import type { Job } from '../../src/store/meta/job-store.js';
+import { MetadataStore } from '../../src/store/meta/metadata-store.js';
+import { migrate } from '../../src/store/meta/migrations.js';
+import { SqliteDb } from '../../src/store/meta/sqlite.js';
+import { dpkgStanzas, layerOf } from '../helpers/layers.js';
+
+const ACCOUNT = '111122223333';
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'scanning');
+const dg = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+
+async function* body(b: Buffer): AsyncIterable<Buffer> {
+  yield b;
+}
+
+describe('scanning: the scanner over the embedded stores', () => {
+  let dir: string;
+  let db: SqliteDb;
+  let meta: MetadataStore;
+  let blobs: FsBlobStore;
+  let registry: Registry;
+  let jobs: JobQueue;
+  let scanning: Scanning;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-scanner-'));
+    db = new SqliteDb(join(dir, 'metadata.db'));
+    await migrate(db);
+    meta = new MetadataStore(db);
+    blobs = new FsBlobStore(dir);
+    await blobs.init();
+    registry = new Registry(meta, blobs);
+    jobs = new JobQueue(meta.jobs);
+    scanning = new Scanning(meta, registry, jobs);
+    await scanning.vulnDb.import([join(FIXTURES, 'debian-tracker.json'), join(FIXTURES, 'osv')]);
+  });
+  afterEach(async () => {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function putBlob(repo: Repository, data: Buffer): Promise<string> {
+    return (await registry.uploads.whole(repo, dg(data), body(data))).digest;
+  }
+
+  /** Pushes an image of the given layers (bottom first) under `tag`; returns its digest. */
+  async function pushImage(repo: Repository, tag: string, layers: Buffer[]): Promise<string> {
+    const layerDescs = [];
+    for (const l of layers) layerDescs.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await putBlob(repo, l), size: l.length });
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const configDigest = await putBlob(repo, config);
+    const manifest = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers: layerDescs }),
+    );
+    return (await registry.images.push({ registryId: ACCOUNT, name: repo.name }, tag, manifest, 'application/vnd.oci.image.manifest.v1+json')).digest;
+  }
+
+  /** Runs every queued job of `kind` through its handler, as the worker would. */
+  async function runJobs(kind: string): Promise<Job[]> {
+    const handler = kind === SCAN_JOB ? scanning.scanJobHandler() : scanning.rescanJobHandler();
+    const ran: Job[] = [];
+    for (let job = await meta.jobs.claim('test', [kind], 60_000); job; job = await meta.jobs.claim('test', [kind], 60_000)) {
+      await handler(job);
+      await meta.jobs.complete(job.id, 'test');
+      ran.push(job);
+    }
+    return ran;
+  }
+
+  const base = async () =>
+    layerOf([
+      { path: 'etc/os-release', data: 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n' },
+      { path: 'var/lib/dpkg/status', source: join(FIXTURES, 'dpkg', 'libcurl4_7.88.1-10+deb12u5.control') },
+    ]);
+
+  it('scan on push queues a job with the push; a shared base layer is read once, then comes from the cache', async () => {
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'app' }, { imageScanningConfiguration: { scanOnPush: true } });
+    const baseLayer = await base();
+    const first = await pushImage(repo, 'v1', [baseLayer]);
+    assert.equal((await scanning.scanOf(repo, first))?.status, 'PENDING');
+    assert.equal((await runJobs(SCAN_JOB)).length, 1);
+    const done = (await scanning.scanOf(repo, first))!;
+    assert.equal(done.status, 'COMPLETE');
+    assert.deepEqual((done.result as ScanResult).findings.map((f) => f.name).sort(), ['CVE-2024-2004', 'CVE-2024-2398']);
+
+    // The base layer's bytes go; a second image on the same base still scans, from the cached facts.
+    await rm(join(dir, 'blobs', 'sha256', dg(baseLayer).slice(7, 9), dg(baseLayer).slice(7)), { force: true });
+    assert.equal(await blobs.stat(dg(baseLayer)), undefined, 'blob removed');
+    const top = await layerOf([{ path: 'app/node_modules/lodash/package.json', source: join(FIXTURES, 'lodash-4.17.11.package.json') }]);
+    const second = await pushImage(repo, 'v2', [baseLayer, top]);
+    await runJobs(SCAN_JOB);
+    const scan2 = (await scanning.scanOf(repo, second))!;
+    assert.equal(scan2.status, 'COMPLETE', scan2.description ?? '');
+    assert.equal((scan2.result as ScanResult).findings.length, 2);
+
+    // The 24-hour limit applies to manual scans after a scan on push.
+    await assert.rejects(scanning.startScan(repo, (await registry.images.get(repo, 'v1'))), (e) => isScanError(e, 'LimitExceeded'));
+    // Deleting the image deletes its scan.
+    await registry.images.deleteByDigest(repo, first);
+    assert.equal(await scanning.scanOf(repo, first), undefined);
+  });
+
+  it('no scan on push without the setting or a matching rule; a rule with a wildcard filter turns it on', async () => {
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'team/app' }, {});
+    const digest = await pushImage(repo, 'v1', [await base()]);
+    assert.equal(await scanning.scanOf(repo, digest), undefined);
+    await scanning.putConfiguration(ACCOUNT, { scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: 'team/*', filterType: 'WILDCARD' }] }] });
+    const again = await pushImage(repo, 'v2', [await base(), await layerOf([{ path: 'etc/motd', data: 'x' }])]);
+    assert.equal((await scanning.scanOf(repo, again))?.status, 'PENDING');
+    await assert.rejects(
+      scanning.putConfiguration(ACCOUNT, { scanType: 'BASIC', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [] }] }),
+      (e) => isScanError(e, 'Validation'),
+    );
+  });
+
+  it('an image of no OS berth can read is UNSUPPORTED_IMAGE; an artifact or index cannot be scanned at all', async () => {
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'misc' }, {});
+    const plain = await pushImage(repo, 'plain', [await layerOf([{ path: 'srv/readme.txt', data: 'hello' }])]);
+    await scanning.startScan(repo, await registry.images.get(repo, 'plain'));
+    await runJobs(SCAN_JOB);
+    const scan = (await scanning.scanOf(repo, plain))!;
+    assert.equal(scan.status, 'UNSUPPORTED_IMAGE');
+    assert.equal(scan.description, 'UnsupportedImageError: The operating system and/or package manager are not supported.');
+
+    const config = Buffer.from('{}');
+    const configDigest = await putBlob(repo, config);
+    const artifact = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: 'application/vnd.example.sbom', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 }, layers: [] }),
+    );
+    await registry.images.push({ registryId: ACCOUNT, name: 'misc' }, 'sbom', artifact, 'application/vnd.oci.image.manifest.v1+json');
+    await assert.rejects(scanning.startScan(repo, await registry.images.get(repo, 'sbom')), (e) => isScanError(e, 'UnsupportedImageType'));
+  });
+
+  it('CONTINUOUS_SCAN: importing records that change the database rescans matching images', async () => {
+    await scanning.putConfiguration(ACCOUNT, { scanType: 'ENHANCED', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }] }] });
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'svc' }, {});
+    const digest = await pushImage(repo, 'v1', [await base(), await layerOf([{ path: 'app/node_modules/minimist/package.json', source: join(FIXTURES, 'minimist-1.2.5.package.json') }])]);
+    await runJobs(SCAN_JOB);
+    const before = (await scanning.scanOf(repo, digest))!;
+    assert.equal(before.status, 'COMPLETE');
+    assert.ok((before.result as ScanResult).enhancedFindings!.some((f) => f.vulnerabilityId === 'CVE-2021-44906'));
+
+    // A newer minimist record (fixed later) arrives: the image is rescanned and shows the new fix.
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const record = JSON.parse(readFileSync(join(FIXTURES, 'osv', 'GHSA-xvch-5gv4-984h.json'), 'utf8'));
+    record.modified = '2031-01-01T00:00:00Z';
+    record.affected[0].ranges[0].events[1].fixed = '1.2.7';
+    writeFileSync(join(dir, 'newer.json'), JSON.stringify(record));
+    await scanning.vulnDb.import([join(dir, 'newer.json')]);
+    assert.equal((await runJobs(RESCAN_JOB)).length, 1);
+    assert.equal((await scanning.scanOf(repo, digest))?.status, 'PENDING');
+    await runJobs(SCAN_JOB);
+    const after = (await scanning.scanOf(repo, digest))!;
+    const minimist = (after.result as ScanResult).enhancedFindings!.find((f) => f.vulnerabilityId === 'CVE-2021-44906')!;
+    assert.equal(minimist.package.fixedInVersion, '1.2.7');
+  });
+});
