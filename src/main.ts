@@ -18,7 +18,8 @@ program
   .option('--listen <host:port>', 'address to listen on (env BERTH_LISTEN, default 127.0.0.1:5000)')
   .option('--data-dir <dir>', 'where metadata and blobs live (env BERTH_DATA_DIR, default ./berth-data)')
   .option('--database-url <url>', 'keep metadata in this PostgreSQL database instead of SQLite (env BERTH_DATABASE_URL)')
-  .action(async (opts: { listen?: string; dataDir?: string; databaseUrl?: string }) => {
+  .option('--blob-store <url>', 'keep blobs in this S3 bucket (s3://BUCKET/PREFIX) instead of the data dir (env BERTH_BLOB_STORE)')
+  .action(async (opts: { listen?: string; dataDir?: string; databaseUrl?: string; blobStore?: string }) => {
     const config = loadConfig(opts);
     tuneHeapForServer();
     const berth = await startBerth(config);
