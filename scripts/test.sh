@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(skopeo podman runc umoci awscli docker-registry uidmap busybox-static postgresql wrk)
+DEBIAN_PACKAGES=(skopeo podman runc umoci awscli docker-registry uidmap busybox-static postgresql wrk ceph-mon ceph-osd radosgw ceph-common uuid-runtime curl)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
