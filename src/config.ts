@@ -43,6 +43,8 @@ export interface S3BlobStoreConfig {
   /** Static credentials; unset means the standard AWS credential chain. */
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** Whether /v2 blob GETs answer 307 to a pre-signed URL of the object, so bytes bypass berth. */
+  redirect: boolean;
 }
 
 export interface ConnectionLimits {
@@ -101,7 +103,7 @@ function flag(name: string, v: string | undefined, fallback: boolean): boolean {
 }
 
 const BLOB_STORE_SETTING = '--blob-store / BERTH_BLOB_STORE';
-const S3_SETTINGS = ['BERTH_S3_ENDPOINT', 'BERTH_S3_REGION', 'BERTH_S3_FORCE_PATH_STYLE', 'BERTH_S3_ACCESS_KEY_ID', 'BERTH_S3_SECRET_ACCESS_KEY'];
+const S3_SETTINGS = ['BERTH_S3_ENDPOINT', 'BERTH_S3_REGION', 'BERTH_S3_FORCE_PATH_STYLE', 'BERTH_S3_ACCESS_KEY_ID', 'BERTH_S3_SECRET_ACCESS_KEY', 'BERTH_S3_REDIRECT'];
 
 /** `s3://bucket/prefix` (plus the BERTH_S3_* settings), or unset for files in the data dir. */
 export function blobStoreConfig(url: string | undefined, env: NodeJS.ProcessEnv): BlobStoreConfig {
@@ -148,6 +150,7 @@ export function blobStoreConfig(url: string | undefined, env: NodeJS.ProcessEnv)
     forcePathStyle: flag('BERTH_S3_FORCE_PATH_STYLE', env.BERTH_S3_FORCE_PATH_STYLE, false),
     accessKeyId,
     secretAccessKey,
+    redirect: flag('BERTH_S3_REDIRECT', env.BERTH_S3_REDIRECT, false),
   };
 }
 

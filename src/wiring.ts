@@ -106,7 +106,13 @@ async function openPostgres(url: string): Promise<SqlDb> {
 
 export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
   const stores = await openStores(config);
-  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, spaceReserve: stores.spaceReserve, log });
+  const registry = new Registry(stores.meta, stores.blobs, {
+    createOnPush: config.createOnPush,
+    maxBlobBytes: config.maxBlobBytes,
+    spaceReserve: stores.spaceReserve,
+    redirectBlobDownloads: config.blobStore.kind === 's3' && config.blobStore.redirect,
+    log,
+  });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   return {
     stores,

@@ -19,6 +19,7 @@ describe('blob store configuration', () => {
         BERTH_S3_FORCE_PATH_STYLE: 'true',
         BERTH_S3_ACCESS_KEY_ID: 'AK',
         BERTH_S3_SECRET_ACCESS_KEY: 'SK',
+        BERTH_S3_REDIRECT: 'true',
       },
     );
     assert.deepEqual(c.blobStore, {
@@ -30,6 +31,7 @@ describe('blob store configuration', () => {
       forcePathStyle: true,
       accessKeyId: 'AK',
       secretAccessKey: 'SK',
+      redirect: true,
     });
   });
 
@@ -43,6 +45,7 @@ describe('blob store configuration', () => {
       forcePathStyle: false,
       accessKeyId: undefined,
       secretAccessKey: undefined,
+      redirect: false,
     });
     const c = loadConfig({}, { BERTH_BLOB_STORE: 's3://bucket/' });
     assert.equal(c.blobStore.kind === 's3' && c.blobStore.region, 'us-east-1');
@@ -69,7 +72,9 @@ describe('blob store configuration', () => {
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_FORCE_PATH_STYLE: 'sometimes' }, /BERTH_S3_FORCE_PATH_STYLE must be true or false/],
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_ACCESS_KEY_ID: 'AK' }, /BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY go together/],
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_SECRET_ACCESS_KEY: 'SK' }, /go together/],
+      [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_REDIRECT: 'maybe' }, /BERTH_S3_REDIRECT must be true or false/],
       [{ BERTH_S3_ENDPOINT: 'http://127.0.0.1:7480' }, /BERTH_S3_ENDPOINT is set, but blobs are kept in the data dir/],
+      [{ BERTH_S3_REDIRECT: 'true' }, /BERTH_S3_REDIRECT is set, but blobs are kept in the data dir/],
     ];
     for (const [env, message] of cases) assert.throws(() => loadConfig({}, env), message, JSON.stringify(env));
   });
