@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3BlobStore } from '../../src/store/blob/s3-blob-store.js';
 import { createS3Client } from '../../src/store/blob/s3-client.js';
 import { startRgw, type Rgw } from '../helpers/rgw.js';
@@ -182,6 +182,23 @@ describe('S3BlobStore on Ceph RADOS Gateway', () => {
     const shortLived = await store!.directUrl(digest, 1);
     await new Promise((r) => setTimeout(r, 2100));
     assert.equal((await fetch(shortLived)).status, 403, 'an expired URL is refused');
+  });
+
+  it('list and listUploads pass over objects berth did not write under its prefix', async () => {
+    const [store] = await openStores();
+    const c = client();
+    const root = `t${prefixes}/blobs-root`;
+    for (const Key of [`${root}/uploads/README`, `${root}/uploads/not an id/0`, `${root}/blobs/sha256/ab/not-hex`, `${root}/blobs/notes.txt`]) {
+      await c.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: 'x' }));
+    }
+    const id = randomUUID();
+    await store!.appendUpload(id, 0, chunks(Buffer.from('mine')));
+    const uploads: string[] = [];
+    for await (const u of store!.listUploads()) uploads.push(u.id);
+    assert.deepEqual(uploads, [id]);
+    const blobs: string[] = [];
+    for await (const d of store!.list()) blobs.push(d);
+    assert.deepEqual(blobs, []);
   });
 
   it('keeps every object under its prefix', async () => {

@@ -182,7 +182,9 @@ export class S3BlobStore implements BlobStore {
   async *listUploads(): AsyncIterable<{ id: string; modifiedAt: number }> {
     let current: { id: string; modifiedAt: number } | undefined;
     for await (const o of this.listObjects(`${this.root}uploads/`)) {
-      const id = o.Key!.slice(this.root.length + 'uploads/'.length).split('/')[0]!;
+      const [id, part] = o.Key!.slice(this.root.length + 'uploads/'.length).split('/');
+      // Not ours: objects someone else put under the prefix.
+      if (!id || !UPLOAD_ID.test(id) || part === undefined) continue;
       const modifiedAt = o.LastModified?.getTime() ?? 0;
       // Names sort, so the objects of one upload come together.
       if (current?.id === id) current.modifiedAt = Math.max(current.modifiedAt, modifiedAt);
