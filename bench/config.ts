@@ -27,6 +27,8 @@ export interface BenchConfig {
   only: Set<'blob' | 'manifest' | 'mixed' | 'tls'>;
   /** Start berth with `node --cpu-prof --cpu-prof-dir=<dir>` when set. */
   berthCpuProfileDir: string | undefined;
+  /** Where both servers keep blobs: their data dirs, or S3 (one Ceph RADOS Gateway both use). */
+  storage: 'filesystem' | 's3';
 }
 
 const MB = 1024 * 1024;
@@ -74,13 +76,21 @@ function rowGroups(): Set<'blob' | 'manifest' | 'mixed' | 'tls'> {
   return new Set(picked as (typeof all)[number][]);
 }
 
+function storage(): 'filesystem' | 's3' {
+  const raw = process.env.BENCH_STORAGE || 'filesystem';
+  if (raw !== 'filesystem' && raw !== 's3') throw new Error(`BENCH_STORAGE must be filesystem or s3, got ${JSON.stringify(raw)}`);
+  return raw;
+}
+
 export function loadConfig(): BenchConfig {
   const smoke = process.env.BENCH_SMOKE === '1' || process.env.BENCH_SMOKE === 'true';
+  // The gateway keeps objects in memory (and frees deleted ones only hours later): smaller blobs.
+  const s3 = storage() === 's3';
   return {
     smoke,
     rounds: Math.floor(num('BENCH_ROUNDS', smoke ? 1 : 3)),
     servers: servers(),
-    blobBytes: Math.round(num('BENCH_BLOB_MB', smoke ? 16 : 1024) * MB),
+    blobBytes: Math.round(num('BENCH_BLOB_MB', smoke ? 16 : s3 ? 128 : 1024) * MB),
     chunkBytes: Math.round(num('BENCH_CHUNK_MB', smoke ? 4 : 16) * MB),
     manifestSeconds: Math.max(1, Math.round(num('BENCH_MANIFEST_SECONDS', smoke ? 1 : 5))),
     manifestConnections: numList('BENCH_MANIFEST_CONNECTIONS', smoke ? [1, 16] : [1, 16, 64]).map(Math.floor),
@@ -94,6 +104,7 @@ export function loadConfig(): BenchConfig {
     jsonOut: process.env.BENCH_JSON || undefined,
     berthCpuProfileDir: process.env.BENCH_BERTH_CPU_PROF || undefined,
     only: rowGroups(),
+    storage: storage(),
   };
 }
 

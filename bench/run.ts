@@ -6,7 +6,8 @@ import { loadConfig, MiB, type BenchConfig } from './config.js';
 import { measureLimits, type MachineLimits } from './limits.js';
 import { machineLine } from './machine.js';
 import type { Blob } from './random-blob.js';
-import { ServerUnavailable, startServer, type BenchTls, type RunningServer } from './servers.js';
+import { ServerUnavailable, startServer, type BenchTls, type RunningServer, type S3Storage } from './servers.js';
+import { startS3, type BenchS3 } from './s3.js';
 import { writeSelfSigned } from '../src/doors/http/self-signed.js';
 import { settleDisk } from './settle.js';
 import { median } from './stats.js';
@@ -59,13 +60,21 @@ async function main(): Promise<void> {
 
   const root = await mkdtemp(path.join(config.workDir, 'berth-bench-'));
   const servers: RunningServer[] = [];
+  let s3: BenchS3 | undefined;
   try {
+    if (config.storage === 's3') {
+      log('bench: starting Ceph RADOS Gateway (S3) on loopback…');
+      s3 = await startS3(['bench-a', 'bench-b']);
+      log(`bench: S3 at ${s3.endpoint} (${s3.version}); both servers keep blobs there`);
+    }
     for (const [i, kind] of config.servers.entries()) {
+      const storage: S3Storage | undefined = s3 && { ...s3.storage, bucket: s3.buckets[i]! };
       servers.push(
         await startServer(kind, {
           label: labels[i]!,
           dataDir: path.join(root, `${'ab'[i]}-${kind}`),
           berthCpuProfileDir: config.berthCpuProfileDir,
+          s3: storage,
         }),
       );
       log(`bench: ${labels[i]} (${servers[i]!.version}) on ${servers[i]!.origin}${servers[i]!.authorization ? ', logged in with an ECR token' : ''}`);
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
     const report = [
       `Machine: ${machine}`,
       `Servers: ${servers.map((s) => `${s.label} = ${s.version}`).join('; ')}`,
+      ...(s3 ? [`Storage: blobs in S3, one ${s3.version} RADOS Gateway on loopback (memstore OSD), a bucket per server`] : []),
       `Limits: sha256 (1 core) ${limits.sha256MBps.toFixed(0)} MB/s; fsync'd sequential write ${limits.diskWriteMBps.toFixed(0)} MB/s (O_DIRECT ${limits.diskDirectMBps.toFixed(0)}, through the page cache ${limits.diskBufferedMBps.toFixed(0)}); loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`,
       `Medians of ${config.rounds} round(s), ${labels[0]} and ${labels[1]} alternating. MB = 10^6 bytes.`,
       '',
@@ -101,6 +111,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+    await s3?.stop();
     if (config.keepData) log(`bench: data kept in ${root}`);
     else await rm(root, { recursive: true, force: true });
   }
@@ -110,7 +121,8 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
   const samples = new Samples();
   const pushLimit = [
     { name: 'sha256', mbps: limits.sha256MBps },
-    { name: 'disk', mbps: limits.diskWriteMBps },
+    // With blobs in S3 the bytes go to the gateway over loopback, not to this disk.
+    ...(config.storage === 's3' ? [] : [{ name: 'disk', mbps: limits.diskWriteMBps }]),
     { name: 'loopback', mbps: limits.loopbackMBps },
   ].reduce((min, l) => (l.mbps < min.mbps ? l : min));
   const pullLimit = { name: 'loopback', mbps: limits.loopbackMBps };
@@ -126,9 +138,10 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
 
   // Large blob push, monolithic then chunked; the pull row reads the last blob pushed.
   const blobSize = sizeLabel(config.blobBytes);
+  const via = config.storage === 's3' ? ' via S3' : '';
   const lastBlob: Blob[] = [];
   if (config.only.has('blob')) for (const mode of ['monolithic', 'chunked'] as PushMode[]) {
-    const metric = mode === 'monolithic' ? `push ${blobSize} blob, monolithic` : `push ${blobSize} blob, chunked ${sizeLabel(config.chunkBytes)}`;
+    const metric = mode === 'monolithic' ? `push ${blobSize} blob${via}, monolithic` : `push ${blobSize} blob${via}, chunked ${sizeLabel(config.chunkBytes)}`;
     await each(metric, async (server, side) => {
       const blob = prepareBlob(config.blobBytes);
       server.rss.beginWindow();
@@ -140,9 +153,9 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
       return `${mbps.toFixed(0)} MB/s, RSS rose ${growth.toFixed(1)} MiB`;
     }, true);
   }
-  if (config.only.has('blob')) await each(`pull ${blobSize} blob`, async (server, side) => {
+  if (config.only.has('blob')) await each(`pull ${blobSize} blob${via}`, async (server, side) => {
     const mbps = await pullBlob(server, lastBlob[side]!);
-    samples.add(`pull ${blobSize} blob`, 'MB/s', 'higher', side, mbps, pullLimit);
+    samples.add(`pull ${blobSize} blob${via}`, 'MB/s', 'higher', side, mbps, pullLimit);
     return `${mbps.toFixed(0)} MB/s`;
   });
 

@@ -36,6 +36,8 @@ export interface StartOptions {
   berthCpuProfileDir?: string;
   /** Serve TLS with this certificate and key (berth --tls-cert/--tls-key, Distribution http.tls). */
   tls?: BenchTls;
+  /** Keep blobs in this S3 bucket (which exists) instead of the data dir. */
+  s3?: S3Storage;
 }
 
 export interface BenchTls {
@@ -43,6 +45,14 @@ export interface BenchTls {
   keyFile: string;
   /** The CA that signed certFile, trusted by the benchmark's clients. */
   ca: Buffer;
+}
+
+export interface S3Storage {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
 }
 
 export class ServerUnavailable extends Error {}
@@ -82,7 +92,23 @@ export async function startServer(kind: ServerKind, options: StartOptions): Prom
 
 // ---------------------------------------------------------------- Distribution
 
-function distributionConfig(dataDir: string, port: number, tls?: BenchTls): string {
+function distributionConfig(dataDir: string, port: number, tls: BenchTls | undefined, s3: S3Storage | undefined): string {
+  const storage = s3
+    ? [
+        '  s3:',
+        `    accesskey: ${s3.accessKeyId}`,
+        `    secretkey: ${s3.secretAccessKey}`,
+        `    region: ${s3.region}`,
+        `    regionendpoint: ${s3.endpoint}`,
+        `    bucket: ${s3.bucket}`,
+        '    rootdirectory: /registry',
+        `    secure: ${s3.endpoint.startsWith('https:')}`,
+        '    v4auth: true',
+        // Like berth, bytes pass through the registry rather than a redirect to the object store.
+        '  redirect:',
+        '    disable: true',
+      ]
+    : ['  filesystem:', `    rootdirectory: ${JSON.stringify(path.join(dataDir, 'storage'))}`];
   return [
     'version: 0.1',
     'log:',
@@ -90,8 +116,7 @@ function distributionConfig(dataDir: string, port: number, tls?: BenchTls): stri
     '  accesslog:',
     '    disabled: true',
     'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${JSON.stringify(path.join(dataDir, 'storage'))}`,
+    ...storage,
     '  delete:',
     '    enabled: true',
     '  maintenance:',
@@ -110,9 +135,10 @@ async function startDistribution(options: StartOptions): Promise<RunningServer> 
   const version = (spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout || '').trim().split(/\s+/).pop() ?? '?';
   const port = await freePort();
   const configFile = path.join(options.dataDir, 'config.yml');
-  await writeFile(configFile, distributionConfig(options.dataDir, port, options.tls));
-  // REGISTRY_* variables would override the file; do not inherit any.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')));
+  await writeFile(configFile, distributionConfig(options.dataDir, port, options.tls, options.s3));
+  // REGISTRY_* variables would override the file; do not inherit any. Distribution 2.8's S3 driver
+  // panics at start when AWS_CA_BUNDLE is set.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_') && k !== 'AWS_CA_BUNDLE'));
   const child = spawn(binary, ['serve', configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   return running('distribution', `Distribution ${version}`, child, port, options);
 }
@@ -165,11 +191,23 @@ async function startBerth(options: StartOptions): Promise<RunningServer> {
     ],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, BERTH_CREATE_ON_PUSH: 'true', BERTH_LOG_LEVEL: 'error' },
+      env: { ...process.env, BERTH_CREATE_ON_PUSH: 'true', BERTH_LOG_LEVEL: 'error', ...berthS3Env(options.s3) },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
   return running('berth', `berth ${version}`, child, port, options);
+}
+
+function berthS3Env(s3: S3Storage | undefined): Record<string, string> {
+  if (!s3) return {};
+  return {
+    BERTH_BLOB_STORE: `s3://${s3.bucket}/berth`,
+    BERTH_S3_ENDPOINT: s3.endpoint,
+    BERTH_S3_REGION: s3.region,
+    BERTH_S3_FORCE_PATH_STYLE: 'true',
+    BERTH_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    BERTH_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
 }
 
 // ---------------------------------------------------------------- common

@@ -27,6 +27,8 @@ export interface BerthConfig {
   minFreeBytes: number;
   /** Serve HTTPS (HTTP/2 and HTTP/1.1) with this certificate and key; unset means plain HTTP. */
   tls?: TlsSettings;
+  /** Where blobs live: files in the data dir (default) or an S3-compatible bucket. */
+  blobStore: BlobStoreConfig;
 }
 
 export interface TlsSettings {
@@ -34,6 +36,24 @@ export interface TlsSettings {
   certFile: string;
   /** PEM private key of that certificate; re-read when it changes. */
   keyFile: string;
+}
+
+export type BlobStoreConfig = { kind: 'filesystem' } | S3BlobStoreConfig;
+
+export interface S3BlobStoreConfig {
+  kind: 's3';
+  bucket: string;
+  /** Key prefix without leading or trailing slash; '' for the bucket's root. */
+  prefix: string;
+  /** An S3-compatible service's endpoint; unset means AWS S3. */
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+  /** Static credentials; unset means the standard AWS credential chain. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Whether /v2 blob GETs answer 307 to a pre-signed URL of the object, so bytes bypass berth. */
+  redirect: boolean;
 }
 
 export interface ConnectionLimits {
@@ -88,9 +108,70 @@ function tls(certFile: string | undefined, keyFile: string | undefined): TlsSett
   return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
 }
 
+/** A true/false setting that is spelled out; anything else stops berth naming the setting. */
+function flag(name: string, v: string | undefined, fallback: boolean): boolean {
+  if (v === undefined || v === '') return fallback;
+  const lower = v.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+  if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(v)}`);
+}
+
+const BLOB_STORE_SETTING = '--blob-store / BERTH_BLOB_STORE';
+const S3_SETTINGS = ['BERTH_S3_ENDPOINT', 'BERTH_S3_REGION', 'BERTH_S3_FORCE_PATH_STYLE', 'BERTH_S3_ACCESS_KEY_ID', 'BERTH_S3_SECRET_ACCESS_KEY', 'BERTH_S3_REDIRECT'];
+
+/** `s3://bucket/prefix` (plus the BERTH_S3_* settings), or unset for files in the data dir. */
+export function blobStoreConfig(url: string | undefined, env: NodeJS.ProcessEnv): BlobStoreConfig {
+  if (url === undefined || url === '') {
+    const stray = S3_SETTINGS.find((name) => env[name]);
+    if (stray) throw new Error(`${stray} is set, but blobs are kept in the data dir: set ${BLOB_STORE_SETTING} to s3://BUCKET/PREFIX to use S3`);
+    return { kind: 'filesystem' };
+  }
+  const m = /^s3:\/\/([^/?#@]+)(\/[^?#]*)?$/.exec(url);
+  if (!m) throw new Error(`${BLOB_STORE_SETTING} must be s3://BUCKET or s3://BUCKET/PREFIX, got ${JSON.stringify(url)}`);
+  const bucket = m[1]!;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
+    throw new Error(`${BLOB_STORE_SETTING}: ${JSON.stringify(bucket)} is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)`);
+  }
+  const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (prefix !== '' && prefix.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw new Error(`${BLOB_STORE_SETTING}: the prefix ${JSON.stringify(prefix)} has an empty, "." or ".." segment`);
+  }
+  const endpoint = env.BERTH_S3_ENDPOINT || undefined;
+  if (endpoint !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(endpoint);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.search || parsed.hash || parsed.username) {
+      throw new Error(`BERTH_S3_ENDPOINT must be an http:// or https:// URL, got ${JSON.stringify(endpoint)}`);
+    }
+  }
+  const region = env.BERTH_S3_REGION || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new Error(`BERTH_S3_REGION must be a region name such as us-east-1, got ${JSON.stringify(region)}`);
+  const accessKeyId = env.BERTH_S3_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = env.BERTH_S3_SECRET_ACCESS_KEY || undefined;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new Error('BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY go together: set both, or neither to use the standard AWS credential chain');
+  }
+  return {
+    kind: 's3',
+    bucket,
+    prefix,
+    endpoint,
+    region,
+    forcePathStyle: flag('BERTH_S3_FORCE_PATH_STYLE', env.BERTH_S3_FORCE_PATH_STYLE, false),
+    accessKeyId,
+    secretAccessKey,
+    redirect: flag('BERTH_S3_REDIRECT', env.BERTH_S3_REDIRECT, false),
+  };
+}
+
 /** One typed config: embedded defaults, overridden by environment, overridden by flags. */
 export function loadConfig(
-  flags: { listen?: string; dataDir?: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string } = {},
+  flags: { listen?: string; dataDir?: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; blobStore?: string } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): BerthConfig {
   const { host, port } = parseListen(flags.listen ?? env.BERTH_LISTEN ?? '127.0.0.1:5000');
@@ -115,5 +196,6 @@ export function loadConfig(
     maxBlobBytes: positive('BERTH_MAX_BLOB_BYTES', env.BERTH_MAX_BLOB_BYTES, ECR_MAX_LAYER_BYTES),
     minFreeBytes: positive('BERTH_MIN_FREE_BYTES', env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
     tls: tls(flags.tlsCert ?? env.BERTH_TLS_CERT, flags.tlsKey ?? env.BERTH_TLS_KEY),
+    blobStore: blobStoreConfig(flags.blobStore ?? env.BERTH_BLOB_STORE, env),
   };
 }

@@ -20,7 +20,8 @@ program
   .option('--database-url <url>', 'keep metadata in this PostgreSQL database instead of SQLite (env BERTH_DATABASE_URL)')
   .option('--tls-cert <file>', 'serve HTTPS (HTTP/2 and HTTP/1.1) with this PEM certificate chain, re-read when it changes (env BERTH_TLS_CERT)')
   .option('--tls-key <file>', 'the PEM private key of --tls-cert (env BERTH_TLS_KEY)')
-  .action(async (opts: { listen?: string; dataDir?: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string }) => {
+  .option('--blob-store <url>', 'keep blobs in this S3 bucket (s3://BUCKET/PREFIX) instead of the data dir (env BERTH_BLOB_STORE)')
+  .action(async (opts: { listen?: string; dataDir?: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; blobStore?: string }) => {
     const config = loadConfig(opts);
     tuneHeapForServer();
     const berth = await startBerth(config);

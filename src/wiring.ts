@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { BerthConfig } from './config.js';
+import type { BerthConfig, BlobStoreConfig } from './config.js';
 import type { ResourcePolicySource } from './iam/authorizer.js';
 import { EventLog } from './domain/events/event-log.js';
 import { EventBridge } from './domain/eventbridge/eventbridge.js';
@@ -10,6 +10,7 @@ import { JobQueue } from './domain/jobs/queue.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
 import { Registry } from './domain/registry/registry.js';
 import { Scanning } from './domain/scanning/scanning.js';
+import type { BlobStore } from './store/blob/blob-store.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
 import { prepareDataDir } from './store/data-dir.js';
 import { SpaceReserve } from './store/space-reserve.js';
@@ -20,7 +21,7 @@ import { SqliteDb } from './store/meta/sqlite.js';
 
 export interface Stores {
   meta: MetadataStore;
-  blobs: FsBlobStore;
+  blobs: BlobStore;
   /** Present when the metadata database shares the data dir's disk. */
   spaceReserve?: SpaceReserve;
   close(): Promise<void>;
@@ -44,7 +45,7 @@ export interface Domain {
   close(): Promise<void>;
 }
 
-/** Filesystem blobs under the data dir; metadata in PostgreSQL when configured, else SQLite there too. */
+/** Blobs in S3 or under the data dir; metadata in PostgreSQL when configured, else SQLite in the data dir. */
 export async function openStores(config: BerthConfig): Promise<Stores> {
   await prepareDataDir(config.dataDir);
   // SQLite shares the data dir's disk with the blobs: keep it room to record deletions when that disk fills.
@@ -57,9 +58,50 @@ export async function openStores(config: BerthConfig): Promise<Stores> {
     await db.close();
     throw e;
   }
-  const blobs = new FsBlobStore(config.dataDir);
-  await blobs.init();
-  return { meta: new MetadataStore(db), blobs, spaceReserve, close: () => db.close() };
+  let blobs: OpenedBlobStore;
+  try {
+    blobs = await openBlobStore(config.blobStore, config.dataDir);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return {
+    meta: new MetadataStore(db),
+    blobs: blobs.store,
+    spaceReserve,
+    async close() {
+      blobs.close();
+      await db.close();
+    },
+  };
+}
+
+interface OpenedBlobStore {
+  store: BlobStore;
+  close(): void;
+}
+
+async function openBlobStore(config: BlobStoreConfig, dataDir: string): Promise<OpenedBlobStore> {
+  if (config.kind === 'filesystem') {
+    const store = new FsBlobStore(dataDir);
+    await store.init();
+    return { store, close: () => undefined };
+  }
+  // Loaded only when configured, like the PostgreSQL client.
+  const [{ S3BlobStore }, { createS3Client }] = await Promise.all([import('./store/blob/s3-blob-store.js'), import('./store/blob/s3-client.js')]);
+  const store = new S3BlobStore(createS3Client(config), { bucket: config.bucket, prefix: config.prefix });
+  try {
+    await store.init();
+  } catch (e) {
+    store.close();
+    throw new Error(`the blob store s3://${config.bucket}/${config.prefix} cannot be opened: ${describe(e)}`);
+  }
+  return { store, close: () => store.close() };
+}
+
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  return e.message && e.message !== e.name && e.message !== 'UnknownError' ? `${e.name}: ${e.message}` : e.name;
 }
 
 /** Loaded only when configured: the PostgreSQL client costs a few MiB of memory in every process. */
@@ -70,7 +112,13 @@ async function openPostgres(url: string): Promise<SqlDb> {
 
 export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
   const stores = await openStores(config);
-  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, spaceReserve: stores.spaceReserve, log });
+  const registry = new Registry(stores.meta, stores.blobs, {
+    createOnPush: config.createOnPush,
+    maxBlobBytes: config.maxBlobBytes,
+    spaceReserve: stores.spaceReserve,
+    redirectBlobDownloads: config.blobStore.kind === 's3' && config.blobStore.redirect,
+    log,
+  });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   const jobs = new JobQueue(stores.meta.jobs);
   return {

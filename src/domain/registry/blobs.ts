@@ -12,13 +12,27 @@ export type LayerAvailability =
   | { digest: string; available: true; size: number; mediaType: string }
   | { digest: string; available: false; failure?: 'MissingLayerDigest' | 'InvalidLayerDigest' };
 
+const REDIRECT_URL_SECONDS = 20 * 60;
+
 /** Blobs as a repository sees them: only through its links, never by knowing a digest. */
 export class Blobs {
   constructor(
     private readonly meta: MetadataStore,
     private readonly store: BlobStore,
     private readonly accounts: Accounts,
+    private readonly redirectDownloads = false,
   ) {}
+
+  /**
+   * Where a client should fetch a blob of the repository instead of through berth — a pre-signed
+   * object-store URL, valid for 20 minutes as in Distribution — when downloads are redirected and
+   * the store has such URLs; undefined otherwise (and for manifests read as blobs).
+   */
+  async redirectUrl(repo: Repository, digest: string): Promise<string | undefined> {
+    if (!this.redirectDownloads || !this.store.directUrl) return undefined;
+    if (!(await this.meta.getRepoBlob(repo.id, digest))) return undefined;
+    return this.store.directUrl(digest, REDIRECT_URL_SECONDS);
+  }
 
   async stat(repo: Repository, digest: string): Promise<number> {
     parseDigest(digest);

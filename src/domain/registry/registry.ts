@@ -21,6 +21,8 @@ export interface RegistryOptions {
   maxBlobBytes?: number;
   /** Space kept for the metadata database on a shared disk: while given up, pushes wait for it. */
   spaceReserve?: SpaceReserveState;
+  /** Whether blob downloads are redirected to the blob store's pre-signed URLs, where it has them. */
+  redirectBlobDownloads?: boolean;
   log?: Logger;
 }
 
@@ -56,7 +58,7 @@ export class Registry {
     this.repositories = new Repositories(meta, this.accounts, this.templates);
     this.pulls = new PullRecorder(meta, options.log);
     this.images = new Images(meta, this.repositories, this.pulls);
-    this.blobs = new Blobs(meta, blobStore, this.accounts);
+    this.blobs = new Blobs(meta, blobStore, this.accounts, options.redirectBlobDownloads ?? false);
     this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, options.spaceReserve);
     this.downloads = new DownloadGrants(meta, this.repositories);
     this.publicRegistries = new PublicRegistries(meta, this.repositories);

@@ -9,12 +9,13 @@ import { openDomain } from '../../wiring.js';
 interface StoreOptions {
   dataDir?: string;
   databaseUrl?: string;
+  blobStore?: string;
   account?: string;
 }
 
 /** Opens the data dir's domain, runs `fn`, closes it; `account` defaults to the default account. */
 async function withDirectory<T>(opts: StoreOptions, fn: (directory: IdentityDirectory, accountId: string, region: string) => Promise<T>): Promise<T> {
-  const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore });
   const domain = await openDomain(config);
   try {
     const directory = domain.identities;
@@ -41,10 +42,11 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--id <account-id>', '12-digit account id (default: random)')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
-    .action(async (opts: { id?: string; dataDir?: string; databaseUrl?: string }) => {
+    .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
+    .action(async (opts: { id?: string; dataDir?: string; databaseUrl?: string; blobStore?: string }) => {
       const id = opts.id ?? String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999));
       if (!/^\d{12}$/.test(id)) throw new Error(`account id must be 12 digits, got ${id}`);
-      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore });
       const domain = await openDomain(config);
       try {
         if (!(await domain.identities.createAccount(id, config.region))) throw new Error(`account ${id} exists already`);
@@ -63,6 +65,7 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--policy-arn <arn>', 'attach this managed policy (repeatable)', collect)
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
     .action(async (name: string, opts: StoreOptions & { policyArn?: string[] }) => {
       await withDirectory(opts, async (directory, accountId) => {
         for (const arn of opts.policyArn ?? []) {
@@ -86,6 +89,7 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--profile <name>', 'profile name in the credentials file', 'default')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
     .action(async (userName: string, opts: StoreOptions & { output?: string; profile: string }) => {
       await withDirectory(opts, async (directory, accountId, region) => {
         if (!(await directory.getUser(accountId, userName))) throw new Error(`user ${userName} does not exist in account ${accountId}`);
@@ -108,8 +112,9 @@ export function registerIdentityAdmin(admin: Command): void {
     .option('--account <id>', 'account (default: the default account)')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
     .action(async (name: string, opts: StoreOptions & { off?: boolean }) => {
-      const domain = await openDomain(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }));
+      const domain = await openDomain(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore }));
       try {
         const accountId = opts.account ?? (await domain.registry.accounts.defaultAccountId());
         if (!accountId) throw new Error('this data dir has no default account yet: start berth once, or pass --account');

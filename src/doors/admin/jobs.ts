@@ -7,12 +7,13 @@ import { openDomain, type Domain } from '../../wiring.js';
 interface StoreOptions {
   dataDir?: string;
   databaseUrl?: string;
+  blobStore?: string;
 }
 
 const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'dead'];
 
 async function withDomain<T>(opts: StoreOptions, fn: (domain: Domain) => Promise<T>): Promise<T> {
-  const domain = await openDomain(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }));
+  const domain = await openDomain(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore }));
   try {
     return await fn(domain);
   } finally {
@@ -57,6 +58,7 @@ export function registerJobsAdmin(admin: Command): void {
     .option('--json', 'print JSON')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
     .action(async (opts: StoreOptions & { status?: JobStatus; kind?: string; limit: number; json?: boolean }) => {
       const jobs = await withDomain(opts, (domain) => domain.jobs.list({ status: opts.status, kind: opts.kind, limit: opts.limit }));
       if (opts.json) process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
@@ -74,6 +76,7 @@ export function registerJobsAdmin(admin: Command): void {
     .option('--json', 'print JSON')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
+    .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
     .action(async (opts: StoreOptions & { after: number; type?: string; limit: number; json?: boolean }) => {
       const events = await withDomain(opts, (domain) => domain.events.list({ after: opts.after, type: opts.type, limit: opts.limit }));
       if (opts.json) process.stdout.write(JSON.stringify(events, null, 2) + '\n');

@@ -13,8 +13,9 @@ export function registerMaintenanceAdmin(admin: Command): void {
     .option('--repository <name>', 'only this repository')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
-    .action(async (opts: { repository?: string; dataDir?: string; databaseUrl?: string }) => {
-      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+    .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
+    .action(async (opts: { repository?: string; dataDir?: string; databaseUrl?: string; blobStore?: string }) => {
+      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore });
       const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
       const domain = await openDomain(config, log);
       try {
@@ -38,8 +39,9 @@ export function registerMaintenanceAdmin(admin: Command): void {
     .option('--dry-run', 'report what would be removed, remove nothing')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
-    .action(async (opts: { dryRun?: boolean; dataDir?: string; databaseUrl?: string }) => {
-      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+    .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
+    .action(async (opts: { dryRun?: boolean; dataDir?: string; databaseUrl?: string; blobStore?: string }) => {
+      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore });
       const log = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
       const domain = await openDomain(config, log);
       try {

@@ -57,6 +57,11 @@ export async function headOrGetBlob(ctx: OciContext, head: boolean): Promise<voi
   if (range === 'unsatisfiable') {
     throw new OciError('RANGE_INVALID', 'requested range not satisfiable', undefined, 416);
   }
+  const redirect = await ctx.registry.blobs.redirectUrl(repo, digest);
+  if (redirect) {
+    sendEmpty(ctx.res, 307, { ...API_VERSION_HEADER, Location: redirect, 'Docker-Content-Digest': digest });
+    return;
+  }
   const { body } = await ctx.registry.blobs.open(repo, digest, range);
   const headers: Record<string, string | number> = {
     ...BLOB_HEADERS,

@@ -1,0 +1,233 @@
+// berth with its blobs in S3 (`--blob-store s3://…`, here BERTH_BLOB_STORE) on a real S3 server, Ceph's
+// RADOS Gateway on loopback; metadata in SQLite. Real clients push and pull through it, ranges and
+// pre-signed download URLs work, garbage collection empties the bucket of what nothing references.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
+import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../src/store/blob/s3-client.js';
+import { REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
+import { buildImage, readBlob, readLayoutImage, verifyLayoutBlobs, type LayoutImage } from '../helpers/images.js';
+import { expectStatus, finishUpload, request, sha256, startUpload, uploadBlob } from '../helpers/oci.js';
+import { startRgw, type Rgw } from '../helpers/rgw.js';
+import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
+
+const BUCKET = 'berth-e2e';
+const PREFIX = 'registry/blobs';
+const MiB = 1024 * 1024;
+
+describe('berth with its blobs in S3 (Ceph RADOS Gateway)', () => {
+  let rgw: Rgw;
+  let s3: S3Client;
+  let b: Berth;
+  let work: { path: string; remove: () => Promise<void> };
+  let image: LayoutImage;
+  /** The image's layer of incompressible bytes, larger than one staged object (8 MiB). */
+  let bigLayer: string;
+
+  const berthEnv = () => ({ ...rgw.berthEnv, BERTH_BLOB_STORE: `s3://${BUCKET}/${PREFIX}` });
+  const blobKey = (digest: string) => {
+    const hex = digest.slice('sha256:'.length);
+    return `${PREFIX}/blobs/sha256/${hex.slice(0, 2)}/${hex}`;
+  };
+  const inBucket = async (digest: string) =>
+    s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: blobKey(digest) })).then(
+      () => true,
+      (e: { $metadata?: { httpStatusCode?: number } }) => {
+        if (e.$metadata?.httpStatusCode === 404) return false;
+        throw e;
+      },
+    );
+  const keys = async (prefix: string) => {
+    const out: string[] = [];
+    let ContinuationToken: string | undefined;
+    do {
+      const res = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix, ContinuationToken }));
+      out.push(...(res.Contents ?? []).map((o) => o.Key!));
+      ContinuationToken = res.NextContinuationToken;
+    } while (ContinuationToken);
+    return out;
+  };
+  const berthCli = (args: string[], env: Record<string, string> = {}) =>
+    run('node', [join(REPO_ROOT, 'bin', 'berth.js'), ...args], { check: false, env: { BERTH_LOG_LEVEL: 'warn', ...env } });
+
+  before(async () => {
+    rgw = await startRgw();
+    s3 = createS3Client({ endpoint: rgw.endpoint, region: rgw.region, forcePathStyle: true, accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey });
+    // No periodic collection: the test drives it with `berth admin gc --blob-store`.
+    b = await startBerth({ env: { ...berthEnv(), BERTH_GC_INTERVAL: '0', BERTH_LIFECYCLE_INTERVAL: '0' } });
+    for (const repo of ['s3/app', 's3/chunks', 's3/gc']) await b.createRepository(repo);
+    work = await tempDir('s3');
+    image = await buildImage({
+      layout: join(work.path, 'src'),
+      tag: 'v1',
+      files: [
+        { path: '/etc/motd', content: 'blobs in S3\n' },
+        { path: '/data/big.bin', content: randomBytes(12 * MiB + 12345) },
+      ],
+    });
+    for (const digest of image.layerDigests) {
+      if ((await readBlob(join(work.path, 'src'), digest)).length > 8 * MiB) bigLayer = digest;
+    }
+    assert.ok(bigLayer!, 'the image has a layer larger than 8 MiB');
+  });
+
+  after(async () => {
+    await b?.destroy();
+    s3?.destroy();
+    await work?.remove();
+    await rgw?.stop();
+  });
+
+  it('skopeo pushes an image whose blobs land in the bucket, not the data dir, and pulls it back unchanged', async () => {
+    await skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', b.password), image.ref, `docker://${b.host}/s3/app:v1`]);
+    for (const digest of [image.configDigest, ...image.layerDigests]) {
+      assert.ok(await inBucket(digest), `${digest} is an object in the bucket`);
+      const hex = digest.slice('sha256:'.length);
+      assert.ok(!existsSync(join(b.dataDir, 'blobs', 'sha256', hex.slice(0, 2), hex)), `${digest} is not in the data dir`);
+    }
+    assert.deepEqual(await keys(`${PREFIX}/uploads/`), [], 'no staged upload objects are left');
+
+    const out = join(work.path, 'pulled');
+    await skopeo(['copy', '--preserve-digests', '--src-tls-verify=false', ...skopeoCreds('--src-creds', b.password), `docker://${b.host}/s3/app:v1`, `oci:${out}:v1`]);
+    const pulled = await readLayoutImage(out, 'v1');
+    assert.equal(pulled.digest, image.digest);
+    assert.deepEqual(pulled.manifest, image.manifest);
+    assert.deepEqual((await verifyLayoutBlobs(out)).sort(), [image.digest, image.configDigest, ...image.layerDigests].sort());
+    for (const digest of image.layerDigests) assert.deepEqual(await readBlob(out, digest), await readBlob(join(work.path, 'src'), digest));
+  });
+
+  it('a blob pushed in chunks (PATCHes of odd sizes) reads back whole and by range on /v2', async () => {
+    const data = randomBytes(9 * MiB + 7);
+    const up = await startUpload(b, 's3/chunks');
+    expectStatus(up, 202);
+    let location = up.location;
+    for (const [start, end] of [
+      [0, 1],
+      [1, 6 * MiB],
+      [6 * MiB, 6 * MiB + 3],
+      [6 * MiB + 3, data.length],
+    ] as const) {
+      const patch = await request(b, 'PATCH', location, {
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}`, 'content-length': String(end - start) },
+        body: data.subarray(start, end),
+      });
+      expectStatus(patch, 202);
+      location = new URL(patch.headers.get('location')!, b.url).toString();
+    }
+    const digest = sha256(data);
+    expectStatus(await finishUpload(b, location, digest), 201);
+    assert.ok(await inBucket(digest));
+
+    const whole = await request(b, 'GET', `/v2/s3/chunks/blobs/${digest}`);
+    expectStatus(whole, 200);
+    assert.equal(sha256(whole.body), digest);
+    const start = 6 * MiB - 100;
+    const end = 8 * MiB + 100;
+    const part = await request(b, 'GET', `/v2/s3/chunks/blobs/${digest}`, { headers: { range: `bytes=${start}-${end}` } });
+    expectStatus(part, 206);
+    assert.equal(part.headers.get('content-range'), `bytes ${start}-${end}/${data.length}`);
+    assert.deepEqual(part.body, data.subarray(start, end + 1));
+  });
+
+  it('GetDownloadUrlForLayer answers a pre-signed URL of the object store that serves the layer', async () => {
+    const layerDigest = bigLayer;
+    const { downloadUrl } = await b.ecr!.send(new GetDownloadUrlForLayerCommand({ repositoryName: 's3/app', layerDigest }));
+    assert.ok(downloadUrl!.startsWith(`${rgw.endpoint}/${BUCKET}/${blobKey(layerDigest)}?`), downloadUrl);
+    assert.match(downloadUrl!, /X-Amz-Signature=/);
+    const res = await fetch(downloadUrl!);
+    assert.equal(res.status, 200);
+    assert.equal(sha256(Buffer.from(await res.arrayBuffer())), layerDigest);
+    const curl = await run('curl', ['-sf', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', downloadUrl!]);
+    assert.match(curl.stdout, /^200 \d+$/);
+  });
+
+  it('berth admin gc --blob-store removes unreferenced blobs and abandoned uploads from the bucket, and keeps what images use', async () => {
+    const garbage = (await uploadBlob(b, 's3/gc', randomBytes(1000))).digest;
+    const up = await startUpload(b, 's3/gc');
+    const patch = await request(b, 'PATCH', up.location, { headers: { 'content-type': 'application/octet-stream' }, body: randomBytes(2000) });
+    expectStatus(patch, 202);
+    const uploadId = new URL(up.location).pathname.split('/').pop()!;
+    assert.ok(await inBucket(garbage));
+    assert.equal((await keys(`${PREFIX}/uploads/${uploadId}/`)).length, 1);
+
+    // Inside the grace period nothing goes.
+    const early = await berthCli(['admin', 'gc', '--data-dir', b.dataDir, '--blob-store', `s3://${BUCKET}/${PREFIX}`], { ...rgw.berthEnv, BERTH_GC_GRACE: '3600' });
+    assert.equal(early.code, 0, early.stderr);
+    assert.ok(await inBucket(garbage), 'a fresh blob survives the grace period');
+
+    // The first pass removes the blob's link, the next one the blob (see collectGarbage).
+    const removed: string[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      await new Promise((r) => setTimeout(r, 1100));
+      const gc = await berthCli(['admin', 'gc', '--data-dir', b.dataDir, '--blob-store', `s3://${BUCKET}/${PREFIX}`], { ...rgw.berthEnv, BERTH_GC_GRACE: '1' });
+      assert.equal(gc.code, 0, gc.stderr);
+      removed.push(gc.stdout.trim());
+    }
+    assert.match(removed[1]!, /^gc: removed [1-9]\d* blobs \([1-9]\d* bytes freed\)/, removed.join('\n'));
+    assert.equal(await inBucket(garbage), false, 'the unreferenced blob is gone from the bucket');
+    assert.deepEqual(await keys(`${PREFIX}/uploads/${uploadId}/`), [], 'the abandoned upload is gone from the bucket');
+    expectStatus(await request(b, 'HEAD', `/v2/s3/gc/blobs/${garbage}`), 404);
+    for (const digest of [image.configDigest, ...image.layerDigests]) assert.ok(await inBucket(digest), `${digest} of s3/app:v1 is kept`);
+  });
+
+  it('with BERTH_S3_REDIRECT=true, /v2 blob GETs answer 307 to a pre-signed object URL that skopeo, curl and fetch follow', async () => {
+    const redirecting = await startBerth({ env: { ...rgw.berthEnv, BERTH_BLOB_STORE: `s3://${BUCKET}/redirecting`, BERTH_S3_REDIRECT: 'true', BERTH_GC_INTERVAL: '0' } });
+    try {
+      await redirecting.createRepository('s3/redirect');
+      await skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', redirecting.password), image.ref, `docker://${redirecting.host}/s3/redirect:v1`]);
+      const path = `/v2/s3/redirect/blobs/${bigLayer}`;
+      const res = await redirecting.fetch(path, { redirect: 'manual' });
+      await res.arrayBuffer();
+      assert.equal(res.status, 307);
+      const location = res.headers.get('location')!;
+      assert.ok(location.startsWith(`${rgw.endpoint}/${BUCKET}/redirecting/blobs/sha256/`), location);
+      assert.equal(res.headers.get('docker-content-digest'), bigLayer);
+
+      const followed = await redirecting.fetch(path);
+      assert.equal(followed.status, 200);
+      assert.equal(sha256(Buffer.from(await followed.arrayBuffer())), bigLayer);
+      const ranged = await redirecting.fetch(path, { headers: { range: 'bytes=100-199' } });
+      assert.equal(ranged.status, 206);
+      const expected = await readBlob(join(work.path, 'src'), bigLayer);
+      assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), expected.subarray(100, 200));
+      const curl = await run('curl', ['-sfL', '-u', `AWS:${redirecting.password}`, '-o', join(work.path, 'curl.bin'), `${redirecting.url}${path}`]);
+      assert.equal(curl.code, 0);
+      assert.equal(sha256(await readFile(join(work.path, 'curl.bin'))), bigLayer);
+
+      // Without access to the repository there is no URL either.
+      const anonymous = await fetch(`${redirecting.url}${path}`, { redirect: 'manual' });
+      await anonymous.arrayBuffer();
+      assert.equal(anonymous.status, 401);
+      // HEAD and manifests are answered by berth itself.
+      const head = await redirecting.fetch(path, { method: 'HEAD', redirect: 'manual' });
+      assert.equal(head.status, 200);
+      const manifestAsBlob = await redirecting.fetch(`/v2/s3/redirect/blobs/${image.digest}`, { redirect: 'manual' });
+      assert.equal(manifestAsBlob.status, 200);
+      assert.deepEqual(Buffer.from(await manifestAsBlob.arrayBuffer()), image.manifest);
+
+      const out = join(work.path, 'pulled-redirected');
+      await skopeo(['copy', '--preserve-digests', '--src-tls-verify=false', ...skopeoCreds('--src-creds', redirecting.password), `docker://${redirecting.host}/s3/redirect:v1`, `oci:${out}:v1`]);
+      assert.deepEqual((await verifyLayoutBlobs(out)).sort(), [image.digest, image.configDigest, ...image.layerDigests].sort());
+    } finally {
+      await redirecting.destroy();
+    }
+  });
+
+  it('a bad blob store setting or an unreachable object store stops berth with a message naming it', async () => {
+    const bad = await berthCli(['serve', '--listen', '127.0.0.1:0', '--data-dir', join(work.path, 'bad'), '--blob-store', 'S3://Bucket']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--blob-store \/ BERTH_BLOB_STORE must be s3:\/\/BUCKET/);
+    const unreachable = await berthCli(['admin', 'gc', '--data-dir', join(work.path, 'unreachable')], {
+      ...rgw.berthEnv,
+      BERTH_BLOB_STORE: 's3://nowhere/x',
+      BERTH_S3_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /the blob store s3:\/\/nowhere\/x cannot be opened/);
+  });
+});
