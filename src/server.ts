@@ -10,6 +10,8 @@ import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
 import { guardConnections, serverTimeouts } from './doors/http/connections.js';
 import { sendJson } from './doors/http/io.js';
+import { observeRequests, requestRecord } from './doors/http/request-record.js';
+import { requestLog } from './doors/http/request-log.js';
 import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
 import type { Registry } from './domain/registry/registry.js';
@@ -43,13 +45,14 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
-  const server = createServer(serverTimeouts(config.limits), (req, res) => {
+  const observers = [requestLog(log)];
+  const server = createServer(serverTimeouts(config.limits), observeRequests((req, res) => {
     route(req, res).catch((err) => {
       log.error({ err }, 'unhandled request error');
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
+  }, observers));
 
   guardConnections(server, config.limits);
 
@@ -58,6 +61,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') requestRecord(req).door = 'health';
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const readiness = await registry.readiness(config.minFreeBytes);

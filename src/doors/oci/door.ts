@@ -9,6 +9,8 @@ import { isRegistryError } from '../../domain/registry/errors.js';
 import { OciError, sendOciError, toOciError } from './errors.js';
 import { catalog, deleteManifest, headOrGetManifest, listTags, putManifest, referrers } from './manifests.js';
 import { matchRoute, type RouteName } from './routes.js';
+import { requestRecord } from '../http/request-record.js';
+import { ociAction, ociAuditReport } from './observe.js';
 
 type Handler = (ctx: OciContext) => Promise<void>;
 
@@ -35,6 +37,8 @@ const HANDLERS: Record<RouteName, Partial<Record<string, Handler>>> = {
 export function createOciDoor(registry: Registry, access: OciAccess, log: Logger) {
   return async function handleOci(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const head = req.method === 'HEAD';
+    const record = requestRecord(req);
+    record.door = 'oci';
     try {
       if (hasDotSegment(req.url ?? '')) throw new OciError('NAME_INVALID', 'path must not contain dot segments');
       const match = matchRoute(url.pathname);
@@ -43,11 +47,17 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       if (!handler) {
         throw new OciError('UNSUPPORTED', `${req.method} is not supported here`, undefined, 405);
       }
+      const method = req.method ?? '';
+      record.action = ociAction(match.route, method, url);
+      if (match.name) record.repository = match.name;
       const caller = await access.authenticate(req);
+      record.audit = ociAuditReport(match.route, method, url, req.headers.accept, caller.registryId, match.name, match.ref);
       await handler({ req, res, url, registry, access, caller, name: match.name, ref: match.ref });
     } catch (err) {
       const headers: Record<string, string> = {};
       const e = toOciError(err);
+      record.errorCode = e.code;
+      record.errorMessage = e.message;
       if (e.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
       if (isRegistryError(err, 'StorageFull')) log.warn({ method: req.method, path: url.pathname }, err.message);
       else if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');

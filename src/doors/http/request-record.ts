@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Principal } from '../../iam/auth/principal.js';
+
+/** Which door answered a request; the `door` label of the request metrics. */
+export type Door = 'oci' | 'ecr' | 'iam' | 'sts' | 'cloudtrail' | 'health' | 'metrics' | 'layer-download' | 'none';
+
+/** What CloudTrail records of a call, besides who made it and how it ended; set by the door that understood it. */
+export interface AuditReport {
+  /** e.g. ecr.amazonaws.com */
+  eventSource: string;
+  /** The API operation, e.g. PutImage. */
+  eventName: string;
+  readOnly: boolean;
+  /** The call's input without secrets or bodies; null when CloudTrail records none. */
+  requestParameters: Record<string, unknown> | null;
+  /** What the call answered (mutations), without secrets; null otherwise. */
+  responseElements?: Record<string, unknown> | null;
+  /** The account whose resources the call addressed; default: the caller's. */
+  recipientAccountId?: string;
+  /** ARNs of the resources the call addressed. */
+  resources?: Array<{ ARN: string; accountId: string }>;
+}
+
+/**
+ * One request as the doors describe it while answering it: the wrapper creates it, the door that
+ * handles the request fills in what only it knows, and the observers read it when the response is done.
+ */
+export interface RequestRecord {
+  /** Also in the response: `x-amzn-RequestId` on the AWS APIs, `X-Request-Id` elsewhere. */
+  readonly id: string;
+  /** When the request arrived, epoch ms. */
+  readonly startedAt: number;
+  door: Door;
+  /** ECR/IAM/STS operation name, or the /v2 action (`pull manifest`, `push blob`, …). */
+  action?: string;
+  repository?: string;
+  /** Who the request was authenticated as (anonymous callers too), once known. */
+  principal?: Principal;
+  /** The protocol's error code when the door answered with an error. */
+  errorCode?: string;
+  errorMessage?: string;
+  /** Set when the call belongs in the audit trail. */
+  audit?: AuditReport;
+}
+
+/** How a finished request went, measured by the wrapper. */
+export interface RequestFigures {
+  /** The status sent; 499 when the client went away before an answer was sent. */
+  status: number;
+  /** Bytes read from and written to the connection for this request, headers included. */
+  bytesIn: number;
+  bytesOut: number;
+  durationSeconds: number;
+  clientIp: string;
+  userAgent: string;
+  method: string;
+  /** The path, without the query; secret path parts (download grants) cut off. */
+  path: string;
+  /** False when the response did not finish (the client left, or the connection broke). */
+  completed: boolean;
+}
+
+/** Reads each finished request; must not throw and must not block. */
+export type RequestObserver = (record: RequestRecord, figures: RequestFigures) => void;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+type CountedSocket = Socket & { [READ_BEFORE]?: number; [WRITTEN_BEFORE]?: number };
+
+const READ_BEFORE = Symbol('bytesReadBeforeThisRequest');
+const WRITTEN_BEFORE = Symbol('bytesWrittenBeforeThisRequest');
+const records = new WeakMap<IncomingMessage, RequestRecord>();
+
+function newRecord(): RequestRecord {
+  return { id: randomUUID(), startedAt: Date.now(), door: 'none' };
+}
+
+/** The record of the request being answered; doors write what they learn into it. */
+export function requestRecord(req: IncomingMessage): RequestRecord {
+  let record = records.get(req);
+  if (!record) {
+    // A door called without the wrapper (unit tests): a record nobody reads.
+    record = newRecord();
+    records.set(req, record);
+  }
+  return record;
+}
+
+/** AWS APIs answer `POST /` (JSON 1.1 and query); their request id header is x-amzn-RequestId. */
+function isAwsApi(req: IncomingMessage): boolean {
+  return req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?') === true);
+}
+
+function pathOf(rawUrl: string): string {
+  const q = rawUrl.indexOf('?');
+  const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  return path.startsWith('/layer-downloads/') ? '/layer-downloads/…' : path;
+}
+
+/**
+ * Wraps the server's request handler: gives each request a record and its id header, and hands
+ * the record with the request's figures to every observer once the response is done.
+ */
+export function observeRequests(handler: Handler, observers: RequestObserver[]): Handler {
+  return (req, res) => {
+    const record = newRecord();
+    records.set(req, record);
+    const started = performance.now();
+    res.setHeader(isAwsApi(req) ? 'x-amzn-RequestId' : 'X-Request-Id', record.id);
+    res.once('close', () => {
+      const socket = req.socket as CountedSocket;
+      const read = socket.bytesRead;
+      const written = socket.bytesWritten;
+      const figures: RequestFigures = {
+        status: res.headersSent ? res.statusCode : 499,
+        bytesIn: read - (socket[READ_BEFORE] ?? 0),
+        bytesOut: written - (socket[WRITTEN_BEFORE] ?? 0),
+        durationSeconds: (performance.now() - started) / 1000,
+        clientIp: socket.remoteAddress ?? '',
+        userAgent: req.headers['user-agent'] ?? '',
+        method: req.method ?? '',
+        path: pathOf(req.url ?? '/'),
+        completed: res.writableFinished,
+      };
+      socket[READ_BEFORE] = read;
+      socket[WRITTEN_BEFORE] = written;
+      for (const observe of observers) {
+        try {
+          observe(record, figures);
+        } catch (err) {
+          process.emitWarning(`request observer failed: ${String(err)}`);
+        }
+      }
+    });
+    handler(req, res);
+  };
+}
