@@ -25,6 +25,10 @@ export interface BerthConfig {
   maxBlobBytes: number;
   /** Below this many free bytes in the blob store, /readyz reports the node not ready. */
   minFreeBytes: number;
+  /** Bearer token /metrics requires; unset: the one in <data-dir>/metrics-token, created on first start. */
+  metricsToken?: string;
+  /** /metrics open to anyone, without a token. */
+  metricsPublic: boolean;
 }
 
 export interface ConnectionLimits {
@@ -99,5 +103,7 @@ export function loadConfig(
     },
     maxBlobBytes: positive('BERTH_MAX_BLOB_BYTES', env.BERTH_MAX_BLOB_BYTES, ECR_MAX_LAYER_BYTES),
     minFreeBytes: positive('BERTH_MIN_FREE_BYTES', env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
+    metricsToken: env.BERTH_METRICS_TOKEN || undefined,
+    metricsPublic: bool(env.BERTH_METRICS_PUBLIC, false),
   };
 }

@@ -12,6 +12,9 @@ import { guardConnections, serverTimeouts } from './doors/http/connections.js';
 import { sendJson } from './doors/http/io.js';
 import { observeRequests, requestRecord } from './doors/http/request-record.js';
 import { requestLog } from './doors/http/request-log.js';
+import { BerthMetrics } from './doors/http/metrics.js';
+import { metricsEndpoint, metricsToken } from './doors/http/metrics-endpoint.js';
+import { CachedStorageFigures } from './domain/stats/storage-figures.js';
 import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
 import type { Registry } from './domain/registry/registry.js';
@@ -45,7 +48,14 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
-  const observers = [requestLog(log)];
+  const metrics = new BerthMetrics();
+  const storageFigures = new CachedStorageFigures(() => meta.stats);
+  const scrape = metricsEndpoint({
+    metrics,
+    figures: () => storageFigures.current(),
+    token: await metricsToken({ dataDir: config.dataDir, token: config.metricsToken, public: config.metricsPublic }),
+  });
+  const observers = [requestLog(log), metrics.observer];
   const server = createServer(serverTimeouts(config.limits), observeRequests((req, res) => {
     route(req, res).catch((err) => {
       log.error({ err }, 'unhandled request error');
@@ -61,6 +71,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
+    if (url.pathname === '/metrics') return scrape(req, res);
     if (url.pathname === '/healthz' || url.pathname === '/readyz') requestRecord(req).door = 'health';
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
@@ -83,8 +94,12 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   await identity.afterListen?.(baseUrl);
   const { jobs } = domain;
   const worker = new JobWorker(meta.jobs, { log })
-    .register(LIFECYCLE_JOB, lifecycleJobHandler(registry, log))
-    .register(GC_JOB, gcJobHandler(domain.collectGarbage, config.gcGraceSeconds, log));
+    .register(LIFECYCLE_JOB, metrics.timeJob(LIFECYCLE_JOB, lifecycleJobHandler(registry, log, (results) => metrics.lifecycleFinished(results))))
+    .register(GC_JOB, metrics.timeJob(GC_JOB, gcJobHandler(async (opts) => {
+      const report = await domain.collectGarbage(opts);
+      metrics.gcFinished(report);
+      return report;
+    }, config.gcGraceSeconds, log)));
   worker.start(jobs);
   const lifecycleScheduler = startLifecycleScheduler(jobs, config.lifecycleIntervalSeconds, log);
   const gcScheduler = startGcScheduler(jobs, config.gcIntervalSeconds, log);
