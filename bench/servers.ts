@@ -143,7 +143,7 @@ async function startBerth(options: StartOptions): Promise<RunningServer> {
     [...nodeArgs, path.join(REPO_ROOT, 'bin', 'berth.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', options.dataDir],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, BERTH_CREATE_ON_PUSH: 'true', BERTH_LOG_LEVEL: 'error' },
+      env: { ...process.env, BERTH_CREATE_ON_PUSH: 'true', BERTH_LOG_LEVEL: process.env.BENCH_BERTH_LOG_LEVEL || 'error' },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

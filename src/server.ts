@@ -11,7 +11,7 @@ import type { Identity } from './iam/identity.js';
 import { guardConnections, serverTimeouts } from './doors/http/connections.js';
 import { sendJson } from './doors/http/io.js';
 import { observeRequests, requestRecord } from './doors/http/request-record.js';
-import { requestLog } from './doors/http/request-log.js';
+import { createRequestLog } from './doors/http/request-log.js';
 import { BerthMetrics } from './doors/http/metrics.js';
 import { metricsEndpoint, metricsToken } from './doors/http/metrics-endpoint.js';
 import { CachedStorageFigures } from './domain/stats/storage-figures.js';
@@ -55,7 +55,8 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     figures: () => storageFigures.current(),
     token: await metricsToken({ dataDir: config.dataDir, token: config.metricsToken, public: config.metricsPublic }),
   });
-  const observers = [requestLog(log), metrics.observer];
+  const requestLog = createRequestLog(config.logLevel);
+  const observers = [requestLog.observer, metrics.observer];
   const server = createServer(serverTimeouts(config.limits), observeRequests((req, res) => {
     route(req, res).catch((err) => {
       log.error({ err }, 'unhandled request error');
@@ -117,6 +118,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await domain.close();
+      requestLog.flush();
     },
   };
 }

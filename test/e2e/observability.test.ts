@@ -30,6 +30,16 @@ interface LogLine {
   path: string;
 }
 
+/** The request log is written in blocks at least every second: wait for a line to show up. */
+async function waitForLine(b: Berth, match: (l: LogLine) => boolean, what: string): Promise<LogLine> {
+  for (let i = 0; i < 50; i++) {
+    const line = requestLines(b.output()).find(match);
+    if (line) return line;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`no request line: ${what}`);
+}
+
 function requestLines(output: string): LogLine[] {
   return output
     .split('\n')
@@ -103,6 +113,7 @@ describe('observability: request log, metrics', { timeout: 180_000 }, () => {
   });
 
   test('request log: one line each, with id, principal, action, repository, status, bytes, duration, client and agent', async () => {
+    await waitForLine(b, (l) => l.action === 'SetRepositoryPolicy', 'the last of the four');
     const lines = requestLines(b.output());
     const readerArn = `arn:aws:iam::${accountId}:user/reader`;
     const push = lines.find((l) => l.door === 'oci' && l.action === 'push manifest' && l.status === 201);
@@ -139,13 +150,11 @@ describe('observability: request log, metrics', { timeout: 180_000 }, () => {
     await res.arrayBuffer();
     const id = res.headers.get('x-request-id');
     assert.match(id ?? '', /^[0-9a-f-]{36}$/);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.ok(requestLines(b.output()).some((l) => l.requestId === id && l.action === 'pull manifest'));
+    await waitForLine(b, (l) => l.requestId === id && l.action === 'pull manifest', 'the /v2 request by its id');
     const api = await aws(['ecr', 'describe-repositories', '--debug'], true);
     const sent = /x-amzn-RequestId['"]?: ['"]?([0-9a-f-]{36})/i.exec(api.stderr)?.[1];
     assert.ok(sent, 'the API answer carries x-amzn-RequestId');
-    await new Promise((r) => setTimeout(r, 100));
-    assert.ok(requestLines(b.output()).some((l) => l.requestId === sent && l.action === 'DescribeRepositories'));
+    await waitForLine(b, (l) => l.requestId === sent && l.action === 'DescribeRepositories', 'the API request by its id');
   });
 
   test('/metrics: refused without the token (created with mode 0600), counters and storage with it', async () => {

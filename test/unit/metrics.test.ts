@@ -26,6 +26,9 @@ test('requests are counted by door, action and status, with latency and bytes', 
   assert.match(text, /berth_http_requests_total\{door="oci",action="pull manifest",status="200"\} 2/);
   assert.match(text, /berth_http_requests_total\{door="oci",action="pull manifest",status="404"\} 1/);
   assert.match(text, /berth_http_request_duration_seconds_count\{door="oci",action="pull manifest"\} 3/);
+  assert.match(text, /berth_http_request_duration_seconds_bucket\{door="oci",action="pull manifest",le="0.001"\} 0/);
+  assert.match(text, /berth_http_request_duration_seconds_bucket\{door="oci",action="pull manifest",le="0.0025"\} 3/);
+  assert.match(text, /berth_http_request_duration_seconds_bucket\{door="oci",action="pull manifest",le="\+Inf"\} 3/);
   assert.match(text, /berth_http_sent_bytes_total\{door="oci",action="pull manifest"\} 60/);
   assert.match(text, /berth_repository_storage_bytes\{registry_id="111122223333",repository="app"\} 42/);
   assert.match(text, /berth_jobs\{kind="gc.run",status="queued"\} 2/);

@@ -4,25 +4,11 @@ import type { JobHandler } from '../../domain/jobs/worker.js';
 import type { LifecycleRunResult } from '../../domain/lifecycle/runner.js';
 import type { StorageFigures } from '../../domain/stats/storage-figures.js';
 import type { RequestObserver } from './request-record.js';
-
-/** Distinct door/action/status sets kept apart; beyond it, new actions count as `other` (callers choose action names). */
-const MAX_LABEL_SETS = 2000;
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
-
-interface RequestSeries {
-  requests: Map<number, Counter.Internal>;
-  duration: Histogram.Internal<'door' | 'action'>;
-  received: Counter.Internal;
-  sent: Counter.Internal;
-}
+import { RequestMetrics } from './request-metrics.js';
 
 /** berth's Prometheus metrics: one registry, fed by the request wrapper, the job worker and the domain's figures. */
 export class BerthMetrics {
   readonly registry = new Registry();
-  private readonly requests = new Counter({ name: 'berth_http_requests_total', help: 'HTTP requests answered, by door, action and status.', labelNames: ['door', 'action', 'status'] as const, registers: [this.registry] });
-  private readonly duration = new Histogram({ name: 'berth_http_request_duration_seconds', help: 'Time from request to the end of its response, by door and action.', labelNames: ['door', 'action'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly received = new Counter({ name: 'berth_http_received_bytes_total', help: 'Bytes received (headers and bodies), by door and action.', labelNames: ['door', 'action'] as const, registers: [this.registry] });
-  private readonly sent = new Counter({ name: 'berth_http_sent_bytes_total', help: 'Bytes sent (headers and bodies), by door and action.', labelNames: ['door', 'action'] as const, registers: [this.registry] });
   private readonly uploads = new Gauge({ name: 'berth_uploads_in_progress', help: 'Blob upload sessions started and not yet finished or cancelled.', registers: [this.registry] });
   private readonly repositoryBytes = new Gauge({ name: 'berth_repository_storage_bytes', help: 'Bytes of the blobs each repository holds, each blob counted once per repository.', labelNames: ['registry_id', 'repository'] as const, registers: [this.registry] });
   private readonly storedBytes = new Gauge({ name: 'berth_storage_bytes', help: 'Bytes of all stored blobs, each counted once however many repositories hold it.', registers: [this.registry] });
@@ -36,46 +22,14 @@ export class BerthMetrics {
   private readonly gcLastRun = new Gauge({ name: 'berth_gc_last_run_timestamp_seconds', help: 'When this node last finished a garbage collection, Unix seconds.', registers: [this.registry] });
   private readonly lifecycleExpired = new Counter({ name: 'berth_lifecycle_images_expired_total', help: 'Images lifecycle policies expired, by registry and repository.', labelNames: ['registry_id', 'repository'] as const, registers: [this.registry] });
   private readonly lifecycleLastRun = new Gauge({ name: 'berth_lifecycle_last_run_timestamp_seconds', help: 'When this node last finished a lifecycle run, Unix seconds.', registers: [this.registry] });
-  private readonly series = new Map<string, RequestSeries>();
+  private readonly requests = new RequestMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Counts every finished request; label children are cached, so a request costs a map lookup and four increments. */
-  readonly observer: RequestObserver = (record, figures) => {
-    const s = this.seriesFor(record.door, record.action ?? '');
-    let requests = s.requests.get(figures.status);
-    if (!requests) s.requests.set(figures.status, (requests = this.requests.labels(record.door, s === this.overflow ? 'other' : record.action ?? '', String(figures.status))));
-    requests.inc();
-    s.duration.observe(figures.durationSeconds);
-    s.received.inc(figures.bytesIn);
-    s.sent.inc(figures.bytesOut);
-  };
-
-  private overflow?: RequestSeries;
-
-  private seriesFor(door: string, action: string): RequestSeries {
-    const key = `${door} ${action}`;
-    let s = this.series.get(key);
-    if (s) return s;
-    if (this.series.size >= MAX_LABEL_SETS) {
-      this.overflow ??= this.newSeries(door, 'other');
-      return this.overflow;
-    }
-    s = this.newSeries(door, action);
-    this.series.set(key, s);
-    return s;
-  }
-
-  private newSeries(door: string, action: string): RequestSeries {
-    return {
-      requests: new Map(),
-      duration: this.duration.labels(door, action),
-      received: this.received.labels(door, action),
-      sent: this.sent.labels(door, action),
-    };
-  }
+  /** Counts every finished request by door, action and status, with its latency and bytes. */
+  readonly observer: RequestObserver = this.requests.observer;
 
   /** Wraps a job handler to count its attempts and time them. */
   timeJob(kind: string, handler: JobHandler): JobHandler {

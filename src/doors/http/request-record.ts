@@ -67,10 +67,12 @@ export type RequestObserver = (record: RequestRecord, figures: RequestFigures) =
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 type CountedSocket = Socket & { [READ_BEFORE]?: number; [WRITTEN_BEFORE]?: number };
+// A property of the request rather than a WeakMap entry: weak entries cost the collector on every request.
+type RecordedRequest = IncomingMessage & { [RECORD]?: RequestRecord };
 
 const READ_BEFORE = Symbol('bytesReadBeforeThisRequest');
 const WRITTEN_BEFORE = Symbol('bytesWrittenBeforeThisRequest');
-const records = new WeakMap<IncomingMessage, RequestRecord>();
+const RECORD = Symbol('requestRecord');
 
 function newRecord(): RequestRecord {
   return { id: randomUUID(), startedAt: Date.now(), door: 'none' };
@@ -78,13 +80,8 @@ function newRecord(): RequestRecord {
 
 /** The record of the request being answered; doors write what they learn into it. */
 export function requestRecord(req: IncomingMessage): RequestRecord {
-  let record = records.get(req);
-  if (!record) {
-    // A door called without the wrapper (unit tests): a record nobody reads.
-    record = newRecord();
-    records.set(req, record);
-  }
-  return record;
+  // A door called without the wrapper (unit tests) gets a record nobody reads.
+  return ((req as RecordedRequest)[RECORD] ??= newRecord());
 }
 
 /** AWS APIs answer `POST /` (JSON 1.1 and query); their request id header is x-amzn-RequestId. */
@@ -105,7 +102,7 @@ function pathOf(rawUrl: string): string {
 export function observeRequests(handler: Handler, observers: RequestObserver[]): Handler {
   return (req, res) => {
     const record = newRecord();
-    records.set(req, record);
+    (req as RecordedRequest)[RECORD] = record;
     const started = performance.now();
     res.setHeader(isAwsApi(req) ? 'x-amzn-RequestId' : 'X-Request-Id', record.id);
     res.once('close', () => {
