@@ -29,6 +29,8 @@ export interface BerthConfig {
   metricsToken?: string;
   /** /metrics open to anyone, without a token. */
   metricsPublic: boolean;
+  /** Audit records older than this many days are deleted. */
+  auditRetentionDays: number;
 }
 
 export interface ConnectionLimits {
@@ -105,5 +107,6 @@ export function loadConfig(
     minFreeBytes: positive('BERTH_MIN_FREE_BYTES', env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
     metricsToken: env.BERTH_METRICS_TOKEN || undefined,
     metricsPublic: bool(env.BERTH_METRICS_PUBLIC, false),
+    auditRetentionDays: positive('BERTH_AUDIT_RETENTION_DAYS', env.BERTH_AUDIT_RETENTION_DAYS, 90),
   };
 }

@@ -15,6 +15,10 @@ import { createRequestLog } from './doors/http/request-log.js';
 import { BerthMetrics } from './doors/http/metrics.js';
 import { metricsEndpoint, metricsToken } from './doors/http/metrics-endpoint.js';
 import { CachedStorageFigures } from './domain/stats/storage-figures.js';
+import { AuditTrail } from './domain/audit/audit-trail.js';
+import { AUDIT_PRUNE_JOB, auditPruneJobHandler, startAuditPruneScheduler } from './domain/audit/retention.js';
+import { auditObserver } from './doors/http/audit-observer.js';
+import { CLOUDTRAIL_TARGET_PREFIX, createCloudTrailDoor } from './doors/cloudtrail/door.js';
 import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
 import type { Registry } from './domain/registry/registry.js';
@@ -55,8 +59,11 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     figures: () => storageFigures.current(),
     token: await metricsToken({ dataDir: config.dataDir, token: config.metricsToken, public: config.metricsPublic }),
   });
+  const trail = new AuditTrail(() => meta.audit, { log, userIdOf: async (account, name) => (await domain.identities.getUser(account, name))?.userId });
+  metrics.watchAuditTrail(trail);
+  const cloudtrail = createCloudTrailDoor({ identity, trail, log });
   const requestLog = createRequestLog(config.logLevel);
-  const observers = [requestLog.observer, metrics.observer];
+  const observers = [requestLog.observer, metrics.observer, auditObserver(trail, config.region)];
   const server = createServer(serverTimeouts(config.limits), observeRequests((req, res) => {
     route(req, res).catch((err) => {
       log.error({ err }, 'unhandled request error');
@@ -70,6 +77,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
+    if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(CLOUDTRAIL_TARGET_PREFIX)) return cloudtrail(req, res);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
     if (url.pathname === '/metrics') return scrape(req, res);
@@ -100,10 +108,12 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       const report = await domain.collectGarbage(opts);
       metrics.gcFinished(report);
       return report;
-    }, config.gcGraceSeconds, log)));
+    }, config.gcGraceSeconds, log)))
+    .register(AUDIT_PRUNE_JOB, metrics.timeJob(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, config.auditRetentionDays, log)));
   worker.start(jobs);
   const lifecycleScheduler = startLifecycleScheduler(jobs, config.lifecycleIntervalSeconds, log);
   const gcScheduler = startGcScheduler(jobs, config.gcIntervalSeconds, log);
+  const auditPruneScheduler = startAuditPruneScheduler(jobs, log);
 
   return {
     server,
@@ -113,10 +123,11 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     log,
     url,
     async close() {
-      await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
+      await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop(), auditPruneScheduler.stop()]);
       await worker.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await trail.close();
       await domain.close();
       requestLog.flush();
     },

@@ -1,11 +1,14 @@
 // What an operator sees of berth: a push, a pull, a denied pull and a policy change each show up
-// in the request log and in the /metrics counters (scraped with the bearer token berth created).
+// in the request log, in the /metrics counters (scraped with the bearer token berth created), and
+// in the audit trail, read with the real `aws cloudtrail lookup-events` and `berth admin audit`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { getLoginPassword, startBerth, type Berth } from '../helpers/berth.js';
+import { getLoginPassword, readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { run, skopeo, tempDir, type RunResult } from '../helpers/tools.js';
 
@@ -59,12 +62,13 @@ export function sample(text: string, name: string, labels: Record<string, string
   return undefined;
 }
 
-describe('observability: request log, metrics', { timeout: 180_000 }, () => {
+describe('observability: request log, metrics, audit trail', { timeout: 900_000 }, () => {
   let b: Berth;
   let work: { path: string; remove: () => Promise<void> };
   let image: LayoutImage;
   let accountId: string;
   let readerPassword: string;
+  let readerKeys: { AccessKeyId: string; SecretAccessKey: string };
   let adminArn: string;
   const results: Record<string, RunResult> = {};
 
@@ -72,7 +76,7 @@ describe('observability: request log, metrics', { timeout: 180_000 }, () => {
     return run(AWS, ['--profile', 'berth', '--endpoint-url', b.url, '--output', 'json', ...args], {
       env: { AWS_SHARED_CREDENTIALS_FILE: join(b.dataDir, 'admin-credentials'), AWS_CONFIG_FILE: '/dev/null', AWS_MAX_ATTEMPTS: '1', AWS_PAGER: '' },
       check,
-      timeoutMs: 60_000,
+      timeoutMs: 120_000,
     });
   }
 
@@ -87,6 +91,7 @@ describe('observability: request log, metrics', { timeout: 180_000 }, () => {
     const loginOnly = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] });
     await aws(['iam', 'put-user-policy', '--user-name', 'reader', '--policy-name', 'login', '--policy-document', loginOnly]);
     const keys = JSON.parse((await aws(['iam', 'create-access-key', '--user-name', 'reader'])).stdout) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } };
+    readerKeys = keys.AccessKey;
     const ecr = new ECRClient({ endpoint: b.url, region: 'us-east-1', credentials: { accessKeyId: keys.AccessKey.AccessKeyId, secretAccessKey: keys.AccessKey.SecretAccessKey }, maxAttempts: 1 });
     readerPassword = await getLoginPassword(ecr);
     ecr.destroy();
@@ -187,5 +192,161 @@ describe('observability: request log, metrics', { timeout: 180_000 }, () => {
     assert.equal(sample(text, 'berth_uploads_in_progress', {}), 0);
     assert.ok(sample(text, 'process_cpu_seconds_total', {}) !== undefined, 'process figures');
     assert.ok(text.includes('berth_jobs'), 'job queue figures');
+  });
+
+  interface TrailEvent {
+    EventId: string;
+    EventName: string;
+    EventSource: string;
+    EventTime: string;
+    ReadOnly: string;
+    Username?: string;
+    AccessKeyId?: string;
+    Resources: Array<{ ResourceType: string; ResourceName: string }>;
+    CloudTrailEvent: string;
+  }
+
+  async function lookup(args: string[]): Promise<TrailEvent[]> {
+    return (JSON.parse((await aws(['cloudtrail', 'lookup-events', ...args])).stdout) as { Events: TrailEvent[] }).Events;
+  }
+
+  /** LookupEvents signed by hand, for the error cases (the CLI takes seconds to start). */
+  async function lookupRaw(input: Record<string, unknown>): Promise<{ status: number; body: Record<string, any> }> {
+    const creds = await readAdminCredentials(b.dataDir);
+    const url = new URL(b.url);
+    const body = JSON.stringify(input);
+    const headers = { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents' };
+    const signer = new SignatureV4({ service: 'cloudtrail', region: 'us-east-1', credentials: { accessKeyId: creds!.accessKeyId, secretAccessKey: creds!.secretAccessKey }, sha256: Sha256 });
+    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', headers, body });
+    const { host: _host, ...sendable } = signed.headers;
+    const res = await fetch(`${b.url}/`, { method: 'POST', headers: sendable, body });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  }
+
+  const record = (e: TrailEvent) => JSON.parse(e.CloudTrailEvent) as Record<string, any>;
+
+  test('aws cloudtrail lookup-events: the push, the pull, the denied pull and the policy change', async () => {
+    const readerArn = `arn:aws:iam::${accountId}:user/reader`;
+    await waitForLine(b, (l) => l.action === 'SetRepositoryPolicy', 'the policy change');
+    await new Promise((r) => setTimeout(r, 500)); // the trail writes within 200 ms
+    const all = await lookup(['--page-size', '5']); // the CLI follows NextToken through pages of 5
+    const named = (name: string) => all.filter((e) => e.EventName === name);
+    assert.ok(all.length > 15, `several pages: ${all.length}`);
+    const times = all.map((e) => record(e).eventTime as string);
+    assert.deepEqual([...times].sort().reverse(), times, 'newest first');
+
+    const [put] = named('PutImage');
+    assert.ok(put, 'PutImage recorded');
+    const p = record(put);
+    assert.equal(put.EventSource, 'ecr.amazonaws.com');
+    assert.equal(put.ReadOnly, 'false');
+    assert.equal(put.Username, 'admin');
+    assert.deepEqual(put.Resources, [{ ResourceType: 'AWS::ECR::Repository', ResourceName: REPO }]);
+    assert.equal(p.eventSource, 'ecr.amazonaws.com');
+    assert.equal(p.awsRegion, 'us-east-1');
+    assert.equal(p.userIdentity.type, 'IAMUser');
+    assert.equal(p.userIdentity.arn, adminArn);
+    assert.match(p.userIdentity.principalId, /^AIDA/);
+    assert.equal(p.requestParameters.repositoryName, REPO);
+    assert.equal(p.requestParameters.imageTag, 'v1');
+    assert.equal(p.sourceIPAddress, '127.0.0.1');
+    assert.match(p.userAgent, /skopeo|containers/i);
+    assert.equal(p.recipientAccountId, accountId);
+    assert.equal(p.eventID, put.EventId);
+    assert.match(p.requestID, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(p.resources, [{ accountId, type: 'AWS::ECR::Repository', ARN: `arn:aws:ecr:us-east-1:${accountId}:repository/${REPO}` }]);
+    for (const name of ['InitiateLayerUpload', 'CompleteLayerUpload', 'GetDownloadUrlForLayer']) assert.ok(named(name).length >= 1, `${name} recorded`);
+
+    const gets = named('BatchGetImage').filter((e) => record(e).requestParameters?.repositoryName === REPO);
+    const pulled = gets.find((e) => !record(e).errorCode && record(e).userIdentity.arn === adminArn);
+    assert.ok(pulled, 'the pull recorded');
+    assert.equal(pulled.ReadOnly, 'true');
+    assert.deepEqual(record(pulled).requestParameters.imageIds, [{ imageTag: 'v1' }]);
+    const denied = gets.find((e) => record(e).userIdentity.arn === readerArn);
+    assert.ok(denied, 'the denied pull recorded');
+    assert.equal(record(denied).errorCode, 'AccessDeniedException');
+    assert.match(record(denied).errorMessage, /not authorized to perform: ecr:BatchGetImage/);
+    assert.equal(denied.Username, 'reader');
+
+    const [policy] = named('SetRepositoryPolicy');
+    assert.ok(policy, 'the policy change recorded');
+    const pr = record(policy);
+    assert.equal(pr.requestParameters.repositoryName, REPO);
+    assert.match(pr.requestParameters.policyText, /ReadOnly/);
+    assert.equal(pr.responseElements.repositoryName, REPO);
+    assert.match(pr.userAgent, /aws-cli\/2/);
+    assert.ok(all.some((e) => e.EventName === 'CreateUser' && e.EventSource === 'iam.amazonaws.com' && e.Resources[0]?.ResourceName === 'reader'));
+
+    // One attribute at a time, as CloudTrail allows.
+    const puts = await lookup(['--lookup-attributes', 'AttributeKey=EventName,AttributeValue=PutImage']);
+    assert.deepEqual(puts.map((e) => e.EventId), named('PutImage').map((e) => e.EventId));
+    const byReader = await lookup(['--lookup-attributes', 'AttributeKey=Username,AttributeValue=reader']);
+    assert.deepEqual(byReader.map((e) => e.EventId), all.filter((e) => e.Username === 'reader').map((e) => e.EventId));
+    assert.ok(byReader.some((e) => e.EventName === 'GetAuthorizationToken'));
+
+    // Paging by hand: --max-items with --starting-token.
+    const first = JSON.parse((await aws(['cloudtrail', 'lookup-events', '--max-items', '2'])).stdout) as { Events: TrailEvent[]; NextToken?: string };
+    assert.equal(first.Events.length, 2);
+    assert.ok(first.NextToken);
+    const rest = JSON.parse((await aws(['cloudtrail', 'lookup-events', '--max-items', '2', '--starting-token', first.NextToken!])).stdout) as { Events: TrailEvent[] };
+    const newer = first.Events.length + rest.Events.length;
+    assert.equal(newer, 4);
+    assert.ok(rest.Events.every((e) => record(e).eventTime <= record(first.Events[1]!).eventTime));
+  });
+
+  test('LookupEvents takes a time range and MaxResults, and refuses bad input the CloudTrail way', async () => {
+    const now = Date.now() / 1000;
+    const page = await lookupRaw({ MaxResults: 3, StartTime: now - 3600, EndTime: now + 60 });
+    assert.equal(page.status, 200);
+    assert.equal(page.body.Events.length, 3);
+    assert.ok(page.body.NextToken);
+    const next = await lookupRaw({ MaxResults: 3, StartTime: now - 3600, EndTime: now + 60, NextToken: page.body.NextToken });
+    assert.equal(next.body.Events.length, 3);
+    assert.ok(next.body.Events.every((e: { EventTime: number }) => e.EventTime <= page.body.Events[2].EventTime));
+    assert.deepEqual((await lookupRaw({ StartTime: now + 3600 })).body, { Events: [] });
+    assert.deepEqual((await lookupRaw({ EventCategory: 'insight' })).body, { Events: [] }, 'berth has no Insights events');
+    const error = async (input: Record<string, unknown>) => {
+      const r = await lookupRaw(input);
+      assert.equal(r.status, 400);
+      return r.body.__type as string;
+    };
+    assert.equal(await error({ StartTime: now, EndTime: now - 60 }), 'InvalidTimeRangeException');
+    assert.equal(await error({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'PutImage' }, { AttributeKey: 'Username', AttributeValue: 'admin' }] }), 'InvalidLookupAttributesException');
+    assert.equal(await error({ LookupAttributes: [{ AttributeKey: 'Color', AttributeValue: 'blue' }] }), 'InvalidLookupAttributesException');
+    assert.equal(await error({ MaxResults: 51 }), 'InvalidMaxResultsException');
+    assert.equal(await error({ NextToken: 'garbage!' }), 'InvalidNextTokenException');
+    assert.equal(await error({ EventCategory: 'data' }), 'InvalidEventCategoryException');
+  });
+
+  test('lookup-events needs cloudtrail:LookupEvents, and the refusal is itself recorded', async () => {
+    const env = { AWS_ACCESS_KEY_ID: readerKeys.AccessKeyId, AWS_SECRET_ACCESS_KEY: readerKeys.SecretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_MAX_ATTEMPTS: '1', AWS_PAGER: '' };
+    const res = await run(AWS, ['--endpoint-url', b.url, 'cloudtrail', 'lookup-events'], { env, check: false, timeoutMs: 120_000 });
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /AccessDeniedException.*cloudtrail:LookupEvents/);
+    await new Promise((r) => setTimeout(r, 500));
+    const refused = (await lookupRaw({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: 'reader' }] })).body.Events.filter((e: TrailEvent) => e.EventName === 'LookupEvents');
+    assert.equal(refused.length, 1);
+    assert.equal(record(refused[0]).errorCode, 'AccessDeniedException');
+  });
+
+  test('berth admin audit exports JSON lines with filters, and no secret is anywhere in the trail', async () => {
+    const admin = (args: string[]) => run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'audit', ...args, '--data-dir', b.dataDir], { timeoutMs: 120_000 });
+    const lines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const all = lines((await admin([])).stdout);
+    assert.ok(all.length >= 15);
+    assert.ok(all.every((r) => r.eventVersion && r.eventID && r.eventSource && r.eventName && r.eventTime && r.userIdentity && r.requestID && r.eventType === 'AwsApiCall' && typeof r.readOnly === 'boolean'));
+    const puts = lines((await admin(['--event-name', 'PutImage'])).stdout);
+    assert.ok(puts.length >= 1 && puts.every((r) => r.eventName === 'PutImage'));
+    const readers = lines((await admin(['--user', 'reader', '--oldest-first'])).stdout);
+    assert.ok(readers.length >= 2 && readers.every((r) => r.userIdentity.userName === 'reader'));
+    assert.deepEqual(readers.map((r) => r.eventTime), [...readers.map((r) => r.eventTime)].sort());
+    assert.equal((await admin(['--since', '2099-01-01T00:00:00Z'])).stdout, '');
+    assert.equal(lines((await admin(['--limit', '3'])).stdout).length, 3);
+    const everything = JSON.stringify(all);
+    for (const [what, secret] of [['registry password', b.password!], ['reader password', readerPassword], ['secret key', readerKeys.SecretAccessKey]] as const) {
+      assert.ok(!everything.includes(secret), `the ${what} is in the trail`);
+    }
+    const token = all.find((r) => r.eventName === 'GetAuthorizationToken');
+    assert.ok(token && token.responseElements === null);
   });
 });

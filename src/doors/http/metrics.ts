@@ -60,6 +60,13 @@ export class BerthMetrics {
     this.lifecycleLastRun.set(Date.now() / 1000);
   }
 
+  /** Figures of the audit trail's writer: waiting, written, dropped. */
+  watchAuditTrail(trail: { waiting: number; written: number; dropped: number }): void {
+    new Gauge({ name: 'berth_audit_records_waiting', help: 'Audit records recorded and not yet written to the database.', registers: [this.registry], collect() { this.set(trail.waiting); } });
+    new Gauge({ name: 'berth_audit_records_written', help: 'Audit records this node has written since it started.', registers: [this.registry], collect() { this.set(trail.written); } });
+    new Gauge({ name: 'berth_audit_records_dropped', help: 'Audit records this node dropped because too many were waiting.', registers: [this.registry], collect() { this.set(trail.dropped); } });
+  }
+
   /** The exposition text, with the storage and queue gauges set from `figures`. */
   async render(figures: StorageFigures): Promise<string> {
     this.repositoryBytes.reset();

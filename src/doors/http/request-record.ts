@@ -19,8 +19,8 @@ export interface AuditReport {
   responseElements?: Record<string, unknown> | null;
   /** The account whose resources the call addressed; default: the caller's. */
   recipientAccountId?: string;
-  /** ARNs of the resources the call addressed. */
-  resources?: Array<{ ARN: string; accountId: string }>;
+  /** The error code the trail records, when it differs from the one the door answered with. */
+  errorCode?: string;
 }
 
 /**

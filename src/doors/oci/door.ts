@@ -58,6 +58,8 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       const e = toOciError(err);
       record.errorCode = e.code;
       record.errorMessage = e.message;
+      // The trail names a refusal as the ECR API does, whatever the registry protocol answered.
+      if (record.audit && (e.code === 'DENIED' || e.code === 'UNAUTHORIZED')) record.audit.errorCode = 'AccessDeniedException';
       if (e.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
       if (isRegistryError(err, 'StorageFull')) log.warn({ method: req.method, path: url.pathname }, err.message);
       else if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');

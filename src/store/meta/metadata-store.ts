@@ -5,6 +5,7 @@ import { LifecycleStore } from './lifecycle-store.js';
 import { EventStore } from './event-store.js';
 import { JobStore } from './job-store.js';
 import { StatsStore } from './stats-store.js';
+import { AuditStore } from './audit-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -142,6 +143,8 @@ export class MetadataStore {
   get jobs(): JobStore { return new JobStore(this.db); }
   /** Aggregate figures for metrics. */
   get stats(): StatsStore { return new StatsStore(this.db); }
+  /** The audit trail. */
+  get audit(): AuditStore { return new AuditStore(this.db); }
 
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
