@@ -349,4 +349,15 @@ describe('observability: request log, metrics, audit trail', { timeout: 900_000 
     const token = all.find((r) => r.eventName === 'GetAuthorizationToken');
     assert.ok(token && token.responseElements === null);
   });
+
+  test('a clean shutdown writes every call the trail was given: none is lost', async () => {
+    const { DescribeRepositoriesCommand } = await import('@aws-sdk/client-ecr');
+    const count = async () => (await lookupRaw({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DescribeRepositories' }], MaxResults: 50 })).body.Events.length as number;
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await count();
+    const calls = 25;
+    for (let i = 0; i < calls; i++) await b.ecr!.send(new DescribeRepositoriesCommand({}));
+    await b.restart(); // SIGTERM at once: the last calls are still waiting to be written
+    assert.equal(await count(), before + calls);
+  });
 });

@@ -108,3 +108,43 @@ test('a failed write keeps the calls for the next attempt', async () => {
   assert.deepEqual(appended, [2]);
   assert.equal(trail.waiting, 0);
 });
+
+test('retention: a periodic audit.prune job through the job queue deletes what is older than BERTH_AUDIT_RETENTION_DAYS', async () => {
+  const { JobQueue } = await import('../../src/domain/jobs/queue.js');
+  const { JobWorker } = await import('../../src/domain/jobs/worker.js');
+  const { AUDIT_PRUNE_JOB, auditPruneJobHandler, startAuditPruneScheduler } = await import('../../src/domain/audit/retention.js');
+  const { loadConfig } = await import('../../src/config.js');
+  const pino = (await import('pino')).default;
+  assert.equal(loadConfig({}, {}).auditRetentionDays, 90);
+  assert.equal(loadConfig({}, { BERTH_AUDIT_RETENTION_DAYS: '7' }).auditRetentionDays, 7);
+  assert.throws(() => loadConfig({}, { BERTH_AUDIT_RETENTION_DAYS: '0' }), /BERTH_AUDIT_RETENTION_DAYS/);
+
+  const dir = await mkdtemp(join(tmpdir(), 'berth-audit-prune-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  const log = pino({ level: 'silent' });
+  try {
+    await migrate(db);
+    const meta = new MetadataStore(db);
+    const trail = new AuditTrail(() => meta.audit);
+    const day = 86_400_000;
+    trail.record(call({ requestId: 'ancient', time: Date.now() - 8 * day }));
+    trail.record(call({ requestId: 'recent', time: Date.now() - 6 * day }));
+    await trail.flush();
+    const queue = new JobQueue(meta.jobs);
+    const worker = new JobWorker(meta.jobs, { log, pollMs: 50 }).register(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, 7, log));
+    worker.start(queue);
+    const scheduler = startAuditPruneScheduler(queue, log, 1);
+    try {
+      for (let i = 0; i < 60 && (await meta.audit.lookup({ limit: 10 })).length > 1; i++) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await scheduler.stop();
+      await worker.stop();
+    }
+    const left = await meta.audit.lookup({ limit: 10 });
+    assert.deepEqual(left.map((r) => JSON.parse(r.record).requestID), ['recent']);
+    assert.ok((await queue.list({ kind: AUDIT_PRUNE_JOB })).some((j) => j.status === 'succeeded'));
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
