@@ -6,6 +6,7 @@
 //
 //   BENCH_OVERHEAD_BASE=/path/to/other/checkout node --import tsx bench/overhead.ts
 //
+// BENCH_OVERHEAD_CANDIDATE=/path/to/a/checkout measures that one as A instead of this checkout.
 // BENCH_OVERHEAD_ROUNDS (default 8), BENCH_MANIFEST_SECONDS (default 5), BENCH_OVERHEAD_CONNECTIONS
 // (default 16), BENCH_BERTH_LOG_LEVEL (default info: the request log is part of the cost). The
 // other checkout must be built (npm run build); this one is built if stale by `npm run bench` only,
@@ -22,6 +23,7 @@ import { median } from './stats.js';
 import { manifestLoad, prepareManifestImage } from './workloads/manifest-load.js';
 
 const base = process.env.BENCH_OVERHEAD_BASE;
+const candidate = path.resolve(process.env.BENCH_OVERHEAD_CANDIDATE || REPO_ROOT);
 if (!base) throw new Error('set BENCH_OVERHEAD_BASE to the checkout to compare against (built with npm run build)');
 const rounds = Number(process.env.BENCH_OVERHEAD_ROUNDS ?? 8);
 const seconds = Number(process.env.BENCH_MANIFEST_SECONDS ?? 5);
@@ -67,7 +69,7 @@ async function start(label: string, root: string, dataDir: string): Promise<Serv
 
 async function main(): Promise<void> {
   const dirs = [await mkdtemp(path.join(tmpdir(), 'berth-overhead-a-')), await mkdtemp(path.join(tmpdir(), 'berth-overhead-b-'))];
-  const servers = [await start('A (this checkout)', REPO_ROOT, dirs[0]!), await start('B (base)', path.resolve(base!), dirs[1]!)];
+  const servers = [await start('A (candidate)', candidate, dirs[0]!), await start('B (base)', path.resolve(base!), dirs[1]!)];
   const rps: number[][] = [[], []];
   const cpu: number[][] = [[], []];
   try {

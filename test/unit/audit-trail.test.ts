@@ -148,3 +148,10 @@ test('retention: a periodic audit.prune job through the job queue deletes what i
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('oversized parameters are left out of the record, the rest is kept', () => {
+  const r = JSON.parse(auditRow(call({ eventName: 'SetRepositoryPolicy', requestParameters: { repositoryName: 'app', policyText: 'x'.repeat(200_000) }, responseElements: { repositoryName: 'app' } })).record);
+  assert.deepEqual(r.requestParameters, { omitted: true, reason: 'larger than the trail keeps' });
+  assert.deepEqual(r.responseElements, { repositoryName: 'app' });
+  assert.equal(r.eventName, 'SetRepositoryPolicy');
+});

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AuditQuery, AuditRow, AuditStore } from '../../store/meta/audit-store.js';
+import { AUDIT_ROWS_PER_INSERT, type AuditQuery, type AuditRow, type AuditStore } from '../../store/meta/audit-store.js';
 import { auditRow, type AuditedCall } from './cloudtrail-record.js';
 
 export interface AuditTrailOptions {
@@ -20,10 +20,13 @@ export interface AuditTrailOptions {
  */
 export class AuditTrail {
   private pending: AuditedCall[] = [];
+  /** Rows built but not yet written (a write failed): written first, with the same event ids. */
+  private unwritten: AuditRow[] = [];
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly userIds = new Map<string, Promise<string | undefined>>();
+  /** User ids by account/name: a string once known, a promise while it is being looked up. */
+  private readonly userIds = new Map<string, string | Promise<string | undefined>>();
   /** Calls dropped because too many were waiting, and calls that failed to be written. */
   dropped = 0;
   written = 0;
@@ -36,7 +39,7 @@ export class AuditTrail {
     private readonly opts: AuditTrailOptions = {},
   ) {
     this.flushMs = opts.flushMs ?? 200;
-    this.batchSize = opts.batchSize ?? 500;
+    this.batchSize = opts.batchSize ?? AUDIT_ROWS_PER_INSERT;
     this.maxPending = opts.maxPending ?? 100_000;
   }
 
@@ -53,7 +56,7 @@ export class AuditTrail {
   }
 
   get waiting(): number {
-    return this.pending.length;
+    return this.pending.length + this.unwritten.length;
   }
 
   /** Writes everything recorded so far. */
@@ -87,32 +90,53 @@ export class AuditTrail {
   }
 
   private async writeAll(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.batchSize);
+    while (this.unwritten.length > 0 || this.pending.length > 0) {
+      if (this.unwritten.length === 0) {
+        const batch = this.pending.splice(0, this.batchSize);
+        await this.resolveUserIds(batch);
+        this.unwritten = batch.map((call) => auditRow({ ...call, principalId: call.principalId ?? this.knownUserId(call) }));
+      }
       try {
-        const rows = await Promise.all(batch.map(async (call) => auditRow({ ...call, principalId: call.principalId ?? (await this.userId(call)) })));
-        await this.store().append(rows);
-        this.written += rows.length;
+        await this.store().append(this.unwritten);
+        this.written += this.unwritten.length;
+        this.unwritten = [];
       } catch (err) {
-        // Put them back for the next attempt, unless the queue is full.
-        this.pending.unshift(...batch.slice(0, Math.max(0, this.maxPending - this.pending.length)));
-        this.opts.log?.error({ err, waiting: this.pending.length }, 'audit trail: writing failed; will retry');
+        this.opts.log?.error({ err, waiting: this.waiting }, 'audit trail: writing failed; will retry');
         if (!this.closed) this.flushSoon(1000);
         return;
       }
     }
   }
 
-  private userId(call: AuditedCall): Promise<string | undefined> {
+  private userKey(call: AuditedCall): string | undefined {
     const { principal } = call;
-    if (principal.anonymous || !principal.userName || !this.opts.userIdOf) return Promise.resolve(undefined);
-    const key = `${principal.account}/${principal.userName}`;
-    let id = this.userIds.get(key);
-    if (!id) {
-      id = this.opts.userIdOf(principal.account, principal.userName).catch(() => undefined);
-      this.userIds.set(key, id);
-      if (this.userIds.size > 10_000) this.userIds.clear();
+    if (principal.anonymous || !principal.userName || !this.opts.userIdOf) return undefined;
+    return `${principal.account}/${principal.userName}`;
+  }
+
+  private knownUserId(call: AuditedCall): string | undefined {
+    const key = this.userKey(call);
+    const id = key === undefined ? undefined : this.userIds.get(key);
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  /** Looks up the ids of the batch's users not seen before (once each). */
+  private async resolveUserIds(batch: AuditedCall[]): Promise<void> {
+    const lookups: Array<Promise<unknown>> = [];
+    for (const call of batch) {
+      const key = this.userKey(call);
+      if (key === undefined || this.userIds.has(key)) continue;
+      if (this.userIds.size >= 10_000) this.userIds.clear();
+      const lookup = this.opts.userIdOf!(call.principal.account, call.principal.userName!)
+        .catch(() => undefined)
+        .then((id) => {
+          if (id) this.userIds.set(key, id);
+          else this.userIds.delete(key);
+          return id;
+        });
+      this.userIds.set(key, lookup);
+      lookups.push(lookup);
     }
-    return id;
+    await Promise.all(lookups);
   }
 }

@@ -35,7 +35,7 @@ export interface AuditedCall {
 export const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
 /** Keys whose values never enter the trail: credentials, tokens, and bodies not worth keeping. */
 const SECRET_KEY = /password|secret|token|credential|authorizationdata|privatekey|imagemanifest|layerpartblob/i;
-/** Larger parameters or responses are left out, as CloudTrail omits oversized ones. */
+/** A record longer than this has its large parameters or response left out, as CloudTrail omits oversized ones. */
 const MAX_ELEMENT_CHARS = 100_000;
 
 /** A copy of `value` with every secret-looking key's value replaced by HIDDEN. */
@@ -48,10 +48,10 @@ export function redact(value: unknown): unknown {
 }
 
 function element(value: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
-  if (!value) return null;
-  const clean = redact(value) as Record<string, unknown>;
-  return JSON.stringify(clean).length > MAX_ELEMENT_CHARS ? { omitted: true, reason: 'larger than the trail keeps' } : clean;
+  return value ? (redact(value) as Record<string, unknown>) : null;
 }
+
+const OMITTED = { omitted: true, reason: 'larger than the trail keeps' };
 
 function userIdentity(call: AuditedCall): Record<string, unknown> {
   const p = call.principal;
@@ -101,7 +101,7 @@ export function auditRow(call: AuditedCall, eventId: string = randomUUID()): Aud
   const record: Record<string, unknown> = {
     eventVersion: '1.09',
     userIdentity: userIdentity(call),
-    eventTime: new Date(call.time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventTime: new Date(call.time).toISOString().slice(0, 19) + 'Z',
     eventSource: call.eventSource,
     eventName: call.eventName,
     awsRegion: call.region,
@@ -129,6 +129,18 @@ export function auditRow(call: AuditedCall, eventId: string = randomUUID()): Aud
     readOnly: call.readOnly,
     resourceType: resource?.type ?? null,
     resourceName: resource?.name ?? null,
-    record: JSON.stringify(record),
+    record: serialize(record),
   };
+}
+
+/** The record as JSON; oversized parameters or responses are left out, as CloudTrail omits them. */
+function serialize(record: Record<string, unknown>): string {
+  const text = JSON.stringify(record);
+  if (text.length <= MAX_ELEMENT_CHARS) return text;
+  const big = (v: unknown) => v !== null && JSON.stringify(v).length > MAX_ELEMENT_CHARS / 2;
+  return JSON.stringify({
+    ...record,
+    requestParameters: big(record.requestParameters) ? OMITTED : record.requestParameters,
+    responseElements: big(record.responseElements) ? OMITTED : record.responseElements,
+  });
 }

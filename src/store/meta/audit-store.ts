@@ -70,27 +70,30 @@ function toRow(r: RawRow): AuditRow {
 }
 
 /** Rows per INSERT statement: well under SQLite's 32766 and PostgreSQL's 65535 parameters. */
-const ROWS_PER_INSERT = 200;
+export const AUDIT_ROWS_PER_INSERT = 200;
 
 /** The audit trail's rows. */
 export class AuditStore {
   constructor(private readonly db: SqlDb) {}
 
-  /** Inserts the rows in one transaction; a row whose event id is already stored is skipped. */
+  /**
+   * Inserts the rows, AUDIT_ROWS_PER_INSERT per statement, each statement atomic; a row whose event
+   * id is already stored is skipped, so a retry after a failure part-way writes each row once.
+   * Commits are not flushed to disk one by one (a power failure may lose the last ones, a crash
+   * of the process does not): the trail is written often, and must not stall requests on fsync.
+   */
   async append(rows: AuditRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.db.transaction(async (tx) => {
-      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-        const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-        const params: SqlValue[] = chunk.flatMap((r) => [r.eventId, r.eventTime, r.eventName, r.eventSource, r.username, r.accessKeyId, r.readOnly ? 1 : 0, r.resourceType, r.resourceName, r.record]);
-        await tx.run(
-          `INSERT INTO audit_events (event_id, event_time, event_name, event_source, username, access_key_id, read_only, resource_type, resource_name, record)
-           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
-           ON CONFLICT (event_id) DO NOTHING`,
-          params,
-        );
-      }
-    });
+    for (let i = 0; i < rows.length; i += AUDIT_ROWS_PER_INSERT) {
+      const chunk = rows.slice(i, i + AUDIT_ROWS_PER_INSERT);
+      const params: SqlValue[] = [];
+      for (const r of chunk) params.push(r.eventId, r.eventTime, r.eventName, r.eventSource, r.username, r.accessKeyId, r.readOnly ? 1 : 0, r.resourceType, r.resourceName, r.record);
+      await this.db.runUnsynced(
+        `INSERT INTO audit_events (event_id, event_time, event_name, event_source, username, access_key_id, read_only, resource_type, resource_name, record)
+         VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (event_id) DO NOTHING`,
+        params,
+      );
+    }
   }
 
   async lookup(q: AuditQuery): Promise<AuditRow[]> {
