@@ -10,7 +10,7 @@ import { createIdentity } from './iam/create-identity.js';
 import type { Identity } from './iam/identity.js';
 import { guardConnections, serverTimeouts } from './doors/http/connections.js';
 import { sendJson } from './doors/http/io.js';
-import { observeRequests, requestRecord } from './doors/http/request-record.js';
+import { observeRequests, observedServerOptions, requestRecord } from './doors/http/request-record.js';
 import { createRequestLog } from './doors/http/request-log.js';
 import { BerthMetrics } from './doors/http/metrics.js';
 import { metricsEndpoint, metricsToken } from './doors/http/metrics-endpoint.js';
@@ -64,7 +64,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const cloudtrail = createCloudTrailDoor({ identity, trail, log });
   const requestLog = createRequestLog(config.logLevel);
   const observers = [requestLog.observer, metrics.observer, auditObserver(trail, config.region)];
-  const server = createServer(serverTimeouts(config.limits), observeRequests((req, res) => {
+  const server = createServer({ ...serverTimeouts(config.limits), ...observedServerOptions }, observeRequests((req, res) => {
     route(req, res).catch((err) => {
       log.error({ err }, 'unhandled request error');
       if (!res.headersSent) res.writeHead(500);

@@ -3,10 +3,10 @@ import { once } from 'node:events';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { observeRequests, requestRecord, type RequestFigures, type RequestRecord } from '../../src/doors/http/request-record.js';
+import { observedServerOptions, observeRequests, requestRecord, type RequestFigures, type RequestRecord } from '../../src/doors/http/request-record.js';
 
 async function withServer(seen: Array<[RequestRecord, RequestFigures]>, fn: (port: number) => Promise<void>): Promise<void> {
-  const server = createServer(observeRequests((req, res) => {
+  const server = createServer(observedServerOptions, observeRequests((req, res) => {
     const record = requestRecord(req);
     record.door = 'oci';
     record.action = 'push blob';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Principal } from '../../iam/auth/principal.js';
 
@@ -100,16 +100,45 @@ function pathOf(rawUrl: string): string {
   return path.startsWith('/layer-downloads/') ? '/layer-downloads/…' : path;
 }
 
+type Headers = OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined;
+
 /**
- * Wraps the server's request handler: gives each request a record and its id header, and hands
- * the record with the request's figures to every observer once the response is done.
+ * Responses that carry their request's id header. It is added to the headers the door passes to
+ * `writeHead` rather than set beforehand with `setHeader`, which would send every response down
+ * Node's slower path for mixed header APIs (measured: about 3 µs a request).
+ */
+export class RecordedResponse extends ServerResponse {
+  override writeHead(statusCode: number, reason?: string | Headers, headers?: Headers): this {
+    const record = (this.req as RecordedRequest | undefined)?.[RECORD];
+    if (!record) return super.writeHead(statusCode, reason as string, headers);
+    const name = isAwsApi(this.req) ? 'x-amzn-RequestId' : 'X-Request-Id';
+    if (typeof reason === 'string' || reason === undefined) return super.writeHead(statusCode, reason, this.withId(headers, name, record.id));
+    return super.writeHead(statusCode, this.withId(reason, name, record.id));
+  }
+
+  private withId(headers: Headers, name: string, id: string): Headers {
+    if (headers && !Array.isArray(headers)) {
+      for (const key in headers) if (key.toLowerCase() === name.toLowerCase()) return headers;
+      return { ...headers, [name]: id };
+    }
+    if (!this.hasHeader(name)) this.setHeader(name, id);
+    return headers;
+  }
+}
+
+/** Server options that make responses carry the request id: pass them to `createServer`. */
+export const observedServerOptions = { ServerResponse: RecordedResponse as unknown as typeof ServerResponse };
+
+/**
+ * Wraps the server's request handler: gives each request a record (whose id the response carries,
+ * with `observedServerOptions`), and hands the record with the request's figures to every observer
+ * once the response is done.
  */
 export function observeRequests(handler: Handler, observers: RequestObserver[]): Handler {
   return (req, res) => {
     const record = newRecord();
     (req as RecordedRequest)[RECORD] = record;
     const started = performance.now();
-    res.setHeader(isAwsApi(req) ? 'x-amzn-RequestId' : 'X-Request-Id', record.id);
     res.once('close', () => {
       const socket = req.socket as CountedSocket;
       const read = socket.bytesRead;
