@@ -191,7 +191,7 @@ async function startBerth(options: StartOptions): Promise<RunningServer> {
     ],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, BERTH_CREATE_ON_PUSH: 'true', BERTH_LOG_LEVEL: 'error', ...berthS3Env(options.s3) },
+      env: { ...process.env, BERTH_CREATE_ON_PUSH: 'true', BERTH_LOG_LEVEL: process.env.BENCH_BERTH_LOG_LEVEL || 'error', ...berthS3Env(options.s3) },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );

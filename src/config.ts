@@ -29,6 +29,12 @@ export interface BerthConfig {
   tls?: TlsSettings;
   /** Where blobs live: files in the data dir (default) or an S3-compatible bucket. */
   blobStore: BlobStoreConfig;
+  /** Bearer token /metrics requires; unset: the one in <data-dir>/metrics-token, created on first start. */
+  metricsToken?: string;
+  /** /metrics open to anyone, without a token. */
+  metricsPublic: boolean;
+  /** Audit records older than this many days are deleted. */
+  auditRetentionDays: number;
 }
 
 export interface TlsSettings {
@@ -197,5 +203,8 @@ export function loadConfig(
     minFreeBytes: positive('BERTH_MIN_FREE_BYTES', env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
     tls: tls(flags.tlsCert ?? env.BERTH_TLS_CERT, flags.tlsKey ?? env.BERTH_TLS_KEY),
     blobStore: blobStoreConfig(flags.blobStore ?? env.BERTH_BLOB_STORE, env),
+    metricsToken: env.BERTH_METRICS_TOKEN || undefined,
+    metricsPublic: bool(env.BERTH_METRICS_PUBLIC, false),
+    auditRetentionDays: positive('BERTH_AUDIT_RETENTION_DAYS', env.BERTH_AUDIT_RETENTION_DAYS, 90),
   };
 }

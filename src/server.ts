@@ -16,6 +16,15 @@ import { guardConnections, serverTimeouts } from './doors/http/connections.js';
 import { serveTls } from './doors/http/tls.js';
 import type { Http2SecureServer } from 'node:http2';
 import { sendJson } from './doors/http/io.js';
+import { observeRequests, observedServerOptions, requestRecord, stampRequestId } from './doors/http/request-record.js';
+import { createRequestLog } from './doors/http/request-log.js';
+import { BerthMetrics } from './doors/http/metrics.js';
+import { metricsEndpoint, metricsToken } from './doors/http/metrics-endpoint.js';
+import { CachedStorageFigures } from './domain/stats/storage-figures.js';
+import { AuditTrail } from './domain/audit/audit-trail.js';
+import { AUDIT_PRUNE_JOB, auditPruneJobHandler, startAuditPruneScheduler } from './domain/audit/retention.js';
+import { auditObserver } from './doors/http/audit-observer.js';
+import { CLOUDTRAIL_TARGET_PREFIX, createCloudTrailDoor } from './doors/cloudtrail/door.js';
 import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
 import type { Registry } from './domain/registry/registry.js';
@@ -53,24 +62,40 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const ecrPublic = createEcrPublicDoor({ identity, registry, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` }, log);
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
+  const metrics = new BerthMetrics();
+  const storageFigures = new CachedStorageFigures(() => meta.stats);
+  const scrape = metricsEndpoint({
+    metrics,
+    figures: () => storageFigures.current(),
+    token: await metricsToken({ dataDir: config.dataDir, token: config.metricsToken, public: config.metricsPublic }),
+  });
+  const trail = new AuditTrail(() => meta.audit, { log, userIdOf: async (account, name) => (await domain.identities.getUser(account, name))?.userId });
+  metrics.watchAuditTrail(trail);
+  const cloudtrail = createCloudTrailDoor({ identity, trail, log });
+  const requestLog = createRequestLog(config.logLevel);
+  const observers = [requestLog.observer, metrics.observer, auditObserver(trail, config.region)];
+  const handle = observeRequests((req, res) => {
+    if (tlsServer) stampRequestId(req, res);
     route(req, res).catch((err) => {
       log.error({ err }, 'unhandled request error');
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  };
-  const tls = config.tls ? await serveTls(config.tls, config.limits, handle, log) : undefined;
-  const server = tls?.server ?? createServer(serverTimeouts(config.limits), handle);
-  if (!tls) guardConnections(server, config.limits);
+  }, observers);
+  const tlsServer = config.tls ? await serveTls(config.tls, config.limits, handle, log) : undefined;
+  const server = tlsServer?.server ?? createServer({ ...serverTimeouts(config.limits), ...observedServerOptions }, handle);
+  if (!tlsServer) guardConnections(server, config.limits);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(EVENTS_TARGET_PREFIX)) return eventsDoor(req, res);
     if (isEcrPublicRequest(req, url)) return ecrPublic(req, res, url);
+    if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(CLOUDTRAIL_TARGET_PREFIX)) return cloudtrail(req, res);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
+    if (url.pathname === '/metrics') return scrape(req, res);
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') requestRecord(req).door = 'health';
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const readiness = await registry.readiness(config.minFreeBytes);
@@ -92,8 +117,13 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   await identity.afterListen?.(baseUrl);
   const { jobs } = domain;
   const worker = new JobWorker(meta.jobs, { log })
-    .register(LIFECYCLE_JOB, lifecycleJobHandler(registry, log))
-    .register(GC_JOB, gcJobHandler(domain.collectGarbage, config.gcGraceSeconds, log))
+    .register(LIFECYCLE_JOB, metrics.timeJob(LIFECYCLE_JOB, lifecycleJobHandler(registry, log, (results) => metrics.lifecycleFinished(results))))
+    .register(GC_JOB, metrics.timeJob(GC_JOB, gcJobHandler(async (opts) => {
+      const report = await domain.collectGarbage(opts);
+      metrics.gcFinished(report);
+      return report;
+    }, config.gcGraceSeconds, log)))
+    .register(AUDIT_PRUNE_JOB, metrics.timeJob(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, config.auditRetentionDays, log)))
     .register(SCAN_JOB, domain.scanning.scanJobHandler())
     .register(RESCAN_JOB, domain.scanning.rescanJobHandler());
   worker.start(jobs);
@@ -104,6 +134,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   dispatcher.start();
   const lifecycleScheduler = startLifecycleScheduler(jobs, config.lifecycleIntervalSeconds, log);
   const gcScheduler = startGcScheduler(jobs, config.gcIntervalSeconds, log);
+  const auditPruneScheduler = startAuditPruneScheduler(jobs, log);
 
   return {
     server,
@@ -113,15 +144,17 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     log,
     url,
     async close() {
-      await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop()]);
+      await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop(), auditPruneScheduler.stop()]);
       await dispatcher.stop();
       await Promise.all([worker.stop(), deliveries.stop()]);
-      if (tls) await tls.close();
+      if (tlsServer) await tlsServer.close();
       else {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         (server as Server).closeAllConnections();
       }
+      await trail.close();
       await domain.close();
+      requestLog.flush();
     },
   };
 }

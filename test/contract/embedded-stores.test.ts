@@ -15,6 +15,7 @@ import { metadataStoreContract, type StoreHandle } from './metadata-store-contra
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { publicRegistryStoreContract } from './public-registry-store-contract.js';
+import { observabilityStoreContract } from './observability-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 
@@ -36,6 +37,7 @@ lifecycleGcStoreContract('SQLite', openMetadataStore);
 eventBridgeStoreContract('SQLite', openMetadataStore);
 ecrOpsStoreContract('SQLite', openMetadataStore);
 publicRegistryStoreContract('SQLite', openMetadataStore);
+observabilityStoreContract('SQLite', openMetadataStore);
 
 eventJobStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));

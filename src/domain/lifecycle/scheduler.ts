@@ -3,7 +3,7 @@ import { scheduleJob, type PeriodicTask } from '../jobs/periodic.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { JobHandler } from '../jobs/worker.js';
 import type { Registry } from '../registry/registry.js';
-import { runAllLifecyclePolicies } from './runner.js';
+import { runAllLifecyclePolicies, type LifecycleRunResult } from './runner.js';
 
 export const LIFECYCLE_JOB = 'lifecycle.run-all';
 
@@ -13,8 +13,9 @@ export function startLifecycleScheduler(queue: JobQueue, intervalSeconds: number
 }
 
 /** Runs the job: evaluating the policies again expires only what is still there, so reruns are safe. */
-export function lifecycleJobHandler(registry: Registry, log: Logger): JobHandler {
+export function lifecycleJobHandler(registry: Registry, log: Logger, onFinished?: (results: LifecycleRunResult[]) => void): JobHandler {
   return async () => {
-    await runAllLifecyclePolicies(registry, log);
+    const results = await runAllLifecyclePolicies(registry, log);
+    onFinished?.(results);
   };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAuditAdmin } from './audit.js';
 import { registerIdentityAdmin } from './identity.js';
 import { registerJobsAdmin } from './jobs.js';
 import { registerMaintenanceAdmin } from './maintenance.js';
@@ -13,4 +14,5 @@ export function registerAdmin(program: Command): void {
   registerJobsAdmin(admin);
   registerTlsAdmin(admin);
   registerVulnDbAdmin(admin);
+  registerAuditAdmin(admin);
 }

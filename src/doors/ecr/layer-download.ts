@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendBlob } from '../http/send-blob.js';
+import { requestRecord } from '../http/request-record.js';
 import type { Registry } from '../../domain/registry/registry.js';
 
 export const DOWNLOAD_PATH = '/layer-downloads/';
@@ -18,11 +19,15 @@ function deny(res: ServerResponse, status: number, code: string, message: string
 /** Serves the time-limited layer URLs that GetDownloadUrlForLayer hands out; true if handled. */
 export async function handleLayerDownload(registry: Registry, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
   if (!url.pathname.startsWith(DOWNLOAD_PATH)) return false;
+  const record = requestRecord(req);
+  record.door = 'layer-download';
+  record.action = 'download layer';
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     deny(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     return true;
   }
   const grant = await registry.downloads.redeem(url.pathname.slice(DOWNLOAD_PATH.length));
+  if (grant && grant !== 'expired') record.repository = grant.repository.name;
   if (grant === 'expired') {
     deny(res, 403, 'AccessDenied', 'Request has expired');
     return true;

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { BodyTooLargeError, readBody } from '../http/io.js';
+import { requestRecord } from '../http/request-record.js';
 import { AuthenticationError } from '../../iam/auth/authentication-error.js';
 import { peekCredential } from '../../iam/auth/sigv4.js';
 import type { Identity } from '../../iam/identity.js';
@@ -31,18 +31,25 @@ const AUTH_ERRORS: Record<string, { code: string; status: number }> = {
 
 /** The IAM and STS query APIs: form-encoded `POST /` with `Action=`, SigV4 service iam or sts. */
 export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, deps: QueryApiDeps): Promise<void> {
-  const requestId = randomUUID();
+  const record = requestRecord(req);
+  const requestId = record.id;
   const service = peekCredential(req.headers)?.service === 'sts' ? 'sts' : 'iam';
+  record.door = service;
   const xmlns = service === 'sts' ? STS_XMLNS : IAM_XMLNS;
-  const send = (status: number, text: string) => {
+  const send = (status: number, text: string, errorCode?: string, errorMessage?: string) => {
+    record.errorCode = errorCode;
+    record.errorMessage = errorMessage;
     res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': requestId });
     res.end(text);
   };
   try {
     const body = await readBody(req, MAX_BODY);
-    const principal = await deps.identity.authenticateSigV4(req, body, service);
     const params = new URLSearchParams(body.toString('utf8'));
     const action = params.get('Action') ?? '';
+    record.action = action;
+    const principal = await deps.identity.authenticateSigV4(req, body, service);
+    record.principal = principal;
+    record.audit = { eventSource: `${service}.amazonaws.com`, eventName: action, readOnly: !isMutation(action), requestParameters: queryParameters(params) };
     let result: ActionResult;
     if (service === 'sts') {
       if (action !== 'GetCallerIdentity') throw new IamError('InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? ''}`);
@@ -65,13 +72,23 @@ export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, 
     send(200, responseXml(action, xmlns, result, requestId));
   } catch (err) {
     if (!req.readableEnded) req.resume();
-    if (err instanceof IamError) return send(err.status, errorXml(xmlns, err.code, err.message, requestId));
+    if (err instanceof IamError) return send(err.status, errorXml(xmlns, err.code, err.message, requestId), err.code, err.message);
     if (err instanceof AuthenticationError) {
       const mapped = AUTH_ERRORS[err.code] ?? { code: err.code, status: err.status };
-      return send(mapped.status, errorXml(xmlns, mapped.code, err.message, requestId));
+      return send(mapped.status, errorXml(xmlns, mapped.code, err.message, requestId), mapped.code, err.message);
     }
-    if (err instanceof BodyTooLargeError) return send(413, errorXml(xmlns, 'ValidationError', err.message, requestId));
+    if (err instanceof BodyTooLargeError) return send(413, errorXml(xmlns, 'ValidationError', err.message, requestId), 'ValidationError', err.message);
     deps.log.error({ err }, 'unexpected error in the IAM/STS API');
-    send(500, errorXml(xmlns, 'ServiceFailure', 'An internal error occurred.', requestId, 'Receiver'));
+    send(500, errorXml(xmlns, 'ServiceFailure', 'An internal error occurred.', requestId, 'Receiver'), 'ServiceFailure');
   }
+}
+
+/** A query call's parameters as CloudTrail shows them: lowerCamelCase names, without Action and Version. */
+function queryParameters(params: URLSearchParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of params) {
+    if (key === 'Action' || key === 'Version') continue;
+    out[key.charAt(0).toLowerCase() + key.slice(1)] = value;
+  }
+  return out;
 }

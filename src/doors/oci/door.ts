@@ -10,6 +10,8 @@ import { addressedRepository, type AddressedRepository } from './addressed-repos
 import { OciError, sendOciError, toOciError } from './errors.js';
 import { catalog, deleteManifest, headOrGetManifest, listTags, putManifest, referrers } from './manifests.js';
 import { matchRoute, type RouteName } from './routes.js';
+import { requestRecord } from '../http/request-record.js';
+import { ociAction, ociAuditReport } from './observe.js';
 
 type Handler = (ctx: OciContext) => Promise<void>;
 
@@ -37,6 +39,8 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
   return async function handleOci(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const head = req.method === 'HEAD';
     let addressed: AddressedRepository | undefined;
+    const record = requestRecord(req);
+    record.door = 'oci';
     try {
       if (hasDotSegment(req.url ?? '')) throw new OciError('NAME_INVALID', 'path must not contain dot segments');
       const match = matchRoute(url.pathname);
@@ -45,7 +49,11 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       if (!handler) {
         throw new OciError('UNSUPPORTED', `${req.method} is not supported here`, undefined, 405);
       }
+      const method = req.method ?? '';
+      record.action = ociAction(match.route, method, url);
+      if (match.name) record.repository = match.name;
       const caller = await access.authenticate(req);
+      record.audit = ociAuditReport(match.route, method, url, req.headers.accept, caller.registryId, match.name, match.ref);
       addressed = await addressedRepository(registry, caller, match.name);
       await handler({ req, res, url, registry, access, caller, name: match.name, repo: addressed.repo, ref: match.ref });
     } catch (err) {
@@ -53,6 +61,10 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       const e = toOciError(err);
       // A public repository's registry is known to its clients by its alias, as on public.ecr.aws.
       if (addressed?.alias !== undefined) e.message = e.message.replaceAll(addressed.repo.registryId, addressed.alias);
+      record.errorCode = e.code;
+      record.errorMessage = e.message;
+      // The trail names a refusal as the ECR API does, whatever the registry protocol answered.
+      if (record.audit && (e.code === 'DENIED' || e.code === 'UNAUTHORIZED')) record.audit.errorCode = 'AccessDeniedException';
       if (e.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = access.challenge();
       if (asRegistryError(err)?.kind === 'StorageFull') log.warn({ method: req.method, path: url.pathname }, e.message);
       else if (e.code === 'UNKNOWN') log.error({ err, method: req.method, path: url.pathname }, 'unexpected error on /v2');

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../../iam/auth/principal.js';
 import type { Identity } from '../../iam/identity.js';
 import { OciError } from './errors.js';
+import { requestRecord } from '../http/request-record.js';
 import { repositoryArn, type RepoRef } from '../../domain/registry/names.js';
 import { publicNamespaceAccount, publicRepositoryArn } from '../../domain/registry/public-registries.js';
 import type { OciAccess, OciAction, OciCaller } from './access.js';
@@ -67,6 +68,7 @@ export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
         const registryId = addressed ?? identity.defaultAccountId();
         const principal: Principal = { arn: '*', account: registryId, anonymous: true };
         const caller: IdentifiedCaller = { registryId, principalArn: '*', anonymous: true, principal, sourceIp };
+        requestRecord(req).principal = principal;
         return caller;
       }
       const password = registryPassword(auth);
@@ -74,6 +76,7 @@ export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
       if (!principal) throw new OciError('UNAUTHORIZED', 'Your authorization token is invalid or has expired.');
       const registryId = addressed ?? principal.account;
       const caller: IdentifiedCaller = { registryId, principalArn: principal.arn, anonymous: false, principal, sourceIp };
+      requestRecord(req).principal = principal;
       return caller;
     },
 

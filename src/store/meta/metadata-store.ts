@@ -9,6 +9,8 @@ import { JobStore } from './job-store.js';
 import { PullExclusionStore } from './pull-exclusion-store.js';
 import { PublicRegistryStore } from './public-registry-store.js';
 import { ScanStore } from './scan-store.js';
+import { StatsStore } from './stats-store.js';
+import { AuditStore } from './audit-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -151,6 +153,10 @@ export class MetadataStore {
   }
   /** Image scanning: vulnerability records, cached layer facts, scans. */
   get scans(): ScanStore { return new ScanStore(this.db); }
+  /** Aggregate figures for metrics. */
+  get stats(): StatsStore { return new StatsStore(this.db); }
+  /** The audit trail. */
+  get audit(): AuditStore { return new AuditStore(this.db); }
 
   /** Inside `transaction`: holds `key` until the transaction ends (see `SqlDb.lock`). */
   lock(key: string): Promise<void> {

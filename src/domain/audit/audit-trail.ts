@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import { AUDIT_ROWS_PER_INSERT, type AuditQuery, type AuditRow, type AuditStore } from '../../store/meta/audit-store.js';
+import { auditRow, type AuditedCall } from './cloudtrail-record.js';
+
+export interface AuditTrailOptions {
+  log?: Logger;
+  /** How long a recorded call may wait before it is written; default 200 ms. */
+  flushMs?: number;
+  /** Written at once when this many are waiting; default 500. */
+  batchSize?: number;
+  /** More than this many waiting (the database is down or too slow) and new ones are dropped, counted and logged. */
+  maxPending?: number;
+  /** The unique id (AIDA…) of an IAM user, for userIdentity.principalId. */
+  userIdOf?: (account: string, userName: string) => Promise<string | undefined>;
+}
+
+/**
+ * The audit trail: calls are recorded without waiting (the request is answered meanwhile) and
+ * written in batches; `close()` writes everything still waiting, so a clean shutdown loses none.
+ */
+export class AuditTrail {
+  private pending: AuditedCall[] = [];
+  /** Rows built but not yet written (a write failed): written first, with the same event ids. */
+  private unwritten: AuditRow[] = [];
+  private timer?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** User ids by account/name: a string once known, a promise while it is being looked up. */
+  private readonly userIds = new Map<string, string | Promise<string | undefined>>();
+  /** Calls dropped because too many were waiting, and calls that failed to be written. */
+  dropped = 0;
+  written = 0;
+  private readonly flushMs: number;
+  private readonly batchSize: number;
+  private readonly maxPending: number;
+
+  constructor(
+    private readonly store: () => AuditStore,
+    private readonly opts: AuditTrailOptions = {},
+  ) {
+    this.flushMs = opts.flushMs ?? 200;
+    this.batchSize = opts.batchSize ?? AUDIT_ROWS_PER_INSERT;
+    this.maxPending = opts.maxPending ?? 100_000;
+  }
+
+  /** Records a call; returns at once. */
+  record(call: AuditedCall): void {
+    if (this.pending.length >= this.maxPending) {
+      if (this.dropped++ % 10_000 === 0) this.opts.log?.error({ dropped: this.dropped }, 'audit trail: too many calls waiting to be written; dropping');
+      return;
+    }
+    this.pending.push(call);
+    if (this.closed) return;
+    if (this.pending.length >= this.batchSize) this.flushSoon(0);
+    else this.flushSoon(this.flushMs);
+  }
+
+  get waiting(): number {
+    return this.pending.length + this.unwritten.length;
+  }
+
+  /** Writes everything recorded so far. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.writing = this.writing.then(() => this.writeAll());
+    return this.writing;
+  }
+
+  /** Writes what is waiting and stops the timer; calls recorded later are written by the next flush(). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
+  lookup(q: AuditQuery): Promise<AuditRow[]> {
+    return this.store().lookup(q);
+  }
+
+  /** Deletes records older than `retentionDays`; returns how many. */
+  prune(retentionDays: number, now = Date.now()): Promise<number> {
+    return this.store().prune(now - retentionDays * 24 * 60 * 60 * 1000);
+  }
+
+  private flushSoon(ms: number): void {
+    if (this.timer && ms > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.flush(), ms);
+    this.timer.unref();
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.unwritten.length > 0 || this.pending.length > 0) {
+      if (this.unwritten.length === 0) {
+        const batch = this.pending.splice(0, this.batchSize);
+        await this.resolveUserIds(batch);
+        this.unwritten = batch.map((call) => auditRow({ ...call, principalId: call.principalId ?? this.knownUserId(call) }));
+      }
+      try {
+        await this.store().append(this.unwritten);
+        this.written += this.unwritten.length;
+        this.unwritten = [];
+      } catch (err) {
+        this.opts.log?.error({ err, waiting: this.waiting }, 'audit trail: writing failed; will retry');
+        if (!this.closed) this.flushSoon(1000);
+        return;
+      }
+    }
+  }
+
+  private userKey(call: AuditedCall): string | undefined {
+    const { principal } = call;
+    if (principal.anonymous || !principal.userName || !this.opts.userIdOf) return undefined;
+    return `${principal.account}/${principal.userName}`;
+  }
+
+  private knownUserId(call: AuditedCall): string | undefined {
+    const key = this.userKey(call);
+    const id = key === undefined ? undefined : this.userIds.get(key);
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  /** Looks up the ids of the batch's users not seen before (once each). */
+  private async resolveUserIds(batch: AuditedCall[]): Promise<void> {
+    const lookups: Array<Promise<unknown>> = [];
+    for (const call of batch) {
+      const key = this.userKey(call);
+      if (key === undefined || this.userIds.has(key)) continue;
+      if (this.userIds.size >= 10_000) this.userIds.clear();
+      const lookup = this.opts.userIdOf!(call.principal.account, call.principal.userName!)
+        .catch(() => undefined)
+        .then((id) => {
+          if (id) this.userIds.set(key, id);
+          else this.userIds.delete(key);
+          return id;
+        });
+      this.userIds.set(key, lookup);
+      lookups.push(lookup);
+    }
+    await Promise.all(lookups);
+  }
+}

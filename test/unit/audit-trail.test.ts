@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { AuditTrail } from '../../src/domain/audit/audit-trail.js';
+import { auditRow, HIDDEN, type AuditedCall } from '../../src/domain/audit/cloudtrail-record.js';
+import { MetadataStore } from '../../src/store/meta/metadata-store.js';
+import { migrate } from '../../src/store/meta/migrations.js';
+import { SqliteDb } from '../../src/store/meta/sqlite.js';
+
+const ACCOUNT = '111122223333';
+
+function call(more: Partial<AuditedCall> = {}): AuditedCall {
+  return {
+    requestId: 'req-1',
+    time: Date.UTC(2026, 0, 31, 12, 0, 0, 123),
+    eventSource: 'ecr.amazonaws.com',
+    eventName: 'PutImage',
+    readOnly: false,
+    principal: { arn: `arn:aws:iam::${ACCOUNT}:user/alice`, account: ACCOUNT, userName: 'alice', accessKeyId: 'AKIAALICE', anonymous: false },
+    sourceIp: '10.0.0.7',
+    userAgent: 'aws-cli/2.9',
+    requestParameters: { repositoryName: 'app', imageTag: 'v1', imageManifest: '{"schemaVersion":2}' },
+    responseElements: { image: { imageManifest: '{…}', imageId: { imageTag: 'v1' } } },
+    region: 'eu-west-1',
+    ...more,
+  };
+}
+
+test('a CloudTrail record: its fields, the identity, the repository resource, secrets hidden', () => {
+  const row = auditRow(call({ principalId: 'AIDAALICE' }), 'event-1');
+  const r = JSON.parse(row.record);
+  assert.equal(r.eventVersion, '1.09');
+  assert.equal(r.eventTime, '2026-01-31T12:00:00Z');
+  assert.equal(r.eventSource, 'ecr.amazonaws.com');
+  assert.equal(r.eventName, 'PutImage');
+  assert.equal(r.awsRegion, 'eu-west-1');
+  assert.equal(r.sourceIPAddress, '10.0.0.7');
+  assert.equal(r.userAgent, 'aws-cli/2.9');
+  assert.equal(r.requestID, 'req-1');
+  assert.equal(r.eventID, 'event-1');
+  assert.equal(r.readOnly, false);
+  assert.equal(r.eventType, 'AwsApiCall');
+  assert.equal(r.recipientAccountId, ACCOUNT);
+  assert.deepEqual(r.userIdentity, { type: 'IAMUser', principalId: 'AIDAALICE', arn: `arn:aws:iam::${ACCOUNT}:user/alice`, accountId: ACCOUNT, accessKeyId: 'AKIAALICE', userName: 'alice' });
+  assert.deepEqual(r.resources, [{ accountId: ACCOUNT, type: 'AWS::ECR::Repository', ARN: `arn:aws:ecr:eu-west-1:${ACCOUNT}:repository/app` }]);
+  assert.equal(r.requestParameters.imageManifest, HIDDEN, 'manifest bodies are not kept');
+  assert.equal(r.responseElements.image.imageManifest, HIDDEN);
+  assert.equal(r.errorCode, undefined);
+  assert.deepEqual([row.eventName, row.username, row.accessKeyId, row.resourceType, row.resourceName, row.readOnly], ['PutImage', 'alice', 'AKIAALICE', 'AWS::ECR::Repository', 'app', false]);
+});
+
+test('no password, secret key or token reaches the record, however deep', () => {
+  const row = auditRow(call({
+    eventSource: 'iam.amazonaws.com',
+    eventName: 'CreateLoginProfile',
+    requestParameters: { userName: 'bob', password: 'hunter2', nested: [{ SecretAccessKey: 'wJalrXUtnFEMI' }] },
+    responseElements: { authorizationData: [{ authorizationToken: 'QVdTOnNlY3JldA==' }], credentials: { sessionToken: 'FwoG' } },
+  }));
+  for (const secret of ['hunter2', 'wJalrXUtnFEMI', 'QVdTOnNlY3JldA==', 'FwoG']) assert.ok(!row.record.includes(secret), `${secret} leaked`);
+  const r = JSON.parse(row.record);
+  assert.deepEqual(r.resources, [{ accountId: ACCOUNT, type: 'AWS::IAM::User', ARN: `arn:aws:iam::${ACCOUNT}:user/bob` }]);
+});
+
+test('a denied call records its error and no response; anonymous callers are AWSAccount anonymous', () => {
+  const r = JSON.parse(auditRow(call({ errorCode: 'AccessDeniedException', errorMessage: 'User: … is not authorized', principal: { arn: '*', account: ACCOUNT, anonymous: true } })).record);
+  assert.equal(r.errorCode, 'AccessDeniedException');
+  assert.equal(r.errorMessage, 'User: … is not authorized');
+  assert.equal(r.responseElements, null);
+  assert.deepEqual(r.userIdentity, { type: 'AWSAccount', principalId: '', accountId: 'anonymous' });
+});
+
+test('the trail writes in batches without waiting, and close() writes everything recorded', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-audit-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  try {
+    await migrate(db);
+    const meta = new MetadataStore(db);
+    const trail = new AuditTrail(() => meta.audit, { flushMs: 60_000, batchSize: 100, userIdOf: async (_a, name) => `AIDA${name.toUpperCase()}` });
+    for (let i = 0; i < 250; i++) trail.record(call({ requestId: `r${i}`, time: 1000 + i }));
+    assert.ok(trail.waiting > 0, 'record() returned before anything was written');
+    await trail.close();
+    assert.equal(trail.waiting, 0);
+    assert.equal(trail.written, 250);
+    const rows = await meta.audit.lookup({ limit: 1000 });
+    assert.equal(rows.length, 250);
+    assert.equal(JSON.parse(rows[0]!.record).userIdentity.principalId, 'AIDAALICE');
+    assert.deepEqual(new Set(rows.map((r) => JSON.parse(r.record).requestID)).size, 250);
+    assert.equal(await trail.prune(1, 1000 + 86_400_000 + 100), 100, 'retention counts days back from now');
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failed write keeps the calls for the next attempt', async () => {
+  let fail = true;
+  const appended: number[] = [];
+  const store = { append: async (rows: unknown[]) => { if (fail) throw new Error('database down'); appended.push(rows.length); } } as never;
+  const trail = new AuditTrail(() => store, { flushMs: 60_000 });
+  trail.record(call());
+  trail.record(call());
+  await trail.flush();
+  assert.equal(trail.waiting, 2);
+  fail = false;
+  await trail.close();
+  assert.deepEqual(appended, [2]);
+  assert.equal(trail.waiting, 0);
+});
+
+test('retention: a periodic audit.prune job through the job queue deletes what is older than BERTH_AUDIT_RETENTION_DAYS', async () => {
+  const { JobQueue } = await import('../../src/domain/jobs/queue.js');
+  const { JobWorker } = await import('../../src/domain/jobs/worker.js');
+  const { AUDIT_PRUNE_JOB, auditPruneJobHandler, startAuditPruneScheduler } = await import('../../src/domain/audit/retention.js');
+  const { loadConfig } = await import('../../src/config.js');
+  const pino = (await import('pino')).default;
+  assert.equal(loadConfig({}, {}).auditRetentionDays, 90);
+  assert.equal(loadConfig({}, { BERTH_AUDIT_RETENTION_DAYS: '7' }).auditRetentionDays, 7);
+  assert.throws(() => loadConfig({}, { BERTH_AUDIT_RETENTION_DAYS: '0' }), /BERTH_AUDIT_RETENTION_DAYS/);
+
+  const dir = await mkdtemp(join(tmpdir(), 'berth-audit-prune-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  const log = pino({ level: 'silent' });
+  try {
+    await migrate(db);
+    const meta = new MetadataStore(db);
+    const trail = new AuditTrail(() => meta.audit);
+    const day = 86_400_000;
+    trail.record(call({ requestId: 'ancient', time: Date.now() - 8 * day }));
+    trail.record(call({ requestId: 'recent', time: Date.now() - 6 * day }));
+    await trail.flush();
+    const queue = new JobQueue(meta.jobs);
+    const worker = new JobWorker(meta.jobs, { log, pollMs: 50 }).register(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, 7, log));
+    worker.start(queue);
+    const scheduler = startAuditPruneScheduler(queue, log, 1);
+    try {
+      for (let i = 0; i < 60 && (await meta.audit.lookup({ limit: 10 })).length > 1; i++) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await scheduler.stop();
+      await worker.stop();
+    }
+    const left = await meta.audit.lookup({ limit: 10 });
+    assert.deepEqual(left.map((r) => JSON.parse(r.record).requestID), ['recent']);
+    assert.ok((await queue.list({ kind: AUDIT_PRUNE_JOB })).some((j) => j.status === 'succeeded'));
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('oversized parameters are left out of the record, the rest is kept', () => {
+  const r = JSON.parse(auditRow(call({ eventName: 'SetRepositoryPolicy', requestParameters: { repositoryName: 'app', policyText: 'x'.repeat(200_000) }, responseElements: { repositoryName: 'app' } })).record);
+  assert.deepEqual(r.requestParameters, { omitted: true, reason: 'larger than the trail keeps' });
+  assert.deepEqual(r.responseElements, { repositoryName: 'app' });
+  assert.equal(r.eventName, 'SetRepositoryPolicy');
+});
