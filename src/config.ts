@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface BerthConfig {
   host: string;
@@ -25,6 +25,8 @@ export interface BerthConfig {
   maxBlobBytes: number;
   /** Below this many free bytes in the blob store, /readyz reports the node not ready. */
   minFreeBytes: number;
+  /** The file holding the master key, the root of trust of encryption at rest (created if missing). */
+  masterKeyFile: string;
 }
 
 export interface ConnectionLimits {
@@ -79,10 +81,11 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): BerthConfig {
   const { host, port } = parseListen(flags.listen ?? env.BERTH_LISTEN ?? '127.0.0.1:5000');
+  const dataDir = resolve(flags.dataDir ?? env.BERTH_DATA_DIR ?? './berth-data');
   return {
     host,
     port,
-    dataDir: resolve(flags.dataDir ?? env.BERTH_DATA_DIR ?? './berth-data'),
+    dataDir,
     databaseUrl: databaseUrl(flags.databaseUrl ?? env.BERTH_DATABASE_URL),
     region: env.BERTH_REGION ?? 'us-east-1',
     createOnPush: bool(env.BERTH_CREATE_ON_PUSH, false),
@@ -99,5 +102,6 @@ export function loadConfig(
     },
     maxBlobBytes: positive('BERTH_MAX_BLOB_BYTES', env.BERTH_MAX_BLOB_BYTES, ECR_MAX_LAYER_BYTES),
     minFreeBytes: positive('BERTH_MIN_FREE_BYTES', env.BERTH_MIN_FREE_BYTES, 512 * 1024 * 1024),
+    masterKeyFile: resolve(env.BERTH_MASTER_KEY_FILE || join(dataDir, 'master.key')),
   };
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import pino, { type Logger } from 'pino';
 import type { BerthConfig } from './config.js';
 import { createEcrDoor } from './doors/ecr/door.js';
+import { createKmsDoor, KMS_TARGET_PREFIX } from './doors/kms/door.js';
 import { ecrContextFactory } from './doors/ecr/context.js';
 import { handleLayerDownload } from './doors/ecr/layer-download.js';
 import { OPERATIONS } from './doors/ecr/operations/index.js';
@@ -34,13 +35,14 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const { registry, lifecycle } = domain;
   const { meta } = domain.stores;
   const accountId = await registry.accounts.ensureDefaultAccount(config.region);
-  const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry), config, accountId });
+  const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry, domain.kms), config, accountId });
 
   let baseUrl = config.publicUrl ?? '';
   const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);
 
   const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
+  const kmsDoor = createKmsDoor({ identity, kms: domain.kms, region: config.region, log });
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
   const server = createServer(serverTimeouts(config.limits), (req, res) => {
@@ -56,6 +58,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
     if (url.pathname === '/v2' || url.pathname.startsWith('/v2/')) return oci(req, res, url);
+    if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(KMS_TARGET_PREFIX)) return kmsDoor(req, res);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

@@ -7,6 +7,8 @@ import { EventLog } from './domain/events/event-log.js';
 import { collectGarbage, type GcOptions, type GcReport } from './domain/gc/collect.js';
 import { IdentityDirectory } from './iam/identity/directory.js';
 import { JobQueue } from './domain/jobs/queue.js';
+import { Kms, keyArn } from './domain/kms/kms.js';
+import { assertMasterKeyMatches, MasterKey } from './domain/kms/master-key.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
 import { Registry } from './domain/registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
@@ -30,6 +32,8 @@ export interface Domain {
   events: EventLog;
   /** Accounts, users, keys, groups and policies. */
   identities: IdentityDirectory;
+  /** KMS keys and aliases; the keys of KMS-encrypted repositories. */
+  kms: Kms;
   /** One mark-and-sweep pass over metadata and blobs. */
   collectGarbage(opts: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
@@ -58,6 +62,15 @@ async function openPostgres(url: string): Promise<SqlDb> {
 
 export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
   const stores = await openStores(config);
+  let master: MasterKey;
+  try {
+    master = await MasterKey.load(config.masterKeyFile);
+    await assertMasterKeyMatches(stores.meta, master, config.masterKeyFile);
+  } catch (e) {
+    await stores.close();
+    throw e;
+  }
+  const kms = new Kms(() => stores.meta.kms, master);
   const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, log });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   return {
@@ -67,6 +80,7 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     jobs: new JobQueue(stores.meta.jobs),
     events: new EventLog(stores.meta.events),
     identities: new IdentityDirectory(stores.meta.identities),
+    kms,
     collectGarbage: (opts) => collectGarbage(stores.meta, stores.blobs, opts),
     async close() {
       await registry.close();
@@ -75,13 +89,19 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
   };
 }
 
-/** Repository and registry policies, as the authorizer reads them, from the domain. */
-export function resourcePolicies(registry: Registry): ResourcePolicySource {
+/** Repository, registry and KMS key policies, as the authorizer reads them, from the domain. */
+export function resourcePolicies(registry: Registry, kms?: Kms): ResourcePolicySource {
   return {
     async repository(registryId, name) {
       const repo = await registry.repositories.find({ registryId, name });
       return repo && { policyText: repo.settings.policyText, public: repo.settings.public, tags: repo.settings.tags };
     },
     registryPolicy: (accountId) => registry.accounts.registryPolicy(accountId),
+    async kmsKey(arn) {
+      const m = /^arn:[^:]+:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(arn);
+      if (!kms || !m) return undefined;
+      const key = await kms.resolve({ region: m[1]!, accountId: m[2]! }, m[3]!, { aliases: false }).catch(() => undefined);
+      return key && keyArn(key) === arn ? { policyText: key.policy, tags: key.tags.map((t) => ({ Key: t.TagKey, Value: t.TagValue })) } : undefined;
+    },
   };
 }

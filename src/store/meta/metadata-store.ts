@@ -4,6 +4,7 @@ import { IdentityStore } from './identity-store.js';
 import { LifecycleStore } from './lifecycle-store.js';
 import { EventStore } from './event-store.js';
 import { JobStore } from './job-store.js';
+import { KmsStore } from './kms-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -139,6 +140,10 @@ export class MetadataStore {
   /** The event outbox; inside `transaction`, events commit with the change they record. */
   get events(): EventStore { return new EventStore(this.db); }
   get jobs(): JobStore { return new JobStore(this.db); }
+  /** KMS keys, aliases and the wrapped data keys of encrypted blobs. */
+  get kms(): KmsStore {
+    return new KmsStore(this.db);
+  }
 
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {

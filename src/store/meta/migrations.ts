@@ -6,6 +6,7 @@ import { LIFECYCLE_SCHEMA } from './schema/004-lifecycle.js';
 import { LEASES_SCHEMA } from './schema/005-leases.js';
 import { EVENTS_JOBS_SCHEMA } from './schema/006-events-jobs.js';
 import { DROP_LEASES_SCHEMA } from './schema/007-drop-leases.js';
+import { KMS_SCHEMA } from './schema/008-kms.js';
 
 /**
  * One migration set for both databases. `{bytes}` becomes BLOB or BYTEA, `{serial}` an
@@ -14,7 +15,7 @@ import { DROP_LEASES_SCHEMA } from './schema/007-drop-leases.js';
  * On PostgreSQL every TEXT column gets the "C" collation: SQLite compares text bytewise (BINARY),
  * and ORDER BY, `name > ?` paging and their indexes must agree on both.
  */
-const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA];
+const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA, KMS_SCHEMA];
 
 export async function migrate(db: SqlDb): Promise<void> {
   // Inside the transaction, so several servers starting on one database migrate one at a time.
