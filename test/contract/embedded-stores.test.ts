@@ -12,6 +12,7 @@ import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
+import { kmsStoreContract } from './kms-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 
@@ -30,6 +31,7 @@ async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
 
 metadataStoreContract('SQLite', openMetadataStore);
 lifecycleGcStoreContract('SQLite', openMetadataStore);
+kmsStoreContract('SQLite', openMetadataStore);
 
 eventJobStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));

@@ -15,6 +15,7 @@ import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
+import { kmsStoreContract } from './kms-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
@@ -55,6 +56,7 @@ async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
 
 metadataStoreContract('PostgreSQL', openMetadataStore);
 lifecycleGcStoreContract('PostgreSQL', openMetadataStore);
+kmsStoreContract('PostgreSQL', openMetadataStore);
 
 // Two pools on one database: claims from them really race, as from two berth nodes.
 eventJobStoreContract('PostgreSQL', async () => {
