@@ -9,6 +9,8 @@ import { IdentityDirectory } from './iam/identity/directory.js';
 import { JobQueue } from './domain/jobs/queue.js';
 import { Kms, keyArn } from './domain/kms/kms.js';
 import { assertMasterKeyMatches, MasterKey } from './domain/kms/master-key.js';
+import { BlobEncryption } from './domain/encryption/blob-encryption.js';
+import { manifestCipher } from './domain/encryption/manifest-cipher.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
 import { Registry } from './domain/registry/registry.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
@@ -20,6 +22,8 @@ import { SqliteDb } from './store/meta/sqlite.js';
 export interface Stores {
   meta: MetadataStore;
   blobs: FsBlobStore;
+  /** The root of trust of encryption at rest (`BERTH_MASTER_KEY_FILE`). */
+  master: MasterKey;
   close(): Promise<void>;
 }
 
@@ -43,15 +47,18 @@ export interface Domain {
 export async function openStores(config: BerthConfig): Promise<Stores> {
   await mkdir(config.dataDir, { recursive: true });
   const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'));
+  let master: MasterKey;
   try {
     await migrate(db);
+    master = await MasterKey.load(config.masterKeyFile);
+    await assertMasterKeyMatches(new MetadataStore(db), master, config.masterKeyFile);
   } catch (e) {
     await db.close();
     throw e;
   }
   const blobs = new FsBlobStore(config.dataDir);
   await blobs.init();
-  return { meta: new MetadataStore(db), blobs, close: () => db.close() };
+  return { meta: new MetadataStore(db, manifestCipher(master)), blobs, master, close: () => db.close() };
 }
 
 /** Loaded only when configured: the PostgreSQL client costs a few MiB of memory in every process. */
@@ -62,16 +69,9 @@ async function openPostgres(url: string): Promise<SqlDb> {
 
 export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
   const stores = await openStores(config);
-  let master: MasterKey;
-  try {
-    master = await MasterKey.load(config.masterKeyFile);
-    await assertMasterKeyMatches(stores.meta, master, config.masterKeyFile);
-  } catch (e) {
-    await stores.close();
-    throw e;
-  }
-  const kms = new Kms(() => stores.meta.kms, master);
-  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, log });
+  const kms = new Kms(() => stores.meta.kms, stores.master);
+  const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region);
+  const registry = new Registry(stores.meta, stores.blobs, { createOnPush: config.createOnPush, maxBlobBytes: config.maxBlobBytes, log, encryption, region: config.region });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   return {
     stores,

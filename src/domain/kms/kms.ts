@@ -129,6 +129,11 @@ export class Kms {
     return key;
   }
 
+  /** A key by id, in whatever account and region; undefined if there is none (any more). */
+  byId(id: string): Promise<KmsKeyRow | undefined> {
+    return this.load(id);
+  }
+
   async listKeys(scope: KmsScope, after: string, limit: number): Promise<KmsKeyRow[]> {
     return this.store().listKeys(scope.accountId, scope.region, after, limit);
   }

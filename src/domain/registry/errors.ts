@@ -36,14 +36,16 @@ export type RegistryErrorKind =
   | 'TooManyResourceTags'
   | 'InvalidResourceTag'
   | 'InvalidPageToken'
-  | 'InvalidParameter';
+  | 'InvalidParameter'
+  /** The repository's KMS key cannot be used (disabled, pending deletion, gone, or not allowed). */
+  | 'Kms';
 
 /** A failure the domain reports to its callers. `detail` carries what a door may quote (digest, name…). */
 export class RegistryError extends Error {
   constructor(
     readonly kind: RegistryErrorKind,
     message: string,
-    readonly detail: { digest?: string; digests?: string[]; name?: string; reference?: string; uploadId?: string; size?: number; field?: string } = {},
+    readonly detail: { digest?: string; digests?: string[]; name?: string; reference?: string; uploadId?: string; size?: number; field?: string; kmsError?: string } = {},
   ) {
     super(message);
   }

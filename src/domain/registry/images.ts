@@ -1,4 +1,5 @@
 import type { NewEvent } from '../../store/meta/event-store.js';
+import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import type { ManifestRow, MetadataStore } from '../../store/meta/metadata-store.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -30,6 +31,8 @@ export class Images {
     private readonly meta: MetadataStore,
     private readonly repositories: Repositories,
     private readonly pulls: PullRecorder,
+    /** Refuses reads of a repository whose KMS key cannot be used. */
+    private readonly encryption: Pick<BlobEncryption, 'assertReadable'>,
   ) {}
 
   // ---- pushing --------------------------------------------------------------------------------
@@ -143,6 +146,7 @@ export class Images {
       manifest = await this.meta.getTaggedManifest(repo.id, reference);
     }
     if (!manifest) throw manifestNotFound(reference);
+    await this.encryption.assertReadable(repo);
     return manifest;
   }
 
@@ -155,7 +159,11 @@ export class Images {
     if (!looksLikeDigest(reference) && isValidTag(reference)) {
       assertRepositoryName(ref.name);
       const found = await this.meta.getTaggedManifestByName(ref.registryId, ref.name, reference);
-      if (found) return { repository: toRepository(found.repository), manifest: found.manifest };
+      if (found) {
+        const repository = toRepository(found.repository);
+        await this.encryption.assertReadable(repository);
+        return { repository, manifest: found.manifest };
+      }
     }
     const repository = await this.repositories.get(ref);
     return { repository, manifest: await this.get(repository, reference) };
@@ -204,9 +212,14 @@ export class Images {
   async batchGet(repo: Repository, ids: ImageId[], acceptedMediaTypes?: string[]): Promise<{ images: Array<{ id: ImageId; manifest: Manifest }>; failures: ImageFailure[] }> {
     const images: Array<{ id: ImageId; manifest: Manifest }> = [];
     const failures: ImageFailure[] = [];
+    const unreadable = await this.encryption.assertReadable(repo).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     for (const id of ids) {
       const found = await this.resolve(repo, id);
       if ('failure' in found) failures.push(found.failure);
+      else if (unreadable) failures.push(imageFailure(id, 'KmsError', unreadable.message));
       else if (acceptedMediaTypes && !acceptedMediaTypes.includes(found.manifest.mediaType)) {
         failures.push(imageFailure(id, 'ImageNotFound', 'Requested image not found in any of the accepted media types'));
       } else {

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { BlobEncryption } from '../encryption/blob-encryption.js';
+import { Kms } from '../kms/kms.js';
+import { MasterKey } from '../kms/master-key.js';
 import type { BlobStore } from '../../store/blob/blob-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import { Accounts } from './accounts.js';
@@ -16,6 +20,10 @@ export interface RegistryOptions {
   /** The largest blob accepted, in bytes (default: ECR's 52,000 MiB layer quota). */
   maxBlobBytes?: number;
   log?: Logger;
+  /** Encryption at rest; by default one under a master key of this process's own (for tests). */
+  encryption?: BlobEncryption;
+  /** The region repositories are created in (default us-east-1). */
+  region?: string;
 }
 
 /**
@@ -36,12 +44,14 @@ export class Registry {
     private readonly blobStore: BlobStore,
     options: RegistryOptions = {},
   ) {
+    const region = options.region ?? 'us-east-1';
+    const encryption = options.encryption ?? ephemeralEncryption(meta, blobStore, region);
     this.accounts = new Accounts(meta, { createOnPush: options.createOnPush ?? false });
-    this.repositories = new Repositories(meta, this.accounts);
+    this.repositories = new Repositories(meta, this.accounts, encryption, region);
     this.pulls = new PullRecorder(meta, options.log);
-    this.images = new Images(meta, this.repositories, this.pulls);
-    this.blobs = new Blobs(meta, blobStore, this.accounts);
-    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024);
+    this.images = new Images(meta, this.repositories, this.pulls, encryption);
+    this.blobs = new Blobs(meta, blobStore, this.accounts, encryption);
+    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, encryption);
     this.downloads = new DownloadGrants(meta, this.repositories);
   }
 
@@ -58,6 +68,14 @@ export class Registry {
   async close(): Promise<void> {
     await this.pulls.close();
   }
+}
+
+/** A master key that lives as long as the process, shared by its registries: for tests only. */
+const processMasterKey = MasterKey.fromBytes(randomBytes(32));
+
+function ephemeralEncryption(meta: MetadataStore, blobStore: BlobStore, region: string): BlobEncryption {
+  const master = processMasterKey;
+  return new BlobEncryption(meta, blobStore, master, new Kms(() => meta.kms, master), region);
 }
 
 export type { RepoRef } from './names.js';

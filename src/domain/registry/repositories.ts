@@ -1,4 +1,5 @@
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import type { Accounts } from './accounts.js';
 import { RegistryError } from './errors.js';
 import { toRepository, type Repository } from './model.js';
@@ -13,6 +14,8 @@ export class Repositories {
   constructor(
     private readonly meta: MetadataStore,
     private readonly accounts: Accounts,
+    private readonly encryption: Pick<BlobEncryption, 'configurationFor'>,
+    private readonly region: string,
   ) {}
 
   async find(ref: RepoRef): Promise<Repository | undefined> {
@@ -44,7 +47,8 @@ export class Repositories {
 
   async create(ref: RepoRef, settings: Partial<RepositorySettings>): Promise<Repository> {
     assertRepositoryName(ref.name);
-    const row = await this.insert(ref, { ...DEFAULT_SETTINGS, ...settings }, {});
+    const encryptionConfiguration = await this.encryption.configurationFor(ref.registryId, this.region, settings.encryptionConfiguration ?? DEFAULT_SETTINGS.encryptionConfiguration);
+    const row = await this.insert(ref, { ...DEFAULT_SETTINGS, ...settings, encryptionConfiguration }, {});
     if (!row) {
       throw new RegistryError(
         'RepositoryAlreadyExists',

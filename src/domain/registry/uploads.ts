@@ -1,6 +1,7 @@
 import type { Hash } from 'node:crypto';
 import type { BlobStore, ByteRange } from '../../store/blob/blob-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import { newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Repository, Upload } from './model.js';
@@ -31,6 +32,8 @@ export class Uploads {
     private readonly meta: MetadataStore,
     private readonly blobs: BlobStore,
     private readonly maxBlobBytes: number,
+    /** Uploads and blobs are encrypted at rest through it. */
+    private readonly encryption: BlobEncryption,
   ) {}
 
   async start(repo: Repository): Promise<Upload> {
@@ -65,7 +68,7 @@ export class Uploads {
     try {
       const state = this.hashStateAt(upload.id, upload.size);
       this.hashes.delete(upload.id);
-      const written = await this.blobs.appendUpload(upload.id, upload.size, hashing(body, state?.hash)).catch((e: unknown) => {
+      const written = await this.encryption.uploads.append(upload.id, upload.size, hashing(body, state?.hash)).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
           throw new RegistryError('StorageFull', 'no space left for the upload; the chunk was discarded, retry when space exists', { size: upload.size });
         }
@@ -96,11 +99,7 @@ export class Uploads {
       await this.cancel(repo, upload.id);
       throw new RegistryError('DigestMismatch', `digest mismatch: computed ${actual}`, { digest });
     }
-    await this.blobs.commitUpload(upload.id, digest, upload.size);
-    await this.meta.transaction(async (tx) => {
-      await tx.commitBlob(repo.id, digest, upload.size);
-      await tx.deleteUpload(upload.id);
-    });
+    await this.encryption.commit(repo, upload.id, digest, upload.size);
     this.hashes.delete(upload.id);
     return { digest, size: upload.size };
   }
@@ -110,7 +109,7 @@ export class Uploads {
     // The bytes go first: on a full disk the metadata database may not be able to write, and the
     // space must come back anyway (garbage collection removes a row whose file is gone).
     this.hashes.delete(upload.id);
-    await this.blobs.cancelUpload(upload.id);
+    await this.encryption.uploads.cancel(upload.id);
     await this.meta.deleteUpload(upload.id);
   }
 
@@ -149,7 +148,7 @@ export class Uploads {
     if (algorithm === 'sha256' && state && state.offset === upload.size) return 'sha256:' + state.hash.copy().digest('hex');
     // Another process took earlier chunks, or the process restarted: hash what was stored.
     const hash = newHasher(algorithm);
-    for await (const chunk of this.blobs.readUpload(upload.id, upload.size)) hash.update(chunk);
+    for await (const chunk of this.encryption.uploads.read(upload.id, upload.size)) hash.update(chunk);
     return `${algorithm}:` + hash.digest('hex');
   }
 }

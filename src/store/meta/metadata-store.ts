@@ -115,9 +115,25 @@ function placeholders(n: number): string {
   return new Array(n).fill('?').join(', ');
 }
 
+/** How manifest bodies are kept at rest: sealed on the way in, opened on the way out. */
+export interface BodyCipher {
+  seal(body: Buffer, digest: string): Buffer;
+  open(stored: Buffer, digest: string): Buffer;
+}
+
+const PLAIN_BODIES: BodyCipher = { seal: (body) => body, open: (stored) => stored };
+
 /** The source of truth for everything but blob bytes; one implementation over either SQL database. */
 export class MetadataStore {
-  constructor(private readonly db: SqlDb) {}
+  constructor(
+    private readonly db: SqlDb,
+    private readonly bodies: BodyCipher = PLAIN_BODIES,
+  ) {}
+
+  private manifestRow(r: RawManifest): ManifestRow {
+    const row = toManifest(r);
+    return { ...row, body: this.bodies.open(Buffer.from(row.body), row.digest) };
+  }
 
   close(): Promise<void> {
     return this.db.close();
@@ -147,7 +163,7 @@ export class MetadataStore {
 
   /** Runs `fn` against a store bound to one transaction. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => fn(new MetadataStore(tx)));
+    return this.db.transaction((tx) => fn(new MetadataStore(tx, this.bodies)));
   }
 
   // ---- key/value settings -------------------------------------------------------------------
@@ -344,7 +360,7 @@ export class MetadataStore {
         m.annotations ? JSON.stringify(m.annotations) : null,
         m.size,
         m.layersSize,
-        m.body,
+        this.bodies.seal(m.body, m.digest),
         m.pushedAt,
         m.lastPulledAt,
       ],
@@ -363,7 +379,7 @@ export class MetadataStore {
 
   async getManifest(repoId: string, digest: string): Promise<ManifestRow | undefined> {
     const r = await this.db.get<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? AND m.digest = ?`, [repoId, digest]);
-    return r && toManifest(r);
+    return r && this.manifestRow(r);
   }
 
   async getTaggedManifest(repoId: string, tag: string): Promise<ManifestRow | undefined> {
@@ -371,7 +387,7 @@ export class MetadataStore {
       `SELECT ${MANIFEST_COLUMNS} FROM tags t JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest WHERE t.repo_id = ? AND t.name = ?`,
       [repoId, tag],
     );
-    return r && toManifest(r);
+    return r && this.manifestRow(r);
   }
 
   /** The tagged manifest and its repository in one indexed query: the pull-by-tag hot path. */
@@ -382,7 +398,7 @@ export class MetadataStore {
        WHERE r.registry_id = ? AND r.name = ? AND t.name = ?`,
       [registryId, name, tag],
     );
-    return r && { repository: toRepository(r), manifest: toManifest(r) };
+    return r && { repository: toRepository(r), manifest: this.manifestRow(r) };
   }
 
   async getTag(repoId: string, tag: string): Promise<TagRow | undefined> {
@@ -426,7 +442,7 @@ export class MetadataStore {
 
   /** Every manifest of the repository with its tags; for image listings and lifecycle. */
   async listManifests(repoId: string): Promise<Array<ManifestRow & { tags: string[] }>> {
-    const rows = (await this.db.all<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? ORDER BY m.pushed_at, m.digest`, [repoId])).map(toManifest);
+    const rows = (await this.db.all<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? ORDER BY m.pushed_at, m.digest`, [repoId])).map((r) => this.manifestRow(r));
     const tags = await this.db.all<{ name: string; digest: string }>('SELECT name, digest FROM tags WHERE repo_id = ? ORDER BY name', [repoId]);
     const byDigest = new Map<string, string[]>();
     for (const t of tags) {
@@ -442,7 +458,7 @@ export class MetadataStore {
       repoId,
       subject,
     ]);
-    return rows.map(toManifest);
+    return rows.map((r) => this.manifestRow(r));
   }
 
   async missingManifests(repoId: string, digests: string[]): Promise<string[]> {
