@@ -21,6 +21,7 @@ export class Blobs {
 
   async stat(repo: Repository, digest: string): Promise<number> {
     parseDigest(digest);
+    await this.encryption.assertReadable(repo);
     const blob = await this.meta.getRepoBlob(repo.id, digest);
     if (blob) return blob.size;
     const manifest = await this.meta.getManifest(repo.id, digest);

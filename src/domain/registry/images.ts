@@ -81,6 +81,7 @@ export class Images {
 
   async put(repo: Repository, reference: string, bytes: Buffer, contentType: string | undefined): Promise<PushResult> {
     const { digest, tag, manifest } = this.checkPush(reference, bytes, contentType);
+    await this.encryption.assertReadable(repo);
     const missingBlobs = await this.meta.missingBlobs(repo.id, manifest.blobs);
     if (missingBlobs.length > 0) {
       throw new RegistryError('ManifestBlobsMissing', `blob unknown to registry: ${missingBlobs[0]}`, { digest: missingBlobs[0], digests: missingBlobs });

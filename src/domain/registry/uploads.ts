@@ -37,6 +37,7 @@ export class Uploads {
   ) {}
 
   async start(repo: Repository): Promise<Upload> {
+    await this.encryption.assertReadable(repo);
     return this.meta.createUpload(repo.id);
   }
 
