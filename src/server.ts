@@ -38,7 +38,11 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry, domain.kms), config, accountId });
 
   let baseUrl = config.publicUrl ?? '';
-  const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);
+  const repositoryKeyArn = async (ref: { registryId: string; name: string }) => {
+    const repo = await registry.repositories.find(ref);
+    return repo && domain.encryption.kmsKeyArn(repo);
+  };
+  const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl, repositoryKeyArn }), log);
 
   const makeContext = ecrContextFactory({ identity, registry, lifecycle, region: config.region, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);

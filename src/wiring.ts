@@ -38,6 +38,8 @@ export interface Domain {
   identities: IdentityDirectory;
   /** KMS keys and aliases; the keys of KMS-encrypted repositories. */
   kms: Kms;
+  /** Encryption at rest of blobs, uploads and manifests. */
+  encryption: BlobEncryption;
   /** One mark-and-sweep pass over metadata and blobs. */
   collectGarbage(opts: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
@@ -81,6 +83,7 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     events: new EventLog(stores.meta.events),
     identities: new IdentityDirectory(stores.meta.identities),
     kms,
+    encryption,
     collectGarbage: (opts) => collectGarbage(stores.meta, stores.blobs, opts),
     async close() {
       await registry.close();

@@ -152,6 +152,25 @@ describe('encryption at rest with skopeo, podman and the aws CLI', () => {
     for (const blob of img.blobs) assert.ok((await readFile(join(work.path, 'again', 'blobs', 'sha256', blob.digest.slice(7)))).equals(blob.data));
   });
 
+  test('pulling from a KMS repository needs kms:Decrypt on its key', async () => {
+    const policy = (actions: string[]) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] });
+    const ecrPull = ['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'];
+    await aws(['iam', 'create-user', '--user-name', 'puller']);
+    await aws(['iam', 'put-user-policy', '--user-name', 'puller', '--policy-name', 'pull', '--policy-document', policy(ecrPull)]);
+    const key = JSON.parse((await aws(['iam', 'create-access-key', '--user-name', 'puller'])).stdout).AccessKey;
+    const asPuller = { ...env, AWS_ACCESS_KEY_ID: key.AccessKeyId, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey };
+    const pullerPassword = (await run(AWS, ['--endpoint-url', b.url, 'ecr', 'get-login-password'], { env: asPuller })).stdout.trim();
+    const pullAs = (repo: string, dest: string) =>
+      skopeo(['copy', '--src-tls-verify=false', '--dest-oci-accept-uncompressed-layers', ...skopeoCreds('--src-creds', pullerPassword), `docker://${b.host}/${repo}:v1`, `oci:${dest}:v1`], { check: false });
+    assert.equal((await pullAs('enc/aes', join(work.path, 'puller-aes'))).code, 0, 'an AES256 repository needs no KMS permission');
+    const denied = await pullAs('enc/kms', join(work.path, 'puller-kms-denied'));
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /kms:Decrypt/);
+    await aws(['iam', 'put-user-policy', '--user-name', 'puller', '--policy-name', 'pull', '--policy-document', policy([...ecrPull, 'kms:Decrypt'])]);
+    const allowed = await pullAs('enc/kms', join(work.path, 'puller-kms'));
+    assert.equal(allowed.code, 0, allowed.stderr);
+  });
+
   test('kill -9 and restart: every image still pulls; the master key file is kept with mode 0600', async () => {
     await b.kill9();
     await b.restart();
