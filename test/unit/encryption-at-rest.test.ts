@@ -189,6 +189,22 @@ describe('encryption at rest', () => {
     assert.deepEqual(await filesContaining(dir, MARKER), []);
   });
 
+  it('a final chunk whose commit failed (key disabled) completes later on another node', async () => {
+    const scope = { accountId: ACCOUNT, region: REGION };
+    const key = await kms.createKey(scope, {});
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'kms-later' }, { encryptionConfiguration: { encryptionType: 'KMS', kmsKey: key.id } });
+    const data = layer(2 * SEGMENT_BYTES + 500);
+    const u = await registry.uploads.start(repo);
+    await registry.uploads.append(repo, u.id, chunks(data.subarray(0, 1000), []));
+    await kms.disable(key);
+    await assert.rejects(registry.uploads.complete(repo, u.id, dg(data), chunks(data.subarray(1000), [70_000])), (e: unknown) => e instanceof RegistryError && e.kind === 'Kms');
+    assert.equal((await registry.uploads.get(repo, u.id)).size, data.length, 'the final chunk was counted');
+    await kms.enable(await kms.resolve(scope, key.id));
+    const other = new Registry(meta, blobs, { encryption: new BlobEncryption(meta, blobs, await MasterKey.load(join(dir, 'master.key')), kms, REGION), region: REGION });
+    await other.uploads.complete(repo, u.id, dg(data));
+    assert.ok((await readRange(other, repo, dg(data))).equals(data));
+  });
+
   it('blobs and manifests written before encryption are served as they were; pushing them again keeps them', async () => {
     const old = Buffer.from(`an old layer with ${MARKER}`);
     const digest = dg(old);

@@ -10,6 +10,9 @@ import { openSegment, openWith, SEALED_SEGMENT_BYTES, sealSegment, sealWith, SEG
  * hold the current one, so a crash while writing it loses nothing that was acknowledged.
  */
 export class UploadCipher {
+  /** Uploads whose final chunk this process sealed to the end (see `append`'s `last`), by length. */
+  private readonly sealedToEnd = new Map<string, number>();
+
   constructor(
     private readonly store: BlobStore,
     private readonly master: MasterKey,
@@ -20,8 +23,12 @@ export class UploadCipher {
     return this.master.derive('upload', id);
   }
 
-  /** Appends plaintext at the upload's counted length `offset`; returns the plaintext bytes appended. */
-  async append(id: string, offset: number, data: AsyncIterable<Buffer>): Promise<number> {
+  /**
+   * Appends plaintext at the upload's counted length `offset`; returns the plaintext bytes appended.
+   * `last`: the upload is finished right after (its final chunk), so a partial last segment is
+   * sealed straight into the upload as its last segment instead of into a tail slot.
+   */
+  async append(id: string, offset: number, data: AsyncIterable<Buffer>, opts: { last?: boolean } = {}): Promise<number> {
     const key = this.keyOf(id);
     const full = Math.floor(offset / SEGMENT_BYTES);
     const current = offset % SEGMENT_BYTES === 0 ? undefined : await this.readTail(id, key, offset);
@@ -30,7 +37,7 @@ export class UploadCipher {
     if (current) filled = current.plain.copy(segment, 0);
     let index = full;
     let received = 0;
-    async function* sealed(): AsyncIterable<Buffer> {
+    async function* sealed(): AsyncGenerator<Buffer> {
       for await (const chunk of data) {
         received += chunk.length;
         let at = 0;
@@ -44,15 +51,28 @@ export class UploadCipher {
           }
         }
       }
+      if (opts.last && filled > 0 && received > 0) {
+        yield sealSegment(key, index++, segment.subarray(0, filled));
+        filled = 0;
+      }
     }
-    await this.store.appendUpload(id, full * SEALED_SEGMENT_BYTES, sealed());
+    // The store is written only once there is something to write (a small chunk may all go to a tail).
+    const segments = sealed();
+    const first = await segments.next();
+    if (!first.done) {
+      await this.store.appendUpload(id, full * SEALED_SEGMENT_BYTES, (async function* () {
+        yield first.value;
+        yield* segments;
+      })());
+    }
     if (received === 0) return 0;
     const length = offset + received;
+    if (opts.last) this.sealedToEnd.set(id, length);
     if (filled > 0) {
-      const slot = current ? 1 - current.slot : 0;
-      // Without a current tail, the other slot may hold one a failed append left for this very
-      // length: it goes first, so only the new tail can ever authenticate for it.
-      if (!current) await this.store.cancelUpload(tailId(id, 1));
+      const slot = current?.slot !== undefined ? 1 - current.slot : 0;
+      // Without a current tail slot, the other slot may hold one a failed append left for this
+      // very length: it goes first, so only the new tail can ever authenticate for it.
+      if (current?.slot === undefined) await this.store.cancelUpload(tailId(id, 1));
       const tail = sealWith(key, segment.subarray(0, filled), tailAad(length));
       await this.store.appendUpload(tailId(id, slot), 0, once(tail));
     }
@@ -75,7 +95,9 @@ export class UploadCipher {
 
   /** Seals the tail as the last segment of the upload; returns the bytes the committed blob takes. */
   async finish(id: string, size: number): Promise<number> {
-    if (size % SEGMENT_BYTES !== 0) {
+    const sealedTo = this.sealedToEnd.get(id);
+    this.sealedToEnd.delete(id);
+    if (size % SEGMENT_BYTES !== 0 && sealedTo !== size) {
       const key = this.keyOf(id);
       const full = Math.floor(size / SEGMENT_BYTES);
       const { plain } = await this.readTail(id, key, size);
@@ -91,15 +113,21 @@ export class UploadCipher {
   }
 
   async cancel(id: string): Promise<void> {
+    this.sealedToEnd.delete(id);
     await this.store.cancelUpload(id);
     await this.dropTails(id);
   }
 
-  /** The tail slot that authenticates for the upload's counted `length`. */
-  private async readTail(id: string, key: Buffer, length: number): Promise<{ slot: number; plain: Buffer }> {
+  /**
+   * The partial last segment of an upload of `length` bytes: from the tail slot that authenticates
+   * for that length, or, when a final chunk was sealed to the end but the upload not committed
+   * (a commit that failed, then a restart), from the end of the upload itself.
+   */
+  private async readTail(id: string, key: Buffer, length: number): Promise<{ slot?: number; plain: Buffer }> {
     const want = length % SEGMENT_BYTES;
+    const sealedLength = want + SEALED_SEGMENT_BYTES - SEGMENT_BYTES;
     for (const slot of [0, 1]) {
-      const sealed = await readAll(this.store.readUpload(tailId(id, slot), want + SEALED_SEGMENT_BYTES - SEGMENT_BYTES));
+      const sealed = await readAll(this.store.readUpload(tailId(id, slot), sealedLength));
       try {
         const plain = openWith(key, sealed, tailAad(length));
         if (plain.length === want) return { slot, plain };
@@ -107,8 +135,30 @@ export class UploadCipher {
         // not this slot
       }
     }
+    const full = Math.floor(length / SEGMENT_BYTES);
+    const end = await lastBytes(this.store.readUpload(id, full * SEALED_SEGMENT_BYTES + sealedLength), sealedLength);
+    try {
+      const plain = openSegment(key, full, end);
+      if (plain.length === want) return { plain };
+    } catch {
+      // not there either
+    }
     throw new SegmentError(`upload ${id} has lost the last ${want} bytes it acknowledged`);
   }
+}
+
+/** The last `n` bytes of a stream. */
+async function lastBytes(source: AsyncIterable<Buffer>, n: number): Promise<Buffer> {
+  let kept = Buffer.alloc(0);
+  try {
+    for await (const part of source) {
+      kept = Buffer.concat([kept, part]);
+      if (kept.length > n) kept = kept.subarray(kept.length - n);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return kept;
 }
 
 /** The store's upload id of a tail slot. */

@@ -56,6 +56,11 @@ export class Uploads {
 
   /** Appends a chunk at the upload's current end. */
   async append(repo: Repository, id: string, body: AsyncIterable<Buffer>, opts: ChunkOptions = {}): Promise<Upload> {
+    return this.appendChunk(repo, id, body, opts, false);
+  }
+
+  /** `last`: the chunk that completes the upload, which is committed (or dropped) right after. */
+  private async appendChunk(repo: Repository, id: string, body: AsyncIterable<Buffer>, opts: ChunkOptions, last: boolean): Promise<Upload> {
     const upload = await this.get(repo, id);
     const { range, expectedLength } = opts;
     if (range && range.start !== upload.size) throw outOfOrder(upload);
@@ -69,7 +74,7 @@ export class Uploads {
     try {
       const state = this.hashStateAt(upload.id, upload.size);
       this.hashes.delete(upload.id);
-      const written = await this.encryption.uploads.append(upload.id, upload.size, hashing(body, state?.hash)).catch((e: unknown) => {
+      const written = await this.encryption.uploads.append(upload.id, upload.size, hashing(body, state?.hash), { last }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
           throw new RegistryError('StorageFull', 'no space left for the upload; the chunk was discarded, retry when space exists', { size: upload.size });
         }
@@ -93,7 +98,7 @@ export class Uploads {
     const { algorithm } = parseDigest(digest);
     let upload = await this.get(repo, id);
     if (body && (opts.expectedLength === undefined || opts.expectedLength > 0)) {
-      upload = await this.append(repo, upload.id, body, opts);
+      upload = await this.appendChunk(repo, upload.id, body, opts, true);
     }
     const actual = await this.digestOf(upload, algorithm);
     if (actual !== digest) {
