@@ -97,5 +97,16 @@ export function kmsStoreContract(name: string, makeStore: () => Promise<StoreHan
       await meta.kms.deleteBlobDataKeys('sha256:aa');
       assert.equal((await meta.kms.blobDataKeys('sha256:aa')).size, 0);
     });
+
+    it('garbage collection forgets the data keys of the blobs it deletes, only theirs', async () => {
+      const repo = (await meta.createRepository(A, 'app'))!;
+      await meta.commitBlob(repo.id, 'sha256:cc', 4);
+      await meta.unlinkBlob(repo.id, 'sha256:cc');
+      await meta.kms.addBlobDataKey('sha256:cc', 'berth', Buffer.from('w'));
+      await meta.kms.addBlobDataKey('sha256:dd', 'berth', Buffer.from('w'));
+      assert.equal(await meta.gc.deleteUnreferencedBlob('sha256:cc', Date.now() + 1000), true);
+      assert.equal((await meta.kms.blobDataKeys('sha256:cc')).size, 0);
+      assert.equal((await meta.kms.blobDataKeys('sha256:dd')).size, 1);
+    });
   });
 }

@@ -4,12 +4,16 @@
 // unreadable with ECR's KMS error until it is enabled again; kill -9 and restart lose nothing.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBerth, readAdminCredentials, type Berth } from '../helpers/berth.js';
 import { memImage, request, type MemImage } from '../helpers/oci.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
+import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
+import { MetadataStore } from '../../src/store/meta/metadata-store.js';
+import { migrate } from '../../src/store/meta/migrations.js';
+import { SqliteDb } from '../../src/store/meta/sqlite.js';
 
 const AWS = '/usr/bin/aws';
 const MARKER = 'BERTH-E2E-MARKER-c0ffee-encryption-at-rest';
@@ -193,3 +197,91 @@ function rebuildWithConfig(img: MemImage, config: Buffer): MemImage {
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   return { config, layers: img.layers, manifest: manifestBytes, digest: sha256(manifestBytes), blobs: [{ digest: sha256(config), data: config }, ...img.blobs.slice(1)] };
 }
+
+describe('a data dir written before encryption', () => {
+  let b: Berth | undefined;
+  let work: { path: string; remove: () => Promise<void> };
+
+  before(async () => {
+    work = await tempDir('pre-encryption');
+  });
+  after(async () => {
+    await b?.destroy();
+    await work?.remove();
+  });
+
+  test('keeps serving every image, byte for byte, in AES256 and KMS repositories; new pushes are encrypted', async () => {
+    // What an earlier version left: blobs written as they came, manifest bodies in plain text,
+    // a KMS repository naming an alias that was never resolved, and no master key.
+    const dataDir = join(work.path, 'data');
+    const db = new SqliteDb(join(dataDir, 'metadata.db'));
+    const images: Array<{ repo: string; img: MemImage }> = [];
+    try {
+      await mkdir(dataDir, { recursive: true });
+      await migrate(db);
+      const meta = new MetadataStore(db);
+      const blobs = new FsBlobStore(dataDir);
+      await blobs.init();
+      const account = await meta.ensureDefaultAccount(() => '123456789012', 'us-east-1');
+      for (const [name, settings] of [
+        ['old/aes', {}],
+        ['old/kms', { encryptionConfiguration: { encryptionType: 'KMS', kmsKey: 'alias/never-made' } }],
+      ] as const) {
+        const repo = (await meta.createRepository(account, name, settings))!;
+        const img = memImage([{ 'old.txt': `${MARKER} written before encryption into ${name}\n${randomBytes(200_000).toString('hex')}` }]);
+        for (const blob of img.blobs) {
+          const id = randomUUID();
+          await blobs.appendUpload(id, 0, (async function* () {
+            yield blob.data;
+          })());
+          await blobs.commitUpload(id, blob.digest, blob.data.length);
+          await meta.commitBlob(repo.id, blob.digest, blob.data.length);
+        }
+        const manifest = JSON.parse(img.manifest.toString()) as { config: { digest: string; mediaType: string } };
+        await meta.insertManifest(
+          {
+            repoId: repo.id,
+            digest: img.digest,
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            artifactType: null,
+            configMediaType: manifest.config.mediaType,
+            subject: null,
+            annotations: null,
+            size: img.manifest.length,
+            layersSize: img.layers.reduce((n, l) => n + l.length, 0),
+            body: img.manifest,
+            pushedAt: Date.now(),
+            lastPulledAt: null,
+          },
+          img.blobs.map((blob) => ({ child: blob.digest, kind: 'blob' as const })),
+        );
+        await meta.putTag(repo.id, 'v1', img.digest);
+        images.push({ repo: name, img });
+      }
+    } finally {
+      await db.close();
+    }
+    assert.ok((await filesContaining(dataDir, MARKER)).length > 0, 'the old data dir holds the marker in plain text');
+
+    b = await startBerth({ dataDir });
+    const password = b.password;
+    for (const { repo, img } of images) {
+      const dest = join(work.path, `pulled-${repo.replace('/', '-')}`);
+      const res = await skopeo(
+        ['copy', '--src-tls-verify=false', '--dest-oci-accept-uncompressed-layers', ...skopeoCreds('--src-creds', password), `docker://${b.host}/${repo}:v1`, `oci:${dest}:v1`],
+        { check: false },
+      );
+      assert.equal(res.code, 0, res.stderr);
+      for (const blob of [...img.blobs, { digest: img.digest, data: img.manifest }]) {
+        assert.ok((await readFile(join(dest, 'blobs', 'sha256', blob.digest.slice(7)))).equals(blob.data), `${repo} ${blob.digest}`);
+      }
+    }
+    assert.equal((await stat(join(dataDir, 'master.key'))).mode & 0o777, 0o600, 'the master key was created on first start');
+
+    // a new image pushed into the old repository is encrypted
+    const fresh = memImage([{ 'new.txt': `NEW-${MARKER}` }]);
+    const source = await writeLayout(join(work.path, 'fresh'), 'v2', fresh);
+    await skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', password), source, `docker://${b.host}/old/aes:v2`]);
+    assert.deepEqual(await filesContaining(dataDir, `NEW-${MARKER}`), []);
+  });
+});

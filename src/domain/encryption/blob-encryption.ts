@@ -123,7 +123,10 @@ export class BlobEncryption {
   /** Opens the blob's plaintext (or a range of it) for the repository; undefined if the store lacks it. */
   async open(repo: Repository, digest: string, plainSize: number, range?: ByteRange): Promise<BlobReader | undefined> {
     const wrapped = await this.meta.kms.blobDataKeys(digest);
-    if (wrapped.size === 0) return this.store.openReader(digest, range);
+    if (wrapped.size === 0) {
+      await this.assertReadable(repo);
+      return this.store.openReader(digest, range);
+    }
     const key = await this.repositoryKey(this.kms, repo);
     const dataKey = await this.unwrapAny(this.kms, digest, wrapped, key.ref);
     return openDecryptingReader(this.store, digest, dataKey, plainSize, range);
