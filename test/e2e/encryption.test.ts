@@ -214,10 +214,10 @@ describe('a data dir written before encryption', () => {
     // What an earlier version left: blobs written as they came, manifest bodies in plain text,
     // a KMS repository naming an alias that was never resolved, and no master key.
     const dataDir = join(work.path, 'data');
+    await mkdir(dataDir, { recursive: true });
     const db = new SqliteDb(join(dataDir, 'metadata.db'));
     const images: Array<{ repo: string; img: MemImage }> = [];
     try {
-      await mkdir(dataDir, { recursive: true });
       await migrate(db);
       const meta = new MetadataStore(db);
       const blobs = new FsBlobStore(dataDir);

@@ -20,7 +20,9 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
 
   let nextSegment = firstSegment;
   let position = start; // next plaintext offset to hand out
-  let plain: Buffer = Buffer.alloc(0); // decrypted segments not yet handed out, starting at plainAt
+  let segments: Buffer[] = []; // the batch of decrypted segments
+  let current = 0; // which of them `plain` is
+  let plain: Buffer = Buffer.alloc(0); // the decrypted segment being handed out, starting at plainAt
   let plainAt = start;
   const sealedBuf = Buffer.allocUnsafe(SEALED_SEGMENT_BYTES * SEGMENTS_PER_READ);
 
@@ -35,26 +37,34 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
       if (n === 0) throw new SegmentError(`stored blob ${digest} is shorter than its size`);
       got += n;
     }
-    const parts: Buffer[] = [];
+    const segmentPlainStart = nextSegment * SEGMENT_BYTES;
+    segments = [];
     for (let i = 0; i < count; i++) {
       const sealed = sealedBuf.subarray(i * SEALED_SEGMENT_BYTES, Math.min(want, (i + 1) * SEALED_SEGMENT_BYTES));
-      parts.push(openSegment(key, nextSegment + i, sealed));
+      segments.push(openSegment(key, nextSegment + i, sealed));
     }
-    const segmentPlainStart = nextSegment * SEGMENT_BYTES;
     nextSegment += count;
-    const decrypted = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    // Skip what precedes the range in its first segment.
-    const skip = Math.max(0, position - segmentPlainStart);
-    plain = decrypted.subarray(skip);
-    plainAt = segmentPlainStart + skip;
+    current = 0;
+    plain = segments[0]!;
+    plainAt = segmentPlainStart;
     return true;
+  }
+
+  /** Moves on to the next decrypted segment, or decrypts the next batch. */
+  async function advance(): Promise<boolean> {
+    if (current + 1 < segments.length) {
+      plainAt += plain.length;
+      plain = segments[++current]!;
+      return true;
+    }
+    return decryptMore();
   }
 
   return {
     async read(into: Buffer): Promise<number> {
       let written = 0;
       while (written < into.length && position < end) {
-        if (position >= plainAt + plain.length && !(await decryptMore())) break;
+        if (position >= plainAt + plain.length && !(await advance())) break;
         const from = position - plainAt;
         const n = Math.min(into.length - written, plain.length - from, end - position);
         plain.copy(into, written, from, from + n);

@@ -66,6 +66,16 @@ export function sealSegment(key: Buffer, index: number, plain: Buffer): Buffer {
   return sealWith(key, plain, indexAad(index));
 }
 
+/** `sealSegment` as its three parts (nonce, ciphertext, tag), for writers that copy anyway: no joining copy. */
+export function sealSegmentParts(key: Buffer, index: number, plain: Buffer): [Buffer, Buffer, Buffer] {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(indexAad(index));
+  const body = cipher.update(plain);
+  cipher.final();
+  return [nonce, body, cipher.getAuthTag()];
+}
+
 export function openSegment(key: Buffer, index: number, sealed: Buffer): Buffer {
   return openWith(key, sealed, indexAad(index));
 }

@@ -1,6 +1,6 @@
 import type { BlobStore } from '../../store/blob/blob-store.js';
 import type { MasterKey } from '../kms/master-key.js';
-import { openSegment, openWith, SEALED_SEGMENT_BYTES, sealSegment, sealWith, SEGMENT_BYTES, SegmentError, storedSize, tailAad } from './segments.js';
+import { openSegment, openWith, SEALED_SEGMENT_BYTES, sealSegment, sealSegmentParts, sealWith, SEGMENT_BYTES, SegmentError, storedSize, tailAad } from './segments.js';
 
 /**
  * Uploads in progress, encrypted as they stream. The upload's key is derived from the master key
@@ -46,7 +46,7 @@ export class UploadCipher {
           filled += n;
           at += n;
           if (filled === SEGMENT_BYTES) {
-            yield sealSegment(key, index++, segment);
+            yield* sealSegmentParts(key, index++, segment);
             filled = 0;
           }
         }
