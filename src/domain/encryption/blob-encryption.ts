@@ -28,6 +28,8 @@ type RepositoryKey = { ref: typeof BERTH_MANAGED_KEY } | { ref: string; kms: Kms
  */
 export class BlobEncryption {
   readonly uploads: UploadCipher;
+  /** The commit of each digest in progress in this process, which the next one waits for. */
+  private readonly committing = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly meta: MetadataStore,
@@ -79,35 +81,45 @@ export class BlobEncryption {
    * and the repository gets its link, all in one transaction.
    */
   async commit(repo: Repository, uploadId: string, digest: string, plainSize: number): Promise<void> {
+    // Commits of one digest take turns in this process, so two uploads of the same bytes cannot
+    // both replace the stored copy and leave it with the other one's data key.
+    const previous = this.committing.get(digest) ?? Promise.resolve();
+    const mine = previous.then(() => this.commitInTurn(repo, uploadId, digest, plainSize));
+    const settled = mine.catch(() => undefined);
+    this.committing.set(digest, settled);
+    try {
+      await mine;
+    } finally {
+      if (this.committing.get(digest) === settled) this.committing.delete(digest);
+    }
+  }
+
+  private async commitInTurn(repo: Repository, uploadId: string, digest: string, plainSize: number): Promise<void> {
     const stored = await this.uploads.finish(uploadId, plainSize);
-    const keptExisting = await this.meta.transaction(async (tx) => {
-      const kms = new Kms(() => tx.kms, this.master);
-      const key = await this.repositoryKey(kms, repo);
-      const wrapped = await tx.kms.blobDataKeys(digest);
-      const existing = await this.store.stat(digest);
-      let kept = true;
-      if (wrapped.size === 0 && existing === plainSize) {
-        // Stored before encryption (or empty): served as it is.
-      } else if (wrapped.size > 0 && existing === stored) {
-        if (!wrapped.has(key.ref)) {
-          const dataKey = await this.unwrapAny(kms, digest, wrapped, key.ref);
-          await tx.kms.addBlobDataKey(digest, key.ref, await this.wrap(kms, key, digest, dataKey));
-        }
-      } else {
-        // New bytes, or bytes a crash left without their key: this upload's bytes and key replace them.
-        const wrappedKey = await this.wrap(kms, key, digest, this.uploads.keyOf(uploadId));
-        if (wrapped.size > 0) await tx.kms.deleteBlobDataKeys(digest);
-        if (existing !== undefined) await this.store.delete(digest);
-        await this.store.commitUpload(uploadId, digest, stored);
-        if (plainSize > 0) await tx.kms.addBlobDataKey(digest, key.ref, wrappedKey);
-        kept = false;
-      }
+    const key = await this.repositoryKey(this.kms, repo);
+    const wrapped = await this.meta.kms.blobDataKeys(digest);
+    const existing = await this.store.stat(digest);
+    let replace = false;
+    let wrapping: Buffer | undefined;
+    if (wrapped.size === 0 && existing === plainSize) {
+      // Stored before encryption (or empty): served as it is.
+    } else if (wrapped.size > 0 && existing === stored) {
+      if (!wrapped.has(key.ref)) wrapping = await this.wrap(this.kms, key, digest, await this.unwrapAny(this.kms, digest, wrapped, key.ref));
+    } else {
+      // New bytes, or bytes a crash left without their key: this upload's bytes and key replace them.
+      replace = true;
+      wrapping = plainSize > 0 ? await this.wrap(this.kms, key, digest, this.uploads.keyOf(uploadId)) : undefined;
+      if (existing !== undefined) await this.store.delete(digest);
+      await this.store.commitUpload(uploadId, digest, stored);
+    }
+    await this.meta.transaction(async (tx) => {
+      if (replace) await tx.kms.deleteBlobDataKeys(digest);
+      if (wrapping) await tx.kms.addBlobDataKey(digest, key.ref, wrapping);
       await tx.commitBlob(repo.id, digest, plainSize);
       await tx.deleteUpload(uploadId);
-      return kept;
     });
-    if (keptExisting) await this.uploads.cancel(uploadId);
-    else await this.uploads.dropTails(uploadId);
+    if (replace) await this.uploads.dropTails(uploadId);
+    else await this.uploads.cancel(uploadId);
   }
 
   /** Lets the repository read a blob it now links (a cross-repository mount): re-wraps the data key for its key. */
