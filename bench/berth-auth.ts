@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Agent as HttpsAgent } from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand, RepositoryAlreadyExistsException } from '@aws-sdk/client-ecr';
 
 interface Profile {
   accessKeyId: string;
@@ -61,6 +61,23 @@ export async function berthAuthorization(origin: string, dataDir: string, httpsA
     const decoded = Buffer.from(token, 'base64').toString('utf8');
     if (!decoded.startsWith('AWS:')) throw new Error('GetAuthorizationToken token does not decode to "AWS:<password>"');
     return `Basic ${Buffer.from(decoded).toString('base64')}`;
+  } finally {
+    ecr.destroy();
+  }
+}
+
+/** Creates a repository encrypted with the account's AWS managed KMS key (alias/aws/ecr), as ECR's console does. */
+export async function createKmsRepository(origin: string, dataDir: string, name: string): Promise<void> {
+  const profile = await readProfile(path.join(dataDir, 'admin-credentials'), 10_000);
+  const ecr = new ECRClient({
+    endpoint: origin,
+    region: profile.region,
+    credentials: { accessKeyId: profile.accessKeyId, secretAccessKey: profile.secretAccessKey },
+  });
+  try {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: name, encryptionConfiguration: { encryptionType: 'KMS' } }));
+  } catch (err) {
+    if (!(err instanceof RepositoryAlreadyExistsException)) throw err;
   } finally {
     ecr.destroy();
   }

@@ -13,7 +13,8 @@ import { settleDisk } from './settle.js';
 import { median } from './stats.js';
 import { legend, renderTable, type Limit, type Row } from './table.js';
 import { pullBlob } from './workloads/blob-pull.js';
-import { prepareBlob, pushBlob, type PushMode } from './workloads/blob-push.js';
+import { BLOB_REPO, KMS_BLOB_REPO, prepareBlob, pushBlob, type PushMode } from './workloads/blob-push.js';
+import { createKmsRepository } from './berth-auth.js';
 import { loadToolFor, manifestLoad, prepareManifestImage } from './workloads/manifest-load.js';
 import { mixedWorkload } from './workloads/mixed.js';
 
@@ -159,6 +160,26 @@ async function runWorkloads(config: BenchConfig, servers: RunningServer[], limit
     return `${mbps.toFixed(0)} MB/s`;
   });
 
+  // The same into a KMS-encrypted repository on berth (alias/aws/ecr); Distribution has no KMS and
+  // pushes into a plain repository, so the ratio prices berth's KMS encryption against no encryption.
+  if (config.only.has('blob')) {
+    for (const server of servers) if (server.kind === 'berth') await createKmsRepository(server.origin, server.dataDir, KMS_BLOB_REPO);
+    const kmsBlob: Blob[] = [];
+    const metric = `push ${blobSize} blob, monolithic, KMS repository`;
+    await each(metric, async (server, side) => {
+      const blob = prepareBlob(config.blobBytes);
+      const { mbps } = await pushBlob(server, blob, 'monolithic', config.chunkBytes, KMS_BLOB_REPO);
+      kmsBlob[side] = blob;
+      samples.add(metric, 'MB/s', 'higher', side, mbps, pushLimit);
+      return `${mbps.toFixed(0)} MB/s`;
+    }, true);
+    await each(`pull ${blobSize} blob, KMS repository`, async (server, side) => {
+      const mbps = await pullBlob(server, kmsBlob[side]!, KMS_BLOB_REPO);
+      samples.add(`pull ${blobSize} blob, KMS repository`, 'MB/s', 'higher', side, mbps, pullLimit);
+      return `${mbps.toFixed(0)} MB/s`;
+    });
+  }
+
   // Manifest GET / HEAD by tag under wrk.
   if (config.only.has('manifest')) for (const server of servers) await prepareManifestImage(server);
   if (config.only.has('manifest')) for (const method of ['GET', 'HEAD'] as const) {
@@ -218,7 +239,7 @@ async function runTlsWorkloads(config: BenchConfig, root: string, labels: [strin
       const metric = `pull ${size} blob, TLS ${protocol}`;
       for (let round = 1; round <= config.rounds; round++) {
         for (const [side, server] of servers.entries()) {
-          const mbps = await pullBlob(server, blobs[side]!, allowH2);
+          const mbps = await pullBlob(server, blobs[side]!, BLOB_REPO, allowH2);
           samples.add(metric, 'MB/s', 'higher', side as 0 | 1, mbps, pullLimit);
           log(`  [${round}/${config.rounds}] ${server.label.padEnd(14)} ${metric}: ${mbps.toFixed(0)} MB/s`);
         }

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface BerthConfig {
   host: string;
@@ -35,6 +35,8 @@ export interface BerthConfig {
   metricsPublic: boolean;
   /** Audit records older than this many days are deleted. */
   auditRetentionDays: number;
+  /** The file holding the master key, the root of trust of encryption at rest (created if missing). */
+  masterKeyFile: string;
 }
 
 export interface TlsSettings {
@@ -171,8 +173,19 @@ export function blobStoreConfig(url: string | undefined, env: NodeJS.ProcessEnv)
     forcePathStyle: flag('BERTH_S3_FORCE_PATH_STYLE', env.BERTH_S3_FORCE_PATH_STYLE, false),
     accessKeyId,
     secretAccessKey,
-    redirect: flag('BERTH_S3_REDIRECT', env.BERTH_S3_REDIRECT, false),
+    redirect: noRedirect(env.BERTH_S3_REDIRECT),
   };
+}
+
+/**
+ * Redirecting blob downloads to the object store would hand out ciphertext: berth encrypts every
+ * blob at rest and serves it decrypted itself. Asking for it stops berth instead of being ignored.
+ */
+function noRedirect(v: string | undefined): false {
+  if (flag('BERTH_S3_REDIRECT', v, false)) {
+    throw new Error('BERTH_S3_REDIRECT=true cannot be honoured: blobs are encrypted at rest, so an object-store URL would serve ciphertext; berth serves them itself');
+  }
+  return false;
 }
 
 /** One typed config: embedded defaults, overridden by environment, overridden by flags. */
@@ -181,10 +194,11 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): BerthConfig {
   const { host, port } = parseListen(flags.listen ?? env.BERTH_LISTEN ?? '127.0.0.1:5000');
+  const dataDir = resolve(flags.dataDir ?? env.BERTH_DATA_DIR ?? './berth-data');
   return {
     host,
     port,
-    dataDir: resolve(flags.dataDir ?? env.BERTH_DATA_DIR ?? './berth-data'),
+    dataDir,
     databaseUrl: databaseUrl(flags.databaseUrl ?? env.BERTH_DATABASE_URL),
     region: env.BERTH_REGION ?? 'us-east-1',
     createOnPush: bool(env.BERTH_CREATE_ON_PUSH, false),
@@ -206,5 +220,6 @@ export function loadConfig(
     metricsToken: env.BERTH_METRICS_TOKEN || undefined,
     metricsPublic: bool(env.BERTH_METRICS_PUBLIC, false),
     auditRetentionDays: positive('BERTH_AUDIT_RETENTION_DAYS', env.BERTH_AUDIT_RETENTION_DAYS, 90),
+    masterKeyFile: resolve(env.BERTH_MASTER_KEY_FILE || join(dataDir, 'master.key')),
   };
 }

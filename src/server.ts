@@ -6,6 +6,7 @@ import { createEventsDoor, EVENTS_TARGET_PREFIX } from './doors/events/door.js';
 import { DELIVER_JOB, deliveryHandler } from './domain/eventbridge/delivery.js';
 import { EventDispatcher } from './domain/eventbridge/dispatcher.js';
 import { createEcrPublicDoor, isEcrPublicRequest } from './doors/ecr-public/door.js';
+import { createKmsDoor, KMS_TARGET_PREFIX } from './doors/kms/door.js';
 import { ecrContextFactory } from './doors/ecr/context.js';
 import { handleLayerDownload } from './doors/ecr/layer-download.js';
 import { OPERATIONS } from './doors/ecr/operations/index.js';
@@ -50,16 +51,21 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const { registry, lifecycle } = domain;
   const { meta } = domain.stores;
   const accountId = await registry.accounts.ensureDefaultAccount(config.region);
-  const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry), config, accountId });
+  const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry, domain.kms), config, accountId });
 
   const scheme = config.tls ? 'https' : 'http';
   let baseUrl = config.publicUrl ?? '';
-  const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl }), log);
+  const repositoryKeyArn = async (ref: { registryId: string; name: string }) => {
+    const repo = await registry.repositories.find(ref);
+    return repo && domain.encryption.kmsKeyArn(repo);
+  };
+  const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl, repositoryKeyArn }), log);
 
   const makeContext = ecrContextFactory({ identity, registry, lifecycle, scanning: domain.scanning, region: config.region, publicUrl: config.publicUrl, scheme, listen: `${config.host}:${config.port}` });
   const ecr = createEcrDoor(identity, OPERATIONS, makeContext, log);
   const eventsDoor = createEventsDoor(identity, domain.eventbridge, log);
   const ecrPublic = createEcrPublicDoor({ identity, registry, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` }, log);
+  const kmsDoor = createKmsDoor({ identity, kms: domain.kms, region: config.region, log });
   const iamDoor = { identity, directory: domain.identities, log, onChange: () => identity.resourcesChanged?.() };
 
   const metrics = new BerthMetrics();
@@ -92,6 +98,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(EVENTS_TARGET_PREFIX)) return eventsDoor(req, res);
     if (isEcrPublicRequest(req, url)) return ecrPublic(req, res, url);
     if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(CLOUDTRAIL_TARGET_PREFIX)) return cloudtrail(req, res);
+    if (url.pathname === '/' && req.method === 'POST' && String(req.headers['x-amz-target']).startsWith(KMS_TARGET_PREFIX)) return kmsDoor(req, res);
     if (url.pathname === '/' && req.method === 'POST' && req.headers['x-amz-target']) return ecr(req, res);
     if (url.pathname === '/' && req.method === 'POST') return handleQueryApi(req, res, iamDoor);
     if (url.pathname === '/metrics') return scrape(req, res);

@@ -7,6 +7,10 @@ import { EventBridge } from './domain/eventbridge/eventbridge.js';
 import { collectGarbage, type GcOptions, type GcReport } from './domain/gc/collect.js';
 import { IdentityDirectory } from './iam/identity/directory.js';
 import { JobQueue } from './domain/jobs/queue.js';
+import { Kms, keyArn } from './domain/kms/kms.js';
+import { assertMasterKeyMatches, MasterKey } from './domain/kms/master-key.js';
+import { BlobEncryption } from './domain/encryption/blob-encryption.js';
+import { manifestCipher } from './domain/encryption/manifest-cipher.js';
 import { LifecyclePolicies } from './domain/lifecycle/policies.js';
 import { Registry } from './domain/registry/registry.js';
 import { Scanning } from './domain/scanning/scanning.js';
@@ -24,6 +28,8 @@ export interface Stores {
   blobs: BlobStore;
   /** Present when the metadata database shares the data dir's disk. */
   spaceReserve?: SpaceReserve;
+  /** The root of trust of encryption at rest (`BERTH_MASTER_KEY_FILE`). */
+  master: MasterKey;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,10 @@ export interface Domain {
   scanning: Scanning;
   /** Accounts, users, keys, groups and policies. */
   identities: IdentityDirectory;
+  /** KMS keys and aliases; the keys of KMS-encrypted repositories. */
+  kms: Kms;
+  /** Encryption at rest of blobs, uploads and manifests. */
+  encryption: BlobEncryption;
   /** One mark-and-sweep pass over metadata and blobs. */
   collectGarbage(opts: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
@@ -52,8 +62,11 @@ export async function openStores(config: BerthConfig): Promise<Stores> {
   const spaceReserve = config.databaseUrl ? undefined : new SpaceReserve(join(config.dataDir, 'space-reserve'));
   await spaceReserve?.ensure();
   const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'), spaceReserve);
+  let master: MasterKey;
   try {
     await migrate(db);
+    master = await MasterKey.load(config.masterKeyFile);
+    await assertMasterKeyMatches(new MetadataStore(db), master, config.masterKeyFile);
   } catch (e) {
     await db.close();
     throw e;
@@ -66,9 +79,10 @@ export async function openStores(config: BerthConfig): Promise<Stores> {
     throw e;
   }
   return {
-    meta: new MetadataStore(db),
+    meta: new MetadataStore(db, manifestCipher(master)),
     blobs: blobs.store,
     spaceReserve,
+    master,
     async close() {
       blobs.close();
       await db.close();
@@ -112,12 +126,16 @@ async function openPostgres(url: string): Promise<SqlDb> {
 
 export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
   const stores = await openStores(config);
+  const kms = new Kms(() => stores.meta.kms, stores.master);
+  const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region);
   const registry = new Registry(stores.meta, stores.blobs, {
     createOnPush: config.createOnPush,
     maxBlobBytes: config.maxBlobBytes,
     spaceReserve: stores.spaceReserve,
     redirectBlobDownloads: config.blobStore.kind === 's3' && config.blobStore.redirect,
     log,
+    encryption,
+    region: config.region,
   });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   const jobs = new JobQueue(stores.meta.jobs);
@@ -130,6 +148,8 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     events: new EventLog(stores.meta.events),
     eventbridge: new EventBridge(stores.meta, config.region),
     identities: new IdentityDirectory(stores.meta.identities),
+    kms,
+    encryption,
     collectGarbage: (opts) => collectGarbage(stores.meta, stores.blobs, opts),
     async close() {
       await registry.close();
@@ -138,13 +158,19 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
   };
 }
 
-/** Repository and registry policies, as the authorizer reads them, from the domain. */
-export function resourcePolicies(registry: Registry): ResourcePolicySource {
+/** Repository, registry and KMS key policies, as the authorizer reads them, from the domain. */
+export function resourcePolicies(registry: Registry, kms?: Kms): ResourcePolicySource {
   return {
     async repository(registryId, name) {
       const repo = await registry.repositories.find({ registryId, name });
       return repo && { policyText: repo.settings.policyText, public: repo.settings.public, tags: repo.settings.tags };
     },
     registryPolicy: (accountId) => registry.accounts.registryPolicy(accountId),
+    async kmsKey(arn) {
+      const m = /^arn:[^:]+:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(arn);
+      if (!kms || !m) return undefined;
+      const key = await kms.resolve({ region: m[1]!, accountId: m[2]! }, m[3]!, { aliases: false }).catch(() => undefined);
+      return key && keyArn(key) === arn ? { policyText: key.policy, tags: key.tags.map((t) => ({ Key: t.TagKey, Value: t.TagValue })) } : undefined;
+    },
   };
 }

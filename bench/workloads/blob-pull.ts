@@ -7,12 +7,12 @@ import type { RunningServer } from '../servers.js';
 import { elapsedSeconds, mbPerSecond } from '../stats.js';
 import { BLOB_REPO } from './blob-push.js';
 
-export async function pullBlob(server: RunningServer, blob: Blob, allowH2 = false): Promise<number> {
+export async function pullBlob(server: RunningServer, blob: Blob, repo = BLOB_REPO, allowH2 = false): Promise<number> {
   const client = new RegistryClient(server.origin, server.authorization, 1, server.ca && { ca: server.ca, allowH2 });
   try {
-    await client.pullBlob(BLOB_REPO, blob.digest);
+    await client.pullBlob(repo, blob.digest);
     const start = process.hrtime.bigint();
-    const bytes = await client.pullBlob(BLOB_REPO, blob.digest);
+    const bytes = await client.pullBlob(repo, blob.digest);
     const seconds = elapsedSeconds(start);
     if (bytes !== blob.size) throw new Error(`${server.label}: pulled ${bytes} bytes of ${blob.digest}, expected ${blob.size}`);
     return mbPerSecond(bytes, seconds);

@@ -6,6 +6,8 @@ import type { RunningServer } from '../servers.js';
 import { elapsedSeconds, mbPerSecond } from '../stats.js';
 
 export const BLOB_REPO = 'bench/blob';
+/** On berth, a repository encrypted with a KMS key; on Distribution, a plain one like BLOB_REPO. */
+export const KMS_BLOB_REPO = 'bench/blob-kms';
 
 export type PushMode = 'monolithic' | 'chunked';
 
@@ -19,12 +21,12 @@ export function prepareBlob(bytes: number): Blob {
   return newBlob(bytes);
 }
 
-export async function pushBlob(server: RunningServer, blob: Blob, mode: PushMode, chunkBytes: number): Promise<BlobPushResult> {
+export async function pushBlob(server: RunningServer, blob: Blob, mode: PushMode, chunkBytes: number, repo = BLOB_REPO): Promise<BlobPushResult> {
   const client = new RegistryClient(server.origin, server.authorization, 1, server.ca && { ca: server.ca });
   try {
     const start = process.hrtime.bigint();
-    if (mode === 'monolithic') await client.pushMonolithic(BLOB_REPO, blob);
-    else await client.pushChunked(BLOB_REPO, blob, chunkBytes);
+    if (mode === 'monolithic') await client.pushMonolithic(repo, blob);
+    else await client.pushChunked(repo, blob, chunkBytes);
     return { mbps: mbPerSecond(blob.size, elapsedSeconds(start)), blob };
   } finally {
     await client.close();

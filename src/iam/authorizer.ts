@@ -17,7 +17,11 @@ const MAX_CACHED_RESOURCES = 10_000;
 interface ResourceSide {
   docs: PolicyDocument[];
   tags: Array<{ Key: string; Value: string }>;
+  /** A KMS key policy: the authority over its key (see `PolicySet.resourcePolicyIsAuthority`). */
+  authority?: boolean;
 }
+
+const KMS_KEY_ARN = /^arn:[^:]+:kms:[^:]*:\d{12}:key\/.+$/;
 
 /** What anonymous callers (and anyone else) may do on a repository marked `public`. */
 export const PUBLIC_PULL_ACTIONS = [
@@ -52,6 +56,8 @@ export interface ResourcePolicySource {
   repository(registryId: string, name: string): Promise<{ policyText?: string; public: boolean; tags: Array<{ Key: string; Value: string }> } | undefined>;
   /** The registry (account) policy text, if any. */
   registryPolicy(accountId: string): Promise<string | undefined>;
+  /** A KMS key's policy and resource tags, by key ARN; undefined if there is no such key. */
+  kmsKey?(keyArn: string): Promise<{ policyText: string; tags: Array<{ Key: string; Value: string }> } | undefined>;
 }
 
 /** Gathers the policies that bear on a request and asks the evaluator for a decision. */
@@ -100,6 +106,11 @@ export class Authorizer {
   private async loadResourceSide(resourceArn: string, resourceAccount: string): Promise<ResourceSide> {
     const docs: PolicyDocument[] = [];
     let tags: Array<{ Key: string; Value: string }> = [];
+    if (KMS_KEY_ARN.test(resourceArn) && this.resources.kmsKey) {
+      const key = await this.resources.kmsKey(resourceArn);
+      const doc = key && this.policies.get(key.policyText, 'resource');
+      return { docs: doc ? [doc] : [], tags: key?.tags ?? [], authority: true };
+    }
     const publicRepo = parsePublicRepositoryArn(resourceArn);
     const repo = publicRepo ?? parseRepositoryArn(resourceArn);
     const repository = repo ? await this.resources.repository(repo.registryId, repo.name) : undefined;
@@ -120,6 +131,17 @@ export class Authorizer {
     return { docs, tags };
   }
 
+  /** The decision a KMS key policy not yet in force would give (KMS's policy lockout safety check). */
+  async authorizeUnderKeyPolicy(principal: Principal, action: string, keyArn: string, policyText: string): Promise<AuthzDecision> {
+    const doc = this.policies.get(policyText, 'resource');
+    if (!doc) return denial(principal, action, keyArn, false, 'the key policy is not a valid policy document');
+    const result = evaluate(
+      { action, resource: keyArn, resourceAccount: arnAccount(keyArn) ?? principal.account, principal, context: {} },
+      { identityPolicies: await this.identityPolicies(principal), resourcePolicies: [doc], resourcePolicyIsAuthority: true },
+    );
+    return result.decision === 'Allow' ? ALLOWED : denial(principal, action, keyArn, result.decision === 'ExplicitDeny', result.reason);
+  }
+
   /** Whether the principal may perform `action` on `resourceArn`. */
   async authorize(principal: Principal, action: string, resourceArn: string, context: AuthzContext = {}): Promise<AuthzDecision> {
     const resourceAccount = arnAccount(resourceArn) ?? principal.account;
@@ -137,7 +159,7 @@ export class Authorizer {
     for (const [k, v] of Object.entries(context)) if (v !== undefined) raw[k] = v;
     const result = evaluate(
       { action, resource: resourceArn, resourceAccount, principal, context: raw },
-      { identityPolicies, resourcePolicies: resource.docs },
+      { identityPolicies, resourcePolicies: resource.docs, resourcePolicyIsAuthority: resource.authority },
     );
     if (result.decision === 'Allow') return ALLOWED;
     return denial(principal, action, resourceArn, result.decision === 'ExplicitDeny', result.reason);

@@ -48,6 +48,10 @@ export class BerthIdentity implements Identity {
     return this.deps.tokens.verifyPassword(password);
   }
 
+  authorizeUnderKeyPolicy(principal: Principal, action: string, keyArn: string, policyText: string): Promise<AuthzDecision> {
+    return this.deps.authorizer.authorizeUnderKeyPolicy(principal, action, keyArn, policyText);
+  }
+
   authorize(principal: Principal, action: string, resourceArn: string, context?: AuthzContext): Promise<AuthzDecision> {
     return this.deps.authorizer.authorize(principal, action, resourceArn, context);
   }

@@ -16,6 +16,8 @@ export interface Identity {
   /** The principal a registry password (from GetAuthorizationToken) stands for; undefined if it is invalid or expired. */
   verifyRegistryPassword(password: string): Promise<Principal | undefined>;
   authorize(principal: Principal, action: string, resourceArn: string, context?: AuthzContext): Promise<AuthzDecision>;
+  /** The decision a KMS key policy not yet in force would give (the lockout safety check of PutKeyPolicy). */
+  authorizeUnderKeyPolicy?(principal: Principal, action: string, keyArn: string, policyText: string): Promise<AuthzDecision>;
   /** Called after an API call that may have changed resource policies or tags, so caches forget. */
   resourcesChanged?(): void;
   /**

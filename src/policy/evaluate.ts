@@ -35,6 +35,12 @@ export interface AuthzRequest {
 export interface PolicySet {
   identityPolicies: PolicyDocument[];
   resourcePolicies: PolicyDocument[];
+  /**
+   * The resource policy is the authority, as a KMS key policy is: nobody (not even the account
+   * root user) gets access it does not grant, and identity policies count only where it grants
+   * the principal's account.
+   */
+  resourcePolicyIsAuthority?: boolean;
 }
 
 export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
@@ -149,7 +155,7 @@ export function evaluate(req: AuthzRequest, policies: PolicySet): EvaluationResu
       : { decision: 'ImplicitDeny', reason: 'Anonymous access is allowed only by a resource policy with Principal "*"' };
   }
 
-  if (sameAccount && isRootUser(principal)) {
+  if (sameAccount && isRootUser(principal) && !policies.resourcePolicyIsAuthority) {
     return { decision: 'Allow', reason: 'The account root user has full access to its own resources' };
   }
 
@@ -165,6 +171,19 @@ export function evaluate(req: AuthzRequest, policies: PolicySet): EvaluationResu
       break;
     }
     accountGrant = located;
+  }
+
+  if (policies.resourcePolicyIsAuthority) {
+    if (directGrant) return { decision: 'Allow', reason: `Allowed by ${directGrant.label}` };
+    if (accountGrant && (identityGrant || isRootUser(principal))) {
+      return { decision: 'Allow', reason: `Allowed by ${identityGrant?.label ?? 'the account root user'} and ${accountGrant.label}` };
+    }
+    return {
+      decision: 'ImplicitDeny',
+      reason: accountGrant
+        ? `${accountGrant.label} grants the account, but no identity policy allows ${req.action}`
+        : `no resource policy grants ${req.action} to ${principal.arn}`,
+    };
   }
 
   if (sameAccount) {

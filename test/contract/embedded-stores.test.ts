@@ -16,6 +16,7 @@ import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { publicRegistryStoreContract } from './public-registry-store-contract.js';
 import { observabilityStoreContract } from './observability-store-contract.js';
+import { kmsStoreContract } from './kms-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 
@@ -38,6 +39,7 @@ eventBridgeStoreContract('SQLite', openMetadataStore);
 ecrOpsStoreContract('SQLite', openMetadataStore);
 publicRegistryStoreContract('SQLite', openMetadataStore);
 observabilityStoreContract('SQLite', openMetadataStore);
+kmsStoreContract('SQLite', openMetadataStore);
 
 eventJobStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));

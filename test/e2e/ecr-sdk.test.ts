@@ -36,10 +36,10 @@ import {
   paginateListImages,
   type ImageIdentifier,
 } from '@aws-sdk/client-ecr';
-import { startBerth, type Berth } from '../helpers/berth.js';
+import { readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
 import { readBlob, readLayoutImage } from '../helpers/images.js';
 import { MediaType, descriptor, memImage, sha256, type MemImage } from '../helpers/oci.js';
-import { skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
+import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
 /** Runs `p` and returns the error's name and message; fails if it succeeds. */
 async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; error: Record<string, unknown> }> {
@@ -96,6 +96,18 @@ describe('ECR API via @aws-sdk/client-ecr', () => {
   });
 
   test('repositories: create with settings, describe, duplicates and bad names', async () => {
+    // The KMS key the repository names must exist: made, and given the alias, with the aws CLI.
+    const creds = (await readAdminCredentials(b.dataDir))!;
+    const kmsCli = async (args: string[]) =>
+      JSON.parse(
+        (
+          await run('/usr/bin/aws', ['--endpoint-url', b.url, '--output', 'json', 'kms', ...args], {
+            env: { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_DEFAULT_REGION: creds.region, AWS_PAGER: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+          })
+        ).stdout || '{}',
+      );
+    const keyArn = (await kmsCli(['create-key'])).KeyMetadata.Arn as string;
+    await kmsCli(['create-alias', '--alias-name', 'alias/berth', '--target-key-id', keyArn]);
     const created = await ecr.send(
       new CreateRepositoryCommand({
         repositoryName: 'sdk/settings',
@@ -115,7 +127,7 @@ describe('ECR API via @aws-sdk/client-ecr', () => {
     assert.equal(repo.imageTagMutability, 'IMMUTABLE_WITH_EXCLUSION');
     assert.deepEqual(repo.imageTagMutabilityExclusionFilters, [{ filterType: 'WILDCARD', filter: 'latest*' }]);
     assert.deepEqual(repo.imageScanningConfiguration, { scanOnPush: true });
-    assert.deepEqual(repo.encryptionConfiguration, { encryptionType: 'KMS', kmsKey: 'alias/berth' });
+    assert.deepEqual(repo.encryptionConfiguration, { encryptionType: 'KMS', kmsKey: keyArn }, 'the key the alias names');
 
     const plain = (await ecr.send(new CreateRepositoryCommand({ repositoryName: 'sdk/plain' }))).repository!;
     assert.equal(plain.imageTagMutability, 'MUTABLE');

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../../store/blob/blob-store.js';
+import { isTailId } from '../encryption/upload-cipher.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { GcStore } from '../../store/meta/gc-store.js';
 
@@ -124,6 +125,13 @@ async function sweepUploads(meta: MetadataStore, gc: GcStore, blobs: BlobStore, 
     removed++;
   }
   for (const [id, modifiedAt] of files) {
+    if (isTailId(id)) {
+      // The tail of an encrypted upload goes with its upload, and is not counted on its own.
+      const upload = id.slice(0, -3);
+      if (modifiedAt >= cutoff || files.has(upload) || (await meta.getUpload(upload))) continue;
+      if (!dryRun) await blobs.cancelUpload(id);
+      continue;
+    }
     if (modifiedAt >= cutoff || (await meta.getUpload(id))) continue;
     if (!dryRun) await blobs.cancelUpload(id);
     removed++;

@@ -1,5 +1,6 @@
 import type { BlobReader, BlobStore, ByteRange } from '../../store/blob/blob-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import type { Accounts } from './accounts.js';
 import { isValidDigest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -20,6 +21,7 @@ export class Blobs {
     private readonly meta: MetadataStore,
     private readonly store: BlobStore,
     private readonly accounts: Accounts,
+    private readonly encryption: BlobEncryption,
     private readonly redirectDownloads = false,
   ) {}
 
@@ -30,12 +32,14 @@ export class Blobs {
    */
   async redirectUrl(repo: Repository, digest: string): Promise<string | undefined> {
     if (!this.redirectDownloads || !this.store.directUrl) return undefined;
+    if (await this.encryption.isEncrypted(digest)) return undefined;
     if (!(await this.meta.getRepoBlob(repo.id, digest))) return undefined;
     return this.store.directUrl(digest, REDIRECT_URL_SECONDS);
   }
 
   async stat(repo: Repository, digest: string): Promise<number> {
     parseDigest(digest);
+    await this.encryption.assertReadable(repo);
     const blob = await this.meta.getRepoBlob(repo.id, digest);
     if (blob) return blob.size;
     const manifest = await this.meta.getManifest(repo.id, digest);
@@ -48,12 +52,13 @@ export class Blobs {
     parseDigest(digest);
     const blob = await this.meta.getRepoBlob(repo.id, digest);
     if (blob) {
-      const reader = await this.store.openReader(digest, range);
+      const reader = await this.encryption.open(repo, digest, blob.size, range);
       if (!reader) throw new RegistryError('BlobNotFound', 'blob data missing', { digest });
       return { size: blob.size, body: reader };
     }
     const manifest = await this.meta.getManifest(repo.id, digest);
     if (manifest) {
+      await this.encryption.assertReadable(repo);
       const body = range ? manifest.body.subarray(range.start, range.end + 1) : manifest.body;
       return { size: manifest.size, body };
     }
@@ -75,6 +80,7 @@ export class Blobs {
     parseDigest(digest);
     const blob = await this.meta.getRepoBlob(source.id, digest);
     if (!blob || (await this.store.stat(digest)) === undefined) return undefined;
+    await this.encryption.grant(target, digest);
     await this.meta.linkBlob(target.id, digest);
     return blob.size;
   }
@@ -108,6 +114,8 @@ export class Blobs {
 
   /** A URL from which the blob can be fetched without passing through berth, if the store offers one. */
   async directUrl(digest: string, expiresInSeconds: number): Promise<string | undefined> {
+    // The store holds ciphertext: an encrypted blob is only ever served decrypted, through berth.
+    if (await this.encryption.isEncrypted(digest)) return undefined;
     return this.store.directUrl?.(digest, expiresInSeconds);
   }
 

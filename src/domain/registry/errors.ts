@@ -46,14 +46,16 @@ export type RegistryErrorKind =
   | 'SigningConfigurationNotFound'
   | 'LimitExceeded'
   /** A setting or feature berth does not offer: refused rather than stored and ignored. */
-  | 'FeatureNotAvailable';
+  | 'FeatureNotAvailable'
+  /** The repository's KMS key cannot be used (disabled, pending deletion, gone, or not allowed). */
+  | 'Kms';
 
 /** A failure the domain reports to its callers. `detail` carries what a door may quote (digest, name…). */
 export class RegistryError extends Error {
   constructor(
     readonly kind: RegistryErrorKind,
     message: string,
-    readonly detail: { digest?: string; digests?: string[]; name?: string; reference?: string; uploadId?: string; size?: number; field?: string } = {},
+    readonly detail: { digest?: string; digests?: string[]; name?: string; reference?: string; uploadId?: string; size?: number; field?: string; kmsError?: string } = {},
   ) {
     super(message);
   }

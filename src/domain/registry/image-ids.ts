@@ -13,7 +13,8 @@ export type ImageFailureCode =
   | 'InvalidImageDigest'
   | 'ImageNotFound'
   | 'ImageTagDoesNotMatchDigest'
-  | 'ImageReferencedByManifestList';
+  | 'ImageReferencedByManifestList'
+  | 'KmsError';
 
 export interface ImageFailure {
   imageId: ImageId;

@@ -1,4 +1,5 @@
 import type { NewEvent } from '../../store/meta/event-store.js';
+import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import type { ManifestRow, MetadataStore, RepositoryRow } from '../../store/meta/metadata-store.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
@@ -38,6 +39,8 @@ export class Images {
     private readonly meta: MetadataStore,
     private readonly repositories: Repositories,
     private readonly pulls: PullRecorder,
+    /** Refuses reads of a repository whose KMS key cannot be used. */
+    private readonly encryption: Pick<BlobEncryption, 'assertReadable'>,
   ) {}
 
   /** Adds a hook every push runs in its transaction (see PushHook). */
@@ -96,6 +99,7 @@ export class Images {
 
   async put(repo: Repository, reference: string, bytes: Buffer, contentType: string | undefined): Promise<PushResult> {
     const { digest, tag, manifest } = this.checkPush(reference, bytes, contentType);
+    await this.encryption.assertReadable(repo);
     const missingBlobs = await this.meta.missingBlobs(repo.id, manifest.blobs);
     if (missingBlobs.length > 0) {
       throw new RegistryError('ManifestBlobsMissing', `blob unknown to registry: ${missingBlobs[0]}`, { digest: missingBlobs[0], digests: missingBlobs });
@@ -163,6 +167,7 @@ export class Images {
       manifest = await this.meta.getTaggedManifest(repo.id, reference);
     }
     if (!manifest) throw manifestNotFound(reference);
+    await this.encryption.assertReadable(repo);
     return manifest;
   }
 
@@ -175,7 +180,11 @@ export class Images {
     if (!looksLikeDigest(reference) && isValidTag(reference)) {
       assertRepositoryName(ref.name);
       const found = await this.meta.getTaggedManifestByName(ref.registryId, ref.name, reference);
-      if (found) return { repository: toRepository(found.repository), manifest: found.manifest };
+      if (found) {
+        const repository = toRepository(found.repository);
+        await this.encryption.assertReadable(repository);
+        return { repository, manifest: found.manifest };
+      }
     }
     const repository = await this.repositories.get(ref);
     return { repository, manifest: await this.get(repository, reference) };
@@ -228,9 +237,14 @@ export class Images {
   async batchGet(repo: Repository, ids: ImageId[], acceptedMediaTypes?: string[], principalArn?: string): Promise<{ images: Array<{ id: ImageId; manifest: Manifest }>; failures: ImageFailure[] }> {
     const images: Array<{ id: ImageId; manifest: Manifest }> = [];
     const failures: ImageFailure[] = [];
+    const unreadable = await this.encryption.assertReadable(repo).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     for (const id of ids) {
       const found = await this.resolve(repo, id);
       if ('failure' in found) failures.push(found.failure);
+      else if (unreadable) failures.push(imageFailure(id, 'KmsError', unreadable.message));
       else if (acceptedMediaTypes && !acceptedMediaTypes.includes(found.manifest.mediaType)) {
         failures.push(imageFailure(id, 'ImageNotFound', 'Requested image not found in any of the accepted media types'));
       } else {

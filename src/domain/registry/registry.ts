@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { BlobEncryption } from '../encryption/blob-encryption.js';
+import { Kms } from '../kms/kms.js';
+import { MasterKey } from '../kms/master-key.js';
 import type { BlobStore } from '../../store/blob/blob-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import { Accounts } from './accounts.js';
@@ -24,6 +28,10 @@ export interface RegistryOptions {
   /** Whether blob downloads are redirected to the blob store's pre-signed URLs, where it has them. */
   redirectBlobDownloads?: boolean;
   log?: Logger;
+  /** Encryption at rest; by default one under a master key of this process's own (for tests). */
+  encryption?: BlobEncryption;
+  /** The region repositories are created in (default us-east-1). */
+  region?: string;
 }
 
 /**
@@ -51,15 +59,17 @@ export class Registry {
     options: RegistryOptions = {},
   ) {
     this.spaceReserve = options.spaceReserve;
+    const region = options.region ?? 'us-east-1';
+    const encryption = options.encryption ?? ephemeralEncryption(meta, blobStore, region);
     this.accounts = new Accounts(meta, { createOnPush: options.createOnPush ?? false });
     this.templates = new CreationTemplates(meta);
     this.pullExclusions = new PullTimeExclusions(meta);
     this.signing = new SigningConfigurations(meta);
-    this.repositories = new Repositories(meta, this.accounts, this.templates);
+    this.repositories = new Repositories(meta, this.accounts, this.templates, encryption, region);
     this.pulls = new PullRecorder(meta, options.log);
-    this.images = new Images(meta, this.repositories, this.pulls);
-    this.blobs = new Blobs(meta, blobStore, this.accounts, options.redirectBlobDownloads ?? false);
-    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, options.spaceReserve);
+    this.images = new Images(meta, this.repositories, this.pulls, encryption);
+    this.blobs = new Blobs(meta, blobStore, this.accounts, encryption, options.redirectBlobDownloads ?? false);
+    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, encryption, options.spaceReserve);
     this.downloads = new DownloadGrants(meta, this.repositories);
     this.publicRegistries = new PublicRegistries(meta, this.repositories);
   }
@@ -77,6 +87,14 @@ export class Registry {
   async close(): Promise<void> {
     await this.pulls.close();
   }
+}
+
+/** A master key that lives as long as the process, shared by its registries: for tests only. */
+const processMasterKey = MasterKey.fromBytes(randomBytes(32));
+
+function ephemeralEncryption(meta: MetadataStore, blobStore: BlobStore, region: string): BlobEncryption {
+  const master = processMasterKey;
+  return new BlobEncryption(meta, blobStore, master, new Kms(() => meta.kms, master), region);
 }
 
 export type { RepoRef } from './names.js';

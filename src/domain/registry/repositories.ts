@@ -1,4 +1,5 @@
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import type { Accounts } from './accounts.js';
 import { settingsFromTemplate, type CreationTemplates } from './creation-templates.js';
 import { RegistryError } from './errors.js';
@@ -16,6 +17,8 @@ export class Repositories {
     private readonly meta: MetadataStore,
     private readonly accounts: Accounts,
     private readonly templates: CreationTemplates,
+    private readonly encryption: Pick<BlobEncryption, 'configurationFor'>,
+    private readonly region: string,
   ) {}
 
   async find(ref: RepoRef): Promise<Repository | undefined> {
@@ -60,7 +63,8 @@ export class Repositories {
 
   async create(ref: RepoRef, settings: Partial<RepositorySettings>): Promise<Repository> {
     assertRepositoryName(ref.name);
-    const row = await this.insert(ref, { ...DEFAULT_SETTINGS, ...settings }, {});
+    const encryptionConfiguration = await this.encryption.configurationFor(ref.registryId, this.region, settings.encryptionConfiguration ?? DEFAULT_SETTINGS.encryptionConfiguration);
+    const row = await this.insert(ref, { ...DEFAULT_SETTINGS, ...settings, encryptionConfiguration }, {});
     if (!row) {
       throw new RegistryError(
         'RepositoryAlreadyExists',

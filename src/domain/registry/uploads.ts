@@ -1,6 +1,7 @@
 import type { Hash } from 'node:crypto';
 import type { BlobStore, ByteRange } from '../../store/blob/blob-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import { newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Repository, Upload } from './model.js';
@@ -32,10 +33,13 @@ export class Uploads {
     private readonly meta: MetadataStore,
     private readonly blobs: BlobStore,
     private readonly maxBlobBytes: number,
+    /** Uploads and blobs are encrypted at rest through it. */
+    private readonly encryption: BlobEncryption,
     private readonly spaceReserve?: SpaceReserveState,
   ) {}
 
   async start(repo: Repository): Promise<Upload> {
+    await this.encryption.assertReadable(repo);
     return this.meta.createUpload(repo.id);
   }
 
@@ -54,6 +58,11 @@ export class Uploads {
 
   /** Appends a chunk at the upload's current end. */
   async append(repo: Repository, id: string, body: AsyncIterable<Buffer>, opts: ChunkOptions = {}): Promise<Upload> {
+    return this.appendChunk(repo, id, body, opts, false);
+  }
+
+  /** `last`: the chunk that completes the upload, which is committed (or dropped) right after. */
+  private async appendChunk(repo: Repository, id: string, body: AsyncIterable<Buffer>, opts: ChunkOptions, last: boolean): Promise<Upload> {
     const upload = await this.get(repo, id);
     const { range, expectedLength } = opts;
     if (range && range.start !== upload.size) throw outOfOrder(upload);
@@ -71,7 +80,7 @@ export class Uploads {
     try {
       const state = this.hashStateAt(upload.id, upload.size);
       this.hashes.delete(upload.id);
-      const written = await this.blobs.appendUpload(upload.id, upload.size, hashing(body, state?.hash)).catch((e: unknown) => {
+      const written = await this.encryption.uploads.append(upload.id, upload.size, hashing(body, state?.hash), { last }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
           throw new RegistryError('StorageFull', 'no space left for the upload; the chunk was discarded, retry when space exists', { size: upload.size });
         }
@@ -95,18 +104,14 @@ export class Uploads {
     const { algorithm } = parseDigest(digest);
     let upload = await this.get(repo, id);
     if (body && (opts.expectedLength === undefined || opts.expectedLength > 0)) {
-      upload = await this.append(repo, upload.id, body, opts);
+      upload = await this.appendChunk(repo, upload.id, body, opts, true);
     }
     const actual = await this.digestOf(upload, algorithm);
     if (actual !== digest) {
       await this.cancel(repo, upload.id);
       throw new RegistryError('DigestMismatch', `digest mismatch: computed ${actual}`, { digest });
     }
-    await this.blobs.commitUpload(upload.id, digest, upload.size);
-    await this.meta.transaction(async (tx) => {
-      await tx.commitBlob(repo.id, digest, upload.size);
-      await tx.deleteUpload(upload.id);
-    }, repo.id);
+    await this.encryption.commit(repo, upload.id, digest, upload.size);
     this.hashes.delete(upload.id);
     return { digest, size: upload.size };
   }
@@ -116,7 +121,7 @@ export class Uploads {
     // The bytes go first: on a full disk the metadata database may not be able to write, and the
     // space must come back anyway (garbage collection removes a row whose file is gone).
     this.hashes.delete(upload.id);
-    await this.blobs.cancelUpload(upload.id);
+    await this.encryption.uploads.cancel(upload.id);
     await this.meta.deleteUpload(upload.id);
   }
 
@@ -155,7 +160,7 @@ export class Uploads {
     if (algorithm === 'sha256' && state && state.offset === upload.size) return 'sha256:' + state.hash.copy().digest('hex');
     // Another process took earlier chunks, or the process restarted: hash what was stored.
     const hash = newHasher(algorithm);
-    for await (const chunk of this.blobs.readUpload(upload.id, upload.size)) hash.update(chunk);
+    for await (const chunk of this.encryption.uploads.read(upload.id, upload.size)) hash.update(chunk);
     return `${algorithm}:` + hash.digest('hex');
   }
 }

@@ -49,6 +49,7 @@ const TO_ECR_PUBLIC: Record<RegistryErrorKind, (err: RegistryError) => EcrPublic
   SigningConfigurationNotFound: unsupported,
   LimitExceeded: error('LimitExceededException'),
   FeatureNotAvailable: unsupported,
+  Kms: unsupported,
   InvalidParameter: (e) => (e.detail.field ? invalidParameter(e.detail.field, e.message) : new EcrPublicError('InvalidParameterException', e.message)),
 };
 

@@ -41,6 +41,7 @@ const TO_ECR: Record<RegistryErrorKind, (err: RegistryError, where: Where) => Ec
   UploadSizeMismatch: (e) => new EcrError('InvalidLayerPartException', e.message),
   UploadTooLarge: (e) => new EcrError('LayerPartTooLargeException', e.message),
   StorageFull: (e) => new EcrError('ServerException', e.message, 500),
+  Kms: (e) => new EcrError('KmsException', e.message, 400, e.detail.kmsError ? { kmsError: e.detail.kmsError } : {}),
   EmptyUpload: (e) => new EcrError('EmptyUploadException', e.message),
   RepositoryPolicyNotFound: (e) => new EcrError('RepositoryPolicyNotFoundException', e.message),
   RegistryPolicyNotFound: (e) => new EcrError('RegistryPolicyNotFoundException', e.message),

@@ -66,6 +66,7 @@ const FROM_DOMAIN: Record<RegistryErrorKind, { code: OciErrorCode; status?: numb
   UploadSizeMismatch: { code: 'SIZE_INVALID' },
   UploadTooLarge: { code: 'SIZE_INVALID', status: 413 },
   StorageFull: { code: 'UNKNOWN', status: 507 },
+  Kms: { code: 'DENIED', status: 403 },
   EmptyUpload: { code: 'BLOB_UPLOAD_INVALID' },
   RepositoryPolicyNotFound: { code: 'UNSUPPORTED', status: 404 },
   RegistryPolicyNotFound: { code: 'UNSUPPORTED', status: 404 },

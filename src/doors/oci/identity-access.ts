@@ -40,7 +40,12 @@ export interface IdentityAccessDeps {
   region: string;
   /** Base URL for the Basic challenge's realm, known once the server listens. */
   baseUrl(): string;
+  /** The ARN of the KMS key that encrypts the repository, if one does: pulling needs kms:Decrypt on it. */
+  repositoryKeyArn?(repo: RepoRef): Promise<string | undefined>;
 }
+
+/** The /v2 actions that hand out a repository's content. */
+const PULL_ACTIONS = new Set(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
 
 /** /v2 authentication (Basic AWS:<token>, or anonymous) and authorization, rendered as OCI errors. */
 export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
@@ -81,7 +86,16 @@ export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
     },
 
     async authorize(caller: OciCaller, action: OciAction, repo: RepoRef): Promise<void> {
-      const decision = await decide(caller, action, repo);
+      let decision = await decide(caller, action, repo);
+      const keyArn = decision.allowed && PULL_ACTIONS.has(action) ? await deps.repositoryKeyArn?.(repo) : undefined;
+      if (keyArn) {
+        const c = caller as IdentifiedCaller;
+        decision = await identity.authorize(c.principal, 'kms:Decrypt', keyArn, {
+          'aws:SourceIp': c.sourceIp,
+          'kms:ViaService': `ecr.${deps.region}.amazonaws.com`,
+          'kms:CallerAccount': c.principal.account,
+        });
+      }
       if (decision.allowed) return;
       if (caller.anonymous) throw new OciError('UNAUTHORIZED', 'authentication required');
       throw new OciError('DENIED', decision.message);

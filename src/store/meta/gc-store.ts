@@ -36,6 +36,8 @@ export class GcStore {
     const noLink = NO_LINK.replaceAll('b.digest', 'blobs.digest');
     const noRef = NO_REF.replaceAll('b.digest', 'blobs.digest');
     const { changes } = await this.db.run(`DELETE FROM blobs WHERE digest = ? AND created_at < ? AND ${noLink} AND ${noRef}`, [digest, cutoff]);
+    // Its bytes go next; the wrapped data keys of an encrypted blob go with its row.
+    if (changes > 0) await this.db.run('DELETE FROM blob_data_keys WHERE digest = ?', [digest]);
     return changes > 0;
   }
 

@@ -11,6 +11,7 @@ import { PublicRegistryStore } from './public-registry-store.js';
 import { ScanStore } from './scan-store.js';
 import { StatsStore } from './stats-store.js';
 import { AuditStore } from './audit-store.js';
+import { KmsStore } from './kms-store.js';
 import type { SqlDb } from './sql.js';
 
 export interface RepositoryRow {
@@ -121,9 +122,25 @@ function placeholders(n: number): string {
   return new Array(n).fill('?').join(', ');
 }
 
+/** How manifest bodies are kept at rest: sealed on the way in, opened on the way out. */
+export interface BodyCipher {
+  seal(body: Buffer, digest: string): Buffer;
+  open(stored: Buffer, digest: string): Buffer;
+}
+
+const PLAIN_BODIES: BodyCipher = { seal: (body) => body, open: (stored) => stored };
+
 /** The source of truth for everything but blob bytes; one implementation over either SQL database. */
 export class MetadataStore {
-  constructor(private readonly db: SqlDb) {}
+  constructor(
+    private readonly db: SqlDb,
+    private readonly bodies: BodyCipher = PLAIN_BODIES,
+  ) {}
+
+  private manifestRow(r: RawManifest): ManifestRow {
+    const row = toManifest(r);
+    return { ...row, body: this.bodies.open(Buffer.from(row.body), row.digest) };
+  }
 
   close(): Promise<void> {
     return this.db.close();
@@ -172,9 +189,14 @@ export class MetadataStore {
     return new PullExclusionStore(this.db);
   }
 
+  /** KMS keys, aliases and the wrapped data keys of encrypted blobs. */
+  get kms(): KmsStore {
+    return new KmsStore(this.db);
+  }
+
   /** Runs `fn` against a store bound to one transaction; see `SqlDb.transaction` for `scope`. */
   transaction<T>(fn: (store: MetadataStore) => Promise<T>, scope?: string): Promise<T> {
-    return this.db.transaction((tx) => fn(new MetadataStore(tx)), scope);
+    return this.db.transaction((tx) => fn(new MetadataStore(tx, this.bodies)), scope);
   }
 
   // ---- key/value settings -------------------------------------------------------------------
@@ -371,7 +393,7 @@ export class MetadataStore {
         m.annotations ? JSON.stringify(m.annotations) : null,
         m.size,
         m.layersSize,
-        m.body,
+        this.bodies.seal(m.body, m.digest),
         m.pushedAt,
         m.lastPulledAt,
       ],
@@ -390,7 +412,7 @@ export class MetadataStore {
 
   async getManifest(repoId: string, digest: string): Promise<ManifestRow | undefined> {
     const r = await this.db.get<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? AND m.digest = ?`, [repoId, digest]);
-    return r && toManifest(r);
+    return r && this.manifestRow(r);
   }
 
   async getTaggedManifest(repoId: string, tag: string): Promise<ManifestRow | undefined> {
@@ -398,7 +420,7 @@ export class MetadataStore {
       `SELECT ${MANIFEST_COLUMNS} FROM tags t JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest WHERE t.repo_id = ? AND t.name = ?`,
       [repoId, tag],
     );
-    return r && toManifest(r);
+    return r && this.manifestRow(r);
   }
 
   /** The tagged manifest and its repository in one indexed query: the pull-by-tag hot path. */
@@ -409,7 +431,7 @@ export class MetadataStore {
        WHERE r.registry_id = ? AND r.name = ? AND t.name = ?`,
       [registryId, name, tag],
     );
-    return r && { repository: toRepository(r), manifest: toManifest(r) };
+    return r && { repository: toRepository(r), manifest: this.manifestRow(r) };
   }
 
   async getTag(repoId: string, tag: string): Promise<TagRow | undefined> {
@@ -457,7 +479,7 @@ export class MetadataStore {
 
   /** Every manifest of the repository with its tags (most recently attached first); for image listings and lifecycle. */
   async listManifests(repoId: string): Promise<Array<ManifestRow & { tags: string[] }>> {
-    const rows = (await this.db.all<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? ORDER BY m.pushed_at, m.digest`, [repoId])).map(toManifest);
+    const rows = (await this.db.all<RawManifest>(`SELECT ${MANIFEST_COLUMNS} FROM manifests m WHERE m.repo_id = ? ORDER BY m.pushed_at, m.digest`, [repoId])).map((r) => this.manifestRow(r));
     const tags = await this.db.all<{ name: string; digest: string }>('SELECT name, digest FROM tags WHERE repo_id = ? ORDER BY updated_at DESC, name', [repoId]);
     const byDigest = new Map<string, string[]>();
     for (const t of tags) {
@@ -473,7 +495,7 @@ export class MetadataStore {
       repoId,
       subject,
     ]);
-    return rows.map(toManifest);
+    return rows.map((r) => this.manifestRow(r));
   }
 
   async missingManifests(repoId: string, digests: string[]): Promise<string[]> {

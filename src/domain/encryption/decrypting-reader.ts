@@ -1,0 +1,78 @@
+import type { BlobReader, BlobStore, ByteRange } from '../../store/blob/blob-store.js';
+import { openSegment, SEALED_SEGMENT_BYTES, SEGMENT_BYTES, SegmentError, storedSize } from './segments.js';
+
+/** Segments read from the store at once: fewer, larger reads. */
+const SEGMENTS_PER_READ = 8;
+
+/**
+ * Reads the plaintext of an encrypted blob (or a range of it), decrypting only the segments the
+ * range touches. Undefined when the store does not have the blob.
+ */
+export async function openDecryptingReader(store: BlobStore, digest: string, key: Buffer, plainSize: number, range?: ByteRange): Promise<BlobReader | undefined> {
+  const start = range?.start ?? 0;
+  const end = range ? range.end + 1 : plainSize; // exclusive
+  const firstSegment = Math.floor(start / SEGMENT_BYTES);
+  const lastSegment = end > start ? Math.floor((end - 1) / SEGMENT_BYTES) : firstSegment - 1;
+  const storedStart = firstSegment * SEALED_SEGMENT_BYTES;
+  const storedEnd = Math.min(storedSize(plainSize), (lastSegment + 1) * SEALED_SEGMENT_BYTES);
+  const inner = storedEnd > storedStart ? await store.openReader(digest, { start: storedStart, end: storedEnd - 1 }) : await store.openReader(digest, { start: 0, end: 0 });
+  if (!inner) return undefined;
+
+  let nextSegment = firstSegment;
+  let position = start; // next plaintext offset to hand out
+  let segments: Buffer[] = []; // the batch of decrypted segments
+  let current = 0; // which of them `plain` is
+  let plain: Buffer = Buffer.alloc(0); // the decrypted segment being handed out, starting at plainAt
+  let plainAt = start;
+  const sealedBuf = Buffer.allocUnsafe(SEALED_SEGMENT_BYTES * SEGMENTS_PER_READ);
+
+  async function decryptMore(): Promise<boolean> {
+    if (nextSegment > lastSegment) return false;
+    const count = Math.min(SEGMENTS_PER_READ, lastSegment - nextSegment + 1);
+    const segStart = nextSegment * SEALED_SEGMENT_BYTES;
+    const want = Math.min(storedSize(plainSize), (nextSegment + count) * SEALED_SEGMENT_BYTES) - segStart;
+    let got = 0;
+    while (got < want) {
+      const n = await inner!.read(sealedBuf.subarray(got, want));
+      if (n === 0) throw new SegmentError(`stored blob ${digest} is shorter than its size`);
+      got += n;
+    }
+    const segmentPlainStart = nextSegment * SEGMENT_BYTES;
+    segments = [];
+    for (let i = 0; i < count; i++) {
+      const sealed = sealedBuf.subarray(i * SEALED_SEGMENT_BYTES, Math.min(want, (i + 1) * SEALED_SEGMENT_BYTES));
+      segments.push(openSegment(key, nextSegment + i, sealed));
+    }
+    nextSegment += count;
+    current = 0;
+    plain = segments[0]!;
+    plainAt = segmentPlainStart;
+    return true;
+  }
+
+  /** Moves on to the next decrypted segment, or decrypts the next batch. */
+  async function advance(): Promise<boolean> {
+    if (current + 1 < segments.length) {
+      plainAt += plain.length;
+      plain = segments[++current]!;
+      return true;
+    }
+    return decryptMore();
+  }
+
+  return {
+    async read(into: Buffer): Promise<number> {
+      let written = 0;
+      while (written < into.length && position < end) {
+        if (position >= plainAt + plain.length && !(await advance())) break;
+        const from = position - plainAt;
+        const n = Math.min(into.length - written, plain.length - from, end - position);
+        plain.copy(into, written, from, from + n);
+        written += n;
+        position += n;
+      }
+      return written;
+    },
+    close: () => inner.close(),
+  };
+}
