@@ -19,7 +19,7 @@ describe('blob store configuration', () => {
         BERTH_S3_FORCE_PATH_STYLE: 'true',
         BERTH_S3_ACCESS_KEY_ID: 'AK',
         BERTH_S3_SECRET_ACCESS_KEY: 'SK',
-        BERTH_S3_REDIRECT: 'true',
+        BERTH_S3_REDIRECT: 'false',
       },
     );
     assert.deepEqual(c.blobStore, {
@@ -31,7 +31,7 @@ describe('blob store configuration', () => {
       forcePathStyle: true,
       accessKeyId: 'AK',
       secretAccessKey: 'SK',
-      redirect: true,
+      redirect: false,
     });
   });
 
@@ -73,6 +73,7 @@ describe('blob store configuration', () => {
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_ACCESS_KEY_ID: 'AK' }, /BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY go together/],
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_SECRET_ACCESS_KEY: 'SK' }, /go together/],
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_REDIRECT: 'maybe' }, /BERTH_S3_REDIRECT must be true or false/],
+      [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_REDIRECT: 'true' }, /BERTH_S3_REDIRECT=true cannot be honoured/],
       [{ BERTH_S3_ENDPOINT: 'http://127.0.0.1:7480' }, /BERTH_S3_ENDPOINT is set, but blobs are kept in the data dir/],
       [{ BERTH_S3_REDIRECT: 'true' }, /BERTH_S3_REDIRECT is set, but blobs are kept in the data dir/],
     ];

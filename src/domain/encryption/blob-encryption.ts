@@ -113,11 +113,12 @@ export class BlobEncryption {
       await this.store.commitUpload(uploadId, digest, stored);
     }
     await this.meta.transaction(async (tx) => {
+      await tx.lock(`blob:${digest}`); // data keys are per digest, shared by every repository
       if (replace) await tx.kms.deleteBlobDataKeys(digest);
       if (wrapping) await tx.kms.addBlobDataKey(digest, key.ref, wrapping);
       await tx.commitBlob(repo.id, digest, plainSize);
       await tx.deleteUpload(uploadId);
-    });
+    }, repo.id);
     if (replace) await this.uploads.dropTails(uploadId);
     else await this.uploads.cancel(uploadId);
   }

@@ -112,7 +112,7 @@ export class IdentityStore {
   /** False if the account has a user of that name already. */
   async insertUser(u: UserRow): Promise<boolean> {
     const { changes } = await this.db.run(
-      'INSERT INTO iam_users (account_id, name, user_id, arn, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING',
+      'INSERT INTO iam_users (account_id, name, user_id, arn, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
       [u.accountId, u.name, u.userId, u.arn, u.path, u.createdAt],
     );
     return changes > 0;
