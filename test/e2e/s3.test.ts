@@ -150,7 +150,9 @@ describe('berth with its blobs in S3 (Ceph RADOS Gateway)', () => {
     expectStatus(patch, 202);
     const uploadId = new URL(up.location).pathname.split('/').pop()!;
     assert.ok(await inBucket(garbage));
-    assert.equal((await keys(`${PREFIX}/uploads/${uploadId}/`)).length, 1);
+    // 2,000 bytes are less than one encrypted segment: they wait in the upload's tail slot.
+    const ofUpload = async () => (await keys(`${PREFIX}/uploads/`)).filter((k) => k.includes(`/uploads/${uploadId}`));
+    assert.ok((await ofUpload()).length >= 1);
 
     // Inside the grace period nothing goes.
     const early = await berthCli(['admin', 'gc', '--data-dir', b.dataDir, '--blob-store', `s3://${BUCKET}/${PREFIX}`], { ...rgw.berthEnv, BERTH_GC_GRACE: '3600' });
@@ -167,7 +169,7 @@ describe('berth with its blobs in S3 (Ceph RADOS Gateway)', () => {
     }
     assert.match(removed[1]!, /^gc: removed [1-9]\d* blobs \([1-9]\d* bytes freed\)/, removed.join('\n'));
     assert.equal(await inBucket(garbage), false, 'the unreferenced blob is gone from the bucket');
-    assert.deepEqual(await keys(`${PREFIX}/uploads/${uploadId}/`), [], 'the abandoned upload is gone from the bucket');
+    assert.deepEqual(await ofUpload(), [], 'the abandoned upload is gone from the bucket');
     expectStatus(await request(b, 'HEAD', `/v2/s3/gc/blobs/${garbage}`), 404);
     for (const digest of [image.configDigest, ...image.layerDigests]) assert.ok(await inBucket(digest), `${digest} of s3/app:v1 is kept`);
   });

@@ -127,8 +127,9 @@ export class UploadCipher {
     const want = length % SEGMENT_BYTES;
     const sealedLength = want + SEALED_SEGMENT_BYTES - SEGMENT_BYTES;
     for (const slot of [0, 1]) {
-      const sealed = await readAll(this.store.readUpload(tailId(id, slot), sealedLength));
       try {
+        // A store may refuse to read a slot that was never written (S3) rather than read it short.
+        const sealed = await readAll(this.store.readUpload(tailId(id, slot), sealedLength));
         const plain = openWith(key, sealed, tailAad(length));
         if (plain.length === want) return { slot, plain };
       } catch {
@@ -136,8 +137,8 @@ export class UploadCipher {
       }
     }
     const full = Math.floor(length / SEGMENT_BYTES);
-    const end = await lastBytes(this.store.readUpload(id, full * SEALED_SEGMENT_BYTES + sealedLength), sealedLength);
     try {
+      const end = await lastBytes(this.store.readUpload(id, full * SEALED_SEGMENT_BYTES + sealedLength), sealedLength);
       const plain = openSegment(key, full, end);
       if (plain.length === want) return { plain };
     } catch {

@@ -80,7 +80,7 @@ export class Uploads {
     try {
       const state = this.hashStateAt(upload.id, upload.size);
       this.hashes.delete(upload.id);
-      const written = await this.encryption.uploads.append(upload.id, upload.size, hashing(body, state?.hash), { last }).catch((e: unknown) => {
+      const written = await this.encryption.uploads.append(upload.id, upload.size, hashing(keepOpen(body), state?.hash), { last }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
           throw new RegistryError('StorageFull', 'no space left for the upload; the chunk was discarded, retry when space exists', { size: upload.size });
         }
@@ -174,4 +174,17 @@ async function* hashing(body: AsyncIterable<Buffer>, hash: Hash | undefined): As
     hash?.update(chunk);
     yield chunk;
   }
+}
+
+/**
+ * The body without its `return()`: a write that fails midway (a full disk) stops reading, but must
+ * not destroy the request, so the door can drain it and answer instead of resetting the connection.
+ */
+function keepOpen(body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = body[Symbol.asyncIterator]();
+      return { next: () => it.next() };
+    },
+  };
 }

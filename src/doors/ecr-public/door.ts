@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { BodyTooLargeError, readBody } from '../http/io.js';
-import { AuthenticationError } from '../../iam/auth/authentication-error.js';
+import { readBody } from '../http/io.js';
 import { RegistryError } from '../../domain/registry/errors.js';
 import { makeEcrPublicContext, type EcrPublicContextDeps } from './context.js';
 import { EcrPublicError } from './errors.js';
@@ -11,8 +10,8 @@ import { SIGNING_NAME, TARGET_PREFIX } from './model.js';
 import { OPERATIONS } from './operations/index.js';
 import { toEcrPublicError } from './registry-errors.js';
 import { validateInput } from './validate.js';
+import { sendAwsJson, sendAwsJsonFailure } from '../http/aws-json.js';
 
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** A 20 MiB layer part, base64-encoded, with room for the rest of the request. */
 const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 const READ_ONLY_OPERATION = /^(Describe|List|Get|BatchCheck)/;
@@ -57,31 +56,15 @@ export function createEcrPublicDoor(deps: EcrPublicContextDeps, log: Logger) {
       } finally {
         if (!READ_ONLY_OPERATION.test(name)) deps.identity.resourcesChanged?.();
       }
-      send(res, 200, output, requestId);
+      sendAwsJson(res, 200, output, requestId);
     } catch (err) {
-      if (!req.readableEnded) req.resume();
-      if (err instanceof EcrPublicError) {
-        send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, requestId, err.type);
-      } else if (err instanceof AuthenticationError) {
-        send(res, err.status, { __type: err.code, message: err.message }, requestId, err.code);
-      } else if (err instanceof BodyTooLargeError) {
-        send(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
-      } else {
-        log.error({ err }, 'unexpected error in the ECR Public API');
-        send(res, 500, { __type: 'ServerException', message: 'An internal error occurred.' }, requestId, 'ServerException');
-      }
+      sendAwsJsonFailure(req, res, err, requestId, {
+        fault: (e) => (e instanceof EcrPublicError ? { status: e.status, type: e.type, message: e.message, extra: e.extra } : undefined),
+        internalType: 'ServerException',
+        api: 'ECR Public',
+        log,
+      });
     }
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, requestId: string, errorType?: string): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = {
-    'Content-Type': CONTENT_TYPE,
-    'Content-Length': Buffer.byteLength(text),
-    'x-amzn-RequestId': requestId,
-  };
-  if (errorType) headers['x-amzn-ErrorType'] = errorType;
-  res.writeHead(status, headers);
-  res.end(text);
-}

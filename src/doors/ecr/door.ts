@@ -9,9 +9,9 @@ import { EcrError } from './errors.js';
 import { modelledMembers, validateAgainstModel } from './model-validate.js';
 import { toEcrError } from './registry-errors.js';
 import type { EcrContext, EcrOperations } from './operation.js';
+import { sendAwsJson } from '../http/aws-json.js';
 
 export const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 const READ_ONLY_OPERATION = /^(Describe|List|Get|BatchGet|BatchCheck)/;
 
@@ -59,7 +59,7 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
         if (!readOnly) identity.resourcesChanged?.();
       }
       if (!readOnly) audit.responseElements = output;
-      send(res, 200, output, requestId);
+      sendAwsJson(res, 200, output, requestId);
     } catch (err) {
       if (!req.readableEnded) req.resume();
       if (err instanceof EcrError || err instanceof AuthenticationError) {
@@ -67,30 +67,19 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
         record.errorMessage = err.message;
       }
       if (err instanceof EcrError) {
-        send(res, err.status, { __type: err.type, message: err.message, ...err.extra }, requestId, err.type);
+        sendAwsJson(res, err.status, { __type: err.type, message: err.message, ...err.extra }, requestId, err.type);
       } else if (err instanceof AuthenticationError) {
         // ECR answers every credential failure, a missing signature included, with a 400.
-        send(res, 400, { __type: err.code, message: err.message }, requestId, err.code);
+        sendAwsJson(res, 400, { __type: err.code, message: err.message }, requestId, err.code);
       } else if (err instanceof BodyTooLargeError) {
         record.errorCode = 'ValidationException';
-        send(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
+        sendAwsJson(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
       } else {
         log.error({ err }, 'unexpected error in the ECR API');
         record.errorCode = 'ServerException';
-        send(res, 500, { __type: 'ServerException', message: 'An internal error occurred.' }, requestId, 'ServerException');
+        sendAwsJson(res, 500, { __type: 'ServerException', message: 'An internal error occurred.' }, requestId, 'ServerException');
       }
     }
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, requestId: string, errorType?: string): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = {
-    'Content-Type': CONTENT_TYPE,
-    'Content-Length': Buffer.byteLength(text),
-    'x-amzn-RequestId': requestId,
-  };
-  if (errorType) headers['x-amzn-ErrorType'] = errorType;
-  res.writeHead(status, headers);
-  res.end(text);
-}

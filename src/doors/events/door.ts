@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { EventBridgeError, type EventBridge, type EventBridgeErrorKind } from '../../domain/eventbridge/eventbridge.js';
-import { AuthenticationError } from '../../iam/auth/authentication-error.js';
 import type { Identity } from '../../iam/identity.js';
-import { BodyTooLargeError, readBody } from '../http/io.js';
+import { readBody } from '../http/io.js';
 import { EVENTS_OPERATIONS } from './operations.js';
 import { EventsError } from './validate.js';
+import { sendAwsJson, sendAwsJsonFailure, type AwsJsonFault } from '../http/aws-json.js';
 
 export const EVENTS_TARGET_PREFIX = 'AWSEvents.';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 const FROM_DOMAIN: Record<EventBridgeErrorKind, string> = {
@@ -19,6 +18,12 @@ const FROM_DOMAIN: Record<EventBridgeErrorKind, string> = {
   InvalidPattern: 'InvalidEventPatternException',
   LimitExceeded: 'LimitExceededException',
 };
+
+function eventsFault(err: unknown): AwsJsonFault | undefined {
+  if (err instanceof EventsError) return { status: err.status, type: err.type, message: err.message };
+  if (err instanceof EventBridgeError) return { status: 400, type: FROM_DOMAIN[err.kind], message: err.message };
+  return undefined;
+}
 
 /** The EventBridge door: AWS JSON 1.1 over `POST /`, SigV4 service `events`, on the default event bus. */
 export function createEventsDoor(identity: Identity, eventbridge: EventBridge, log: Logger) {
@@ -47,26 +52,10 @@ export function createEventsDoor(identity: Identity, eventbridge: EventBridge, l
           if (!decision.allowed) throw new EventsError('AccessDeniedException', decision.message);
         },
       });
-      send(res, 200, output, requestId);
+      sendAwsJson(res, 200, output, requestId);
     } catch (err) {
-      if (!req.readableEnded) req.resume();
-      if (err instanceof EventsError) return send(res, err.status, { __type: err.type, message: err.message }, requestId, err.type);
-      if (err instanceof EventBridgeError) {
-        const type = FROM_DOMAIN[err.kind];
-        return send(res, 400, { __type: type, message: err.message }, requestId, type);
-      }
-      if (err instanceof AuthenticationError) return send(res, err.status, { __type: err.code, message: err.message }, requestId, err.code);
-      if (err instanceof BodyTooLargeError) return send(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
-      log.error({ err }, 'unexpected error in the EventBridge API');
-      send(res, 500, { __type: 'InternalException', message: 'An internal error occurred.' }, requestId, 'InternalException');
+      sendAwsJsonFailure(req, res, err, requestId, { fault: eventsFault, internalType: 'InternalException', api: 'EventBridge', log });
     }
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, requestId: string, errorType?: string): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': requestId };
-  if (errorType) headers['x-amzn-ErrorType'] = errorType;
-  res.writeHead(status, headers);
-  res.end(text);
-}

@@ -3,13 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { KmsError } from '../../domain/kms/errors.js';
 import type { Kms } from '../../domain/kms/kms.js';
-import { AuthenticationError } from '../../iam/auth/authentication-error.js';
 import type { Identity } from '../../iam/identity.js';
-import { BodyTooLargeError, readBody } from '../http/io.js';
+import { readBody } from '../http/io.js';
 import { KMS_OPERATIONS, READ_ONLY, type KmsContext } from './operations.js';
+import { sendAwsJson, sendAwsJsonFailure } from '../http/aws-json.js';
 
 export const KMS_TARGET_PREFIX = 'TrentService.';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface KmsDoorDeps {
@@ -53,34 +52,18 @@ export function createKmsDoor(deps: KmsDoorDeps) {
         },
       };
       try {
-        send(res, 200, await operation(input as Record<string, unknown>, ctx), requestId);
+        sendAwsJson(res, 200, await operation(input as Record<string, unknown>, ctx), requestId);
       } finally {
         if (!READ_ONLY.test(name)) identity.resourcesChanged?.();
       }
     } catch (err) {
-      if (!req.readableEnded) req.resume();
-      if (err instanceof KmsError) {
-        send(res, err.status, { __type: err.type, message: err.message }, requestId, err.type);
-      } else if (err instanceof AuthenticationError) {
-        send(res, err.status, { __type: err.code, message: err.message }, requestId, err.code);
-      } else if (err instanceof BodyTooLargeError) {
-        send(res, 413, { __type: 'ValidationException', message: err.message }, requestId, 'ValidationException');
-      } else {
-        log.error({ err }, 'unexpected error in the KMS API');
-        send(res, 500, { __type: 'KMSInternalException', message: 'An internal error occurred.' }, requestId, 'KMSInternalException');
-      }
+      sendAwsJsonFailure(req, res, err, requestId, {
+        fault: (e) => (e instanceof KmsError ? { status: e.status, type: e.type, message: e.message } : undefined),
+        internalType: 'KMSInternalException',
+        api: 'KMS',
+        log,
+      });
     }
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, requestId: string, errorType?: string): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string | number> = {
-    'Content-Type': CONTENT_TYPE,
-    'Content-Length': Buffer.byteLength(text),
-    'x-amzn-RequestId': requestId,
-  };
-  if (errorType) headers['x-amzn-ErrorType'] = errorType;
-  res.writeHead(status, headers);
-  res.end(text);
-}

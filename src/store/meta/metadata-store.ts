@@ -544,11 +544,11 @@ export class MetadataStore {
   /** Whether some manifest of the repository lists the blob as a layer or config. */
   /** The body of one manifest of the repository that lists the blob, if any does. */
   async manifestListingBlob(repoId: string, digest: string): Promise<Buffer | undefined> {
-    const r = await this.db.get<{ body: Buffer }>(
-      "SELECT m.body FROM manifest_refs r JOIN manifests m ON m.repo_id = r.repo_id AND m.digest = r.digest WHERE r.repo_id = ? AND r.child = ? AND r.kind = 'blob' LIMIT 1",
+    const r = await this.db.get<{ body: Buffer; digest: string }>(
+      "SELECT m.body, m.digest FROM manifest_refs r JOIN manifests m ON m.repo_id = r.repo_id AND m.digest = r.digest WHERE r.repo_id = ? AND r.child = ? AND r.kind = 'blob' LIMIT 1",
       [repoId, digest],
     );
-    return r && Buffer.from(r.body);
+    return r && this.bodies.open(Buffer.from(r.body), r.digest);
   }
 
   async isBlobReferenced(repoId: string, digest: string): Promise<boolean> {
