@@ -117,6 +117,10 @@ describe('image scanning via the aws CLI v2', () => {
     ]);
     assert.equal(cve.uri, 'https://security-tracker.debian.org/tracker/CVE-2024-2398');
     assert.deepEqual(f.findingSeverityCounts, { LOW: 1, MEDIUM: 1 });
+    const described = (await awsJson(['describe-images', '--repository-name', 'scan/app', '--image-ids', 'imageTag=v1'])).imageDetails[0];
+    assert.equal(described.imageScanStatus.status, 'COMPLETE');
+    assert.deepEqual(described.imageScanFindingsSummary.findingSeverityCounts, { LOW: 1, MEDIUM: 1 });
+    assert.ok(described.imageScanFindingsSummary.imageScanCompletedAt);
 
     // Paging: the server answers one finding per page (--page-size is maxResults); the CLI follows nextToken.
     const first = await findings('scan/app', 'v1', ['--page-size', '1', '--max-items', '1']);

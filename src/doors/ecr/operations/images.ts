@@ -1,5 +1,7 @@
 import type { Manifest, ManifestWithTags, Repository } from '../../../domain/registry/model.js';
 import { page } from '../../../domain/registry/paging.js';
+import type { ImageScanRow } from '../../../store/meta/scan-store.js';
+import { findingsSummary, statusShape } from './scanning.js';
 import { imageNotFound, parseImageIds, type ImageId } from '../image-ids.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
 import { authorizedRepository, epochSeconds, repositoryArn } from '../repositories.js';
@@ -51,7 +53,7 @@ async function listImages(input: EcrInput, ctx: EcrContext) {
   return { imageIds: items, ...(next ? { nextToken: next } : {}) };
 }
 
-function imageDetail(repo: Repository, m: ManifestWithTags, size: number): Record<string, unknown> {
+function imageDetail(repo: Repository, m: ManifestWithTags, size: number, scan: ImageScanRow | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = { registryId: repo.registryId, repositoryName: repo.name, imageDigest: m.digest };
   if (m.tags.length > 0) out.imageTags = m.tags;
   out.imageSizeInBytes = size;
@@ -62,6 +64,11 @@ function imageDetail(repo: Repository, m: ManifestWithTags, size: number): Recor
   if (m.lastPulledAt !== null) out.lastRecordedPullTime = epochSeconds(m.lastPulledAt);
   if (m.subject) out.subjectManifestDigest = m.subject;
   out.imageStatus = 'ACTIVE';
+  if (scan) {
+    out.imageScanStatus = statusShape(scan);
+    const summary = findingsSummary(scan);
+    if (summary) out.imageScanFindingsSummary = summary;
+  }
   return out;
 }
 
@@ -97,7 +104,8 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
     next = result.nextToken;
   }
   const sizes = await ctx.registry.images.sizes(repo, selected);
-  const imageDetails = selected.map((m) => imageDetail(repo, m, sizes.get(m.digest) ?? 0));
+  const scans = await ctx.scanning.scansOf(repo, selected.map((m) => m.digest));
+  const imageDetails = selected.map((m) => imageDetail(repo, m, sizes.get(m.digest) ?? 0, scans.get(m.digest)));
   return { imageDetails, ...(next ? { nextToken: next } : {}) };
 }
 

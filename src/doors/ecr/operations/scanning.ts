@@ -71,11 +71,22 @@ function imageIdShape(id: ImageId, manifest: Manifest): Record<string, string> {
 }
 
 /** Status as ECR reports it: a queued basic scan is IN_PROGRESS; a finished enhanced scan is ACTIVE. */
-function statusShape(scan: ImageScanRow): { status: string; description?: string } {
+export function statusShape(scan: ImageScanRow): { status: string; description?: string } {
   let status: string = scan.status;
   if (scan.scanType === 'BASIC' && status === 'PENDING') status = 'IN_PROGRESS';
   if (scan.scanType === 'ENHANCED' && status === 'COMPLETE') status = 'ACTIVE';
   return scan.description ? { status, description: scan.description } : { status };
+}
+
+/** DescribeImages' summary of a scan: when it completed, how fresh the advisories were, the counts. */
+export function findingsSummary(scan: ImageScanRow): Record<string, unknown> | undefined {
+  const result = scan.result as ScanResult | null;
+  if (scan.status !== 'COMPLETE' || !result) return undefined;
+  return {
+    imageScanCompletedAt: epochSeconds(scan.completedAt ?? scan.requestedAt),
+    ...(scan.vulnSourceUpdatedAt !== null ? { vulnerabilitySourceUpdatedAt: epochSeconds(scan.vulnSourceUpdatedAt) } : {}),
+    findingSeverityCounts: result.counts,
+  };
 }
 
 async function startImageScan(input: EcrInput, ctx: EcrContext) {
