@@ -136,6 +136,8 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     log,
     encryption,
     region: config.region,
+    // With a shared database, the next chunk of an upload may reach another node.
+    uploadHashes: config.databaseUrl ? 'saved' : 'process',
   });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   const jobs = new JobQueue(stores.meta.jobs);

@@ -10,6 +10,8 @@ import type { StoredEvent } from '../../src/store/meta/event-store.js';
 export interface DomainFixture {
   /** Two registries over the same stores (two connections where the database has them). */
   nodes: [Registry, Registry];
+  /** Whether the nodes save uploads' running hashes with the upload (nodes sharing a database). */
+  savesUploadHashes: boolean;
   /** The event outbox, oldest first. */
   events(): Promise<StoredEvent[]>;
   close(): Promise<void>;
@@ -21,6 +23,18 @@ const dg = (b: Buffer | string) => 'sha256:' + createHash('sha256').update(b).di
 
 async function* once(data: Buffer): AsyncIterable<Buffer> {
   yield data;
+}
+
+async function readAll(reader: { read(into: Buffer): Promise<number>; close(): Promise<void> }): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (;;) {
+    const buf = Buffer.alloc(1024 * 1024);
+    const n = await reader.read(buf);
+    if (n === 0) break;
+    parts.push(buf.subarray(0, n));
+  }
+  await reader.close();
+  return Buffer.concat(parts);
 }
 
 async function image(registry: Registry, repo: Repository, marker: string): Promise<Buffer> {
@@ -90,6 +104,66 @@ export function domainConcurrencyContract(name: string, open: () => Promise<Doma
           else assert.deepEqual(tags, ['new'], `round ${i}`);
           await a.images.deleteByDigest(repo, dg(bytes));
         }
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('the chunks of one upload may alternate between nodes; the digest is verified across them', async () => {
+      const f = await open();
+      try {
+        const [a, b] = f.nodes;
+        const repo = await a.repositories.create({ registryId: ACCOUNT, name: 'uploads/alternate' }, {});
+        const parts = Array.from({ length: 5 }, (_, i) => Buffer.alloc(700_000 + i * 1013, i + 1));
+        const whole = Buffer.concat(parts);
+        const upload = await a.uploads.start(repo);
+        let hashed = Buffer.alloc(0);
+        for (const [i, part] of parts.entries()) {
+          const node = i % 2 === 0 ? a : b;
+          const after = await node.uploads.append(repo, upload.id, once(part), { range: { start: hashed.length, end: hashed.length + part.length - 1 } });
+          hashed = Buffer.concat([hashed, part]);
+          assert.equal(after.size, hashed.length);
+          const stored = await b.uploads.get(repo, upload.id);
+          assert.equal(stored.hashState !== undefined, f.savesUploadHashes, `chunk ${i}: running hash saved with the upload`);
+        }
+        await assert.rejects(b.uploads.complete(repo, upload.id, dg('not the content')), { kind: 'DigestMismatch' });
+        const again = await b.uploads.start(repo);
+        for (const [i, part] of parts.entries()) await (i % 2 === 0 ? b : a).uploads.append(repo, again.id, once(part));
+        assert.deepEqual(await a.uploads.complete(repo, again.id, dg(whole)), { digest: dg(whole), size: whole.length });
+        assert.equal(await b.blobs.stat(repo, dg(whole)), whole.length);
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('two nodes appending to one upload at once: one appends, the other is refused, nothing mixes', async () => {
+      const f = await open();
+      try {
+        const [a, b] = f.nodes;
+        const repo = await a.repositories.create({ registryId: ACCOUNT, name: 'uploads/race' }, {});
+        const first = Buffer.alloc(3 * 1024 * 1024, 0x61);
+        const intruder = Buffer.alloc(1024 * 1024, 0x62);
+        const upload = await a.uploads.start(repo);
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let started!: () => void;
+        const streaming = new Promise<void>((resolve) => (started = resolve));
+        const slow = (async function* () {
+          yield first.subarray(0, 1024 * 1024);
+          started();
+          await gate;
+          yield first.subarray(1024 * 1024);
+        })();
+        const appending = a.uploads.append(repo, upload.id, slow);
+        await streaming;
+        await assert.rejects(b.uploads.append(repo, upload.id, once(intruder)), { kind: 'UploadOutOfOrder' });
+        await assert.rejects(b.uploads.complete(repo, upload.id, dg(intruder), once(intruder)), { kind: 'UploadOutOfOrder' });
+        release();
+        assert.equal((await appending).size, first.length);
+        assert.deepEqual(await b.uploads.complete(repo, upload.id, dg(first)), { digest: dg(first), size: first.length });
+        const { body } = await a.blobs.open(repo, dg(first));
+        const read = Buffer.isBuffer(body) ? body : await readAll(body);
+        assert.ok(read.equals(first));
       } finally {
         await f.close();
       }

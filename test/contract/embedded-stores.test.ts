@@ -87,6 +87,7 @@ domainConcurrencyContract('SQLite', async () => {
   await blobs.init();
   return {
     nodes: [new Registry(meta, blobs), new Registry(meta, blobs)],
+    savesUploadHashes: false,
     events: () => meta.events.list({ limit: 10_000 }),
     async close() {
       await db.close();

@@ -118,15 +118,33 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.deepEqual(missing, digests.filter((_, i) => i % 2 === 1));
     });
 
-    it('uploads: create, get, advance with compare-and-set, list old, delete', async () => {
+    it('uploads: create, get, claim and advance with compare-and-set, list old, delete', async () => {
       const a = await repo();
       const u = await meta.createUpload(a.id);
       assert.equal(u.size, 0);
       assert.deepEqual((await meta.getUpload(u.id))?.size, 0);
-      assert.equal(await meta.advanceUpload(u.id, 0, 10), true);
-      assert.equal(await meta.advanceUpload(u.id, 0, 20), false, 'stale from-size must lose');
-      assert.equal((await meta.getUpload(u.id))?.size, 10);
-      assert.equal(await meta.advanceUpload('nope', 0, 1), false);
+      const far = Date.now() + 60_000;
+      assert.equal(await meta.advanceUpload(u.id, 0, 10, 't1'), false, 'no advance without a claim');
+      assert.equal(await meta.claimUploadAppend(u.id, 0, 't1', far), true);
+      assert.equal(await meta.claimUploadAppend(u.id, 0, 't2', far), false, 'a live claim excludes others');
+      assert.equal(await meta.renewUploadAppend(u.id, 't2', far), false);
+      assert.equal(await meta.renewUploadAppend(u.id, 't1', far + 1), true);
+      const state = Buffer.from([1, 2, 3, 250]);
+      assert.equal(await meta.advanceUpload(u.id, 0, 10, 't2', state), false, 'only the claimant advances');
+      assert.equal(await meta.advanceUpload(u.id, 0, 10, 't1', state), true);
+      assert.equal(await meta.advanceUpload(u.id, 0, 10, 't1', state), false, 'the claim ends with the advance');
+      const got = await meta.getUpload(u.id);
+      assert.equal(got?.size, 10);
+      assert.deepEqual(got?.hashState, state);
+      assert.equal(await meta.claimUploadAppend(u.id, 0, 't3', far), false, 'stale offset must lose');
+      assert.equal(await meta.claimUploadAppend(u.id, 10, 't3', far), true);
+      await meta.releaseUploadAppend(u.id, 't3');
+      assert.equal(await meta.claimUploadAppend(u.id, 10, 't4', Date.now() - 1), true, 'a released claim can be taken');
+      assert.equal(await meta.claimUploadAppend(u.id, 10, 't5', far), true, 'an expired claim can be taken');
+      assert.equal(await meta.advanceUpload(u.id, 10, 20, 't5'), true);
+      assert.equal((await meta.getUpload(u.id))?.hashState, undefined, 'no state saved: none kept');
+      assert.equal(await meta.claimUploadAppend('nope', 0, 't1', far), false);
+      assert.equal(await meta.advanceUpload('nope', 0, 1, 't1'), false);
       assert.deepEqual((await meta.listUploadsOlderThan(Date.now() + 1000)).map((x) => x.id), [u.id]);
       assert.deepEqual(await meta.listUploadsOlderThan(0), []);
       assert.equal(await meta.deleteUpload(u.id), true);
@@ -134,13 +152,16 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.equal(await meta.getUpload(u.id), undefined);
     });
 
-    it('concurrent advanceUpload from the same size: exactly one wins', async () => {
+    it('concurrent claims of one upload: exactly one wins and only it advances', async () => {
       const a = await repo();
       const u = await meta.createUpload(a.id);
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => meta.advanceUpload(u.id, 0, i + 1)));
+      const until = Date.now() + 60_000;
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => meta.claimUploadAppend(u.id, 0, `t${i}`, until)));
       assert.equal(results.filter(Boolean).length, 1);
-      const winner = results.indexOf(true) + 1;
-      assert.equal((await meta.getUpload(u.id))?.size, winner);
+      const winner = results.indexOf(true);
+      const advanced = await Promise.all(Array.from({ length: 10 }, (_, i) => meta.advanceUpload(u.id, 0, i + 1, `t${i}`)));
+      assert.deepEqual(advanced.map((x, i) => [i, x]).filter(([, x]) => x), [[winner, true]]);
+      assert.equal((await meta.getUpload(u.id))?.size, winner + 1);
     });
 
     it('manifests: insert once with refs, get, round-trip every field', async () => {

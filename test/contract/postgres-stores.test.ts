@@ -108,7 +108,8 @@ domainConcurrencyContract('PostgreSQL', async () => {
   await blobs.init();
   const metas = dbs.map((db) => new MetadataStore(db));
   return {
-    nodes: [new Registry(metas[0]!, blobs), new Registry(metas[1]!, blobs)],
+    nodes: [new Registry(metas[0]!, blobs, { uploadHashes: 'saved' }), new Registry(metas[1]!, blobs, { uploadHashes: 'saved' })],
+    savesUploadHashes: true,
     events: () => metas[0]!.events.list({ limit: 10_000 }),
     async close() {
       await Promise.all(dbs.map((db) => db.close()));
@@ -125,7 +126,7 @@ describe('PostgreSQL specifics', () => {
     try {
       await Promise.all(dbs.map((db) => migrate(db)));
       const rows = await dbs[0]!.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
     }

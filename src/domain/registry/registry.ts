@@ -16,7 +16,7 @@ import { PullRecorder } from './pull-recorder.js';
 import { PullTimeExclusions } from './pull-time-exclusions.js';
 import { SigningConfigurations } from './signing.js';
 import { Repositories } from './repositories.js';
-import { Uploads } from './uploads.js';
+import { Uploads, type UploadHashes } from './uploads.js';
 
 export interface RegistryOptions {
   /** Whether pushes create missing repositories in every account (ECR: off). */
@@ -32,6 +32,8 @@ export interface RegistryOptions {
   encryption?: BlobEncryption;
   /** The region repositories are created in (default us-east-1). */
   region?: string;
+  /** Where uploads' running hashes live between chunks (`saved` when nodes share the database). */
+  uploadHashes?: UploadHashes;
 }
 
 /**
@@ -69,7 +71,7 @@ export class Registry {
     this.pulls = new PullRecorder(meta, options.log);
     this.images = new Images(meta, this.repositories, this.pulls, encryption);
     this.blobs = new Blobs(meta, blobStore, this.accounts, encryption, options.redirectBlobDownloads ?? false);
-    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, encryption, options.spaceReserve);
+    this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, encryption, options.spaceReserve, options.uploadHashes);
     this.downloads = new DownloadGrants(meta, this.repositories);
     this.publicRegistries = new PublicRegistries(meta, this.repositories);
   }

@@ -1,4 +1,4 @@
-import type { Hash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { BlobStore, ByteRange } from '../../store/blob/blob-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { BlobEncryption } from '../encryption/blob-encryption.js';
@@ -6,11 +6,22 @@ import { newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Repository, Upload } from './model.js';
 import type { SpaceReserveState } from './readiness.js';
+import { nativeSha256, resumable, resumableSha256, type RunningHash } from './running-hash.js';
 
 interface UploadHashState {
   offset: number;
-  hash: Hash;
+  hash: RunningHash;
 }
+
+/**
+ * Where an upload's running hash lives between its chunks: in this process only (one node: the
+ * fastest hash; after a restart the stored bytes are hashed again), or saved with the upload so any
+ * node can continue it (several nodes on one database).
+ */
+export type UploadHashes = 'process' | 'saved';
+
+/** How long a node may append to an upload before it must renew its claim, in ms. */
+const APPEND_CLAIM_MS = 60_000;
 
 export interface ChunkOptions {
   /** From Content-Range: the chunk must start at the upload's current end. */
@@ -26,8 +37,8 @@ const UPLOAD_ID = /^[a-f0-9-]{36}$/;
  * matched and the bytes are durable.
  */
 export class Uploads {
+  /** Running hashes this process holds, by upload id (with `saved`, only for the request's own digest). */
   private readonly hashes = new Map<string, UploadHashState>();
-  private readonly busy = new Set<string>();
 
   constructor(
     private readonly meta: MetadataStore,
@@ -36,6 +47,7 @@ export class Uploads {
     /** Uploads and blobs are encrypted at rest through it. */
     private readonly encryption: BlobEncryption,
     private readonly spaceReserve?: SpaceReserveState,
+    private readonly hashesLive: UploadHashes = 'process',
   ) {}
 
   async start(repo: Repository): Promise<Upload> {
@@ -75,12 +87,16 @@ export class Uploads {
     }
     const announced = expectedLength ?? (range ? range.end - range.start + 1 : undefined);
     if (announced !== undefined) await this.assertRoom(upload, announced);
-    if (this.busy.has(upload.id)) throw outOfOrder(upload);
-    this.busy.add(upload.id);
+    // One appender at a time, on any node: the claim is taken in the metadata store.
+    const token = randomUUID();
+    if (!(await this.meta.claimUploadAppend(upload.id, upload.size, token, Date.now() + APPEND_CLAIM_MS))) throw outOfOrder(upload);
+    const claim = new ClaimKeeper(() => this.meta.renewUploadAppend(upload.id, token, Date.now() + APPEND_CLAIM_MS));
+    let advanced = false;
     try {
-      const state = this.hashStateAt(upload.id, upload.size);
+      const hash = await this.hashAt(upload, last);
       this.hashes.delete(upload.id);
-      const written = await this.encryption.uploads.append(upload.id, upload.size, hashing(keepOpen(body), state?.hash), { last }).catch((e: unknown) => {
+      const stream = claim.guard(hashing(keepOpen(body), hash), () => outOfOrder(upload));
+      const written = await this.encryption.uploads.append(upload.id, upload.size, stream, { last }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
           throw new RegistryError('StorageFull', 'no space left for the upload; the chunk was discarded, retry when space exists', { size: upload.size });
         }
@@ -91,11 +107,15 @@ export class Uploads {
         throw new RegistryError('UploadSizeMismatch', `received ${written} bytes, expected ${wanted}`, { size: upload.size });
       }
       const size = upload.size + written;
-      if (!(await this.meta.advanceUpload(upload.id, upload.size, size))) throw outOfOrder(upload);
-      if (state) this.hashes.set(upload.id, { offset: size, hash: state.hash });
-      return { ...upload, size, updatedAt: Date.now() };
+      const saved = this.hashesLive === 'saved' && !last ? hash?.save() : undefined;
+      claim.stop();
+      if (!(await this.meta.advanceUpload(upload.id, upload.size, size, token, saved))) throw outOfOrder(upload);
+      advanced = true;
+      if (hash && (this.hashesLive === 'process' || last)) this.hashes.set(upload.id, { offset: size, hash });
+      return { ...upload, size, updatedAt: Date.now(), hashState: saved };
     } finally {
-      this.busy.delete(upload.id);
+      claim.stop();
+      if (!advanced) await this.meta.releaseUploadAppend(upload.id, token).catch(() => undefined);
     }
   }
 
@@ -148,17 +168,26 @@ export class Uploads {
     }
   }
 
-  private hashStateAt(id: string, offset: number): UploadHashState | undefined {
-    const state = this.hashes.get(id);
-    if (state && state.offset === offset) return state;
-    if (offset === 0) return { offset: 0, hash: newHasher('sha256') };
+  /**
+   * The running hash to continue at the upload's end, or undefined when none can be had without
+   * reading the stored bytes (the digest is then computed from them at the end).
+   */
+  private async hashAt(upload: Upload, last: boolean): Promise<RunningHash | undefined> {
+    const held = this.hashes.get(upload.id);
+    if (held && held.offset === upload.size) return held.hash;
+    if (upload.size === 0) return this.hashesLive === 'saved' && !last ? resumableSha256() : nativeSha256();
+    if (upload.hashState) return resumable(upload.hashState);
     return undefined;
   }
 
   private async digestOf(upload: Upload, algorithm: DigestAlgorithm): Promise<string> {
     const state = this.hashes.get(upload.id);
-    if (algorithm === 'sha256' && state && state.offset === upload.size) return 'sha256:' + state.hash.copy().digest('hex');
-    // Another process took earlier chunks, or the process restarted: hash what was stored.
+    if (algorithm === 'sha256' && state && state.offset === upload.size) return 'sha256:' + state.hash.hex();
+    if (algorithm === 'sha256' && upload.hashState) {
+      const saved = await resumable(upload.hashState);
+      if (saved) return 'sha256:' + saved.hex();
+    }
+    // No hash was kept (the process restarted, or another digest algorithm): hash what was stored.
     const hash = newHasher(algorithm);
     for await (const chunk of this.encryption.uploads.read(upload.id, upload.size)) hash.update(chunk);
     return `${algorithm}:` + hash.digest('hex');
@@ -169,7 +198,7 @@ function outOfOrder(upload: Upload): RegistryError {
   return new RegistryError('UploadOutOfOrder', 'chunk does not start at the end of the upload', { size: upload.size, uploadId: upload.id });
 }
 
-async function* hashing(body: AsyncIterable<Buffer>, hash: Hash | undefined): AsyncIterable<Buffer> {
+async function* hashing(body: AsyncIterable<Buffer>, hash: RunningHash | undefined): AsyncIterable<Buffer> {
   for await (const chunk of body) {
     hash?.update(chunk);
     yield chunk;
@@ -187,4 +216,36 @@ function keepOpen(body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
       return { next: () => it.next() };
     },
   };
+}
+
+/**
+ * Renews an append claim while a chunk streams; if the claim is lost (this node stalled past its
+ * expiry and another took it), the chunk stops before another byte is written.
+ */
+class ClaimKeeper {
+  private lost = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(renew: () => Promise<boolean>) {
+    this.timer = setInterval(() => {
+      renew().then(
+        (held) => {
+          if (!held) this.lost = true;
+        },
+        () => undefined,
+      );
+    }, APPEND_CLAIM_MS / 3);
+    this.timer.unref();
+  }
+
+  async *guard(body: AsyncIterable<Buffer>, lostError: () => Error): AsyncIterable<Buffer> {
+    for await (const chunk of body) {
+      if (this.lost) throw lostError();
+      yield chunk;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }

@@ -48,6 +48,23 @@ export interface UploadRow {
   size: number;
   createdAt: number;
   updatedAt: number;
+  /** The running SHA-256 state at `size`, where one was saved. */
+  hashState?: Buffer;
+}
+
+interface UploadDbRow {
+  id: string;
+  repo_id: string;
+  size: number | string;
+  created_at: number | string;
+  updated_at: number | string;
+  hash_state: Buffer | Uint8Array | null;
+}
+
+function toUploadRow(r: UploadDbRow): UploadRow {
+  const row: UploadRow = { id: r.id, repoId: r.repo_id, size: Number(r.size), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
+  if (r.hash_state) row.hashState = Buffer.from(r.hash_state);
+  return row;
 }
 
 export interface TagRow {
@@ -352,17 +369,44 @@ export class MetadataStore {
   }
 
   async getUpload(id: string): Promise<UploadRow | undefined> {
-    const r = await this.db.get<{ id: string; repo_id: string; size: number | string; created_at: number | string; updated_at: number | string }>(
-      'SELECT * FROM uploads WHERE id = ?',
-      [id],
-    );
-    return r && { id: r.id, repoId: r.repo_id, size: Number(r.size), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
+    const r = await this.db.get<UploadDbRow>('SELECT id, repo_id, size, created_at, updated_at, hash_state FROM uploads WHERE id = ?', [id]);
+    return r && toUploadRow(r);
   }
 
-  /** Moves the upload's committed size from `from` to `to`; false if someone else moved it first. */
-  async advanceUpload(id: string, from: number, to: number): Promise<boolean> {
+  /**
+   * Takes the right to append to the upload at `offset` until `until` (epoch ms), unless another
+   * appender holds an unexpired claim or the upload has moved on. The claim is `token`'s alone.
+   */
+  async claimUploadAppend(id: string, offset: number, token: string, until: number): Promise<boolean> {
+    const now = Date.now();
+    const { changes } = await this.db.runUnsynced(
+      'UPDATE uploads SET appender = ?, append_until = ?, updated_at = ? WHERE id = ? AND size = ? AND (appender IS NULL OR append_until < ?)',
+      [token, until, now, id, offset, now],
+    );
+    return changes === 1;
+  }
+
+  /** Extends `token`'s claim; false if it was lost (expired and taken, or the upload is gone). */
+  async renewUploadAppend(id: string, token: string, until: number): Promise<boolean> {
+    const { changes } = await this.db.runUnsynced('UPDATE uploads SET append_until = ?, updated_at = ? WHERE id = ? AND appender = ?', [until, Date.now(), id, token]);
+    return changes === 1;
+  }
+
+  async releaseUploadAppend(id: string, token: string): Promise<void> {
+    await this.db.runUnsynced('UPDATE uploads SET appender = NULL, append_until = NULL WHERE id = ? AND appender = ?', [id, token]);
+  }
+
+  /**
+   * Moves the upload's committed size from `from` to `to` with the hash state at `to` (or none), and
+   * ends `token`'s claim; false if the claim was lost or someone else moved the upload first.
+   */
+  async advanceUpload(id: string, from: number, to: number, token: string, hashState?: Buffer): Promise<boolean> {
     // Upload progress need not survive a power failure: the chunk's bytes are not flushed either.
-    return (await this.db.runUnsynced('UPDATE uploads SET size = ?, updated_at = ? WHERE id = ? AND size = ?', [to, Date.now(), id, from])).changes === 1;
+    const { changes } = await this.db.runUnsynced(
+      'UPDATE uploads SET size = ?, hash_state = ?, appender = NULL, append_until = NULL, updated_at = ? WHERE id = ? AND size = ? AND appender = ?',
+      [to, hashState ?? null, Date.now(), id, from, token],
+    );
+    return changes === 1;
   }
 
   async deleteUpload(id: string): Promise<boolean> {
@@ -370,11 +414,8 @@ export class MetadataStore {
   }
 
   async listUploadsOlderThan(updatedBefore: number): Promise<UploadRow[]> {
-    const rows = await this.db.all<{ id: string; repo_id: string; size: number | string; created_at: number | string; updated_at: number | string }>(
-      'SELECT * FROM uploads WHERE updated_at < ?',
-      [updatedBefore],
-    );
-    return rows.map((r) => ({ id: r.id, repoId: r.repo_id, size: Number(r.size), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) }));
+    const rows = await this.db.all<UploadDbRow>('SELECT id, repo_id, size, created_at, updated_at, hash_state FROM uploads WHERE updated_at < ?', [updatedBefore]);
+    return rows.map(toUploadRow);
   }
 
   // ---- manifests and tags -------------------------------------------------------------------
