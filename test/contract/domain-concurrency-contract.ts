@@ -2,7 +2,7 @@
 // where the two Registry instances stand for two berth nodes on one database.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Registry } from '../../src/domain/registry/registry.js';
 import type { Repository } from '../../src/domain/registry/model.js';
 import type { StoredEvent } from '../../src/store/meta/event-store.js';
@@ -164,6 +164,26 @@ export function domainConcurrencyContract(name: string, open: () => Promise<Doma
         const { body } = await a.blobs.open(repo, dg(first));
         const read = Buffer.isBuffer(body) ? body : await readAll(body);
         assert.ok(read.equals(first));
+      } finally {
+        await f.close();
+      }
+    });
+
+    it('the same bytes pushed to two repositories through two nodes at once stay readable from both (20 rounds)', async () => {
+      const f = await open();
+      try {
+        const [a, b] = f.nodes;
+        const one = await a.repositories.create({ registryId: ACCOUNT, name: 'same/one' }, {});
+        const two = await b.repositories.create({ registryId: ACCOUNT, name: 'same/two' }, {});
+        for (let i = 0; i < 20; i++) {
+          const data = Buffer.concat([Buffer.from(`round ${i} `), randomBytes(200_000)]);
+          await Promise.all([a.uploads.whole(one, dg(data), once(data)), b.uploads.whole(two, dg(data), once(data))]);
+          for (const [node, repo] of [[a, one], [b, two], [b, one], [a, two]] as const) {
+            const { body } = await node.blobs.open(repo, dg(data));
+            const read = Buffer.isBuffer(body) ? body : await readAll(body);
+            assert.ok(read.equals(data), `round ${i}: ${repo.name} reads the bytes back`);
+          }
+        }
       } finally {
         await f.close();
       }

@@ -152,6 +152,21 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.equal(await meta.getUpload(u.id), undefined);
     });
 
+    it('named claims: one holder at a time, renewed by the holder only, taken over once expired', async () => {
+      const far = Date.now() + 60_000;
+      assert.equal(await meta.takeClaim('commit:x', 'h1', far), true);
+      assert.equal(await meta.takeClaim('commit:x', 'h2', far), false);
+      assert.equal(await meta.takeClaim('commit:y', 'h2', far), true, 'another name is free');
+      assert.equal(await meta.renewClaim('commit:x', 'h2', far), false);
+      assert.equal(await meta.renewClaim('commit:x', 'h1', Date.now() - 1), true);
+      assert.equal(await meta.takeClaim('commit:x', 'h2', far), true, 'an expired claim is taken over');
+      await meta.releaseClaim('commit:x', 'h1');
+      assert.equal(await meta.takeClaim('commit:x', 'h3', far), false, 'a former holder cannot release it');
+      await meta.releaseClaim('commit:x', 'h2');
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => meta.takeClaim('commit:x', `r${i}`, far)));
+      assert.equal(results.filter(Boolean).length, 1);
+    });
+
     it('concurrent claims of one upload: exactly one wins and only it advances', async () => {
       const a = await repo();
       const u = await meta.createUpload(a.id);

@@ -34,6 +34,11 @@ export interface StartOptions {
    * --tls-cert/--tls-key`, or Distribution's `http.tls`). The helper's own requests trust that CA.
    */
   tls?: boolean;
+  /**
+   * The data dir whose `admin-credentials` this server's clients use: a node joining an account
+   * that another node (sharing its database) created. Default: the server's own data dir.
+   */
+  credentialsFrom?: string;
 }
 
 export interface TlsFiles {
@@ -240,6 +245,9 @@ class Server implements Berth {
     }
   }
 
+  /** Where the admin credentials are read from, when not from the server's own data dir. */
+  credentialsDir?: string;
+
   /** fetch(), trusting the lab CA with the tls option. */
   private get: Fetch = (url, init) => fetch(url, init);
   private httpsAgent?: HttpsAgent;
@@ -349,11 +357,11 @@ class Server implements Berth {
     const needsAuth = res.status === 401;
     const challenge = res.headers.get('www-authenticate') ?? '';
     if (needsAuth && !/^basic\b/i.test(challenge)) throw new Error(`GET /v2/ -> 401 with unexpected WWW-Authenticate: ${challenge}`);
-    let creds = await readAdminCredentials(this.dataDir);
+    let creds = await readAdminCredentials(this.credentialsDir ?? this.dataDir);
     for (let i = 0; needsAuth && !creds && i < 50; i++) {
       // The server may write admin-credentials just after it starts listening.
       await new Promise((r) => setTimeout(r, 100));
-      creds = await readAdminCredentials(this.dataDir);
+      creds = await readAdminCredentials(this.credentialsDir ?? this.dataDir);
     }
     this.ecr?.destroy();
     this.ecr = new ECRClient({
@@ -366,7 +374,7 @@ class Server implements Berth {
       ...(this.httpsAgent ? { requestHandler: { httpsAgent: this.httpsAgent } } : {}),
     });
     if (!needsAuth) return;
-    if (!creds) throw new Error(`GET /v2/ requires auth but ${this.dataDir}/admin-credentials does not exist`);
+    if (!creds) throw new Error(`GET /v2/ requires auth but ${this.credentialsDir ?? this.dataDir}/admin-credentials does not exist`);
     try {
       this.password = await getLoginPassword(this.ecr);
     } catch (err) {
@@ -443,6 +451,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<Berth> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), `berth-e2e-${target}-`)));
   await mkdir(dataDir, { recursive: true });
   const server = new Server(target, dataDir, opts.dataDir === undefined, await freePort(), opts.env ?? {}, opts.tls ? await trustingFetch(await labCertificates()) : undefined);
+  if (opts.credentialsFrom) server.credentialsDir = opts.credentialsFrom;
   try {
     await server.start();
   } catch (err) {

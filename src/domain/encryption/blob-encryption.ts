@@ -4,6 +4,7 @@ import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import { KmsError } from '../kms/errors.js';
 import { assertUsable, keyArn, Kms, type KmsScope } from '../kms/kms.js';
 import type { MasterKey } from '../kms/master-key.js';
+import { whileClaimed } from '../registry/claims.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Repository } from '../registry/model.js';
 import type { RepositorySettings } from '../registry/settings.js';
@@ -81,10 +82,10 @@ export class BlobEncryption {
    * and the repository gets its link, all in one transaction.
    */
   async commit(repo: Repository, uploadId: string, digest: string, plainSize: number): Promise<void> {
-    // Commits of one digest take turns in this process, so two uploads of the same bytes cannot
-    // both replace the stored copy and leave it with the other one's data key.
+    // Commits of one digest take turns, in this process and then across nodes, so two uploads of
+    // the same bytes cannot both replace the stored copy and leave it with the other one's data key.
     const previous = this.committing.get(digest) ?? Promise.resolve();
-    const mine = previous.then(() => this.commitInTurn(repo, uploadId, digest, plainSize));
+    const mine = previous.then(() => whileClaimed(this.meta, `commit:${digest}`, () => this.commitInTurn(repo, uploadId, digest, plainSize)));
     const settled = mine.catch(() => undefined);
     this.committing.set(digest, settled);
     try {

@@ -409,6 +409,25 @@ export class MetadataStore {
     return changes === 1;
   }
 
+  // ---- named claims ---------------------------------------------------------------------------
+  /** Takes the claim `name` for `holder` until `until` (epoch ms), unless another holds it unexpired. */
+  async takeClaim(name: string, holder: string, until: number): Promise<boolean> {
+    const { changes } = await this.db.runUnsynced(
+      'INSERT INTO claims (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until WHERE claims.until < ?',
+      [name, holder, until, Date.now()],
+    );
+    return changes === 1;
+  }
+
+  /** Extends `holder`'s claim; false if it was lost. */
+  async renewClaim(name: string, holder: string, until: number): Promise<boolean> {
+    return (await this.db.runUnsynced('UPDATE claims SET until = ? WHERE name = ? AND holder = ?', [until, name, holder])).changes === 1;
+  }
+
+  async releaseClaim(name: string, holder: string): Promise<void> {
+    await this.db.runUnsynced('DELETE FROM claims WHERE name = ? AND holder = ?', [name, holder]);
+  }
+
   async deleteUpload(id: string): Promise<boolean> {
     return (await this.db.run('DELETE FROM uploads WHERE id = ?', [id])).changes > 0;
   }

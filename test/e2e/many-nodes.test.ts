@@ -1,0 +1,184 @@
+// Two berth nodes on one PostgreSQL server and one S3 bucket (Ceph's RADOS Gateway), behind nginx
+// balancing round-robin: any node serves any request. The second node joins the account the first
+// created; an upload's chunks land on alternating nodes; real clients push and pull through nginx.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { freePort, getLoginPassword, readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
+import { buildImage, readBlob, readLayoutImage, verifyLayoutBlobs, type LayoutImage } from '../helpers/images.js';
+import { expectStatus, finishUpload, request, sha256, startUpload } from '../helpers/oci.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { startRgw, type Rgw } from '../helpers/rgw.js';
+import { skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
+
+const NGINX = '/usr/sbin/nginx';
+const MiB = 1024 * 1024;
+
+describe('many nodes: PostgreSQL + S3 behind nginx', { skip: (process.env.BERTH_E2E_TARGET === 'distribution' && 'berth only') || (!existsSync(NGINX) && 'nginx is not installed') }, () => {
+  let pgServer: Postgres;
+  let rgw: Rgw;
+  let nodes: Berth[] = [];
+  let nginx: ChildProcess | undefined;
+  let nginxLog = '';
+  let front: string;
+  let work: { path: string; remove: () => Promise<void> };
+  let image: LayoutImage;
+  let password: string;
+
+  before(async () => {
+    work = await tempDir('many-nodes');
+    [pgServer, rgw] = await Promise.all([startPostgres(), startRgw()]);
+    const env = {
+      ...rgw.berthEnv,
+      BERTH_DATABASE_URL: pgServer.url,
+      BERTH_BLOB_STORE: 's3://berth-many-nodes/blobs',
+      // Nodes of one deployment share the master key.
+      BERTH_MASTER_KEY_FILE: join(work.path, 'master.key'),
+      BERTH_GC_INTERVAL: '0',
+    };
+    const first = await startBerth({ env });
+    const second = await startBerth({ env, credentialsFrom: first.dataDir });
+    nodes = [first, second];
+    front = `127.0.0.1:${await startNginx(nodes.map((n) => n.host))}`;
+    password = first.password!;
+    image = await buildImage({
+      layout: join(work.path, 'src'),
+      tag: 'v1',
+      files: [
+        { path: '/etc/motd', content: 'served by any node\n' },
+        { path: '/data/big.bin', content: randomBytes(10 * MiB + 321) },
+      ],
+    });
+  });
+
+  after(async () => {
+    if (nginx && nginx.exitCode === null) {
+      const exited = new Promise((resolve) => nginx!.once('exit', resolve));
+      nginx.kill('SIGTERM');
+      await exited;
+    }
+    const errors = await readFile(join(work.path, 'nginx', 'logs', 'error.log'), 'utf8').catch(() => '');
+    if (/\[(error|crit|alert|emerg)\]/.test(errors)) console.error(`nginx error log:\n${errors}\n${nodes.map((n) => n.output().slice(-3000)).join('\n---\n')}`);
+    await Promise.all(nodes.map((n) => n.destroy()));
+    await Promise.all([rgw?.stop(), pgServer?.stop()]);
+    await work?.remove();
+  });
+
+  async function startNginx(upstreams: string[]): Promise<number> {
+    const port = await freePort();
+    const prefix = join(work.path, 'nginx');
+    await mkdir(join(prefix, 'logs'), { recursive: true });
+    const conf = join(prefix, 'nginx.conf');
+    await writeFile(
+      conf,
+      [
+        'user root;',
+        'daemon off;',
+        'worker_processes 1;',
+        `pid ${join(prefix, 'nginx.pid')};`,
+        `error_log ${join(prefix, 'logs', 'error.log')} warn;`,
+        'events { worker_connections 256; }',
+        'http {',
+        '  access_log off;',
+        `  client_body_temp_path ${join(prefix, 'body')};`,
+        `  proxy_temp_path ${join(prefix, 'proxy')};`,
+        '  client_max_body_size 0;',
+        `  upstream berth { ${upstreams.map((u) => `server ${u};`).join(' ')} }`,
+        `  server {`,
+        `    listen 127.0.0.1:${port};`,
+        '    location / {',
+        '      proxy_pass http://berth;',
+        '      proxy_http_version 1.1;',
+        '      proxy_set_header Host $http_host;',
+        '      proxy_request_buffering off;',
+        '      proxy_buffering off;',
+        '    }',
+        '  }',
+        '}',
+      ].join('\n'),
+    );
+    nginx = spawn(NGINX, ['-p', prefix, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    nginx.stderr!.on('data', (d: Buffer) => (nginxLog += d.toString()));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+      if (res) {
+        await res.arrayBuffer();
+        return port;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`nginx did not start: ${nginxLog}`);
+  }
+
+  it('the second node joined the account the first created: one set of admin credentials works on both', async () => {
+    assert.ok(await readAdminCredentials(nodes[0]!.dataDir), 'the first node wrote admin-credentials');
+    assert.equal(await readAdminCredentials(nodes[1]!.dataDir), undefined, 'the second node did not create another account');
+    await nodes[0]!.createRepository('many/app');
+    // A token from one node is accepted by the other: the signing keys live in the database.
+    const onSecond = await fetch(`${nodes[1]!.url}/v2/many/app/tags/list`, { headers: { authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` } });
+    assert.equal(onSecond.status, 200, await onSecond.text());
+  });
+
+  it("an upload's chunks on alternating nodes, and its completion on a third request, give one verified blob", async () => {
+    await nodes[0]!.createRepository('many/chunks');
+    const data = randomBytes(9 * MiB + 7);
+    const up = await startUpload(nodes[0]!, 'many/chunks');
+    expectStatus(up, 202);
+    let location = new URL(up.location).pathname + new URL(up.location).search;
+    const cuts = [0, 1, 3 * MiB + 5, 8 * MiB, data.length];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const node = nodes[(i + 1) % 2]!;
+      const [start, end] = [cuts[i]!, cuts[i + 1]!];
+      const patch = await request(node, 'PATCH', location, {
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}`, 'content-length': String(end - start) },
+        body: data.subarray(start, end),
+      });
+      expectStatus(patch, 202);
+      assert.equal(patch.headers.get('range'), `0-${end - 1}`);
+      location = patch.headers.get('location')!;
+    }
+    const digest = sha256(data);
+    // Completed on the node that did not take the last chunk.
+    expectStatus(await finishUpload(nodes[1]!, new URL(location, nodes[1]!.url).toString(), digest), 201);
+    for (const node of nodes) {
+      const got = await request(node, 'GET', `/v2/many/chunks/blobs/${digest}`);
+      expectStatus(got, 200);
+      assert.equal(sha256(got.body), digest);
+    }
+  });
+
+  it('skopeo pushes and pulls through nginx, images pushed in parallel to two repositories all land, and the ECR API answers on every node', async () => {
+    await nodes[0]!.createRepository('many/app');
+    await nodes[0]!.createRepository('many/other');
+    await Promise.all(
+      ['many/app', 'many/other'].map((repo) =>
+        skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', password), image.ref, `docker://${front}/${repo}:v1`]),
+      ),
+    );
+    for (const repo of ['many/app', 'many/other']) {
+      const out = join(work.path, `pulled-${repo.replace('/', '-')}`);
+      await skopeo(['copy', '--preserve-digests', '--src-tls-verify=false', ...skopeoCreds('--src-creds', password), `docker://${front}/${repo}:v1`, `oci:${out}:v1`]);
+      const pulled = await readLayoutImage(out, 'v1');
+      assert.equal(pulled.digest, image.digest);
+      assert.deepEqual((await verifyLayoutBlobs(out)).sort(), [image.digest, image.configDigest, ...image.layerDigests].sort());
+      for (const digest of image.layerDigests) assert.deepEqual(await readBlob(out, digest), await readBlob(join(work.path, 'src'), digest));
+    }
+    const creds = (await readAdminCredentials(nodes[0]!.dataDir))!;
+    for (const endpoint of [...nodes.map((n) => n.url), `http://${front}`]) {
+      const ecr = new ECRClient({ endpoint, region: creds.region, credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }, maxAttempts: 1 });
+      try {
+        const described = await ecr.send(new DescribeImagesCommand({ repositoryName: 'many/app' }));
+        assert.deepEqual(described.imageDetails?.map((d) => [d.imageDigest, d.imageTags]), [[image.digest, ['v1']]], endpoint);
+        assert.ok(await getLoginPassword(ecr));
+      } finally {
+        ecr.destroy();
+      }
+    }
+  });
+});
