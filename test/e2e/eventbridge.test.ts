@@ -195,6 +195,17 @@ describe('EventBridge via the aws CLI v2', () => {
     ])]);
     assert.equal(put.FailedEntryCount, 0);
 
+    // Giving EventBridge a role takes iam:PassRole on it.
+    await iam(['create-user', '--user-name', 'rule-editor']);
+    await iam(['put-user-policy', '--user-name', 'rule-editor', '--policy-name', 'events', '--policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:*', Resource: '*' }] })]);
+    const key = JSON.parse((await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'iam', 'create-access-key', '--user-name', 'rule-editor'], { env })).stdout).AccessKey;
+    const asEditor = await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'events', 'put-targets', '--rule', 'role-checked', '--targets', JSON.stringify([{ Id: 'passed', Arn: permittedArn, RoleArn: narrowRole }])], {
+      env: { ...env, AWS_ACCESS_KEY_ID: key.AccessKeyId, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey },
+      check: false,
+    });
+    assert.match(asEditor.stderr, /AccessDeniedException.*iam:PassRole/);
+    assert.deepEqual((await awsJson(['list-targets-by-rule', '--rule', 'role-checked'])).Targets.map((t: { Id: string }) => t.Id).sort(), ['permitted', 'untrusted', 'wrong-destination']);
+
     await pushMemImage(b, 'roles/app', 'v1', memImage([{ 'role.txt': 'checked' }]));
     await waitFor('the permitted delivery', () => received.some((r) => r.path.endsWith('/permitted')));
     const jobs = async () =>
