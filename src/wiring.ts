@@ -6,6 +6,7 @@ import { EventLog } from './domain/events/event-log.js';
 import { EventBridge } from './domain/eventbridge/eventbridge.js';
 import { collectGarbage, type GcOptions, type GcReport } from './domain/gc/collect.js';
 import { IdentityDirectory } from './iam/identity/directory.js';
+import { RolePermissions } from './iam/service-roles.js';
 import { JobQueue } from './domain/jobs/queue.js';
 import { Kms, keyArn } from './domain/kms/kms.js';
 import { assertMasterKeyMatches, MasterKey } from './domain/kms/master-key.js';
@@ -128,6 +129,8 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
   const stores = await openStores(config);
   const kms = new Kms(() => stores.meta.kms, stores.master);
   const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region);
+  const identities = new IdentityDirectory(stores.meta.identities);
+  const serviceRoles = new RolePermissions(identities);
   const registry = new Registry(stores.meta, stores.blobs, {
     createOnPush: config.createOnPush,
     maxBlobBytes: config.maxBlobBytes,
@@ -138,6 +141,7 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     region: config.region,
     // With a shared database, the next chunk of an upload may reach another node.
     uploadHashes: config.databaseUrl ? 'saved' : 'process',
+    serviceRoles,
   });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
   const jobs = new JobQueue(stores.meta.jobs);
@@ -148,8 +152,8 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     jobs,
     scanning: new Scanning(stores.meta, registry, jobs, log),
     events: new EventLog(stores.meta.events),
-    eventbridge: new EventBridge(stores.meta, config.region),
-    identities: new IdentityDirectory(stores.meta.identities),
+    eventbridge: new EventBridge(stores.meta, config.region, serviceRoles),
+    identities,
     kms,
     encryption,
     collectGarbage: (opts) => collectGarbage(stores.meta, stores.blobs, opts),

@@ -1,7 +1,7 @@
 // The IdentityStore contract, run against every database implementation.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IdentityStore, UserRow } from '../../src/store/meta/identity-store.js';
+import type { IdentityStore, RoleRow, UserRow } from '../../src/store/meta/identity-store.js';
 import type { StoreHandle } from './metadata-store-contract.js';
 
 const A = '111122223333';
@@ -24,6 +24,21 @@ const policy = (name: string, accountId = A) => ({
   path: '/',
   description: `about ${name}`,
   createdAt: 2000,
+});
+
+const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecr.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+
+const role = (name: string, accountId = A, path = '/'): RoleRow => ({
+  accountId,
+  name,
+  roleId: `AROA${accountId}${name.toUpperCase()}`,
+  arn: `arn:aws:iam::${accountId}:role${path}${name}`,
+  path,
+  description: `the ${name} role`,
+  maxSessionDuration: 3600,
+  assumeRolePolicy: TRUST,
+  tags: [{ Key: 'team', Value: 'platform' }],
+  createdAt: 3000,
 });
 
 const doc = (action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] });
@@ -171,6 +186,43 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Sto
       assert.equal(await store.detachPolicy(A, 'group', 'devs', p.arn), false);
       assert.deepEqual(await store.attachedPolicies(A, 'group', 'devs'), []);
       assert.equal(await store.policyAttachmentCount(p.arn), 1);
+    });
+
+    it('roles: one per account and name in any case, read back by name and ARN, settings changed, deleted only without policies', async () => {
+      const deploy = role('deploy', A, '/service/');
+      assert.equal(await store.insertRole(deploy), true);
+      assert.equal(await store.insertRole(role('builder')), true);
+      assert.equal(await store.insertRole({ ...role('DEPLOY'), roleId: 'AROAOTHER' }), false, 'role names are unique regardless of case');
+      assert.equal(await store.insertRole(role('deploy', B)), true, 'names are per account');
+      assert.deepEqual(await store.getRole(A, 'deploy'), deploy);
+      assert.deepEqual(await store.getRoleByArn(deploy.arn), deploy);
+      assert.equal(await store.getRoleByArn(`arn:aws:iam::${A}:role/deploy`), undefined, 'the ARN carries the path');
+      const { description: _, ...bare } = role('bare');
+      assert.equal(await store.insertRole(bare), true);
+      assert.deepEqual(await store.getRole(A, 'bare'), bare, 'a role without a description reads back without one');
+      assert.deepEqual((await store.listRoles(A)).map((r) => r.name), ['bare', 'builder', 'deploy']);
+
+      const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+      assert.equal(await store.updateRole(A, 'deploy', { maxSessionDuration: 7200 }), true);
+      assert.equal(await store.updateRole(A, 'deploy', { description: 'changed', assumeRolePolicy: trust }), true);
+      assert.deepEqual(await store.getRole(A, 'deploy'), { ...deploy, description: 'changed', maxSessionDuration: 7200, assumeRolePolicy: trust });
+      assert.equal(await store.updateRole(A, 'nobody', { description: 'x' }), false);
+
+      await store.putInlinePolicy(A, 'role', 'deploy', 'create', doc('ecr:CreateRepository'));
+      assert.equal(await store.roleHasDependents(A, 'deploy'), true);
+      assert.deepEqual(await store.listInlinePolicies(A, 'user', 'deploy'), [], 'role policies are the role\'s own');
+      await store.deleteInlinePolicy(A, 'role', 'deploy', 'create');
+      const p = policy('invoke');
+      await store.insertPolicy(p, doc('events:InvokeApiDestination'));
+      await store.attachPolicy(A, 'role', 'deploy', p.arn);
+      assert.equal(await store.roleHasDependents(A, 'deploy'), true);
+      assert.equal(await store.policyAttachmentCount(p.arn), 1);
+      await store.detachPolicy(A, 'role', 'deploy', p.arn);
+      assert.equal(await store.roleHasDependents(A, 'deploy'), false);
+      assert.equal(await store.deleteRole(A, 'deploy'), true);
+      assert.equal(await store.deleteRole(A, 'deploy'), false);
+      assert.equal(await store.getRoleByArn(deploy.arn), undefined);
+      assert.ok(await store.getRole(B, 'deploy'));
     });
   });
 }

@@ -203,6 +203,11 @@ describe('ECR operations: templates, referrers, exclusions, settings, signing, r
       Version: '2012-10-17',
       Statement: [{ Sid: 'pull', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: ['ecr:BatchGetImage'] }],
     });
+    // ECR assumes the template's role to create and tag the repository.
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecr.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    await awsJson(['iam', 'create-role', '--role-name', 'ecr-templates', '--assume-role-policy-document', JSON.stringify(trust)]);
+    const permissions = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecr:CreateRepository', 'ecr:TagResource'], Resource: '*' }] };
+    await awsJson(['iam', 'put-role-policy', '--role-name', 'ecr-templates', '--policy-name', 'create', '--policy-document', JSON.stringify(permissions)]);
     await ecr.send(
       new CreateRepositoryCreationTemplateCommand({
         prefix: 'team',

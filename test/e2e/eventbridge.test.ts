@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
+import { readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { deleteManifest, memImage, pushMemImage } from '../helpers/oci.js';
 import { run, tempDir } from '../helpers/tools.js';
 
@@ -16,6 +16,7 @@ const API_KEY = 'x-api-key';
 const API_SECRET = 'endpoint-secret-value';
 
 interface Received {
+  path: string;
   headers: Record<string, string | string[] | undefined>;
   body: string;
   event: { id: string; 'detail-type': string; source: string; account: string; region: string; detail: Record<string, unknown> };
@@ -37,6 +38,19 @@ describe('EventBridge via the aws CLI v2', () => {
     return res;
   };
   const awsJson = async <T = Record<string, any>>(args: string[]): Promise<T> => JSON.parse((await aws(args)).stdout || '{}') as T;
+  const iam = async (args: string[]) => {
+    const res = await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'iam', ...args], { env, check: false, timeoutMs: 60_000 });
+    if (res.code !== 0) assert.fail(`aws iam ${args.join(' ')} exited ${res.code}: ${res.stderr}`);
+  };
+  /** A role EventBridge may assume, allowed events:InvokeApiDestination on `resource`. */
+  const invokeRole = async (name: string, resource: string): Promise<string> => {
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    await iam(['create-role', '--role-name', name, '--assume-role-policy-document', JSON.stringify(trust)]);
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:InvokeApiDestination', Resource: resource }] };
+    await iam(['put-role-policy', '--role-name', name, '--policy-name', 'invoke', '--policy-document', JSON.stringify(policy)]);
+    const account = JSON.parse((await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'sts', 'get-caller-identity'], { env })).stdout).Account as string;
+    return `arn:aws:iam::${account}:role/${name}`;
+  };
   const awsError = async (args: string[]): Promise<string> => {
     const res = await aws(args, false);
     assert.notEqual(res.code, 0, `aws events ${args.join(' ')} should have failed: ${res.stdout}`);
@@ -61,7 +75,7 @@ describe('EventBridge via the aws CLI v2', () => {
           return;
         }
         const body = Buffer.concat(chunks).toString('utf8');
-        received.push({ headers: req.headers, body, event: JSON.parse(body) as Received['event'] });
+        received.push({ path: req.url ?? '', headers: req.headers, body, event: JSON.parse(body) as Received['event'] });
         res.writeHead(200).end('{}');
       });
     });
@@ -106,8 +120,14 @@ describe('EventBridge via the aws CLI v2', () => {
     const rule = await awsJson(['put-rule', '--name', 'image-actions', '--event-pattern', JSON.stringify(pattern)]);
     assert.match(rule.RuleArn, /:rule\/image-actions$/);
     assert.equal(await awsError(['put-rule', '--name', 'bad', '--event-pattern', '{"source":"aws.ecr"}']), 'InvalidEventPatternException');
+    assert.equal(
+      await awsError(['put-targets', '--rule', 'image-actions', '--targets', JSON.stringify([{ Id: 'hook', Arn: destination.ApiDestinationArn }])]),
+      'ValidationException',
+      'an API destination target needs a role, as on AWS',
+    );
+    const roleArn = await invokeRole('invoke-hooks', destination.ApiDestinationArn);
     const put = await awsJson(['put-targets', '--rule', 'image-actions', '--targets', JSON.stringify([
-      { Id: 'hook', Arn: destination.ApiDestinationArn, RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 } },
+      { Id: 'hook', Arn: destination.ApiDestinationArn, RoleArn: roleArn, RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 3600 } },
       { Id: 'lambda', Arn: 'arn:aws:lambda:us-east-1:123456789012:function:f' },
     ])]);
     assert.equal(put.FailedEntryCount, 1, 'a target berth cannot deliver to is refused, not stored');
@@ -148,6 +168,62 @@ describe('EventBridge via the aws CLI v2', () => {
     await aws(['remove-targets', '--rule', 'image-actions', '--ids', 'hook']);
     await aws(['delete-rule', '--name', 'image-actions']);
     assert.equal(await awsError(['describe-rule', '--name', 'image-actions']), 'ResourceNotFoundException');
+  });
+
+  it('invokes an API destination only through a role that may: a target whose role may not gets nothing', { timeout: 180_000 }, async () => {
+    const connection = await awsJson([
+      'create-connection', '--name', 'role-hooks', '--authorization-type', 'API_KEY',
+      '--auth-parameters', JSON.stringify({ ApiKeyAuthParameters: { ApiKeyName: API_KEY, ApiKeyValue: API_SECRET } }),
+    ]);
+    const destination = async (name: string) =>
+      (await awsJson(['create-api-destination', '--name', name, '--connection-arn', connection.ConnectionArn, '--invocation-endpoint', `${endpointUrl}/${name}`, '--http-method', 'POST']))
+        .ApiDestinationArn as string;
+    const permittedArn = await destination('permitted');
+    const refusedArn = await destination('refused');
+    // One role may invoke the permitted destination only; another does not trust EventBridge at all.
+    const narrowRole = await invokeRole('invoke-permitted-only', permittedArn);
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecr.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    await iam(['create-role', '--role-name', 'not-for-events', '--assume-role-policy-document', JSON.stringify(trust)]);
+    await iam(['put-role-policy', '--role-name', 'not-for-events', '--policy-name', 'invoke', '--policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:*', Resource: '*' }] })]);
+    const untrustedRole = narrowRole.replace(/invoke-permitted-only$/, 'not-for-events');
+
+    await awsJson(['put-rule', '--name', 'role-checked', '--event-pattern', JSON.stringify({ source: ['aws.ecr'], detail: { 'repository-name': [{ prefix: 'roles/' }] } })]);
+    const put = await awsJson(['put-targets', '--rule', 'role-checked', '--targets', JSON.stringify([
+      { Id: 'permitted', Arn: permittedArn, RoleArn: narrowRole },
+      { Id: 'wrong-destination', Arn: refusedArn, RoleArn: narrowRole, RetryPolicy: { MaximumRetryAttempts: 5 } },
+      { Id: 'untrusted', Arn: refusedArn, RoleArn: untrustedRole, RetryPolicy: { MaximumRetryAttempts: 5 } },
+    ])]);
+    assert.equal(put.FailedEntryCount, 0);
+
+    // Giving EventBridge a role takes iam:PassRole on it.
+    await iam(['create-user', '--user-name', 'rule-editor']);
+    await iam(['put-user-policy', '--user-name', 'rule-editor', '--policy-name', 'events', '--policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:*', Resource: '*' }] })]);
+    const key = JSON.parse((await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'iam', 'create-access-key', '--user-name', 'rule-editor'], { env })).stdout).AccessKey;
+    const asEditor = await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'events', 'put-targets', '--rule', 'role-checked', '--targets', JSON.stringify([{ Id: 'passed', Arn: permittedArn, RoleArn: narrowRole }])], {
+      env: { ...env, AWS_ACCESS_KEY_ID: key.AccessKeyId, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey },
+      check: false,
+    });
+    assert.match(asEditor.stderr, /AccessDeniedException.*iam:PassRole/);
+    assert.deepEqual((await awsJson(['list-targets-by-rule', '--rule', 'role-checked'])).Targets.map((t: { Id: string }) => t.Id).sort(), ['permitted', 'untrusted', 'wrong-destination']);
+
+    await pushMemImage(b, 'roles/app', 'v1', memImage([{ 'role.txt': 'checked' }]));
+    await waitFor('the permitted delivery', () => received.some((r) => r.path.endsWith('/permitted')));
+    const jobs = async () =>
+      JSON.parse(
+        (await run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'jobs', 'list', '--kind', 'eventbridge.deliver', '--status', 'dead', '--json', '--data-dir', b.dataDir])).stdout,
+      ) as Array<{ attempts: number; lastError: string }>;
+    const deadline = Date.now() + 30_000;
+    let dead = await jobs();
+    while (dead.length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      dead = await jobs();
+    }
+    assert.equal(dead.length, 2, 'both refused deliveries failed for good');
+    assert.ok(dead.every((j) => j.attempts === 1), `not retried: ${JSON.stringify(dead)}`);
+    assert.ok(dead.some((j) => /invoke-permitted-only may not perform events:InvokeApiDestination/.test(j.lastError)), JSON.stringify(dead));
+    assert.ok(dead.some((j) => /trust policy of the role .*not-for-events/.test(j.lastError)), JSON.stringify(dead));
+    assert.equal(received.filter((r) => r.path.endsWith('/refused')).length, 0, 'nothing was sent to the refused destination');
+    assert.equal(received.filter((r) => r.path.endsWith('/permitted')).length, 1);
   });
 
   it('tests event patterns as EventBridge does: exact, prefix, anything-but, numeric, exists', async () => {

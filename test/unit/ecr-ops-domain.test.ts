@@ -9,6 +9,8 @@ import { isRegistryError } from '../../src/domain/registry/errors.js';
 import { isExcludedPrincipal } from '../../src/domain/registry/pull-time-exclusions.js';
 import { PullRecorder } from '../../src/domain/registry/pull-recorder.js';
 import { Registry } from '../../src/domain/registry/registry.js';
+import { IdentityDirectory } from '../../src/iam/identity/directory.js';
+import { RolePermissions } from '../../src/iam/service-roles.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
@@ -36,6 +38,38 @@ afterEach(async () => {
   await registry.close();
   await db.close();
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('a template\'s custom role', () => {
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecr.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  const allow = (...actions: string[]) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] });
+
+  it('must exist; ECR creates a repository from the template only as far as the role allows, else nothing is created', async () => {
+    const directory = new IdentityDirectory(meta.identities);
+    const blobs = new FsBlobStore(dir);
+    const withRoles = new Registry(meta, blobs, { serviceRoles: new RolePermissions(directory) });
+    try {
+      const roleArn = `arn:aws:iam::${A}:role/creator`;
+      const template = { appliedFor: ['CREATE_ON_PUSH' as const], resourceTags: [{ Key: 'team', Value: 'a' }], customRoleArn: roleArn };
+      await assert.rejects(withRoles.templates.create(A, 'team', template), (e: unknown) => kind('InvalidParameter')(e) && (e as { detail: { field?: string } }).detail.field === 'customRoleArn');
+      await directory.createRole(A, { name: 'creator', assumeRolePolicy: trust });
+      await directory.putInlinePolicy(A, 'role', 'creator', 'p', allow('ecr:CreateRepository'));
+      await withRoles.templates.create(A, 'team', template);
+      const ref = { registryId: A, name: 'team/app' };
+      await assert.rejects(withRoles.repositories.forPush(ref, async () => undefined), (e: unknown) => kind('RoleDenied')(e) && /creator may not perform ecr:TagResource/.test((e as Error).message));
+      assert.equal(await withRoles.repositories.find(ref), undefined, 'nothing is created');
+      assert.equal((await meta.events.list({ limit: 100 })).filter((e) => e.type === 'repository.created').length, 0);
+      await directory.putInlinePolicy(A, 'role', 'creator', 'p', allow('ecr:CreateRepository', 'ecr:TagResource'));
+      const repo = await withRoles.repositories.forPush(ref, async () => undefined);
+      assert.deepEqual(repo.settings.tags, [{ Key: 'team', Value: 'a' }]);
+    } finally {
+      await withRoles.close();
+    }
+  });
+
+  it('without a role directory, no role exists: a template naming one is refused', async () => {
+    await assert.rejects(registry.templates.create(A, 'team', { appliedFor: ['CREATE_ON_PUSH'], customRoleArn: `arn:aws:iam::${A}:role/any` }), kind('InvalidParameter'));
+  });
 });
 
 describe('repository creation templates', () => {

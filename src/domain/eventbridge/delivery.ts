@@ -23,6 +23,7 @@ export interface DeliveryPayload {
 
 interface Target {
   Arn: string;
+  RoleArn?: string;
   Input?: string;
   InputPath?: string;
   HttpParameters?: { PathParameterValues?: string[]; HeaderParameters?: Record<string, string>; QueryStringParameters?: Record<string, string> };
@@ -46,6 +47,8 @@ export function deliveryHandler(eventbridge: EventBridge, meta: MetadataStore, l
     if (Date.now() - Date.parse(event.time) > maxAge * 1000) throw new PermanentJobFailure(`event ${event.id} is older than ${maxAge} s: dropped`);
     const destination = await eventbridge.destinationByArn(accountId, target.Arn);
     if (!destination) throw new PermanentJobFailure(`API destination ${target.Arn} no longer exists`);
+    const refusal = await eventbridge.invocationRefusal(target, destination.arn);
+    if (refusal) throw new PermanentJobFailure(refusal);
     const connection = await eventbridge.connectionByArn(accountId, destination.connectionArn);
     if (!connection) throw new PermanentJobFailure(`connection ${destination.connectionArn} no longer exists`);
 

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { ApiDestinationRow, ConnectionRow, RuleRow, TargetRow } from '../../store/meta/eventbridge-store.js';
+import type { ServiceRoles } from '../roles/service-roles.js';
 import { compilePattern, InvalidPatternError } from './pattern.js';
+
+/** The service principal EventBridge acts as when it assumes a target's role. */
+export const EVENTS_SERVICE = 'events.amazonaws.com';
 
 export type EventBridgeErrorKind = 'NotFound' | 'AlreadyExists' | 'Invalid' | 'InvalidPattern' | 'LimitExceeded';
 
@@ -62,6 +66,7 @@ export class EventBridge {
   constructor(
     private readonly meta: MetadataStore,
     readonly region: string,
+    private readonly roles: ServiceRoles,
   ) {}
 
   // ---- connections ----------------------------------------------------------------------------
@@ -203,6 +208,13 @@ export class EventBridge {
     const current = await this.meta.eventbridge.listTargets(accountId, ruleName);
     const ids = new Set([...current.map((t) => t.targetId), ...targets.map((t) => String(t.Id))]);
     if (ids.size > MAX_TARGETS_PER_RULE) throw new EventBridgeError('LimitExceeded', 'The requested resource exceeds the maximum number allowed.');
+    // As EventBridge: invoking an API destination takes a role, and a request lacking one is refused whole.
+    for (const target of targets) {
+      const arn = String(target.Arn);
+      if (nameInArn(arn, 'api-destination') !== undefined && (typeof target.RoleArn !== 'string' || target.RoleArn === '')) {
+        throw new EventBridgeError('Invalid', `RoleArn is required for target ${arn}.`);
+      }
+    }
     const failures: TargetFailure[] = [];
     for (const target of targets) {
       const id = String(target.Id);
@@ -224,6 +236,17 @@ export class EventBridge {
   async removeTargets(accountId: string, ruleName: string, ids: string[]): Promise<void> {
     await this.rule(accountId, ruleName);
     for (const id of ids) await this.meta.eventbridge.deleteTarget(accountId, ruleName, id);
+  }
+
+  /**
+   * Why EventBridge may not invoke an API destination for a target, undefined when it may: it
+   * assumes the target's role, which must let events.amazonaws.com do events:InvokeApiDestination
+   * on the destination.
+   */
+  async invocationRefusal(target: { Arn: string; RoleArn?: string }, destinationArn: string): Promise<string | undefined> {
+    if (!target.RoleArn) return `RoleArn is required for target ${target.Arn}.`;
+    const verdict = await this.roles.check(EVENTS_SERVICE, target.RoleArn, [{ action: 'events:InvokeApiDestination', resource: destinationArn }]);
+    return verdict.allowed ? undefined : `EventBridge cannot invoke ${destinationArn}: ${verdict.reason}`;
   }
 
   private async targetProblem(accountId: string, target: Record<string, unknown>): Promise<string | undefined> {

@@ -5,6 +5,10 @@ import { RegistryError } from './errors.js';
 import { assertResourcePolicy } from './resource-policy.js';
 import type { EncryptionType, MutabilityExclusionFilter, RepositorySettings, ResourceTag, TagMutability } from './settings.js';
 import { MAX_RESOURCE_TAGS } from './repositories.js';
+import type { ServiceRequest, ServiceRoles } from '../roles/service-roles.js';
+
+/** The service principal ECR acts as when it assumes a template's custom role. */
+export const ECR_SERVICE = 'ecr.amazonaws.com';
 
 /** What a template is used for: repositories ECR creates on a push, a pull-through cache fetch or replication. */
 export type TemplateUse = 'REPLICATION' | 'PULL_THROUGH_CACHE' | 'CREATE_ON_PUSH';
@@ -119,11 +123,20 @@ function toTemplate(row: CreationTemplateRow): CreationTemplate {
 
 /** Repository creation templates: the settings repositories get when berth creates them on a user's behalf. */
 export class CreationTemplates {
-  constructor(private readonly meta: MetadataStore) {}
+  constructor(
+    private readonly meta: MetadataStore,
+    private readonly roles: ServiceRoles,
+  ) {}
+
+  /** ECR assumes a template's custom role to create repositories: one that does not exist is refused at once. */
+  private async assertRoleExists(arn: string | undefined): Promise<void> {
+    if (arn && !(await this.roles.exists(arn))) throw invalid('customRoleArn', `The role ${arn} does not exist`);
+  }
 
   async create(registryId: string, prefix: string, settings: TemplatePatch & { appliedFor: TemplateUse[] }): Promise<CreationTemplate> {
     const template: TemplateSettings = { ...DEFAULTS, ...settings };
     checkTemplate(registryId, template);
+    await this.assertRoleExists(template.customRoleArn);
     const created = await this.meta.creationTemplates.create(registryId, templateKey(prefix), { ...template, prefix }, Date.now());
     if (!created) {
       throw new RegistryError('TemplateAlreadyExists', `Repository creation template with prefix '${prefix}' already exists in the registry with id '${registryId}'`);
@@ -145,6 +158,8 @@ export class CreationTemplates {
   }
 
   async update(registryId: string, prefix: string, patch: TemplatePatch): Promise<CreationTemplate> {
+    if (patch.customRoleArn) assertCustomRoleArn(registryId, patch.customRoleArn);
+    await this.assertRoleExists(patch.customRoleArn);
     const row = await this.meta.creationTemplates.update(
       registryId,
       templateKey(prefix),
@@ -184,6 +199,17 @@ export class CreationTemplates {
     }
     return best ?? candidates.find((t) => t.prefix === ROOT_PREFIX);
   }
+}
+
+/**
+ * What ECR does as the template's custom role when it creates a repository from the template:
+ * create it, and tag it when the template has resource tags. (KMS encryption, which would also
+ * need kms:DescribeKey and kms:CreateGrant on the key, is not offered in templates.)
+ */
+export function roleRequestsFor(template: CreationTemplate, repositoryArn: string): ServiceRequest[] {
+  const requests = [{ action: 'ecr:CreateRepository', resource: repositoryArn }];
+  if (template.resourceTags.length > 0) requests.push({ action: 'ecr:TagResource', resource: repositoryArn });
+  return requests;
 }
 
 /** The settings a repository created from `template` starts with. */

@@ -47,6 +47,8 @@ export type RegistryErrorKind =
   | 'LimitExceeded'
   /** A setting or feature berth does not offer: refused rather than stored and ignored. */
   | 'FeatureNotAvailable'
+  /** An IAM role the customer named (a template's custom role) does not let ECR do what it must. */
+  | 'RoleDenied'
   /** The repository's KMS key cannot be used (disabled, pending deletion, gone, or not allowed). */
   | 'Kms';
 

@@ -17,6 +17,7 @@ import { PullTimeExclusions } from './pull-time-exclusions.js';
 import { SigningConfigurations } from './signing.js';
 import { Repositories } from './repositories.js';
 import { Uploads, type UploadHashes } from './uploads.js';
+import { NO_SERVICE_ROLES, type ServiceRoles } from '../roles/service-roles.js';
 
 export interface RegistryOptions {
   /** Whether pushes create missing repositories in every account (ECR: off). */
@@ -34,6 +35,8 @@ export interface RegistryOptions {
   region?: string;
   /** Where uploads' running hashes live between chunks (`saved` when nodes share the database). */
   uploadHashes?: UploadHashes;
+  /** Answers whether ECR may act through a template's custom role; without it, no role does. */
+  serviceRoles?: ServiceRoles;
 }
 
 /**
@@ -64,10 +67,11 @@ export class Registry {
     const region = options.region ?? 'us-east-1';
     const encryption = options.encryption ?? ephemeralEncryption(meta, blobStore, region);
     this.accounts = new Accounts(meta, { createOnPush: options.createOnPush ?? false });
-    this.templates = new CreationTemplates(meta);
+    const roles = options.serviceRoles ?? NO_SERVICE_ROLES;
+    this.templates = new CreationTemplates(meta, roles);
     this.pullExclusions = new PullTimeExclusions(meta);
     this.signing = new SigningConfigurations(meta);
-    this.repositories = new Repositories(meta, this.accounts, this.templates, encryption, region);
+    this.repositories = new Repositories(meta, this.accounts, this.templates, encryption, region, roles);
     this.pulls = new PullRecorder(meta, options.log);
     this.images = new Images(meta, this.repositories, this.pulls, encryption);
     this.blobs = new Blobs(meta, blobStore, this.accounts, encryption, options.redirectBlobDownloads ?? false);

@@ -1,10 +1,11 @@
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import type { Accounts } from './accounts.js';
-import { settingsFromTemplate, type CreationTemplates } from './creation-templates.js';
+import type { ServiceRoles } from '../roles/service-roles.js';
+import { ECR_SERVICE, roleRequestsFor, settingsFromTemplate, type CreationTemplate, type CreationTemplates } from './creation-templates.js';
 import { RegistryError } from './errors.js';
 import { toRepository, type Repository } from './model.js';
-import { assertRepositoryName, type RepoRef } from './names.js';
+import { assertRepositoryName, repositoryArn, type RepoRef } from './names.js';
 import { publicNamespaceAccount } from './public-registries.js';
 import { assertResourcePolicy } from './resource-policy.js';
 import { DEFAULT_SETTINGS, mergeResourceTags, readSettings, type RepositorySettings, type ResourceTag, type SettingsPatch } from './settings.js';
@@ -19,6 +20,7 @@ export class Repositories {
     private readonly templates: CreationTemplates,
     private readonly encryption: Pick<BlobEncryption, 'configurationFor'>,
     private readonly region: string,
+    private readonly roles: ServiceRoles,
   ) {}
 
   async find(ref: RepoRef): Promise<Repository | undefined> {
@@ -52,6 +54,7 @@ export class Repositories {
     const template = mayCreate && (await this.templates.forNewRepository(ref.registryId, ref.name, 'CREATE_ON_PUSH'));
     if (template) {
       await mayCreate();
+      await this.assertTemplateRole(ref, template);
       const settings = { ...DEFAULT_SETTINGS, ...settingsFromTemplate(template) };
       const row = await this.insert(ref, settings, { createdOnPush: true, template: template.prefix });
       return row ? toRepository(row) : this.get(ref);
@@ -59,6 +62,22 @@ export class Repositories {
     if (!(await this.accounts.createOnPush(ref.registryId))) throw repositoryNotFound(ref);
     const row = await this.insert(ref, { ...DEFAULT_SETTINGS, imageTagMutability: 'MUTABLE' }, { createdOnPush: true });
     return row ? toRepository(row) : this.get(ref);
+  }
+
+  /**
+   * ECR assumes a template's custom role to create a repository from it: the repository is created
+   * only if that role lets ecr.amazonaws.com do what creating it takes.
+   */
+  private async assertTemplateRole(ref: RepoRef, template: CreationTemplate): Promise<void> {
+    if (!template.customRoleArn) return;
+    const verdict = await this.roles.check(ECR_SERVICE, template.customRoleArn, roleRequestsFor(template, repositoryArn(this.region, ref)));
+    if (!verdict.allowed) {
+      throw new RegistryError(
+        'RoleDenied',
+        `The repository '${ref.name}' cannot be created from the repository creation template '${template.prefix}': ${verdict.reason}`,
+        { name: ref.name },
+      );
+    }
   }
 
   async create(ref: RepoRef, settings: Partial<RepositorySettings>): Promise<Repository> {

@@ -50,6 +50,7 @@ const TO_ECR_PUBLIC: Record<RegistryErrorKind, (err: RegistryError) => EcrPublic
   LimitExceeded: error('LimitExceededException'),
   FeatureNotAvailable: unsupported,
   Kms: unsupported,
+  RoleDenied: unsupported,
   InvalidParameter: (e) => (e.detail.field ? invalidParameter(e.detail.field, e.message) : new EcrPublicError('InvalidParameterException', e.message)),
 };
 

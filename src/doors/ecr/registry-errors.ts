@@ -61,6 +61,7 @@ const TO_ECR: Record<RegistryErrorKind, (err: RegistryError, where: Where) => Ec
   SigningConfigurationNotFound: (e) => new EcrError('SigningConfigurationNotFoundException', e.message),
   LimitExceeded: (e) => new EcrError('LimitExceededException', e.message),
   FeatureNotAvailable: (e) => new EcrError('ValidationException', e.message),
+  RoleDenied: (e) => new EcrError('AccessDeniedException', e.message),
 };
 
 /** Renders a domain failure as the ECR exception a client of the API expects; other errors pass. */

@@ -48,7 +48,7 @@ export function createEventsDoor(identity: Identity, eventbridge: EventBridge, l
         region: eventbridge.region,
         eventbridge,
         authorize: async (action, resource) => {
-          const decision = await identity.authorize(principal, `events:${action}`, resource, { 'aws:SourceIp': req.socket.remoteAddress });
+          const decision = await identity.authorize(principal, action.includes(':') ? action : `events:${action}`, resource, { 'aws:SourceIp': req.socket.remoteAddress });
           if (!decision.allowed) throw new EventsError('AccessDeniedException', decision.message);
         },
       });

@@ -22,7 +22,7 @@ export interface EventsContext {
   accountId: string;
   region: string;
   eventbridge: EventBridge;
-  /** Throws AccessDeniedException unless the caller may do `events:<action>` on `resource`. */
+  /** Throws AccessDeniedException unless the caller may do `events:<action>` (or another service's `prefix:action`) on `resource`. */
   authorize(action: string, resource: string): Promise<void>;
 }
 
@@ -227,6 +227,8 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     eventBus(input, ctx.region, ctx.accountId);
     const targets = requiredList(input, 'Targets', 1, 100).map(checkTarget);
     await ctx.authorize('PutTargets', ctx.eventbridge.ruleArn(ctx.accountId, rule));
+    // Handing EventBridge a role to assume is passing it, as on AWS.
+    for (const roleArn of new Set(targets.map((t) => t.RoleArn).filter((r): r is string => typeof r === 'string'))) await ctx.authorize('iam:PassRole', roleArn);
     const failed = await ctx.eventbridge.putTargets(ctx.accountId, rule, targets);
     return { FailedEntryCount: failed.length, FailedEntries: failed };
   },

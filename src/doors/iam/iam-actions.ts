@@ -2,12 +2,14 @@ import type { Principal } from '../../iam/auth/principal.js';
 import {
   groupArn,
   policyArn,
+  roleArn,
   userArn,
   type AccessKey,
   type Group,
   type IdentityDirectory,
   type ManagedPolicy,
   type OwnerKind,
+  type Role,
   type User,
 } from '../../iam/identity/directory.js';
 import { managedPolicyByArn } from '../../policy/managed-policies.js';
@@ -29,7 +31,7 @@ export type Action = (ctx: ActionContext) => Promise<ActionResult>;
 const NAME = /^[\w+=,.@-]{1,128}$/;
 const MAX_POLICY_VERSIONS = 5;
 
-function param(ctx: ActionContext, name: string): string {
+export function param(ctx: ActionContext, name: string): string {
   const v = ctx.params.get(name);
   if (v === null || v === '') throw validationError(`1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
   return v;
@@ -41,7 +43,7 @@ function nameParam(ctx: ActionContext, name: string): string {
   return v;
 }
 
-function pathParam(ctx: ActionContext): string {
+export function pathParam(ctx: ActionContext): string {
   const p = ctx.params.get('Path') || '/';
   if (!/^\/([\x21-\x7e]*\/)?$/.test(p)) throw validationError('The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.');
   return p;
@@ -58,7 +60,7 @@ function policyDocumentParam(ctx: ActionContext): string {
   return doc;
 }
 
-const account = (ctx: ActionContext) => ctx.principal.account;
+export const account = (ctx: ActionContext) => ctx.principal.account;
 
 function userXml(u: User): XmlValue {
   return { Path: u.path, UserName: u.name, UserId: u.userId, Arn: u.arn, CreateDate: isoSeconds(u.createdAt) };
@@ -89,6 +91,13 @@ async function existingUser(ctx: ActionContext, name: string): Promise<User> {
   const u = await ctx.directory.getUser(account(ctx), name);
   if (!u) throw noSuchEntity(`The user with name ${name} cannot be found.`);
   return u;
+}
+
+/** A role of the caller's account; NoSuchEntity if there is none. */
+export async function existingRole(ctx: ActionContext, name: string): Promise<Role> {
+  const r = await ctx.directory.getRole(account(ctx), name);
+  if (!r) throw noSuchEntity(`The role with name ${name} cannot be found.`);
+  return r;
 }
 
 async function existingGroup(ctx: ActionContext, name: string): Promise<Group> {
@@ -126,13 +135,24 @@ async function existingPolicy(ctx: ActionContext, arn: string): Promise<ManagedP
   throw noSuchEntity(`Policy ${arn} was not found.`);
 }
 
+const OWNERS = {
+  user: { param: 'UserName', arn: userArn, exists: existingUser, name: nameParam },
+  group: { param: 'GroupName', arn: groupArn, exists: existingGroup, name: nameParam },
+  role: { param: 'RoleName', arn: roleArn, exists: existingRole, name: roleNameParam },
+};
+
+/** RoleName: 1 to 64 of IAM's name characters. */
+export function roleNameParam(ctx: ActionContext, name = 'RoleName'): string {
+  const v = nameParam(ctx, name);
+  if (v.length > 64) throw validationError(`1 validation error detected: Value '${v}' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64`);
+  return v;
+}
+
 function inlinePolicyActions(kind: OwnerKind) {
-  const ownerParam = kind === 'user' ? 'UserName' : 'GroupName';
-  const arnOf = kind === 'user' ? userArn : groupArn;
-  const exists = kind === 'user' ? existingUser : existingGroup;
+  const { param: ownerParam, arn: arnOf, exists, name: ownerName } = OWNERS[kind];
   return {
     put: async (ctx: ActionContext) => {
-      const owner = nameParam(ctx, ownerParam);
+      const owner = ownerName(ctx, ownerParam);
       const policyName = nameParam(ctx, 'PolicyName');
       const doc = policyDocumentParam(ctx);
       await ctx.authorize(arnOf(account(ctx), owner));
@@ -141,7 +161,7 @@ function inlinePolicyActions(kind: OwnerKind) {
       return undefined;
     },
     get: async (ctx: ActionContext): Promise<ActionResult> => {
-      const owner = nameParam(ctx, ownerParam);
+      const owner = ownerName(ctx, ownerParam);
       const policyName = nameParam(ctx, 'PolicyName');
       await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
@@ -150,14 +170,14 @@ function inlinePolicyActions(kind: OwnerKind) {
       return { [ownerParam]: owner, PolicyName: policyName, PolicyDocument: encodeURIComponent(doc) };
     },
     list: async (ctx: ActionContext): Promise<ActionResult> => {
-      const owner = nameParam(ctx, ownerParam);
+      const owner = ownerName(ctx, ownerParam);
       await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       const names = await ctx.directory.inlinePolicyNames(account(ctx), kind, owner);
       return { PolicyNames: names, IsTruncated: false };
     },
     delete: async (ctx: ActionContext) => {
-      const owner = nameParam(ctx, ownerParam);
+      const owner = ownerName(ctx, ownerParam);
       const policyName = nameParam(ctx, 'PolicyName');
       await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
@@ -167,7 +187,7 @@ function inlinePolicyActions(kind: OwnerKind) {
       return undefined;
     },
     attach: async (ctx: ActionContext) => {
-      const owner = nameParam(ctx, ownerParam);
+      const owner = ownerName(ctx, ownerParam);
       const arn = param(ctx, 'PolicyArn');
       await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
@@ -176,7 +196,7 @@ function inlinePolicyActions(kind: OwnerKind) {
       return undefined;
     },
     detach: async (ctx: ActionContext) => {
-      const owner = nameParam(ctx, ownerParam);
+      const owner = ownerName(ctx, ownerParam);
       const arn = param(ctx, 'PolicyArn');
       await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
@@ -184,7 +204,7 @@ function inlinePolicyActions(kind: OwnerKind) {
       return undefined;
     },
     listAttached: async (ctx: ActionContext): Promise<ActionResult> => {
-      const owner = nameParam(ctx, ownerParam);
+      const owner = ownerName(ctx, ownerParam);
       await ctx.authorize(arnOf(account(ctx), owner));
       await exists(ctx, owner);
       const arns = await ctx.directory.attachedPolicies(account(ctx), kind, owner);
@@ -195,6 +215,18 @@ function inlinePolicyActions(kind: OwnerKind) {
 
 const userPolicies = inlinePolicyActions('user');
 const groupPolicies = inlinePolicyActions('group');
+const rolePolicies = inlinePolicyActions('role');
+
+/** Inline and managed policies of roles, as of users and groups. */
+export const ROLE_POLICY_ACTIONS: Record<string, Action> = {
+  PutRolePolicy: rolePolicies.put,
+  GetRolePolicy: rolePolicies.get,
+  ListRolePolicies: rolePolicies.list,
+  DeleteRolePolicy: rolePolicies.delete,
+  AttachRolePolicy: rolePolicies.attach,
+  DetachRolePolicy: rolePolicies.detach,
+  ListAttachedRolePolicies: rolePolicies.listAttached,
+};
 
 /** The IAM actions berth answers, by their query-API name. */
 export const IAM_ACTIONS: Record<string, Action> = {

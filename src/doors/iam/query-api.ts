@@ -6,12 +6,15 @@ import { AuthenticationError } from '../../iam/auth/authentication-error.js';
 import { peekCredential } from '../../iam/auth/sigv4.js';
 import type { Identity } from '../../iam/identity.js';
 import type { IdentityDirectory } from '../../iam/identity/directory.js';
-import { IAM_ACTIONS, isMutation, type ActionResult } from './iam-actions.js';
+import { IAM_ACTIONS, isMutation, ROLE_POLICY_ACTIONS, type Action, type ActionResult } from './iam-actions.js';
 import { IamError } from './iam-error.js';
 import { paginate } from './paging.js';
+import { ROLE_ACTIONS } from './role-actions.js';
 import { errorXml, IAM_XMLNS, responseXml, STS_XMLNS } from './query-xml.js';
 
 const MAX_BODY = 1024 * 1024;
+
+const ACTIONS: Record<string, Action> = { ...IAM_ACTIONS, ...ROLE_ACTIONS, ...ROLE_POLICY_ACTIONS };
 
 export interface QueryApiDeps {
   identity: Identity;
@@ -56,7 +59,7 @@ export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, 
       const user = principal.userName ? await deps.directory.getUser(principal.account, principal.userName) : undefined;
       result = { UserId: user?.userId ?? principal.account, Account: principal.account, Arn: principal.arn };
     } else {
-      const handler = Object.hasOwn(IAM_ACTIONS, action) ? IAM_ACTIONS[action] : undefined;
+      const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
       if (!handler) throw new IamError('InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? ''}`);
       result = paginate(await handler({
         principal,

@@ -67,6 +67,7 @@ const FROM_DOMAIN: Record<RegistryErrorKind, { code: OciErrorCode; status?: numb
   UploadTooLarge: { code: 'SIZE_INVALID', status: 413 },
   StorageFull: { code: 'UNKNOWN', status: 507 },
   Kms: { code: 'DENIED', status: 403 },
+  RoleDenied: { code: 'DENIED', status: 403 },
   EmptyUpload: { code: 'BLOB_UPLOAD_INVALID' },
   RepositoryPolicyNotFound: { code: 'UNSUPPORTED', status: 404 },
   RegistryPolicyNotFound: { code: 'UNSUPPORTED', status: 404 },

@@ -6,6 +6,7 @@ import type {
   ManagedPolicyRow,
   OwnerKind,
   PolicyVersionRow,
+  RoleRow,
   UserRow,
 } from '../../store/meta/identity-store.js';
 import type { IdentityPolicySource } from '../authorizer.js';
@@ -17,6 +18,20 @@ export type AccessKey = AccessKeyRow;
 export type Group = GroupRow;
 export type ManagedPolicy = ManagedPolicyRow;
 export type PolicyVersion = PolicyVersionRow;
+export type Role = RoleRow;
+
+/** What a new role is made of. */
+export interface NewRole {
+  name: string;
+  path?: string;
+  assumeRolePolicy: string;
+  description?: string;
+  maxSessionDuration?: number;
+  tags?: Array<{ Key: string; Value: string }>;
+}
+
+/** IAM's default MaxSessionDuration of a role, in seconds. */
+export const DEFAULT_MAX_SESSION_DURATION = 3600;
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 function randomId(prefix: string, length = 17): string {
@@ -39,6 +54,7 @@ export function normalisePath(path: string | undefined): string {
 
 export const userArn = (accountId: string, name: string, path = '/') => `arn:aws:iam::${accountId}:user${path}${name}`;
 export const groupArn = (accountId: string, name: string, path = '/') => `arn:aws:iam::${accountId}:group${path}${name}`;
+export const roleArn = (accountId: string, name: string, path = '/') => `arn:aws:iam::${accountId}:role${path}${name}`;
 export const policyArn = (accountId: string, name: string, path = '/') => `arn:aws:iam::${accountId}:policy${path}${name}`;
 
 /**
@@ -139,6 +155,61 @@ export class IdentityDirectory implements IdentityPolicySource {
 
   groupMembers(accountId: string, groupName: string): Promise<User[]> {
     return this.store.groupMembers(accountId, groupName);
+  }
+
+  // ---- roles ----------------------------------------------------------------------------------
+  /** The new role, or undefined if the account has one of that name. */
+  async createRole(accountId: string, input: NewRole): Promise<Role | undefined> {
+    const p = normalisePath(input.path);
+    const role: Role = {
+      accountId,
+      name: input.name,
+      roleId: randomId('AROA'),
+      arn: roleArn(accountId, input.name, p),
+      path: p,
+      ...(input.description === undefined ? {} : { description: input.description }),
+      maxSessionDuration: input.maxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION,
+      assumeRolePolicy: input.assumeRolePolicy,
+      tags: input.tags ?? [],
+      createdAt: Date.now(),
+    };
+    return (await this.store.insertRole(role)) ? role : undefined;
+  }
+
+  getRole(accountId: string, name: string): Promise<Role | undefined> {
+    return this.store.getRole(accountId, name);
+  }
+
+  getRoleByArn(arn: string): Promise<Role | undefined> {
+    return this.store.getRoleByArn(arn);
+  }
+
+  listRoles(accountId: string): Promise<Role[]> {
+    return this.store.listRoles(accountId);
+  }
+
+  /** False if there is no such role. */
+  updateRole(accountId: string, name: string, change: { description?: string; maxSessionDuration?: number; assumeRolePolicy?: string }): Promise<boolean> {
+    return this.store.updateRole(accountId, name, change);
+  }
+
+  /** Whether the role still has inline or attached policies (IAM refuses to delete it then). */
+  roleHasDependents(accountId: string, name: string): Promise<boolean> {
+    return this.store.roleHasDependents(accountId, name);
+  }
+
+  deleteRole(accountId: string, name: string): Promise<boolean> {
+    return this.store.deleteRole(accountId, name);
+  }
+
+  /** The documents (JSON text) of the role's identity policies: inline and attached managed ones. */
+  async rolePolicies(accountId: string, roleName: string): Promise<string[]> {
+    const texts = (await this.store.listInlinePolicies(accountId, 'role', roleName)).map((p) => p.document);
+    for (const arn of await this.store.attachedPolicies(accountId, 'role', roleName)) {
+      const text = await this.policyDocument(arn);
+      if (text !== undefined) texts.push(text);
+    }
+    return texts;
   }
 
   // ---- inline policies -------------------------------------------------------------------------

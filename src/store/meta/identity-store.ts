@@ -1,6 +1,6 @@
 import type { SqlDb } from './sql.js';
 
-export type OwnerKind = 'user' | 'group';
+export type OwnerKind = 'user' | 'group' | 'role';
 
 export interface UserRow {
   accountId: string;
@@ -26,6 +26,20 @@ export interface GroupRow {
   groupId: string;
   arn: string;
   path: string;
+  createdAt: number;
+}
+
+export interface RoleRow {
+  accountId: string;
+  name: string;
+  roleId: string;
+  arn: string;
+  path: string;
+  description?: string;
+  maxSessionDuration: number;
+  /** The trust policy: who may assume the role (JSON text, as given). */
+  assumeRolePolicy: string;
+  tags: Array<{ Key: string; Value: string }>;
   createdAt: number;
 }
 
@@ -61,6 +75,20 @@ function toUser(r: Raw): UserRow {
 }
 function toGroup(r: Raw): GroupRow {
   return { accountId: String(r.account_id), name: String(r.name), groupId: String(r.group_id), arn: String(r.arn), path: String(r.path), createdAt: num(r.created_at) };
+}
+function toRole(r: Raw): RoleRow {
+  return {
+    accountId: String(r.account_id),
+    name: String(r.name),
+    roleId: String(r.role_id),
+    arn: String(r.arn),
+    path: String(r.path),
+    ...(r.description === null || r.description === undefined ? {} : { description: String(r.description) }),
+    maxSessionDuration: num(r.max_session_duration),
+    assumeRolePolicy: String(r.assume_role_policy),
+    tags: JSON.parse(String(r.tags)) as RoleRow['tags'],
+    createdAt: num(r.created_at),
+  };
 }
 function toKey(r: Raw): AccessKeyRow {
   return {
@@ -221,6 +249,57 @@ export class IdentityStore {
   async groupsOfUser(accountId: string, userName: string): Promise<string[]> {
     const rows = await this.db.all<{ group_name: string }>('SELECT group_name FROM iam_group_members WHERE account_id = ? AND user_name = ? ORDER BY group_name', [accountId, userName]);
     return rows.map((r) => r.group_name);
+  }
+
+  // ---- roles ----------------------------------------------------------------------------------
+  /** False if the account has a role of that name already (in any case). */
+  async insertRole(r: RoleRow): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `INSERT INTO iam_roles (account_id, name, role_id, arn, path, description, max_session_duration, assume_role_policy, tags, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [r.accountId, r.name, r.roleId, r.arn, r.path, r.description ?? null, r.maxSessionDuration, r.assumeRolePolicy, JSON.stringify(r.tags), r.createdAt],
+    );
+    return changes > 0;
+  }
+
+  async getRole(accountId: string, name: string): Promise<RoleRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM iam_roles WHERE account_id = ? AND name = ?', [accountId, name]);
+    return r && toRole(r);
+  }
+
+  async getRoleByArn(arn: string): Promise<RoleRow | undefined> {
+    const r = await this.db.get<Raw>('SELECT * FROM iam_roles WHERE arn = ?', [arn]);
+    return r && toRole(r);
+  }
+
+  async listRoles(accountId: string): Promise<RoleRow[]> {
+    return (await this.db.all<Raw>('SELECT * FROM iam_roles WHERE account_id = ? ORDER BY name', [accountId])).map(toRole);
+  }
+
+  /** Changes the settings given; false if there is no such role. */
+  async updateRole(accountId: string, name: string, change: { description?: string; maxSessionDuration?: number; assumeRolePolicy?: string }): Promise<boolean> {
+    const columns: Array<[string, string | number | undefined]> = [
+      ['description', change.description],
+      ['max_session_duration', change.maxSessionDuration],
+      ['assume_role_policy', change.assumeRolePolicy],
+    ];
+    const given = columns.filter((c): c is [string, string | number] => c[1] !== undefined);
+    const sets = given.map(([column]) => `${column} = ?`);
+    const params = given.map(([, value]) => value);
+    if (sets.length === 0) return (await this.getRole(accountId, name)) !== undefined;
+    return (await this.db.run(`UPDATE iam_roles SET ${sets.join(', ')} WHERE account_id = ? AND name = ?`, [...params, accountId, name])).changes > 0;
+  }
+
+  /** Whether the role still has inline or attached policies. */
+  async roleHasDependents(accountId: string, name: string): Promise<boolean> {
+    return this.anyRow([
+      ["SELECT 1 AS x FROM iam_inline_policies WHERE account_id = ? AND owner_kind = 'role' AND owner_name = ? LIMIT 1", [accountId, name]],
+      ["SELECT 1 AS x FROM iam_attachments WHERE account_id = ? AND owner_kind = 'role' AND owner_name = ? LIMIT 1", [accountId, name]],
+    ]);
+  }
+
+  async deleteRole(accountId: string, name: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM iam_roles WHERE account_id = ? AND name = ?', [accountId, name])).changes > 0;
   }
 
   // ---- inline policies -------------------------------------------------------------------------

@@ -1,0 +1,84 @@
+import { arnAccount } from '../domain/registry/names.js';
+import type { ServiceRequest, ServiceRoles, ServiceRoleVerdict } from '../domain/roles/service-roles.js';
+import {
+  evaluate,
+  evaluateConditions,
+  globMatch,
+  parsePolicyDocument,
+  RequestContext,
+  resolvePattern,
+  type PolicyDocument,
+  type PolicyKind,
+  type Statement,
+} from '../policy/index.js';
+import type { IdentityDirectory, Role } from './identity/directory.js';
+
+const ASSUME_ROLE = 'sts:AssumeRole';
+const NO_CONTEXT = new RequestContext();
+
+/**
+ * Answers "may service S, assuming role R, do action A on resource X?" from the role as stored:
+ * it must exist, its trust policy must let Principal {Service: S} perform sts:AssumeRole, and its
+ * identity policies (inline and attached managed) must allow every request, as the policy
+ * evaluator decides for a session of that role.
+ */
+export class RolePermissions implements ServiceRoles {
+  constructor(private readonly roles: Pick<IdentityDirectory, 'getRoleByArn' | 'rolePolicies'>) {}
+
+  async exists(roleArn: string): Promise<boolean> {
+    return (await this.roles.getRoleByArn(roleArn)) !== undefined;
+  }
+
+  async check(service: string, roleArn: string, requests: ServiceRequest[]): Promise<ServiceRoleVerdict> {
+    const role = await this.roles.getRoleByArn(roleArn);
+    if (!role) return refuse(`the role ${roleArn} does not exist`);
+    if (!trusts(role, service)) return refuse(`the trust policy of the role ${roleArn} does not let ${service} perform ${ASSUME_ROLE}`);
+    const policies = (await this.roles.rolePolicies(role.accountId, role.name)).map((text) => parse(text, 'identity')).filter((d): d is PolicyDocument => d !== undefined);
+    const session = { arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${service}`, account: role.accountId };
+    for (const { action, resource } of requests) {
+      const result = evaluate(
+        { action, resource, resourceAccount: arnAccount(resource) ?? role.accountId, principal: session, context: { 'aws:PrincipalServiceName': service } },
+        { identityPolicies: policies, resourcePolicies: [] },
+      );
+      if (result.decision !== 'Allow') {
+        const because = result.decision === 'ExplicitDeny' ? 'a policy of the role denies it' : 'no policy of the role allows it';
+        return refuse(`the role ${roleArn} may not perform ${action} on ${resource}: ${because}`);
+      }
+    }
+    return { allowed: true };
+  }
+}
+
+function refuse(reason: string): ServiceRoleVerdict {
+  return { allowed: false, reason };
+}
+
+function parse(text: string, kind: PolicyKind): PolicyDocument | undefined {
+  try {
+    return parsePolicyDocument(text, kind);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the role's trust policy lets the service assume it: an Allow applies and no Deny does. */
+export function trusts(role: Pick<Role, 'assumeRolePolicy' | 'accountId'>, service: string): boolean {
+  const trust = parse(role.assumeRolePolicy, 'resource');
+  if (!trust) return false;
+  const context = new RequestContext({ 'aws:PrincipalServiceName': service, 'aws:SourceAccount': role.accountId });
+  const applies = (s: Statement) => namesService(s, service) && mayAssume(s) && evaluateConditions(s.conditions, context, trust.version);
+  if (trust.statements.some((s) => s.effect === 'Deny' && applies(s))) return false;
+  return trust.statements.some((s) => s.effect === 'Allow' && applies(s));
+}
+
+function namesService(s: Statement, service: string): boolean {
+  const listed = (spec: Statement['principal']) =>
+    spec === '*' || (spec !== undefined && ((spec.AWS ?? []).includes('*') || (spec.Service ?? []).some((name) => name.toLowerCase() === service.toLowerCase())));
+  if (s.principal !== undefined) return listed(s.principal);
+  return s.notPrincipal !== undefined && !listed(s.notPrincipal);
+}
+
+function mayAssume(s: Statement): boolean {
+  const matches = (patterns: string[]) => patterns.some((p) => globMatch(resolvePattern(p, NO_CONTEXT, '2008-10-17')!, ASSUME_ROLE, true));
+  return s.action ? matches(s.action) : !matches(s.notAction ?? []);
+}
