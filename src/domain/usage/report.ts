@@ -45,6 +45,9 @@ export interface UsageReport {
 
 const TREND_MONTHS = 6;
 
+/** Amounts in dollars to 8 decimal places, as AWS's detailed bills show them. */
+const dollars = (n: number) => Math.round(n * 1e8) / 1e8;
+
 function priced(rows: UsageTotals[], month: Month, prices: UsagePrices): RepositoryUsage[] {
   const metered = rows.map((r) => {
     const publicAccount = publicNamespaceAccount(r.registryId);
@@ -63,9 +66,9 @@ function priced(rows: UsageTotals[], month: Month, prices: UsagePrices): Reposit
     transferOutBytes: r.transferOutBytes,
     pushCount: r.pushCount,
     pullCount: r.pullCount,
-    storageCostUsd: costs[i]!.storageUsd,
-    transferOutCostUsd: costs[i]!.transferOutUsd,
-    estimatedCostUsd: costs[i]!.totalUsd,
+    storageCostUsd: dollars(costs[i]!.storageUsd),
+    transferOutCostUsd: dollars(costs[i]!.transferOutUsd),
+    estimatedCostUsd: dollars(costs[i]!.totalUsd),
     previousMonthCostUsd: 0,
   }));
 }
@@ -78,7 +81,7 @@ function summary(month: Month, repositories: RepositoryUsage[]): UsageSummary {
     transferOutBytes: sum((r) => r.transferOutBytes),
     pushCount: sum((r) => r.pushCount),
     pullCount: sum((r) => r.pullCount),
-    estimatedCostUsd: sum((r) => r.estimatedCostUsd),
+    estimatedCostUsd: dollars(sum((r) => r.estimatedCostUsd)),
   };
 }
 
