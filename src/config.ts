@@ -45,6 +45,8 @@ export interface BerthConfig {
 export interface UsageConfig {
   /** Seconds between storage samples (0: storage is sampled only by `berth admin usage`). */
   sampleIntervalSeconds: number;
+  /** Hourly usage rows older than this many days are deleted (by the sampling job). */
+  retentionDays: number;
   prices: UsagePrices;
 }
 
@@ -240,6 +242,7 @@ export function loadConfig(
     masterKeyFile: resolve(env.BERTH_MASTER_KEY_FILE || join(dataDir, 'master.key')),
     usage: {
       sampleIntervalSeconds: int('BERTH_USAGE_SAMPLE_INTERVAL', env.BERTH_USAGE_SAMPLE_INTERVAL, 300),
+      retentionDays: positive('BERTH_USAGE_RETENTION_DAYS', env.BERTH_USAGE_RETENTION_DAYS, 400),
       prices: {
         storageGbMonthUsd: amount('BERTH_PRICE_STORAGE_GB_MONTH', env.BERTH_PRICE_STORAGE_GB_MONTH, DEFAULT_PRICES.storageGbMonthUsd),
         transferOutGbUsd: amount('BERTH_PRICE_TRANSFER_OUT_GB', env.BERTH_PRICE_TRANSFER_OUT_GB, DEFAULT_PRICES.transferOutGbUsd),

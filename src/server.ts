@@ -135,7 +135,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       return report;
     }, config.gcGraceSeconds, log)))
     .register(AUDIT_PRUNE_JOB, metrics.timeJob(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, config.auditRetentionDays, log)))
-    .register(USAGE_SAMPLE_JOB, metrics.timeJob(USAGE_SAMPLE_JOB, usageSampleJobHandler(meta, config.region)))
+    .register(USAGE_SAMPLE_JOB, metrics.timeJob(USAGE_SAMPLE_JOB, usageSampleJobHandler(meta, config.region, config.usage.retentionDays, log)))
     .register(SCAN_JOB, domain.scanning.scanJobHandler())
     .register(RESCAN_JOB, domain.scanning.rescanJobHandler());
   worker.start(jobs);

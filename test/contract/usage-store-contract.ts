@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import type { UsageCounts, UsageKey } from '../../src/store/meta/usage-store.js';
-import { sampleStorage } from '../../src/domain/usage/storage-sampler.js';
+import { sampleStorage, usageSampleJobHandler } from '../../src/domain/usage/storage-sampler.js';
 import { gbMonths, parseMonth } from '../../src/domain/usage/pricing.js';
 import { UsageMeter } from '../../src/domain/usage/usage-meter.js';
 import { manifestRow, type StoreHandle } from './metadata-store-contract.js';
@@ -111,6 +111,19 @@ export function usageStoreContract(name: string, makeStore: () => Promise<StoreH
       assert.equal(total!.storageByteHours, 1000 * 2 + 4000 * 1);
       assert.equal(total!.storageBytes, 0);
       assert.deepEqual(await meta.usage.storageMarks(REGION), []);
+    });
+
+    it('the sampling job samples storage and deletes the rows older than the retention', async () => {
+      const app = (await meta.createRepository(A, 'app'))!;
+      await meta.commitBlob(app.id, dg('a'), 1000);
+      await meta.usage.addCounts([counts('old', MARCH.start - 400 * 24 * HOUR, { pullCount: 1 }), counts('old', MARCH.start - 10 * 24 * HOUR, { pullCount: 2 })]);
+      let now = MARCH.start + HOUR;
+      const job = usageSampleJobHandler(meta, REGION, 30, undefined, () => now);
+      await job({} as never);
+      now += 2 * HOUR;
+      await job({} as never);
+      const kept = await meta.usage.totals(0, MARCH.end);
+      assert.deepEqual(kept.map((t) => [t.repositoryName, t.pullCount, t.storageByteHours]), [['app', 0, 2000], ['old', 2, 0]]);
     });
 
     it('two samplers at once integrate each interval once', async () => {

@@ -17,6 +17,7 @@ describe('configuration from the environment', () => {
     const c = loadConfig({}, { BERTH_PRICE_STORAGE_GB_MONTH: '0.12', BERTH_PRICE_TRANSFER_OUT_GB: '0', BERTH_USAGE_SAMPLE_INTERVAL: '60' });
     assert.deepEqual(c.usage, {
       sampleIntervalSeconds: 60,
+      retentionDays: 400,
       prices: { storageGbMonthUsd: 0.12, transferOutGbUsd: 0, freeStorageGbMonth: 0.5, publicFreeStorageGbMonth: 50 },
     });
     assert.deepEqual(loadConfig({}, {}).usage.prices, { storageGbMonthUsd: 0.1, transferOutGbUsd: 0.09, freeStorageGbMonth: 0.5, publicFreeStorageGbMonth: 50 });
@@ -30,6 +31,7 @@ describe('configuration from the environment', () => {
       ['BERTH_GC_INTERVAL', '1.5'],
       ['BERTH_MAX_CONNECTIONS_PER_CLIENT', 'many'],
       ['BERTH_USAGE_SAMPLE_INTERVAL', '-5'],
+      ['BERTH_USAGE_RETENTION_DAYS', '0'],
       ['BERTH_PRICE_STORAGE_GB_MONTH', '-0.1'],
       ['BERTH_PRICE_TRANSFER_OUT_GB', '$0.09'],
       ['BERTH_FREE_STORAGE_GB_MONTH', '1e3'],

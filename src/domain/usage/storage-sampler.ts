@@ -66,6 +66,12 @@ export function startUsageSampler(queue: JobQueue, intervalSeconds: number, log:
   return scheduleJob(queue, USAGE_SAMPLE_JOB, intervalSeconds, log);
 }
 
-export function usageSampleJobHandler(meta: MetadataStore, region: string, now: () => number = Date.now): JobHandler {
-  return async () => sampleStorage(meta, region, now());
+/** Runs the job: samples storage, then deletes hourly rows older than the retention. */
+export function usageSampleJobHandler(meta: MetadataStore, region: string, retentionDays: number, log?: Logger, now: () => number = Date.now): JobHandler {
+  return async () => {
+    const at = now();
+    await sampleStorage(meta, region, at);
+    const deleted = await meta.usage.prune(at - retentionDays * 86_400_000);
+    if (deleted > 0) log?.info({ deleted, retentionDays }, 'old usage rows deleted');
+  };
 }

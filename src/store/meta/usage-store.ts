@@ -121,6 +121,11 @@ export class UsageStore {
     await this.db.run('DELETE FROM usage_storage_marks WHERE registry_id = ? AND region = ? AND repository_name = ?', [key.registryId, key.region, key.repositoryName]);
   }
 
+  /** Deletes the rows of hours before `before` (epoch ms); returns how many. */
+  async prune(before: number): Promise<number> {
+    return (await this.db.run('DELETE FROM usage_hours WHERE hour < ?', [before])).changes;
+  }
+
   /** Each repository's usage over the hours in [from, to) (epoch ms), for repositories with a row in them. */
   async totals(from: number, to: number): Promise<UsageTotals[]> {
     const sums = await this.db.all<TotalsRow>(
