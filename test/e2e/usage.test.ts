@@ -44,8 +44,8 @@ describe('usage and cost', { timeout: 600_000 }, () => {
   const admin = (args: string[], check = true) =>
     run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'usage', ...args, '--data-dir', b.dataDir], { timeoutMs: 120_000, check });
 
-  async function report(): Promise<Report> {
-    return JSON.parse((await admin(['--month', currentMonth(), '--json'])).stdout) as Report;
+  async function report(...more: string[]): Promise<Report> {
+    return JSON.parse((await admin(['--month', currentMonth(), '--json', ...more])).stdout) as Report;
   }
 
   /** Counters reach the database within a few seconds of the requests: wait for them. */
@@ -60,7 +60,8 @@ describe('usage and cost', { timeout: 600_000 }, () => {
   }
 
   before(async () => {
-    b = await startBerth({ env: { BERTH_LOG_LEVEL: 'info' } });
+    // Storage sampled by the server every second, besides the samples `berth admin usage` takes.
+    b = await startBerth({ env: { BERTH_LOG_LEVEL: 'info', BERTH_USAGE_SAMPLE_INTERVAL: '1' } });
     work = await tempDir('berth-usage-');
     image = await buildImage({ layout: join(work.path, 'layout'), tag: 'v1', files: [{ path: '/etc/motd', content: 'usage test\n'.repeat(5000) }, { path: '/etc/other', content: 'other' }] });
     await b.createRepository(REPO);
@@ -87,11 +88,18 @@ describe('usage and cost', { timeout: 600_000 }, () => {
   });
 
   test('the push, the pulls, the bytes sent and the bytes stored', async () => {
-    // The /v2 manifest GETs skopeo made, as the request log recorded them.
-    const logged = b.output().split('\n').filter((l) => l.startsWith('{') && l.includes('"msg":"request"')).map((l) => JSON.parse(l) as { action?: string; repository?: string; status: number });
+    // The /v2 manifest GETs and PUTs skopeo made (`inspect` and `copy` each GET the manifest), as
+    // the request log recorded them; it is written in blocks, so wait for the last request's line.
+    type Line = { action?: string; repository?: string; status: number };
+    const requestLines = () => b.output().split('\n').filter((l) => l.startsWith('{') && l.includes('"msg":"request"')).map((l) => JSON.parse(l) as Line);
+    let logged = requestLines();
+    for (let i = 0; i < 50 && !logged.some((l) => l.action === 'download layer'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      logged = requestLines();
+    }
     const manifestPulls = logged.filter((l) => l.action === 'pull manifest' && l.repository === REPO && l.status === 200).length;
     const manifestPushes = logged.filter((l) => l.action === 'push manifest' && l.repository === REPO && l.status === 201).length;
-    assert.ok(manifestPulls >= 1 && manifestPushes === 1);
+    assert.ok(manifestPulls >= 2 && manifestPushes === 1, `${manifestPulls} manifest GETs, ${manifestPushes} PUTs logged`);
     const r = await reportWhen((rep) => rep.repositories.some((x) => x.repositoryName === REPO && x.pullCount >= manifestPulls + manifestGets));
     assert.equal(r.month, currentMonth());
     const repo = r.repositories.find((x) => x.repositoryName === REPO)!;
@@ -123,6 +131,17 @@ describe('usage and cost', { timeout: 600_000 }, () => {
     assert.ok(added <= (storedSize * (t2 - t0 + 60_000)) / 3_600_000);
     // Well within the free tier: nothing to pay for storage; the transfer out costs $0.09 per GB.
     assert.ok(Math.abs(after.estimatedCostUsd - (after.transferOutBytes / GiB) * 0.09) <= 1e-8);
+  });
+
+  test('the server samples storage by itself: the stored bytes and GB-months grow without berth admin sampling', async () => {
+    const first = (await report('--no-sample')).repositories.find((x) => x.repositoryName === REPO)!;
+    assert.equal(first.storageBytes, storedSize);
+    let later = first;
+    for (let i = 0; i < 20 && later.storageByteHours <= first.storageByteHours; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      later = (await report('--no-sample')).repositories.find((x) => x.repositoryName === REPO)!;
+    }
+    assert.ok(later.storageByteHours > first.storageByteHours, 'the usage.sample-storage job integrated more storage');
   });
 
   test('CSV and the table name the repository; a malformed month is refused', async () => {
