@@ -105,9 +105,3 @@ export function estimateCosts(repositories: MeteredRepository[], prices: UsagePr
     return { storageUsd, transferOutUsd, totalUsd: storageUsd + transferOutUsd };
   });
 }
-
-/**
- * The transaction scope of every write to the usage rows: writers take turns (across nodes too),
- * so two batches of upserts never lock the same rows in different orders.
- */
-export const USAGE_SCOPE = 'usage';

@@ -4,7 +4,8 @@ import type { StorageHour, StorageMark, UsageKey } from '../../store/meta/usage-
 import { scheduleJob, type PeriodicTask } from '../jobs/periodic.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { JobHandler } from '../jobs/worker.js';
-import { MS_PER_HOUR, USAGE_SCOPE } from './pricing.js';
+import { MS_PER_HOUR } from './pricing.js';
+import { USAGE_SCOPE } from './usage-meter.js';
 
 export const USAGE_SAMPLE_JOB = 'usage.sample-storage';
 

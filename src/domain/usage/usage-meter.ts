@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { UsageCounts } from '../../store/meta/usage-store.js';
-import { MS_PER_HOUR, USAGE_SCOPE } from './pricing.js';
+import { MS_PER_HOUR } from './pricing.js';
+
+/**
+ * The transaction scope of every write to the usage rows: writers take turns (across nodes too),
+ * so two batches of upserts never lock the same rows in different orders.
+ */
+export const USAGE_SCOPE = 'usage';
 
 /** The repository a metered request used, as the registry knows it. */
 export interface MeteredRepositoryRef {
