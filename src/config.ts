@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { DEFAULT_PRICES, type UsagePrices } from './domain/usage/pricing.js';
 
 export interface BerthConfig {
   host: string;
@@ -37,6 +38,16 @@ export interface BerthConfig {
   auditRetentionDays: number;
   /** The file holding the master key, the root of trust of encryption at rest (created if missing). */
   masterKeyFile: string;
+  /** Usage metering: how often storage is sampled, and the prices of the cost estimate. */
+  usage: UsageConfig;
+}
+
+export interface UsageConfig {
+  /** Seconds between storage samples (0: storage is sampled only by `berth admin usage`). */
+  sampleIntervalSeconds: number;
+  /** Hourly usage rows older than this many days are deleted (by the sampling job). */
+  retentionDays: number;
+  prices: UsagePrices;
 }
 
 export interface TlsSettings {
@@ -88,6 +99,14 @@ function int(name: string, v: string | undefined, fallback: number, min = 0): nu
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** A decimal amount of at least 0 (a price, a number of GB-months). */
+function amount(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !Number.isFinite(n)) throw new Error(`${name} must be a decimal number of at least 0 (e.g. 0.10), got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -221,5 +240,15 @@ export function loadConfig(
     metricsPublic: bool(env.BERTH_METRICS_PUBLIC, false),
     auditRetentionDays: positive('BERTH_AUDIT_RETENTION_DAYS', env.BERTH_AUDIT_RETENTION_DAYS, 90),
     masterKeyFile: resolve(env.BERTH_MASTER_KEY_FILE || join(dataDir, 'master.key')),
+    usage: {
+      sampleIntervalSeconds: int('BERTH_USAGE_SAMPLE_INTERVAL', env.BERTH_USAGE_SAMPLE_INTERVAL, 300),
+      retentionDays: positive('BERTH_USAGE_RETENTION_DAYS', env.BERTH_USAGE_RETENTION_DAYS, 400),
+      prices: {
+        storageGbMonthUsd: amount('BERTH_PRICE_STORAGE_GB_MONTH', env.BERTH_PRICE_STORAGE_GB_MONTH, DEFAULT_PRICES.storageGbMonthUsd),
+        transferOutGbUsd: amount('BERTH_PRICE_TRANSFER_OUT_GB', env.BERTH_PRICE_TRANSFER_OUT_GB, DEFAULT_PRICES.transferOutGbUsd),
+        freeStorageGbMonth: amount('BERTH_FREE_STORAGE_GB_MONTH', env.BERTH_FREE_STORAGE_GB_MONTH, DEFAULT_PRICES.freeStorageGbMonth),
+        publicFreeStorageGbMonth: amount('BERTH_PUBLIC_FREE_STORAGE_GB_MONTH', env.BERTH_PUBLIC_FREE_STORAGE_GB_MONTH, DEFAULT_PRICES.publicFreeStorageGbMonth),
+      },
+    },
   };
 }

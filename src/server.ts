@@ -25,6 +25,9 @@ import { CachedStorageFigures } from './domain/stats/storage-figures.js';
 import { AuditTrail } from './domain/audit/audit-trail.js';
 import { AUDIT_PRUNE_JOB, auditPruneJobHandler, startAuditPruneScheduler } from './domain/audit/retention.js';
 import { auditObserver } from './doors/http/audit-observer.js';
+import { usageObserver } from './doors/http/usage-observer.js';
+import { UsageMeter } from './domain/usage/usage-meter.js';
+import { startUsageSampler, USAGE_SAMPLE_JOB, usageSampleJobHandler } from './domain/usage/storage-sampler.js';
 import { CLOUDTRAIL_TARGET_PREFIX, createCloudTrailDoor } from './doors/cloudtrail/door.js';
 import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
@@ -79,7 +82,8 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   metrics.watchAuditTrail(trail);
   const cloudtrail = createCloudTrailDoor({ identity, trail, log });
   const requestLog = createRequestLog(config.logLevel);
-  const observers = [requestLog.observer, metrics.observer, auditObserver(trail, config.region)];
+  const usageMeter = new UsageMeter(meta, config.region, { log });
+  const observers = [requestLog.observer, metrics.observer, auditObserver(trail, config.region), usageObserver(usageMeter)];
   const handle = observeRequests((req, res) => {
     if (tlsServer) stampRequestId(req, res);
     route(req, res).catch((err) => {
@@ -131,6 +135,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       return report;
     }, config.gcGraceSeconds, log)))
     .register(AUDIT_PRUNE_JOB, metrics.timeJob(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, config.auditRetentionDays, log)))
+    .register(USAGE_SAMPLE_JOB, metrics.timeJob(USAGE_SAMPLE_JOB, usageSampleJobHandler(meta, config.region, config.usage.retentionDays, log)))
     .register(SCAN_JOB, domain.scanning.scanJobHandler())
     .register(RESCAN_JOB, domain.scanning.rescanJobHandler());
   worker.start(jobs);
@@ -142,6 +147,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const lifecycleScheduler = startLifecycleScheduler(jobs, config.lifecycleIntervalSeconds, log);
   const gcScheduler = startGcScheduler(jobs, config.gcIntervalSeconds, log);
   const auditPruneScheduler = startAuditPruneScheduler(jobs, log);
+  const usageSampler = startUsageSampler(jobs, config.usage.sampleIntervalSeconds, log);
 
   return {
     server,
@@ -151,7 +157,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     log,
     url,
     async close() {
-      await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop(), auditPruneScheduler.stop()]);
+      await Promise.all([lifecycleScheduler.stop(), gcScheduler.stop(), auditPruneScheduler.stop(), usageSampler.stop()]);
       await dispatcher.stop();
       await Promise.all([worker.stop(), deliveries.stop()]);
       if (tlsServer) await tlsServer.close();
@@ -160,6 +166,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
         (server as Server).closeAllConnections();
       }
       await trail.close();
+      await usageMeter.close();
       await domain.close();
       requestLog.flush();
     },

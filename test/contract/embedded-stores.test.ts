@@ -17,6 +17,7 @@ import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { publicRegistryStoreContract } from './public-registry-store-contract.js';
 import { observabilityStoreContract } from './observability-store-contract.js';
 import { kmsStoreContract } from './kms-store-contract.js';
+import { usageStoreContract } from './usage-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 
@@ -40,6 +41,7 @@ ecrOpsStoreContract('SQLite', openMetadataStore);
 publicRegistryStoreContract('SQLite', openMetadataStore);
 observabilityStoreContract('SQLite', openMetadataStore);
 kmsStoreContract('SQLite', openMetadataStore);
+usageStoreContract('SQLite', openMetadataStore);
 
 eventJobStoreContract('SQLite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-jobs-'));

@@ -22,6 +22,7 @@ import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { publicRegistryStoreContract } from './public-registry-store-contract.js';
 import { observabilityStoreContract } from './observability-store-contract.js';
 import { kmsStoreContract } from './kms-store-contract.js';
+import { usageStoreContract } from './usage-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
@@ -67,6 +68,7 @@ ecrOpsStoreContract('PostgreSQL', openMetadataStore);
 publicRegistryStoreContract('PostgreSQL', openMetadataStore);
 observabilityStoreContract('PostgreSQL', openMetadataStore);
 kmsStoreContract('PostgreSQL', openMetadataStore);
+usageStoreContract('PostgreSQL', openMetadataStore);
 
 // Two pools on one database: claims from them really race, as from two berth nodes.
 eventJobStoreContract('PostgreSQL', async () => {
@@ -126,7 +128,7 @@ describe('PostgreSQL specifics', () => {
     try {
       await Promise.all(dbs.map((db) => migrate(db)));
       const rows = await dbs[0]!.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
     }

@@ -13,6 +13,16 @@ describe('configuration from the environment', () => {
     assert.equal(c.gcIntervalSeconds, 0, '0 turns garbage collection off');
   });
 
+  it('usage prices and the storage sampling interval take the values given, ECR list prices otherwise', () => {
+    const c = loadConfig({}, { BERTH_PRICE_STORAGE_GB_MONTH: '0.12', BERTH_PRICE_TRANSFER_OUT_GB: '0', BERTH_USAGE_SAMPLE_INTERVAL: '60' });
+    assert.deepEqual(c.usage, {
+      sampleIntervalSeconds: 60,
+      retentionDays: 400,
+      prices: { storageGbMonthUsd: 0.12, transferOutGbUsd: 0, freeStorageGbMonth: 0.5, publicFreeStorageGbMonth: 50 },
+    });
+    assert.deepEqual(loadConfig({}, {}).usage.prices, { storageGbMonthUsd: 0.1, transferOutGbUsd: 0.09, freeStorageGbMonth: 0.5, publicFreeStorageGbMonth: 50 });
+  });
+
   it('a value berth cannot honour is refused with the variable named, not silently replaced', () => {
     for (const [name, value] of [
       ['BERTH_HEADERS_TIMEOUT', '0'],
@@ -20,6 +30,12 @@ describe('configuration from the environment', () => {
       ['BERTH_MAX_BLOB_BYTES', '-1'],
       ['BERTH_GC_INTERVAL', '1.5'],
       ['BERTH_MAX_CONNECTIONS_PER_CLIENT', 'many'],
+      ['BERTH_USAGE_SAMPLE_INTERVAL', '-5'],
+      ['BERTH_USAGE_RETENTION_DAYS', '0'],
+      ['BERTH_PRICE_STORAGE_GB_MONTH', '-0.1'],
+      ['BERTH_PRICE_TRANSFER_OUT_GB', '$0.09'],
+      ['BERTH_FREE_STORAGE_GB_MONTH', '1e3'],
+      ['BERTH_PUBLIC_FREE_STORAGE_GB_MONTH', 'lots'],
     ]) {
       assert.throws(() => loadConfig({}, { [name]: value }), new RegExp(name), `${name}=${value}`);
     }

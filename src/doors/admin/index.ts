@@ -4,6 +4,7 @@ import { registerIdentityAdmin } from './identity.js';
 import { registerJobsAdmin } from './jobs.js';
 import { registerMaintenanceAdmin } from './maintenance.js';
 import { registerTlsAdmin } from './tls.js';
+import { registerUsageAdmin } from './usage.js';
 import { registerVulnDbAdmin } from './vulndb.js';
 
 /** `berth admin …`: operator tasks that work on the data dir directly. */
@@ -15,4 +16,5 @@ export function registerAdmin(program: Command): void {
   registerTlsAdmin(admin);
   registerVulnDbAdmin(admin);
   registerAuditAdmin(admin);
+  registerUsageAdmin(admin);
 }

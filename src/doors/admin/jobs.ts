@@ -3,6 +3,7 @@ import { loadConfig } from '../../config.js';
 import type { StoredEvent } from '../../domain/events/event-log.js';
 import type { Job, JobStatus } from '../../domain/jobs/queue.js';
 import { openDomain, type Domain } from '../../wiring.js';
+import { table } from './text-table.js';
 
 interface StoreOptions {
   dataDir?: string;
@@ -29,12 +30,6 @@ function count(value: string): number {
 
 const time = (ms: number) => new Date(ms).toISOString();
 
-/** Columns padded to their widest cell. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [header, ...rows].map(line).join('\n') + '\n';
-}
 
 function jobRow(j: Job): string[] {
   return [String(j.id), j.kind, j.status, `${j.attempts}/${j.maxAttempts}`, time(j.runAfter), (j.lastError ?? '').replace(/\s+/g, ' ')];

@@ -45,6 +45,7 @@ export function createEcrDoor(identity: Identity, operations: EcrOperations, mak
       const fields = modelledMembers(name, input as Record<string, unknown>);
       if (typeof fields.repositoryName === 'string') record.repository = fields.repositoryName;
       const ctx = makeContext(req, principal, fields);
+      if (typeof fields.repositoryName === 'string') record.usedRepository = { registryId: ctx.registryId, name: fields.repositoryName };
       const readOnly = READ_ONLY_OPERATION.test(name);
       const audit: AuditReport = { eventSource: 'ecr.amazonaws.com', eventName: name, readOnly, requestParameters: fields, recipientAccountId: ctx.registryId };
       record.audit = audit;

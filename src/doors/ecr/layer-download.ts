@@ -27,7 +27,10 @@ export async function handleLayerDownload(registry: Registry, req: IncomingMessa
     return true;
   }
   const grant = await registry.downloads.redeem(url.pathname.slice(DOWNLOAD_PATH.length));
-  if (grant && grant !== 'expired') record.repository = grant.repository.name;
+  if (grant && grant !== 'expired') {
+    record.repository = grant.repository.name;
+    record.usedRepository = { registryId: grant.repository.registryId, name: grant.repository.name };
+  }
   if (grant === 'expired') {
     deny(res, 403, 'AccessDenied', 'Request has expired');
     return true;

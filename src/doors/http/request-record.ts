@@ -36,6 +36,8 @@ export interface RequestRecord {
   /** ECR/IAM/STS operation name, or the /v2 action (`pull manifest`, `push blob`, …). */
   action?: string;
   repository?: string;
+  /** The repository the request used, as the registry knows it (a public one under its account's namespace). */
+  usedRepository?: { registryId: string; name: string };
   /** Who the request was authenticated as (anonymous callers too), once known. */
   principal?: Principal;
   /** The protocol's error code when the door answered with an error. */

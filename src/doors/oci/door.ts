@@ -55,6 +55,7 @@ export function createOciDoor(registry: Registry, access: OciAccess, log: Logger
       const caller = await access.authenticate(req);
       record.audit = ociAuditReport(match.route, method, url, req.headers.accept, caller.registryId, match.name, match.ref);
       addressed = await addressedRepository(registry, caller, match.name);
+      if (match.name) record.usedRepository = addressed.repo;
       await handler({ req, res, url, registry, access, caller, name: match.name, repo: addressed.repo, ref: match.ref });
     } catch (err) {
       const headers: Record<string, string> = {};

@@ -11,6 +11,7 @@ import { PublicRegistryStore } from './public-registry-store.js';
 import { ScanStore } from './scan-store.js';
 import { StatsStore } from './stats-store.js';
 import { AuditStore } from './audit-store.js';
+import { UsageStore } from './usage-store.js';
 import { KmsStore } from './kms-store.js';
 import type { SqlDb } from './sql.js';
 
@@ -191,6 +192,8 @@ export class MetadataStore {
   get stats(): StatsStore { return new StatsStore(this.db); }
   /** The audit trail. */
   get audit(): AuditStore { return new AuditStore(this.db); }
+  /** Hourly usage rows: storage, transfer out, pushes and pulls per repository. */
+  get usage(): UsageStore { return new UsageStore(this.db); }
 
   /** Inside `transaction`: holds `key` until the transaction ends (see `SqlDb.lock`). */
   lock(key: string): Promise<void> {
