@@ -170,9 +170,30 @@ describe('encryption at rest with skopeo, podman and the aws CLI', () => {
     const denied = await pullAs('enc/kms', join(work.path, 'puller-kms-denied'));
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr, /kms:Decrypt/);
+    // The ECR API's reads of image contents need it too.
+    const ecrAs = (args: string[]) => run(AWS, ['--endpoint-url', b.url, 'ecr', ...args], { env: asPuller, check: false });
+    const layer = img.blobs[img.blobs.length - 1]!.digest;
+    for (const repo of ['enc/aes', 'enc/kms']) {
+      const manifest = await ecrAs(['batch-get-image', '--repository-name', repo, '--image-ids', 'imageTag=v1']);
+      const url = await ecrAs(['get-download-url-for-layer', '--repository-name', repo, '--layer-digest', layer]);
+      if (repo === 'enc/aes') {
+        assert.equal(manifest.code, 0, manifest.stderr);
+        assert.equal(url.code, 0, url.stderr);
+      } else {
+        for (const res of [manifest, url]) {
+          assert.notEqual(res.code, 0);
+          assert.match(res.stderr, /AccessDeniedException.*kms:Decrypt/s);
+        }
+      }
+    }
     await aws(['iam', 'put-user-policy', '--user-name', 'puller', '--policy-name', 'pull', '--policy-document', policy([...ecrPull, 'kms:Decrypt'])]);
     const allowed = await pullAs('enc/kms', join(work.path, 'puller-kms'));
     assert.equal(allowed.code, 0, allowed.stderr);
+    const manifest = await ecrAs(['batch-get-image', '--repository-name', 'enc/kms', '--image-ids', 'imageTag=v1']);
+    assert.equal(manifest.code, 0, manifest.stderr);
+    assert.equal(JSON.parse(manifest.stdout).images.length, 1);
+    const url = await ecrAs(['get-download-url-for-layer', '--repository-name', 'enc/kms', '--layer-digest', layer]);
+    assert.equal(url.code, 0, url.stderr);
   });
 
   test('kill -9 and restart: every image still pulls; the master key file is kept with mode 0600', async () => {

@@ -72,8 +72,7 @@ export class BlobEncryption {
 
   /** The ARN of the KMS key that protects the repository, if any: what pulling needs kms:Decrypt on. */
   kmsKeyArn(repo: Repository): string | undefined {
-    const cfg = repo.settings.encryptionConfiguration;
-    return cfg.encryptionType !== 'AES256' && cfg.kmsKey && KEY_ARN.test(cfg.kmsKey) ? cfg.kmsKey : undefined;
+    return repositoryKmsKeyArn(repo);
   }
 
   /**
@@ -188,6 +187,12 @@ export class BlobEncryption {
     }
     throw kmsFailure(failure, `no usable key can decrypt the data key of ${digest}`);
   }
+}
+
+/** The ARN of the KMS key that protects the repository, if any: what pulling needs kms:Decrypt on. */
+export function repositoryKmsKeyArn(repo: Repository): string | undefined {
+  const cfg = repo.settings.encryptionConfiguration;
+  return cfg.encryptionType !== 'AES256' && cfg.kmsKey && KEY_ARN.test(cfg.kmsKey) ? cfg.kmsKey : undefined;
 }
 
 function blobContext(digest: string): string {

@@ -1,3 +1,4 @@
+import { repositoryKmsKeyArn } from '../../domain/encryption/blob-encryption.js';
 import type { Repository } from '../../domain/registry/model.js';
 import { repositoryArn as arnOf } from '../../domain/registry/names.js';
 import type { EcrContext } from './operation.js';
@@ -17,6 +18,13 @@ export async function findRepository(ctx: EcrContext, name: string, registryId =
 export async function authorizedRepository(ctx: EcrContext, action: string, name: string): Promise<Repository> {
   await ctx.authorize(action, repositoryArn(ctx, name));
   return findRepository(ctx, name);
+}
+
+/** Reading image contents from a repository encrypted with a KMS key needs kms:Decrypt on the key, as on ECR. */
+export async function authorizeDecrypt(ctx: EcrContext, repo: Repository): Promise<void> {
+  const keyArn = repositoryKmsKeyArn(repo);
+  if (!keyArn) return;
+  await ctx.authorize('kms:Decrypt', keyArn, { 'kms:ViaService': `ecr.${ctx.region}.amazonaws.com`, 'kms:CallerAccount': ctx.principal.account });
 }
 
 export function epochSeconds(ms: number): number {

@@ -4,7 +4,7 @@ import type { ImageScanRow } from '../../../store/meta/scan-store.js';
 import { findingsSummary, statusShape } from './scanning.js';
 import { imageNotFound, parseImageIds, type ImageId } from '../image-ids.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
-import { authorizedRepository, epochSeconds, repositoryArn } from '../repositories.js';
+import { authorizeDecrypt, authorizedRepository, epochSeconds, repositoryArn } from '../repositories.js';
 import {
   checkRegistryId,
   optionalEnum,
@@ -125,6 +125,7 @@ async function batchGetImage(input: EcrInput, ctx: EcrContext) {
   const ids = parseImageIds(requiredList(input, 'imageIds', 1, 100));
   const accepted = stringList(input, 'acceptedMediaTypes', 1, 100, false);
   const repo = await authorizedRepository(ctx, 'ecr:BatchGetImage', name);
+  await authorizeDecrypt(ctx, repo);
   const { images, failures } = await ctx.registry.images.batchGet(repo, ids, accepted, ctx.principal.arn);
   return { images: images.map((i) => imageShape(repo, i.manifest, i.id.imageTag)), failures };
 }

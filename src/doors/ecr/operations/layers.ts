@@ -3,7 +3,7 @@ import { isRegistryError } from '../../../domain/registry/errors.js';
 import { EcrError } from '../errors.js';
 import { layerDownloadPath } from '../layer-download.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
-import { authorizedRepository } from '../repositories.js';
+import { authorizeDecrypt, authorizedRepository } from '../repositories.js';
 import { checkRegistryId, parameterError, repositoryName, requiredInteger, requiredString, stringList } from '../validate.js';
 
 /** ECR's advertised part size; berth accepts any part size, like ECR in practice for the last part. */
@@ -126,6 +126,7 @@ async function getDownloadUrlForLayer(input: EcrInput, ctx: EcrContext) {
   const layerDigest = requiredString(input, 'layerDigest');
   if (!LAYER_DIGEST.test(layerDigest)) throw parameterError('layerDigest', "must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
   const repo = await authorizedRepository(ctx, 'ecr:GetDownloadUrlForLayer', name);
+  await authorizeDecrypt(ctx, repo);
   await ctx.registry.blobs.assertLayerInUse(repo, layerDigest);
   const direct = await ctx.registry.blobs.directUrl(layerDigest, DOWNLOAD_GRANT_LIFETIME_SECONDS);
   return { downloadUrl: direct ?? ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
