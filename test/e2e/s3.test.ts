@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
@@ -195,5 +196,45 @@ describe('berth with its blobs in S3 (Ceph RADOS Gateway)', () => {
     });
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /the blob store s3:\/\/nowhere\/x cannot be opened/);
+  });
+
+  it('/readyz answers 503 while the object store does not answer, and 200 again once it does', async () => {
+    // A relay between berth and the gateway that the test can cut.
+    const upstream = new URL(rgw.endpoint);
+    let cut = false;
+    const open = new Set<Socket>();
+    const relay = createServer((client) => {
+      if (cut) return client.destroy();
+      const server = connect(Number(upstream.port), upstream.hostname);
+      for (const s of [client, server]) {
+        open.add(s);
+        s.on('close', () => open.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(server).pipe(client);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as AddressInfo).port;
+    const node = await startBerth({ env: { ...berthEnv(), BERTH_S3_ENDPOINT: `http://127.0.0.1:${port}`, BERTH_GC_INTERVAL: '0' } });
+    try {
+      const ready = async () => {
+        const res = await fetch(`${node.url}/readyz`);
+        return { status: res.status, body: (await res.json()) as { blobs?: string; metadata?: string } };
+      };
+      assert.deepEqual(await ready(), { status: 200, body: { ...(await ready()).body, blobs: 'ok', metadata: 'ok' } });
+      cut = true;
+      for (const s of open) s.destroy();
+      const down = await ready();
+      assert.equal(down.status, 503);
+      assert.equal(down.body.blobs, 'unavailable');
+      assert.equal(down.body.metadata, 'ok');
+      assert.equal((await fetch(`${node.url}/healthz`)).status, 200, 'the process itself is alive');
+      cut = false;
+      assert.equal((await ready()).status, 200);
+    } finally {
+      await node.destroy();
+      relay.close();
+      for (const s of open) s.destroy();
+    }
   });
 });

@@ -11,6 +11,7 @@ export interface SpaceReserveState {
 export interface Readiness {
   ready: boolean;
   metadata: 'ok' | 'unavailable';
+  blobs: 'ok' | 'unavailable';
   /** Free bytes where blobs are written, when the store can tell. */
   freeBytes?: number;
   lowDisk: boolean;
@@ -23,7 +24,13 @@ export async function checkReadiness(meta: MetadataStore, blobs: BlobStore, minF
     () => 'ok' as const,
     () => 'unavailable' as const,
   );
-  const freeBytes = await blobs.freeBytes?.().catch(() => undefined);
+  const [blobsState, freeBytes] = await Promise.all([
+    blobs.probe().then(
+      () => 'ok' as const,
+      () => 'unavailable' as const,
+    ),
+    blobs.freeBytes?.().catch(() => undefined),
+  ]);
   const lowDisk = (freeBytes !== undefined && freeBytes < minFreeBytes) || reserve?.held === false;
-  return { ready: metadata === 'ok' && !lowDisk, metadata, ...(freeBytes === undefined ? {} : { freeBytes }), lowDisk };
+  return { ready: metadata === 'ok' && blobsState === 'ok' && !lowDisk, metadata, blobs: blobsState, ...(freeBytes === undefined ? {} : { freeBytes }), lowDisk };
 }

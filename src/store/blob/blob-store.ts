@@ -37,6 +37,8 @@ export interface BlobStore {
    * stores that have one (a pre-signed object URL); undefined otherwise.
    */
   directUrl?(digest: string, expiresInSeconds: number): Promise<string | undefined>;
+  /** Resolves when the store answers (for readiness probes); rejects otherwise. */
+  probe(): Promise<void>;
   /** Bytes that can still be written, for stores that know (a filesystem); undefined otherwise. */
   freeBytes?(): Promise<number | undefined>;
 

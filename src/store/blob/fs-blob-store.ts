@@ -1,5 +1,5 @@
 import { constants, createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobReader, BlobStore, ByteRange } from './blob-store.js';
 import { FileWriter } from './file-writer.js';
@@ -109,6 +109,10 @@ export class FsBlobStore implements BlobStore {
     await mkdir(dirname(target), { recursive: true });
     await rename(source, target);
     await flush(dirname(target), 'all');
+  }
+
+  async probe(): Promise<void> {
+    await access(this.uploadRoot, constants.W_OK);
   }
 
   async freeBytes(): Promise<number> {

@@ -53,6 +53,9 @@ interface StagedObject {
  * any chunk), and a commit composes them into the blob with a multipart upload — copying inside the
  * store where the staged objects are large enough — so the blob appears whole or not at all.
  */
+/** How long a readiness probe waits for the object store. */
+const PROBE_TIMEOUT_MS = 2000;
+
 export class S3BlobStore implements BlobStore {
   private readonly root: string;
 
@@ -81,6 +84,10 @@ export class S3BlobStore implements BlobStore {
       // Another node made it meanwhile.
       if ((e as Error).name !== 'BucketAlreadyOwnedByYou') throw e;
     }
+  }
+
+  async probe(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket }), { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
   }
 
   close(): void {
