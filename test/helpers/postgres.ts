@@ -46,7 +46,8 @@ function serverUserIds(): { uid: number; gid: number } {
   return { uid, gid };
 }
 
-export async function startPostgres(): Promise<Postgres> {
+/** `settings`: extra server settings (`-c name=value`), e.g. to preload an extension. */
+export async function startPostgres(settings: Record<string, string> = {}): Promise<Postgres> {
   const bin = findPostgresBin();
   const dir = await mkdtemp(join(tmpdir(), 'berth-pg-'));
   const data = join(dir, 'data');
@@ -84,7 +85,8 @@ export async function startPostgres(): Promise<Postgres> {
 
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off`;
+      const extra = Object.entries(settings).map(([k, v]) => ` -c ${k}=${v}`).join('');
+      const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off${extra}`;
       const res = await pgCtl(['start', '-D', data, '-w', '-t', '30', '-l', join(dir, 'server.log'), '-o', opts]);
       if (res.code === 0) {
         const urlFor = (name: string) => `postgres://postgres@127.0.0.1:${port}/${name}`;
