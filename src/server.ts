@@ -36,6 +36,7 @@ import { GC_JOB, gcJobHandler, startGcScheduler } from './domain/gc/scheduler.js
 import { JobWorker } from './domain/jobs/worker.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './domain/lifecycle/scheduler.js';
 import { RESCAN_JOB, SCAN_JOB } from './domain/scanning/scanning.js';
+import { TtlCache } from './runtime/ttl-cache.js';
 import { openDomain, resourcePolicies } from './wiring.js';
 
 export interface Berth {
@@ -58,10 +59,14 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
 
   const scheme = config.tls ? 'https' : 'http';
   let baseUrl = config.publicUrl ?? '';
-  const repositoryKeyArn = async (ref: { registryId: string; name: string }) => {
-    const repo = await registry.repositories.find(ref);
-    return repo && domain.encryption.kmsKeyArn(repo);
-  };
+  // A repository's encryption is fixed at its creation, so its key is reused for as long as
+  // policies are (a repository deleted and created again elsewhere is seen within that time).
+  const keyArns = new TtlCache<string | undefined>(2000);
+  const repositoryKeyArn = (ref: { registryId: string; name: string }) =>
+    keyArns.get(`${ref.registryId}/${ref.name}`, async () => {
+      const repo = await registry.repositories.find(ref);
+      return repo && domain.encryption.kmsKeyArn(repo);
+    });
   const oci = createOciDoor(registry, createIdentityAccess({ identity, region: config.region, baseUrl: () => baseUrl, repositoryKeyArn }), log);
 
   const makeContext = ecrContextFactory({ identity, registry, lifecycle, scanning: domain.scanning, region: config.region, publicUrl: config.publicUrl, scheme, listen: `${config.host}:${config.port}` });

@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startBerth } from './helpers/berth.js';
+import { run } from './helpers/tools.js';
+const sha = (b: Buffer) => 'sha256:' + createHash('sha256').update(b).digest('hex');
+const b = await startBerth({ env: { BERTH_LOG_LEVEL: 'warn' } });
+await b.createRepository('p/a');
+const auth = { authorization: b.authHeader! };
+const config = Buffer.from('{}');
+await fetch(`${b.url}/v2/p/a/blobs/uploads/?digest=${sha(config)}`, { method: 'POST', headers: auth, body: new Uint8Array(config) });
+const m = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length }, layers: [] }));
+console.log((await fetch(`${b.url}/v2/p/a/manifests/latest`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: new Uint8Array(m) })).status);
+await b.stop();
+const child = spawn('node', ['--cpu-prof', '--cpu-prof-dir=/tmp/prof', join(process.cwd(), 'bin', 'berth.js'), 'serve', '--listen', b.host, '--data-dir', b.dataDir], { env: { ...process.env, BERTH_LOG_LEVEL: process.env.LOGLEVEL ?? 'warn' }, stdio: 'ignore' });
+for (let i = 0; i < 100; i++) { const ok = await fetch(`${b.url}/v2/`).then(() => true, () => false); if (ok) break; await new Promise((r) => setTimeout(r, 100)); }
+const r = await run('wrk', ['-t', '1', '-c', '16', '-d', '5s', '-H', `Authorization: ${b.authHeader}`, '-H', 'Accept: application/vnd.oci.image.manifest.v1+json', `${b.url}/v2/p/a/manifests/latest`]);
+console.log(r.stdout.split('\n').filter((l) => /Requests\/sec/.test(l)).join('\n'));
+const exited = new Promise((res) => child.once('exit', res));
+child.kill('SIGTERM');
+await exited;
+await b.destroy();
