@@ -13,6 +13,7 @@ import { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { registerAdmin } from '../../src/doors/admin/index.js';
+import { managedPolicyByArn } from '../../src/policy/managed-policies.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
@@ -78,7 +79,7 @@ function assertKnownCommandLine(program: Command, words: string[], where: string
   const known = new Set([...command.options.map((o) => o.long), '--help']);
   for (const word of words.slice(i).filter((w) => w.startsWith('--'))) {
     const flag = word.split('=')[0]!;
-    assert.ok(known.has(flag), `${where}: \`berth ${command.parent?.name() === 'berth' ? '' : `${command.parent?.name()} `}${command.name()}\` has no ${flag} (it has ${[...known].join(', ')})`);
+    assert.ok(known.has(flag), `${where}: \`berth ${words.slice(0, i).join(' ')}\` has no ${flag} (it has ${[...known].join(', ')})`);
   }
 }
 
@@ -174,6 +175,14 @@ describe('deployment guide: files under deploy/', () => {
       checked++;
     }
     assert.ok(checked >= 6, `checked ${checked} command lines`);
+  });
+
+  it('every AWS managed policy named in deploy/ is one berth has', () => {
+    for (const file of filesUnder(DEPLOY)) {
+      for (const [arn] of readFileSync(file, 'utf8').matchAll(/arn:aws:iam::aws:policy\/[\w+=,.@-]+/g)) {
+        assert.ok(managedPolicyByArn(arn), `${relative(ROOT, file)} names ${arn}, a managed policy berth does not have`);
+      }
+    }
   });
 });
 
