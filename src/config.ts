@@ -129,6 +129,19 @@ function databaseUrl(v: string | undefined): string | undefined {
   return v;
 }
 
+/** The address clients reach berth at (behind a proxy), as an http(s) URL; unset when empty. */
+function publicUrl(v: string | undefined): string | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new Error(`BERTH_PUBLIC_URL must be an http:// or https:// URL, got ${JSON.stringify(v)}`);
+  return v.replace(/\/+$/, '');
+}
+
 function tls(certFile: string | undefined, keyFile: string | undefined): TlsSettings | undefined {
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw new Error('TLS needs both a certificate and a key: --tls-cert / BERTH_TLS_CERT and --tls-key / BERTH_TLS_KEY');
@@ -222,7 +235,7 @@ export function loadConfig(
     region: env.BERTH_REGION ?? 'us-east-1',
     createOnPush: bool(env.BERTH_CREATE_ON_PUSH, false),
     logLevel: env.BERTH_LOG_LEVEL ?? 'info',
-    publicUrl: env.BERTH_PUBLIC_URL,
+    publicUrl: publicUrl(env.BERTH_PUBLIC_URL),
     lifecycleIntervalSeconds: int('BERTH_LIFECYCLE_INTERVAL', env.BERTH_LIFECYCLE_INTERVAL, 3600),
     gcIntervalSeconds: int('BERTH_GC_INTERVAL', env.BERTH_GC_INTERVAL, 3600),
     gcGraceSeconds: int('BERTH_GC_GRACE', env.BERTH_GC_GRACE, 3600),

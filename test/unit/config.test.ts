@@ -36,8 +36,15 @@ describe('configuration from the environment', () => {
       ['BERTH_PRICE_TRANSFER_OUT_GB', '$0.09'],
       ['BERTH_FREE_STORAGE_GB_MONTH', '1e3'],
       ['BERTH_PUBLIC_FREE_STORAGE_GB_MONTH', 'lots'],
+      ['BERTH_PUBLIC_URL', 'registry.example'],
+      ['BERTH_PUBLIC_URL', 'ftp://registry.example'],
     ]) {
       assert.throws(() => loadConfig({}, { [name]: value }), new RegExp(name), `${name}=${value}`);
     }
+  });
+
+  it('BERTH_PUBLIC_URL: empty means unset; a trailing slash is dropped', () => {
+    assert.equal(loadConfig({}, { BERTH_PUBLIC_URL: '' }).publicUrl, undefined);
+    assert.equal(loadConfig({}, { BERTH_PUBLIC_URL: 'https://registry.example:8443/' }).publicUrl, 'https://registry.example:8443');
   });
 });
