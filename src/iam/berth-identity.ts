@@ -15,7 +15,16 @@ export interface BerthIdentityDeps {
   tokens: TokenIssuer;
   accountId: string;
   dataDir: string;
+  /** The region this deployment serves: requests to its regional services must be signed for it. */
+  region: string;
 }
+
+/**
+ * Services with one endpoint per region: a request signed for a region this deployment does not
+ * serve is refused, as AWS refuses one sent to another region's endpoint. IAM and STS are global
+ * (any signing region), and ECR Public lives in one region on AWS whatever the client's default.
+ */
+const REGIONAL_SERVICES = new Set(['ecr', 'kms', 'events', 'cloudtrail']);
 
 /** Accounts, users and keys in the identity directory; every decision through the IAM evaluator. */
 export class BerthIdentity implements Identity {
@@ -40,6 +49,8 @@ export class BerthIdentity implements Identity {
         principal = { arn: user.arn, account: user.accountId, userName: user.name, accessKeyId, anonymous: false };
         return key.secret;
       },
+      Date.now(),
+      REGIONAL_SERVICES.has(service) ? [this.deps.region] : undefined,
     );
     return principal!;
   }

@@ -28,5 +28,6 @@ export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
     tokens,
     accountId: deps.accountId,
     dataDir: deps.config.dataDir,
+    region: deps.config.region,
   });
 }

@@ -40,11 +40,13 @@ describe('SigV4 verification on the server', { timeout: 60_000 }, () => {
     return { status: res.status, text, json: () => JSON.parse(text) as { __type: string; message: string } };
   }
 
-  test('a correctly signed request succeeds, in any region', async () => {
+  test("a correctly signed request succeeds in the deployment's region; one signed for another region is refused as AWS refuses it", async () => {
     const ok = await send();
     assert.equal(ok.status, 200, ok.text);
     assert.ok(Array.isArray((JSON.parse(ok.text) as { repositories: unknown[] }).repositories));
-    assert.equal((await send({ region: 'eu-central-1' })).status, 200);
+    const elsewhere = await send({ region: 'eu-central-1' });
+    assert.equal(elsewhere.status, 400, elsewhere.text);
+    assert.deepEqual(elsewhere.json(), { __type: 'InvalidSignatureException', message: "Credential should be scoped to a valid region, not 'eu-central-1'. " });
   });
 
   test('missing, unknown, wrong, tampered and expired signatures get AWS errors', async () => {

@@ -149,10 +149,16 @@ function expectedSignature(req: SignedRequest, signedHeaders: string[], payloadH
 
 /**
  * Verifies an AWS Signature Version 4 (Authorization header form) by recomputing it over the
- * received request. Any region is accepted; the service must be `service`. Throws
- * AuthenticationError with AWS's error names.
+ * received request. The service must be `service`; the region one of `regions` (any region when
+ * undefined: a global service). Throws AuthenticationError with AWS's error names.
  */
-export async function verifySigV4(req: SignedRequest, service: string, lookupSecret: SecretLookup, now = Date.now()): Promise<SigV4Credential> {
+export async function verifySigV4(
+  req: SignedRequest,
+  service: string,
+  lookupSecret: SecretLookup,
+  now = Date.now(),
+  regions?: readonly string[],
+): Promise<SigV4Credential> {
   const auth = header(req.headers, 'authorization');
   if (!auth) throw new AuthenticationError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
   const parsed = parseAuthorization(auth);
@@ -178,6 +184,9 @@ export async function verifySigV4(req: SignedRequest, service: string, lookupSec
   }
   if (scopeService !== service) {
     throw new AuthenticationError('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'. `);
+  }
+  if (regions && !regions.includes(region)) {
+    throw new AuthenticationError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `);
   }
   if (scopeDate !== amzDate.slice(0, 8)) {
     throw new AuthenticationError('InvalidSignatureException', `Credential should be scoped to a valid date, got '${scopeDate}' for a request dated '${amzDate.slice(0, 8)}'.`);
