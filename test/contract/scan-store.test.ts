@@ -88,6 +88,22 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
       await meta.scans.putLayerFacts(dg('l'), 1, '{"files":[1]}');
       assert.equal(await meta.scans.getLayerFacts(dg('l'), 1), '{"files":[]}');
       assert.equal(await meta.scans.getLayerFacts(dg('l'), 2), undefined);
+      // A newer analyzer's facts replace the older ones of the layer.
+      await meta.scans.putLayerFacts(dg('l'), 2, '{"files":[2]}');
+      assert.equal(await meta.scans.getLayerFacts(dg('l'), 1), undefined);
+      assert.equal(await meta.scans.getLayerFacts(dg('l'), 2), '{"files":[2]}');
+    });
+
+    it('layer facts: forgotten when their blob is deleted, or left without a blob row for long', async () => {
+      const now = Date.now();
+      for (const name of ['deleted', 'stray-old', 'stray-new', 'kept']) await meta.scans.putLayerFacts(dg(name), 1, '{}', name === 'stray-new' ? now : 1000);
+      const repo = (await meta.createRepository('111122223333', 'app'))!;
+      await meta.commitBlob(repo.id, dg('kept'), 10);
+      assert.equal(await meta.scans.forgetLayerFacts([dg('deleted')], now - 1), 2);
+      assert.equal(await meta.scans.getLayerFacts(dg('deleted'), 1), undefined);
+      assert.equal(await meta.scans.getLayerFacts(dg('stray-old'), 1), undefined, 'no blob row, cached before the cutoff');
+      assert.equal(await meta.scans.getLayerFacts(dg('stray-new'), 1), '{}', 'may belong to a scan racing a push');
+      assert.equal(await meta.scans.getLayerFacts(dg('kept'), 1), '{}', 'its blob is still there');
     });
 
     it('image scans: one request per window, progress, result, gone with the image', async () => {

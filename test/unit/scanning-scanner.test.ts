@@ -7,12 +7,14 @@ import { rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { collectGarbage } from '../../src/domain/gc/collect.js';
 import { JobQueue } from '../../src/domain/jobs/queue.js';
 import type { Repository } from '../../src/domain/registry/model.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 import { isScanError } from '../../src/domain/scanning/errors.js';
 import { RESCAN_JOB, SCAN_JOB, Scanning } from '../../src/domain/scanning/scanning.js';
 import type { ScanResult } from '../../src/domain/scanning/findings.js';
+import { ANALYZER_VERSION } from '../../src/domain/scanning/layers/analyze.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import type { Job } from '../../src/store/meta/job-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
@@ -168,5 +170,25 @@ describe('scanning: the scanner over the embedded stores', () => {
     const after = (await scanning.scanOf(repo, digest))!;
     const minimist = (after.result as ScanResult).enhancedFindings!.find((f) => f.vulnerabilityId === 'CVE-2021-44906')!;
     assert.equal(minimist.package.fixedInVersion, '1.2.7');
+  });
+
+  it('garbage collection removes the cached facts of the layers it deletes, and keeps those still used', async () => {
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'gc' }, { imageScanningConfiguration: { scanOnPush: true } });
+    const baseLayer = await base();
+    const top = await layerOf([{ path: 'app/node_modules/lodash/package.json', source: join(FIXTURES, 'lodash-4.17.11.package.json') }]);
+    await pushImage(repo, 'base', [baseLayer]);
+    const app = await pushImage(repo, 'app', [baseLayer, top]);
+    await runJobs(SCAN_JOB);
+    assert.ok(await meta.scans.getLayerFacts(dg(baseLayer), ANALYZER_VERSION));
+    assert.ok(await meta.scans.getLayerFacts(dg(top), ANALYZER_VERSION));
+
+    await registry.images.deleteByDigest(repo, app);
+    const gc = () => collectGarbage(meta, blobs, { graceMs: 5_000, now: Date.now() + 60_000 });
+    await gc(); // the unused link goes
+    const report = await gc(); // then the blob
+    assert.ok(report.blobsDeleted >= 1);
+    assert.equal(await blobs.stat(dg(top)), undefined, 'the top layer was collected');
+    assert.equal(await meta.scans.getLayerFacts(dg(top), ANALYZER_VERSION), undefined, 'its cached facts went with it');
+    assert.ok(await meta.scans.getLayerFacts(dg(baseLayer), ANALYZER_VERSION), 'the base layer is still used, its facts stay');
   });
 });

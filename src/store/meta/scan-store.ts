@@ -177,6 +177,7 @@ export class ScanStore {
     return (await this.db.get<{ facts: string }>('SELECT facts FROM scan_layers WHERE digest = ? AND analyzer = ?', [digest, analyzer]))?.facts;
   }
 
+  /** Caches a layer's facts; facts of an older analyzer for the same layer are dropped. */
   async putLayerFacts(digest: string, analyzer: number, facts: string, now = Date.now()): Promise<void> {
     await this.db.run('INSERT INTO scan_layers (digest, analyzer, facts, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest, analyzer) DO NOTHING', [
       digest,
@@ -184,6 +185,22 @@ export class ScanStore {
       facts,
       now,
     ]);
+    await this.db.run('DELETE FROM scan_layers WHERE digest = ? AND analyzer <> ?', [digest, analyzer]);
+  }
+
+  /**
+   * Drops cached facts of layers whose blob is gone: those of `digests` (just deleted), and any
+   * cached before `before` whose blob has no row (a scan that read a blob while it was being
+   * deleted cached its facts after). Returns how many rows went.
+   */
+  async forgetLayerFacts(digests: string[], before: number): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < digests.length; i += LOOKUP_CHUNK) {
+      const chunk = digests.slice(i, i + LOOKUP_CHUNK);
+      removed += (await this.db.run(`DELETE FROM scan_layers WHERE digest IN (${placeholders(chunk.length)})`, chunk)).changes;
+    }
+    const { changes } = await this.db.run('DELETE FROM scan_layers WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = scan_layers.digest)', [before]);
+    return removed + changes;
   }
 
   // ---- image scans ---------------------------------------------------------------------------
