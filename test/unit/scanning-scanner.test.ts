@@ -117,6 +117,18 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(await scanning.scanOf(repo, first), undefined);
   });
 
+  it('scan on push wakes this process\'s worker once the push has committed, not at its next poll', async () => {
+    const woken: Array<{ queued: number }> = [];
+    jobs.onEnqueued(async () => woken.push({ queued: (await meta.jobs.list({ kind: SCAN_JOB })).length }));
+    const plain = await registry.repositories.create({ registryId: ACCOUNT, name: 'plain' }, {});
+    await pushImage(plain, 'v1', [await base()]);
+    assert.equal(woken.length, 0, 'nothing queued, nobody woken');
+    const scanned = await registry.repositories.create({ registryId: ACCOUNT, name: 'scanned' }, { imageScanningConfiguration: { scanOnPush: true } });
+    await pushImage(scanned, 'v1', [await base()]);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(woken, [{ queued: 1 }], 'woken once, when the job is visible');
+  });
+
   it('no scan on push without the setting or a matching rule; a rule with a wildcard filter turns it on', async () => {
     const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'team/app' }, {});
     const digest = await pushImage(repo, 'v1', [await base()]);
