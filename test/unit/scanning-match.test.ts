@@ -93,6 +93,9 @@ describe('scanning: matching packages against real advisories', () => {
     assert.deepEqual(lodash.relatedVulnerabilities, ['GHSA-jf85-cpcp-j695']);
     assert.equal(lodash.package.filePath, 'app/node_modules/lodash/package.json');
     assert.equal(lodash.package.sourceLayerHash, 'sha256:l1');
+    // Inspector's PackageManager values: an installed node package, an OS package.
+    assert.equal(lodash.package.packageManager, 'NODEPKG');
+    assert.equal(result.enhancedFindings!.find((f) => f.package.name === 'libcurl4')!.package.packageManager, 'OS');
   });
 
   it('a record for another release does not match (Debian 11 image, Debian:12 records)', async () => {

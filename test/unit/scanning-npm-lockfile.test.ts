@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isNpmLockfile, parseNpmLockfile } from '../../src/domain/scanning/detect/npm-lockfile.js';
+import { packageManagerOf } from '../../src/domain/scanning/findings.js';
 import { analyzeLayer } from '../../src/domain/scanning/layers/analyze.js';
 import { mergeLayers } from '../../src/domain/scanning/layers/merge.js';
 import { chunked, dpkgStanzas, layerOf, type LayerEntry } from '../helpers/layers.js';
@@ -188,6 +189,14 @@ describe('scanning: npm lockfiles', () => {
       '',
     ].join('\n');
     assert.deepEqual(pins(v9, 'app/pnpm-lock.yaml'), ['@babel/code-frame@7.0.0', 'lodash@4.17.11', 'react-dom@16.8.6']);
+  });
+
+  it('names the package manager as Inspector does: NODEPKG installed, NPM and YARN from their lockfiles', () => {
+    assert.equal(packageManagerOf({ type: 'npm', path: 'app/node_modules/lodash/package.json' }), 'NODEPKG');
+    assert.equal(packageManagerOf({ type: 'npm', path: 'app/package-lock.json' }), 'NPM');
+    assert.equal(packageManagerOf({ type: 'npm', path: 'app/npm-shrinkwrap.json' }), 'NPM');
+    assert.equal(packageManagerOf({ type: 'npm', path: 'app/pnpm-lock.yaml' }), 'NPM');
+    assert.equal(packageManagerOf({ type: 'npm', path: 'app/yarn.lock' }), 'YARN');
   });
 
   it('a malformed lockfile yields nothing, never an error', () => {

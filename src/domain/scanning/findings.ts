@@ -1,3 +1,4 @@
+import { isNpmLockfile } from './detect/npm-lockfile.js';
 import { OS_PACKAGE_TYPES } from './model.js';
 import type { VulnMatch } from './match.js';
 import { rate, SEVERITIES, type FindingSeverity } from './severity.js';
@@ -55,7 +56,17 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-const PACKAGE_MANAGERS: Record<string, string> = { deb: 'OS', apk: 'OS', rpm: 'OS', npm: 'NODE', pypi: 'PYTHONPKG', go: 'GOBINARY', maven: 'JAR' };
+const PACKAGE_MANAGERS: Record<string, string> = { deb: 'OS', apk: 'OS', rpm: 'OS', npm: 'NODEPKG', pypi: 'PYTHONPKG', go: 'GOBINARY', maven: 'JAR' };
+
+/**
+ * Inspector's `packageManager` for a package: by kind, and for npm by the file that declared it —
+ * an installed `package.json` is NODEPKG, a yarn.lock YARN, other lockfiles NPM (Inspector's list
+ * has no pnpm).
+ */
+export function packageManagerOf(pkg: { type: string; path: string }): string {
+  if (pkg.type === 'npm' && isNpmLockfile(pkg.path)) return pkg.path.endsWith('yarn.lock') ? 'YARN' : 'NPM';
+  return PACKAGE_MANAGERS[pkg.type] ?? 'OS';
+}
 
 /**
  * Findings from matches: one per (CVE, package, installed version, file), the first record
@@ -103,7 +114,7 @@ export function buildFindings(matches: VulnMatch[], scanType: 'BASIC' | 'ENHANCE
           name: m.pkg.name,
           version: m.pkg.version,
           ...(m.pkg.arch ? { arch: m.pkg.arch } : {}),
-          packageManager: PACKAGE_MANAGERS[m.pkg.type] ?? 'OS',
+          packageManager: packageManagerOf(m.pkg),
           filePath: m.pkg.path,
           sourceLayerHash: m.pkg.layer,
           ...(m.fixedVersion ? { fixedInVersion: m.fixedVersion } : {}),
