@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createGzip, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGzip, gunzip, gzipSync } from 'node:zlib';
 import { CreateRepositoryCommand, DescribeImageScanFindingsCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import tar from 'tar-stream';
 import { berthEcrClient } from '../berth-auth.js';
@@ -290,4 +291,19 @@ export async function importRate(server: RunningServer, zip: string, count: numb
   const report = JSON.parse(out) as { added: number };
   if (report.added !== count) throw new Error(`import added ${report.added} of ${count} records`);
   return { recordsPerSecond: count / seconds, seconds, added: report.added };
+}
+
+/**
+ * The machine limit for a first scan: node's gunzip of the image's layers (in zlib's thread pool,
+ * as the scanner inflates them), in MB/s of compressed bytes; the best of three.
+ */
+export async function gunzipLimitMBps(image: ScanImage): Promise<number> {
+  const inflate = promisify(gunzip);
+  let best = 0;
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    for (const layer of [image.base, image.app]) await inflate(layer);
+    best = Math.max(best, mbPerSecond(image.base.length + image.app.length, elapsedSeconds(start)));
+  }
+  return best;
 }

@@ -134,11 +134,19 @@ export class ImageScanner {
   }
 }
 
+/** The blob's bytes in chunks; the next chunk is read (and decrypted) while the consumer works on this one. */
 async function* readAll(reader: { read(into: Buffer): Promise<number> }): AsyncGenerator<Buffer> {
-  for (;;) {
+  const readChunk = async () => {
     const buf = Buffer.allocUnsafe(READ_CHUNK);
-    const n = await reader.read(buf);
-    if (n === 0) return;
-    yield buf.subarray(0, n);
+    return buf.subarray(0, await reader.read(buf));
+  };
+  let next = readChunk();
+  for (;;) {
+    const chunk = await next;
+    if (chunk.length === 0) return;
+    next = readChunk();
+    // A consumer that stops early leaves one read in flight: its failure must not go unhandled.
+    next.catch(() => undefined);
+    yield chunk;
   }
 }
