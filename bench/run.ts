@@ -17,7 +17,7 @@ import { BLOB_REPO, KMS_BLOB_REPO, prepareBlob, pushBlob, type PushMode } from '
 import { createKmsRepository } from './berth-auth.js';
 import { loadToolFor, manifestLoad, prepareManifestImage } from './workloads/manifest-load.js';
 import { mixedWorkload } from './workloads/mixed.js';
-import { buildOsvZip, buildScanImage, gunzipLimitMBps, importRate, scanRound } from './workloads/scan.js';
+import { buildOsvZip, buildScanImage, gunzipLimitMBps, importRate, pushDuringScan, scanRound } from './workloads/scan.js';
 
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${line}\n`);
@@ -291,6 +291,18 @@ async function runScanWorkloads(config: BenchConfig, root: string, servers: Runn
       log(
         `  [${round}/${config.rounds}] ${server.label.padEnd(14)} scan: first ${r.firstSeconds.toFixed(2)} s (${r.firstMBps.toFixed(0)} MB/s of ${(r.layerBytes / 1e6).toFixed(0)} MB, RSS rose ${r.firstRssRiseMiB.toFixed(1)} MiB), rescan ${(r.rescanSeconds * 1000).toFixed(0)} ms, ${r.findings} findings`,
       );
+    }
+  }
+  // A large push while the image just pushed is scanned (berth), or only stored (Distribution):
+  // read it against the plain monolithic push row.
+  const blobSize = sizeLabel(config.blobBytes);
+  const metric = `push ${blobSize} blob, monolithic, right after a ${size} image (berth scans it)`;
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const [side, server] of servers.entries()) {
+      await settleDisk(config.settleSeconds);
+      const r = await pushDuringScan(server, image, round, config.blobBytes);
+      samples.add(metric, 'MB/s', 'higher', side as 0 | 1, r.mbps);
+      log(`  [${round}/${config.rounds}] ${server.label.padEnd(14)} push during scan: ${r.mbps.toFixed(0)} MB/s${server.kind === 'berth' ? (r.overlapped ? ', the scan outlasted it' : ', the scan ended first') : ''}`);
     }
   }
 }

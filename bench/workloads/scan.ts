@@ -18,6 +18,7 @@ import { berthEcrClient } from '../berth-auth.js';
 import { bytesBlob, type Blob } from '../random-blob.js';
 import { OCI_MANIFEST, RegistryClient } from '../registry-client.js';
 import { REPO_ROOT, type RunningServer } from '../servers.js';
+import { prepareBlob, pushBlob } from './blob-push.js';
 import { elapsedSeconds, mbPerSecond } from '../stats.js';
 
 const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
@@ -306,4 +307,34 @@ export async function gunzipLimitMBps(image: ScanImage): Promise<number> {
     best = Math.max(best, mbPerSecond(image.base.length + image.app.length, elapsedSeconds(start)));
   }
   return best;
+}
+
+/**
+ * A large blob pushed right after an image's manifest: on berth the image is scanned on push, in
+ * the same process, while the blob streams in; Distribution only stores the image. Returns the
+ * blob's MB/s, and on berth whether the scan was still running when the blob had landed.
+ */
+export async function pushDuringScan(server: RunningServer, image: ScanImage, round: number, blobBytes: number): Promise<{ mbps: number; overlapped: boolean }> {
+  const repo = `bench/scan-push-${round}`;
+  const berth = server.kind === 'berth';
+  const ecr = berth ? await berthEcrClient(server.origin, server.dataDir) : undefined;
+  const client = new RegistryClient(server.origin, server.authorization, 1);
+  try {
+    await ecr?.send(new CreateRepositoryCommand({ repositoryName: repo, imageScanningConfiguration: { scanOnPush: true } }));
+    const layers = [await uniqueLayer(image.base, `p${round}-base`), await uniqueLayer(image.app, `p${round}-app`)];
+    const pushed = await pushImage(client, repo, 'image', layers, `push-${round}`);
+    const blob = prepareBlob(blobBytes);
+    await client.putManifest(repo, 'image', pushed.manifest);
+    const { mbps } = await pushBlob(server, blob, 'monolithic', blobBytes, repo);
+    let overlapped = false;
+    if (ecr) {
+      const now = await ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: repo, imageId: { imageDigest: pushed.digest }, maxResults: 1 }));
+      overlapped = now.imageScanStatus?.status === 'PENDING' || now.imageScanStatus?.status === 'IN_PROGRESS';
+      await waitForScan(ecr, repo, pushed.digest);
+    }
+    return { mbps, overlapped };
+  } finally {
+    client.pool.destroy().catch(() => undefined);
+    ecr?.destroy();
+  }
 }

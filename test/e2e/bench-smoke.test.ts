@@ -39,6 +39,7 @@ test('npm run bench at smoke sizes prints a full berth vs Distribution table', a
     /^\| scan on push, 4 MB image, first scan +\| s /m,
     /^\| scan on push, 4 MB image, first scan, compressed layer read +\| MB\/s/m,
     /^\| scan on push, 4 MB image, rescan \(layers cached\) +\| s /m,
+    /^\| push 16 MiB blob, monolithic, right after a 4 MB image \(berth scans it\) +\| MB\/s/m,
   ]) {
     assert.match(table, row);
   }
