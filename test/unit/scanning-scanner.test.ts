@@ -184,6 +184,30 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(minimist.package.fixedInVersion, '1.2.7');
   });
 
+  it('the status description warns when the database is empty or older than 7 days; findings carry its update time', async () => {
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'fresh' }, { imageScanningConfiguration: { scanOnPush: true } });
+    const layer = await base();
+    const scanOf = async (tag: string, layers: Buffer[]) => {
+      const digest = await pushImage(repo, tag, layers);
+      await runJobs(SCAN_JOB);
+      return (await scanning.scanOf(repo, digest))!;
+    };
+    const fresh = await scanOf('fresh', [layer]);
+    assert.equal(fresh.description, 'The scan was completed successfully.');
+    const updatedAt = (await meta.scans.vulnDbFreshness()).updatedAt!;
+    assert.equal(fresh.vulnSourceUpdatedAt, updatedAt);
+
+    const old = Date.now() - 8 * 24 * 60 * 60 * 1000;
+    await db.run("UPDATE kv SET v = ? WHERE k = 'vulndb:updated_at'", [String(old)]);
+    const stale = await scanOf('stale', [layer, await layerOf([{ path: 'etc/stale', data: 'x' }])]);
+    assert.match(stale.description ?? '', /Warning: the vulnerability database is older than 7 days\./);
+    assert.equal(stale.vulnSourceUpdatedAt, old);
+
+    await db.run('DELETE FROM vuln_records');
+    const empty = await scanOf('empty', [layer, await layerOf([{ path: 'etc/empty', data: 'x' }])]);
+    assert.match(empty.description ?? '', /Warning: the vulnerability database is empty\./);
+  });
+
   it('garbage collection removes the cached facts of the layers it deletes, and keeps those still used', async () => {
     const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'gc' }, { imageScanningConfiguration: { scanOnPush: true } });
     const baseLayer = await base();

@@ -70,9 +70,9 @@ export class ImageScanner {
       }
       const matches = await matchPackages(contents.os, contents.packages, this.meta.scans);
       const result: ScanResult = buildFindings(matches, scan.scanType);
-      const db = await this.meta.scans.vulnDbStatus();
+      const db = await this.meta.scans.vulnDbFreshness();
       const stale = db.updatedAt === null || Date.now() - db.updatedAt > STALE_AFTER_MS;
-      const description = db.records === 0
+      const description = db.empty
         ? `${COMPLETE_DESCRIPTION} Warning: the vulnerability database is empty.`
         : stale ? `${COMPLETE_DESCRIPTION} Warning: the vulnerability database is older than 7 days.` : COMPLETE_DESCRIPTION;
       return this.finish(repo, scan, { status: 'COMPLETE', description, result, vulnSourceUpdatedAt: db.updatedAt });

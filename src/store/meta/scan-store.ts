@@ -156,6 +156,13 @@ export class ScanStore {
     return (await this.db.get<{ body: string }>('SELECT body FROM vuln_records WHERE id = ?', [id]))?.body;
   }
 
+  /** What every scan needs to know of the database, without counting it: whether it holds records, and when it was last updated. */
+  async vulnDbFreshness(): Promise<{ empty: boolean; updatedAt: number | null }> {
+    const any = await this.db.get<{ one: number }>('SELECT 1 AS one FROM vuln_records LIMIT 1');
+    const updated = await this.db.get<{ v: string }>('SELECT v FROM kv WHERE k = ?', [UPDATED_AT_KEY]);
+    return { empty: !any, updatedAt: updated ? Number(updated.v) : null };
+  }
+
   async vulnDbStatus(): Promise<VulnDbStatus> {
     const total = await this.db.get<{ n: number | string; m: number | string | null }>('SELECT COUNT(*) AS n, MAX(modified) AS m FROM vuln_records');
     const ecosystems = await this.db.all<{ ecosystem: string; n: number | string }>(
