@@ -27,7 +27,18 @@ export interface EnhancedFindingFacts {
   sourceUrl?: string;
   vendorCreatedAt?: string;
   vendorUpdatedAt?: string;
-  package: { name: string; version: string; arch?: string; packageManager: string; filePath: string; sourceLayerHash: string; fixedInVersion?: string };
+  package: {
+    name: string;
+    version: string;
+    /** RPM packages: the epoch and release, apart from the version, as Inspector reports them. */
+    epoch?: number;
+    release?: string;
+    arch?: string;
+    packageManager: string;
+    filePath: string;
+    sourceLayerHash: string;
+    fixedInVersion?: string;
+  };
 }
 
 export interface ScanResult {
@@ -66,6 +77,13 @@ const PACKAGE_MANAGERS: Record<string, string> = { deb: 'OS', apk: 'OS', rpm: 'O
 export function packageManagerOf(pkg: { type: string; path: string }): string {
   if (pkg.type === 'npm' && isNpmLockfile(pkg.path)) return pkg.path.endsWith('yarn.lock') ? 'YARN' : 'NPM';
   return PACKAGE_MANAGERS[pkg.type] ?? 'OS';
+}
+
+/** An RPM's `[epoch:]version-release` split as Inspector reports it (epoch 0 when absent). */
+export function rpmVersionParts(evr: string): { epoch: number; version: string; release?: string } {
+  const m = /^(?:(\d+):)?(.+?)(?:-([^-]+))?$/.exec(evr);
+  if (!m) return { epoch: 0, version: evr };
+  return { epoch: m[1] ? Number(m[1]) : 0, version: m[2]!, ...(m[3] ? { release: m[3] } : {}) };
 }
 
 /**
@@ -112,7 +130,7 @@ export function buildFindings(matches: VulnMatch[], scanType: 'BASIC' | 'ENHANCE
         vendorUpdatedAt: m.record.modified,
         package: {
           name: m.pkg.name,
-          version: m.pkg.version,
+          ...(m.pkg.type === 'rpm' ? rpmVersionParts(m.pkg.version) : { version: m.pkg.version }),
           ...(m.pkg.arch ? { arch: m.pkg.arch } : {}),
           packageManager: packageManagerOf(m.pkg),
           filePath: m.pkg.path,
