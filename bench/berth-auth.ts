@@ -82,3 +82,13 @@ export async function createKmsRepository(origin: string, dataDir: string, name:
     ecr.destroy();
   }
 }
+
+/** An ECR client signed with berth's admin credentials (the caller destroys it). */
+export async function berthEcrClient(origin: string, dataDir: string): Promise<ECRClient> {
+  const profile = await readProfile(path.join(dataDir, 'admin-credentials'), 10_000);
+  return new ECRClient({
+    endpoint: origin,
+    region: profile.region,
+    credentials: { accessKeyId: profile.accessKeyId, secretAccessKey: profile.secretAccessKey },
+  });
+}

@@ -23,8 +23,12 @@ export interface BenchConfig {
   keepData: boolean;
   /** Write the raw results as JSON here, if set. */
   jsonOut: string | undefined;
-  /** Row groups to run (BENCH_ONLY=blob,manifest,mixed,tls); all by default. */
-  only: Set<'blob' | 'manifest' | 'mixed' | 'tls'>;
+  /** Row groups to run (BENCH_ONLY=blob,manifest,mixed,tls,scan); all by default. */
+  only: Set<'blob' | 'manifest' | 'mixed' | 'tls' | 'scan'>;
+  /** Compressed size of the image the scanning rows scan. */
+  scanImageBytes: number;
+  /** Records in the OSV zip whose import is timed. */
+  scanRecords: number;
   /** Start berth with `node --cpu-prof --cpu-prof-dir=<dir>` when set. */
   berthCpuProfileDir: string | undefined;
   /** Where both servers keep blobs: their data dirs, or S3 (one Ceph RADOS Gateway both use). */
@@ -67,8 +71,8 @@ function servers(): [ServerKind, ServerKind] {
   return [parts[0] as ServerKind, parts[1] as ServerKind];
 }
 
-function rowGroups(): Set<'blob' | 'manifest' | 'mixed' | 'tls'> {
-  const all = ['blob', 'manifest', 'mixed', 'tls'] as const;
+function rowGroups(): Set<'blob' | 'manifest' | 'mixed' | 'tls' | 'scan'> {
+  const all = ['blob', 'manifest', 'mixed', 'tls', 'scan'] as const;
   const raw = process.env.BENCH_ONLY;
   if (!raw) return new Set(all);
   const picked = raw.split(',').map((s) => s.trim());
@@ -104,6 +108,8 @@ export function loadConfig(): BenchConfig {
     jsonOut: process.env.BENCH_JSON || undefined,
     berthCpuProfileDir: process.env.BENCH_BERTH_CPU_PROF || undefined,
     only: rowGroups(),
+    scanImageBytes: Math.round(num('BENCH_SCAN_IMAGE_MB', smoke ? 4 : 150) * 1e6),
+    scanRecords: Math.floor(num('BENCH_SCAN_RECORDS', smoke ? 2000 : 50_000)),
     storage: storage(),
   };
 }

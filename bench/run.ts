@@ -17,6 +17,7 @@ import { BLOB_REPO, KMS_BLOB_REPO, prepareBlob, pushBlob, type PushMode } from '
 import { createKmsRepository } from './berth-auth.js';
 import { loadToolFor, manifestLoad, prepareManifestImage } from './workloads/manifest-load.js';
 import { mixedWorkload } from './workloads/mixed.js';
+import { buildOsvZip, buildScanImage, gunzipLimitMBps, importRate, pushDuringScan, scanRound } from './workloads/scan.js';
 
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${line}\n`);
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     log(`bench: limits sha256 ${limits.sha256MBps.toFixed(0)} MB/s, fsync'd write ${limits.diskWriteMBps.toFixed(0)} MB/s (O_DIRECT ${limits.diskDirectMBps.toFixed(0)}, page cache ${limits.diskBufferedMBps.toFixed(0)}), loopback TCP ${limits.loopbackMBps.toFixed(0)} MB/s`);
     const samples = await runWorkloads(config, servers, limits);
     if (config.only.has('tls')) await runTlsWorkloads(config, root, labels, limits, samples);
+    if (config.only.has('scan')) await runScanWorkloads(config, root, servers, samples);
     for (const server of servers) await server.stop();
     for (const [i, server] of servers.entries()) {
       samples.add('peak RSS (whole run)', 'MiB', 'lower', i as 0 | 1, server.rss.peakMiB());
@@ -247,6 +249,61 @@ async function runTlsWorkloads(config: BenchConfig, root: string, labels: [strin
     }
   } finally {
     await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+  }
+}
+
+/**
+ * Scanning rows, berth only (Distribution has no scanner; its cells read n/a): the import rate of
+ * an OSV zip, then per round a first scan of a Debian-like image under new layer digests and a
+ * rescan of the same layers from the per-layer cache, each timed from the manifest PUT to COMPLETE.
+ */
+async function runScanWorkloads(config: BenchConfig, root: string, servers: RunningServer[], samples: Samples): Promise<void> {
+  const berths = [...servers.entries()].filter(([, s]) => s.kind === 'berth');
+  if (berths.length === 0) {
+    log('bench: scanning rows skipped: no berth server');
+    return;
+  }
+  log(`bench: building a ${(config.scanImageBytes / 1e6).toFixed(0)} MB image from this machine's files…`);
+  const image = await buildScanImage(config.scanImageBytes);
+  log(`bench: scan image: ${image.description}`);
+  const records = `${config.scanRecords.toLocaleString('en')}`;
+  for (let round = 1; round <= config.rounds; round++) {
+    const zip = path.join(root, `osv-${round}.zip`);
+    buildOsvZip(zip, config.scanRecords, round);
+    for (const [side, server] of berths) {
+      const r = await importRate(server, zip, config.scanRecords);
+      samples.add(`vulndb import, OSV zip of ${records} records`, 'records/s', 'higher', side as 0 | 1, r.recordsPerSecond);
+      log(`  [${round}/${config.rounds}] ${server.label.padEnd(14)} vulndb import: ${r.recordsPerSecond.toFixed(0)} records/s (${r.seconds.toFixed(1)} s)`);
+    }
+  }
+  const size = `${(config.scanImageBytes / 1e6).toFixed(0)} MB`;
+  const gunzipLimit = { name: 'gunzip', mbps: await gunzipLimitMBps(image) };
+  log(`bench: gunzip of the image's layers (node zlib): ${gunzipLimit.mbps.toFixed(0)} MB/s of compressed bytes`);
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const [side, server] of berths) {
+      const r = await scanRound(server, image, round);
+      const s = side as 0 | 1;
+      samples.add(`scan on push, ${size} image, first scan`, 's', 'lower', s, r.firstSeconds);
+      samples.add(`scan on push, ${size} image, first scan, compressed layer read`, 'MB/s', 'higher', s, r.firstMBps, gunzipLimit);
+      samples.add(`scan on push, ${size} image, first scan, RSS rise`, 'MiB', 'lower', s, r.firstRssRiseMiB);
+      samples.add(`scan on push, ${size} image, rescan (layers cached)`, 's', 'lower', s, r.rescanSeconds);
+      samples.add(`scan on push, ${size} image, rescan / first scan`, '%', 'lower', s, (100 * r.rescanSeconds) / r.firstSeconds);
+      log(
+        `  [${round}/${config.rounds}] ${server.label.padEnd(14)} scan: first ${r.firstSeconds.toFixed(2)} s (${r.firstMBps.toFixed(0)} MB/s of ${(r.layerBytes / 1e6).toFixed(0)} MB, RSS rose ${r.firstRssRiseMiB.toFixed(1)} MiB), rescan ${(r.rescanSeconds * 1000).toFixed(0)} ms, ${r.findings} findings`,
+      );
+    }
+  }
+  // A large push while the image just pushed is scanned (berth), or only stored (Distribution):
+  // read it against the plain monolithic push row.
+  const blobSize = sizeLabel(config.blobBytes);
+  const metric = `push ${blobSize} blob, monolithic, right after a ${size} image (berth scans it)`;
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const [side, server] of servers.entries()) {
+      await settleDisk(config.settleSeconds);
+      const r = await pushDuringScan(server, image, round, config.blobBytes);
+      samples.add(metric, 'MB/s', 'higher', side as 0 | 1, r.mbps);
+      log(`  [${round}/${config.rounds}] ${server.label.padEnd(14)} push during scan: ${r.mbps.toFixed(0)} MB/s${server.kind === 'berth' ? (r.overlapped ? ', the scan outlasted it' : ', the scan ended first') : ''}`);
+    }
   }
 }
 

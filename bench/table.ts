@@ -32,7 +32,7 @@ function verdict(row: Row): string {
 }
 
 function pct(value: number, limit: Limit | undefined): string {
-  return limit ? `${((100 * value) / limit.mbps).toFixed(0)}%` : '';
+  return limit && Number.isFinite(value) ? `${((100 * value) / limit.mbps).toFixed(0)}%` : '';
 }
 
 export function renderTable(rows: Row[], labelA: string, labelB: string): string {

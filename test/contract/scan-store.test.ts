@@ -50,6 +50,7 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
 
     it('records: imported, looked up by (ecosystem, name), replaced only by a later modified', async () => {
       const scans = meta.scans;
+      assert.deepEqual(await scans.vulnDbFreshness(), { empty: true, updatedAt: null });
       const first = await scans.importRecords(
         [record('GHSA-1', '2023-01-01T00:00:00Z', [['npm', 'lodash'], ['npm', 'lodash-es']]), record('DEBIAN-CVE-1', '2023-01-01T00:00:00Z', [['Debian:12', 'curl']])],
         1000,
@@ -73,6 +74,7 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
       assert.deepEqual(status.sources, [{ source: 'test', records: 2 }]);
       assert.equal(status.newestModified, Date.parse('2024-01-01T00:00:00Z'));
       assert.equal(status.updatedAt, 3000);
+      assert.deepEqual(await scans.vulnDbFreshness(), { empty: false, updatedAt: 3000 });
     });
 
     it('records: many names are looked up in chunks', async () => {
@@ -88,6 +90,22 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
       await meta.scans.putLayerFacts(dg('l'), 1, '{"files":[1]}');
       assert.equal(await meta.scans.getLayerFacts(dg('l'), 1), '{"files":[]}');
       assert.equal(await meta.scans.getLayerFacts(dg('l'), 2), undefined);
+      // A newer analyzer's facts replace the older ones of the layer.
+      await meta.scans.putLayerFacts(dg('l'), 2, '{"files":[2]}');
+      assert.equal(await meta.scans.getLayerFacts(dg('l'), 1), undefined);
+      assert.equal(await meta.scans.getLayerFacts(dg('l'), 2), '{"files":[2]}');
+    });
+
+    it('layer facts: forgotten when their blob is deleted, or left without a blob row for long', async () => {
+      const now = Date.now();
+      for (const name of ['deleted', 'stray-old', 'stray-new', 'kept']) await meta.scans.putLayerFacts(dg(name), 1, '{}', name === 'stray-new' ? now : 1000);
+      const repo = (await meta.createRepository('111122223333', 'app'))!;
+      await meta.commitBlob(repo.id, dg('kept'), 10);
+      assert.equal(await meta.scans.forgetLayerFacts([dg('deleted')], now - 1), 2);
+      assert.equal(await meta.scans.getLayerFacts(dg('deleted'), 1), undefined);
+      assert.equal(await meta.scans.getLayerFacts(dg('stray-old'), 1), undefined, 'no blob row, cached before the cutoff');
+      assert.equal(await meta.scans.getLayerFacts(dg('stray-new'), 1), '{}', 'may belong to a scan racing a push');
+      assert.equal(await meta.scans.getLayerFacts(dg('kept'), 1), '{}', 'its blob is still there');
     });
 
     it('image scans: one request per window, progress, result, gone with the image', async () => {

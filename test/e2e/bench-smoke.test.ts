@@ -33,5 +33,20 @@ test('npm run bench at smoke sizes prints a full berth vs Distribution table', a
     const floor = /RSS rise/.test(line) ? 0 : Number.MIN_VALUE;
     assert.ok(a >= floor && b >= floor, line);
   }
+  // Scanning rows: berth only (Distribution has no scanner), a number for berth and n/a for it.
+  for (const row of [
+    /^\| vulndb import, OSV zip of 2,000 records +\| records\/s/m,
+    /^\| scan on push, 4 MB image, first scan +\| s /m,
+    /^\| scan on push, 4 MB image, first scan, compressed layer read +\| MB\/s/m,
+    /^\| scan on push, 4 MB image, rescan \(layers cached\) +\| s /m,
+    /^\| push 16 MiB blob, monolithic, right after a 4 MB image \(berth scans it\) +\| MB\/s/m,
+  ]) {
+    assert.match(table, row);
+  }
+  for (const line of table.split('\n').filter((l) => /^\| (vulndb|scan)/.test(l))) {
+    const cells = line.split('|').map((c) => c.trim());
+    const floor = /RSS rise/.test(line) ? 0 : Number.MIN_VALUE;
+    assert.ok(Number(cells[3]) >= floor && cells[4] === 'n/a', line);
+  }
   assert.doesNotMatch(result.stderr, /FAILED/);
 });

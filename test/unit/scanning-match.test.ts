@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildFindings } from '../../src/domain/scanning/findings.js';
+import { buildFindings, rpmVersionParts } from '../../src/domain/scanning/findings.js';
+import type { OsvRecord } from '../../src/domain/scanning/vulndb/osv.js';
 import { analyzeLayer } from '../../src/domain/scanning/layers/analyze.js';
 import { mergeLayers } from '../../src/domain/scanning/layers/merge.js';
 import { evaluateAffected, evaluateRange, matchPackages } from '../../src/domain/scanning/match.js';
@@ -93,6 +94,31 @@ describe('scanning: matching packages against real advisories', () => {
     assert.deepEqual(lodash.relatedVulnerabilities, ['GHSA-jf85-cpcp-j695']);
     assert.equal(lodash.package.filePath, 'app/node_modules/lodash/package.json');
     assert.equal(lodash.package.sourceLayerHash, 'sha256:l1');
+    // Inspector's PackageManager values: an installed node package, an OS package.
+    assert.equal(lodash.package.packageManager, 'NODEPKG');
+    assert.equal(result.enhancedFindings!.find((f) => f.package.name === 'libcurl4')!.package.packageManager, 'OS');
+  });
+
+  it('ENHANCED: an RPM package carries its epoch and release apart from its version, as Inspector reports them', () => {
+    // openssl-libs and glibc as CentOS 7.5's rpmdb records them (go-rpmdb's centos7 test database).
+    assert.deepEqual(rpmVersionParts('1:1.0.2k-12.el7'), { epoch: 1, version: '1.0.2k', release: '12.el7' });
+    assert.deepEqual(rpmVersionParts('2.17-222.el7'), { epoch: 0, version: '2.17', release: '222.el7' });
+    // The finding's shape, from a record laid out like Rocky Linux's OSV records.
+    const affected = { package: { ecosystem: 'Rocky Linux:8', name: 'openssl' }, ranges: [{ type: 'ECOSYSTEM' as const, events: [{ introduced: '0' }, { fixed: '1:1.1.1k-12.el8_9' }] }] };
+    const record = { id: 'RLSA-2024:0001', modified: '2024-01-01T00:00:00Z', upstream: ['CVE-2023-5678'], affected: [affected] } as OsvRecord;
+    const pkg = { type: 'rpm' as const, name: 'openssl-libs', version: '1:1.1.1k-9.el8_7', srcName: 'openssl', arch: 'x86_64', path: 'var/lib/rpm/rpmdb.sqlite', layer: 'sha256:l1' };
+    const result = buildFindings([{ record, affected, pkg, fixedVersion: '1:1.1.1k-12.el8_9' }], 'ENHANCED');
+    assert.deepEqual(result.enhancedFindings![0]!.package, {
+      name: 'openssl-libs',
+      epoch: 1,
+      version: '1.1.1k',
+      release: '9.el8_7',
+      arch: 'x86_64',
+      packageManager: 'OS',
+      filePath: 'var/lib/rpm/rpmdb.sqlite',
+      sourceLayerHash: 'sha256:l1',
+      fixedInVersion: '1:1.1.1k-12.el8_9',
+    });
   });
 
   it('a record for another release does not match (Debian 11 image, Debian:12 records)', async () => {

@@ -7,12 +7,14 @@ import { rm, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { collectGarbage } from '../../src/domain/gc/collect.js';
 import { JobQueue } from '../../src/domain/jobs/queue.js';
 import type { Repository } from '../../src/domain/registry/model.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 import { isScanError } from '../../src/domain/scanning/errors.js';
 import { RESCAN_JOB, SCAN_JOB, Scanning } from '../../src/domain/scanning/scanning.js';
 import type { ScanResult } from '../../src/domain/scanning/findings.js';
+import { ANALYZER_VERSION } from '../../src/domain/scanning/layers/analyze.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import type { Job } from '../../src/store/meta/job-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
@@ -115,6 +117,18 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(await scanning.scanOf(repo, first), undefined);
   });
 
+  it('scan on push wakes this process\'s worker once the push has committed, not at its next poll', async () => {
+    const woken: Array<{ queued: number }> = [];
+    jobs.onEnqueued(async () => woken.push({ queued: (await meta.jobs.list({ kind: SCAN_JOB })).length }));
+    const plain = await registry.repositories.create({ registryId: ACCOUNT, name: 'plain' }, {});
+    await pushImage(plain, 'v1', [await base()]);
+    assert.equal(woken.length, 0, 'nothing queued, nobody woken');
+    const scanned = await registry.repositories.create({ registryId: ACCOUNT, name: 'scanned' }, { imageScanningConfiguration: { scanOnPush: true } });
+    await pushImage(scanned, 'v1', [await base()]);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(woken, [{ queued: 1 }], 'woken once, when the job is visible');
+  });
+
   it('no scan on push without the setting or a matching rule; a rule with a wildcard filter turns it on', async () => {
     const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'team/app' }, {});
     const digest = await pushImage(repo, 'v1', [await base()]);
@@ -168,5 +182,49 @@ describe('scanning: the scanner over the embedded stores', () => {
     const after = (await scanning.scanOf(repo, digest))!;
     const minimist = (after.result as ScanResult).enhancedFindings!.find((f) => f.vulnerabilityId === 'CVE-2021-44906')!;
     assert.equal(minimist.package.fixedInVersion, '1.2.7');
+  });
+
+  it('the status description warns when the database is empty or older than 7 days; findings carry its update time', async () => {
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'fresh' }, { imageScanningConfiguration: { scanOnPush: true } });
+    const layer = await base();
+    const scanOf = async (tag: string, layers: Buffer[]) => {
+      const digest = await pushImage(repo, tag, layers);
+      await runJobs(SCAN_JOB);
+      return (await scanning.scanOf(repo, digest))!;
+    };
+    const fresh = await scanOf('fresh', [layer]);
+    assert.equal(fresh.description, 'The scan was completed successfully.');
+    const updatedAt = (await meta.scans.vulnDbFreshness()).updatedAt!;
+    assert.equal(fresh.vulnSourceUpdatedAt, updatedAt);
+
+    const old = Date.now() - 8 * 24 * 60 * 60 * 1000;
+    await db.run("UPDATE kv SET v = ? WHERE k = 'vulndb:updated_at'", [String(old)]);
+    const stale = await scanOf('stale', [layer, await layerOf([{ path: 'etc/stale', data: 'x' }])]);
+    assert.match(stale.description ?? '', /Warning: the vulnerability database is older than 7 days\./);
+    assert.equal(stale.vulnSourceUpdatedAt, old);
+
+    await db.run('DELETE FROM vuln_records');
+    const empty = await scanOf('empty', [layer, await layerOf([{ path: 'etc/empty', data: 'x' }])]);
+    assert.match(empty.description ?? '', /Warning: the vulnerability database is empty\./);
+  });
+
+  it('garbage collection removes the cached facts of the layers it deletes, and keeps those still used', async () => {
+    const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'gc' }, { imageScanningConfiguration: { scanOnPush: true } });
+    const baseLayer = await base();
+    const top = await layerOf([{ path: 'app/node_modules/lodash/package.json', source: join(FIXTURES, 'lodash-4.17.11.package.json') }]);
+    await pushImage(repo, 'base', [baseLayer]);
+    const app = await pushImage(repo, 'app', [baseLayer, top]);
+    await runJobs(SCAN_JOB);
+    assert.ok(await meta.scans.getLayerFacts(dg(baseLayer), ANALYZER_VERSION));
+    assert.ok(await meta.scans.getLayerFacts(dg(top), ANALYZER_VERSION));
+
+    await registry.images.deleteByDigest(repo, app);
+    const gc = () => collectGarbage(meta, blobs, { graceMs: 5_000, now: Date.now() + 60_000 });
+    await gc(); // the unused link goes
+    const report = await gc(); // then the blob
+    assert.ok(report.blobsDeleted >= 1);
+    assert.equal(await blobs.stat(dg(top)), undefined, 'the top layer was collected');
+    assert.equal(await meta.scans.getLayerFacts(dg(top), ANALYZER_VERSION), undefined, 'its cached facts went with it');
+    assert.ok(await meta.scans.getLayerFacts(dg(baseLayer), ANALYZER_VERSION), 'the base layer is still used, its facts stay');
   });
 });

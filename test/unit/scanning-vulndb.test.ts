@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -69,6 +69,22 @@ describe('scanning: vulnerability database import', () => {
     assert.equal((await meta.scans.recordsFor('npm', ['lodash-es'])).length, 1);
     const again = await vulndb.import([zip]);
     assert.deepEqual([again.added, again.replaced, again.unchanged], [0, 0, 3]);
+  });
+
+  it('a zip entry whose header understates its size (a lying bomb) fails alone; the next entries still import', async () => {
+    const zip = join(dir, 'liar.zip');
+    makeZip(zip, { 'bomb.json': 'zeros:40000000', 'GHSA-xvch-5gv4-984h.json': join(FIXTURES, 'osv', 'GHSA-xvch-5gv4-984h.json') });
+    // Rewrite the bomb's uncompressed size (local header and central directory) to 100 bytes.
+    const bytes = readFileSync(zip);
+    for (const [signature, at] of [[0x04034b50, 22], [0x02014b50, 24]] as const) {
+      const found = bytes.indexOf(Buffer.from(new Uint32Array([signature]).buffer));
+      bytes.writeUInt32LE(100, found + at);
+    }
+    writeFileSync(zip, bytes);
+    const report = await vulndb.import([zip]);
+    assert.equal(report.failed, 1);
+    assert.match(report.failures[0]!.message, /larger than/);
+    assert.equal(report.added + report.unchanged + report.replaced, 1);
   });
 
   it('replaces a record when a later `modified` is imported', async () => {

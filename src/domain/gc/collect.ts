@@ -66,7 +66,11 @@ export async function collectGarbage(meta: MetadataStore, blobs: BlobStore, opts
 
   report.uploadsRemoved = await sweepUploads(meta, gc, blobs, cutoff, dryRun);
 
-  if (!dryRun) await forgetResurrected(meta, gc, blobs, deleted, opts.log);
+  if (!dryRun) {
+    await forgetResurrected(meta, gc, blobs, deleted, opts.log);
+    // The scanner's cached facts of a layer go with its blob.
+    await meta.scans.forgetLayerFacts(deleted, cutoff);
+  }
   opts.log?.info({ event: 'gc.completed', ...report }, 'garbage collection finished');
   return report;
 }

@@ -27,9 +27,14 @@ export interface ExpiryRecord {
 
 /**
  * Runs inside a push's transaction once the image is in, so what it records (scan on push queues a
- * scan job) commits with the push or not at all. It must be quick: the push waits for it.
+ * scan job) commits with the push or not at all. It must be quick: the push waits for it. It may
+ * return a function to call once the push has committed (to wake a worker for the job it queued).
  */
-export type PushHook = (tx: MetadataStore, repo: RepositoryRow, pushed: { digest: string; tag?: string; mediaType: string; configMediaType?: string }) => Promise<void>;
+export type PushHook = (
+  tx: MetadataStore,
+  repo: RepositoryRow,
+  pushed: { digest: string; tag?: string; mediaType: string; configMediaType?: string },
+) => Promise<void | (() => void)>;
 
 /** Manifests, tags and images: pushed, pulled, listed and deleted here by every door. */
 export class Images {
@@ -129,7 +134,9 @@ export class Images {
       ...manifest.blobs.map((child) => ({ child, kind: 'blob' as const })),
       ...manifest.manifests.map((child) => ({ child, kind: 'manifest' as const })),
     ];
+    const afterCommit: Array<() => void> = [];
     const created = await this.meta.transaction(async (tx) => {
+      afterCommit.length = 0; // a retried transaction runs the hooks again
       // The repository and its settings as they are now, not as read before the transaction.
       const stored = await tx.getRepositoryById(repo.id);
       if (!stored) throw repositoryNotFound(repo);
@@ -150,9 +157,13 @@ export class Images {
         await tx.events.append(imageEvent('image.pushed', repo, digest, undefined, { mediaType: manifest.mediaType }));
       }
       const pushed = { digest, ...(tag ? { tag } : {}), mediaType: manifest.mediaType, ...(manifest.configMediaType ? { configMediaType: manifest.configMediaType } : {}) };
-      for (const hook of this.pushHooks) await hook(tx, stored, pushed);
+      for (const hook of this.pushHooks) {
+        const then = await hook(tx, stored, pushed);
+        if (then) afterCommit.push(then);
+      }
       return fresh;
     }, repo.id);
+    for (const then of afterCommit) then();
     return { digest, subject: manifest.subject?.digest, created };
   }
 

@@ -1,3 +1,4 @@
+import { isNpmLockfile } from './detect/npm-lockfile.js';
 import { OS_PACKAGE_TYPES } from './model.js';
 import type { VulnMatch } from './match.js';
 import { rate, SEVERITIES, type FindingSeverity } from './severity.js';
@@ -26,7 +27,18 @@ export interface EnhancedFindingFacts {
   sourceUrl?: string;
   vendorCreatedAt?: string;
   vendorUpdatedAt?: string;
-  package: { name: string; version: string; arch?: string; packageManager: string; filePath: string; sourceLayerHash: string; fixedInVersion?: string };
+  package: {
+    name: string;
+    version: string;
+    /** RPM packages: the epoch and release, apart from the version, as Inspector reports them. */
+    epoch?: number;
+    release?: string;
+    arch?: string;
+    packageManager: string;
+    filePath: string;
+    sourceLayerHash: string;
+    fixedInVersion?: string;
+  };
 }
 
 export interface ScanResult {
@@ -55,7 +67,24 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-const PACKAGE_MANAGERS: Record<string, string> = { deb: 'OS', apk: 'OS', rpm: 'OS', npm: 'NODE', pypi: 'PYTHONPKG', go: 'GOBINARY', maven: 'JAR' };
+const PACKAGE_MANAGERS: Record<string, string> = { deb: 'OS', apk: 'OS', rpm: 'OS', npm: 'NODEPKG', pypi: 'PYTHONPKG', go: 'GOBINARY', maven: 'JAR' };
+
+/**
+ * Inspector's `packageManager` for a package: by kind, and for npm by the file that declared it —
+ * an installed `package.json` is NODEPKG, a yarn.lock YARN, other lockfiles NPM (Inspector's list
+ * has no pnpm).
+ */
+export function packageManagerOf(pkg: { type: string; path: string }): string {
+  if (pkg.type === 'npm' && isNpmLockfile(pkg.path)) return pkg.path.endsWith('yarn.lock') ? 'YARN' : 'NPM';
+  return PACKAGE_MANAGERS[pkg.type] ?? 'OS';
+}
+
+/** An RPM's `[epoch:]version-release` split as Inspector reports it (epoch 0 when absent). */
+export function rpmVersionParts(evr: string): { epoch: number; version: string; release?: string } {
+  const m = /^(?:(\d+):)?(.+?)(?:-([^-]+))?$/.exec(evr);
+  if (!m) return { epoch: 0, version: evr };
+  return { epoch: m[1] ? Number(m[1]) : 0, version: m[2]!, ...(m[3] ? { release: m[3] } : {}) };
+}
 
 /**
  * Findings from matches: one per (CVE, package, installed version, file), the first record
@@ -101,9 +130,9 @@ export function buildFindings(matches: VulnMatch[], scanType: 'BASIC' | 'ENHANCE
         vendorUpdatedAt: m.record.modified,
         package: {
           name: m.pkg.name,
-          version: m.pkg.version,
+          ...(m.pkg.type === 'rpm' ? rpmVersionParts(m.pkg.version) : { version: m.pkg.version }),
           ...(m.pkg.arch ? { arch: m.pkg.arch } : {}),
-          packageManager: PACKAGE_MANAGERS[m.pkg.type] ?? 'OS',
+          packageManager: packageManagerOf(m.pkg),
           filePath: m.pkg.path,
           sourceLayerHash: m.pkg.layer,
           ...(m.fixedVersion ? { fixedInVersion: m.fixedVersion } : {}),

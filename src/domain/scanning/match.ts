@@ -155,7 +155,9 @@ export async function matchPackages(os: OsInfo | undefined, packages: ImagePacka
       const key = `${eco}\0${row.name}`;
       const record = parsed.get(row.body) ?? (JSON.parse(row.body) as OsvRecord);
       parsed.set(row.body, record);
-      found.set(key, [...(found.get(key) ?? []), record]);
+      let list = found.get(key);
+      if (!list) found.set(key, (list = []));
+      list.push(record);
     }
   }
   const matches: VulnMatch[] = [];

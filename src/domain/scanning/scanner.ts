@@ -70,9 +70,9 @@ export class ImageScanner {
       }
       const matches = await matchPackages(contents.os, contents.packages, this.meta.scans);
       const result: ScanResult = buildFindings(matches, scan.scanType);
-      const db = await this.meta.scans.vulnDbStatus();
+      const db = await this.meta.scans.vulnDbFreshness();
       const stale = db.updatedAt === null || Date.now() - db.updatedAt > STALE_AFTER_MS;
-      const description = db.records === 0
+      const description = db.empty
         ? `${COMPLETE_DESCRIPTION} Warning: the vulnerability database is empty.`
         : stale ? `${COMPLETE_DESCRIPTION} Warning: the vulnerability database is older than 7 days.` : COMPLETE_DESCRIPTION;
       return this.finish(repo, scan, { status: 'COMPLETE', description, result, vulnSourceUpdatedAt: db.updatedAt });
@@ -134,11 +134,19 @@ export class ImageScanner {
   }
 }
 
+/** The blob's bytes in chunks; the next chunk is read (and decrypted) while the consumer works on this one. */
 async function* readAll(reader: { read(into: Buffer): Promise<number> }): AsyncGenerator<Buffer> {
-  for (;;) {
+  const readChunk = async () => {
     const buf = Buffer.allocUnsafe(READ_CHUNK);
-    const n = await reader.read(buf);
-    if (n === 0) return;
-    yield buf.subarray(0, n);
+    return buf.subarray(0, await reader.read(buf));
+  };
+  let next = readChunk();
+  for (;;) {
+    const chunk = await next;
+    if (chunk.length === 0) return;
+    next = readChunk();
+    // A consumer that stops early leaves one read in flight: its failure must not go unhandled.
+    next.catch(() => undefined);
+    yield chunk;
   }
 }

@@ -113,12 +113,15 @@ export class Scanning {
     await this.jobs.enqueue({ kind: RESCAN_JOB, dedupeKey: `scan.rescan:${Date.now()}`, exclusive: true });
   }
 
-  /** Scan on push: inside the push's transaction, so the scan is queued exactly when the push commits. */
-  private async scanOnPush(tx: MetadataStore, repo: RepositoryRow, pushed: { digest: string; mediaType: string; configMediaType?: string }): Promise<void> {
+  /**
+   * Scan on push: inside the push's transaction, so the scan is queued exactly when the push
+   * commits; once it has, this process's worker is woken for it instead of waiting for its next poll.
+   */
+  private async scanOnPush(tx: MetadataStore, repo: RepositoryRow, pushed: { digest: string; mediaType: string; configMediaType?: string }): Promise<void | (() => void)> {
     if (scannableImage(pushed.mediaType, pushed.configMediaType)) return;
     const config = await readConfiguration(tx, repo.registryId);
     if (!effectiveScanning(config, repo.name, repositoryScanOnPush(repo.settings)).scanOnPush) return;
-    await this.queue(repo.id, pushed.digest, config.scanType, Date.now() - SCAN_INTERVAL_MS, tx);
+    if (await this.queue(repo.id, pushed.digest, config.scanType, Date.now() - SCAN_INTERVAL_MS, tx)) return () => this.jobs.poke();
   }
 
   /** Records the request and enqueues the job in one transaction; false when rate-limited. */

@@ -156,6 +156,13 @@ export class ScanStore {
     return (await this.db.get<{ body: string }>('SELECT body FROM vuln_records WHERE id = ?', [id]))?.body;
   }
 
+  /** What every scan needs to know of the database, without counting it: whether it holds records, and when it was last updated. */
+  async vulnDbFreshness(): Promise<{ empty: boolean; updatedAt: number | null }> {
+    const any = await this.db.get<{ one: number }>('SELECT 1 AS one FROM vuln_records LIMIT 1');
+    const updated = await this.db.get<{ v: string }>('SELECT v FROM kv WHERE k = ?', [UPDATED_AT_KEY]);
+    return { empty: !any, updatedAt: updated ? Number(updated.v) : null };
+  }
+
   async vulnDbStatus(): Promise<VulnDbStatus> {
     const total = await this.db.get<{ n: number | string; m: number | string | null }>('SELECT COUNT(*) AS n, MAX(modified) AS m FROM vuln_records');
     const ecosystems = await this.db.all<{ ecosystem: string; n: number | string }>(
@@ -177,6 +184,7 @@ export class ScanStore {
     return (await this.db.get<{ facts: string }>('SELECT facts FROM scan_layers WHERE digest = ? AND analyzer = ?', [digest, analyzer]))?.facts;
   }
 
+  /** Caches a layer's facts; facts of an older analyzer for the same layer are dropped. */
   async putLayerFacts(digest: string, analyzer: number, facts: string, now = Date.now()): Promise<void> {
     await this.db.run('INSERT INTO scan_layers (digest, analyzer, facts, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest, analyzer) DO NOTHING', [
       digest,
@@ -184,6 +192,22 @@ export class ScanStore {
       facts,
       now,
     ]);
+    await this.db.run('DELETE FROM scan_layers WHERE digest = ? AND analyzer <> ?', [digest, analyzer]);
+  }
+
+  /**
+   * Drops cached facts of layers whose blob is gone: those of `digests` (just deleted), and any
+   * cached before `before` whose blob has no row (a scan that read a blob while it was being
+   * deleted cached its facts after). Returns how many rows went.
+   */
+  async forgetLayerFacts(digests: string[], before: number): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < digests.length; i += LOOKUP_CHUNK) {
+      const chunk = digests.slice(i, i + LOOKUP_CHUNK);
+      removed += (await this.db.run(`DELETE FROM scan_layers WHERE digest IN (${placeholders(chunk.length)})`, chunk)).changes;
+    }
+    const { changes } = await this.db.run('DELETE FROM scan_layers WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = scan_layers.digest)', [before]);
+    return removed + changes;
   }
 
   // ---- image scans ---------------------------------------------------------------------------

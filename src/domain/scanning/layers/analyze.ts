@@ -4,6 +4,7 @@ import { isDpkgDatabase, isDpkgFileList, parseDpkgStatus, parseMd5sums } from '.
 import { GoBuildInfoScanner, goPackages, isExecutable } from '../detect/go-binary.js';
 import { isJavaArchive, javaPackages } from '../detect/java.js';
 import { isNpmManifest, parseNpmManifest } from '../detect/npm.js';
+import { isNpmLockfile, parseNpmLockfile } from '../detect/npm-lockfile.js';
 import { OS_FILES, parseOsFile } from '../detect/os-release.js';
 import { isPythonMetadata, parsePythonMetadata } from '../detect/python.js';
 import { parseRpmDatabase, rpmDatabaseFormat } from '../detect/rpm.js';
@@ -11,7 +12,7 @@ import type { OsInfo, Package } from '../model.js';
 import { walkLayer, type EntryReader, type TarEntry } from './tar-walk.js';
 
 /** Bumped whenever detection changes, so cached layer facts from an older berth are recomputed. */
-export const ANALYZER_VERSION = 1;
+export const ANALYZER_VERSION = 2;
 
 /** What one file of a layer tells: the OS, packages, files owned by OS packages, or a symlink. */
 export interface FileFacts {
@@ -30,7 +31,7 @@ export interface LayerFacts {
   files: FileFacts[];
 }
 
-type Kind = 'os' | 'dpkg' | 'dpkg-owned' | 'apk' | 'rpm' | 'npm' | 'python' | 'java';
+type Kind = 'os' | 'dpkg' | 'dpkg-owned' | 'apk' | 'rpm' | 'npm' | 'npm-lock' | 'python' | 'java';
 
 /** The most bytes of each kind of file held in memory; a larger file is skipped. */
 const CAP: Record<Kind, number> = {
@@ -40,6 +41,7 @@ const CAP: Record<Kind, number> = {
   apk: 64 * 1024 * 1024,
   rpm: 512 * 1024 * 1024,
   npm: 1024 * 1024,
+  'npm-lock': 64 * 1024 * 1024,
   python: 1024 * 1024,
   java: 64 * 1024 * 1024,
 };
@@ -53,6 +55,7 @@ function kindOf(path: string): Kind | undefined {
   if (isApkDatabase(path)) return 'apk';
   if (rpmDatabaseFormat(path)) return 'rpm';
   if (isNpmManifest(path)) return 'npm';
+  if (isNpmLockfile(path)) return 'npm-lock';
   if (isPythonMetadata(path)) return 'python';
   if (isJavaArchive(path)) return 'java';
   return undefined;
@@ -79,6 +82,8 @@ async function factsOf(kind: Kind, path: string, data: Buffer): Promise<FileFact
       }
     case 'npm':
       return { path, packages: parseNpmManifest(text(), path) };
+    case 'npm-lock':
+      return { path, packages: parseNpmLockfile(text(), path) };
     case 'python':
       return { path, packages: parsePythonMetadata(text(), path) };
     case 'java':

@@ -1,3 +1,4 @@
+import { isNpmLockfile } from '../detect/npm-lockfile.js';
 import { detectOs } from '../detect/os-release.js';
 import { OS_PACKAGE_TYPES, type ImagePackage, type OsInfo } from '../model.js';
 import type { FileFacts, LayerFacts } from './analyze.js';
@@ -44,5 +45,11 @@ export function mergeLayers(layers: Array<{ digest: string; facts: LayerFacts }>
       packages.push({ ...pkg, layer });
     }
   }
-  return { os: detectOs(osFiles), packages };
+  return { os: detectOs(osFiles), packages: withoutInstalledLockfilePins(packages) };
+}
+
+/** A package a lockfile pins and a `node_modules` manifest shows installed is reported once, as installed. */
+function withoutInstalledLockfilePins(packages: ImagePackage[]): ImagePackage[] {
+  const installed = new Set(packages.filter((p) => p.type === 'npm' && !isNpmLockfile(p.path)).map((p) => `${p.name}@${p.version}`));
+  return packages.filter((p) => p.type !== 'npm' || !isNpmLockfile(p.path) || !installed.has(`${p.name}@${p.version}`));
 }

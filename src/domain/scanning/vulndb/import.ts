@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
 import type { ImportCounts, ScanStore, VulnRecordRow } from '../../../store/meta/scan-store.js';
 import { isScanError, ScanError } from '../errors.js';
 import { convertAlpineSecdb, looksLikeAlpineSecdb } from './alpine-secdb.js';
 import { convertDebianTracker, looksLikeDebianTracker } from './debian-tracker.js';
 import { affectedKeys, looksLikeOsv, validateOsv, type OsvRecord } from './osv.js';
+import { openZip } from './zip-reader.js';
 
 /** A JSON file (or zip entry) larger than this is refused: no real record is, a zip bomb is. */
 const MAX_JSON_BYTES = 512 * 1024 * 1024;
@@ -76,9 +78,7 @@ export class VulnDbImporter {
 
   /** Entries are read one at a time, each capped, so a zip bomb fails its entries, not the process. */
   private async importZip(path: string, source: string): Promise<void> {
-    const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.open(path, { lazyEntries: true, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z!))),
-    );
+    const zip = await openZip(path);
     try {
       await new Promise<void>((resolve, reject) => {
         zip.on('entry', (entry: yauzl.Entry) => {
@@ -155,19 +155,29 @@ export class VulnDbImporter {
   }
 }
 
+/**
+ * An entry's text. Its compressed bytes are read whole (each entry is capped) and inflated in one
+ * call, capped too: an inflate stream per entry cost more than the small records themselves.
+ */
 function readZipEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) return Promise.reject(new Error(`unsupported compression method ${entry.compressionMethod}`));
+  if (entry.compressedSize > MAX_ZIP_ENTRY_BYTES) return Promise.reject(new Error(`entry larger than ${MAX_ZIP_ENTRY_BYTES} bytes`));
   return new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (err, stream) => {
+    zip.openReadStream(entry, { decompress: false }, (err, stream) => {
       if (err || !stream) return reject(err ?? new Error('unreadable entry'));
       const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_ZIP_ENTRY_BYTES) stream.destroy(new Error(`entry larger than ${MAX_ZIP_ENTRY_BYTES} bytes`));
-        else chunks.push(c);
-      });
+      stream.on('data', (c: Buffer) => chunks.push(c));
       stream.once('error', reject);
-      stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      stream.once('end', () => {
+        try {
+          const raw = Buffer.concat(chunks);
+          const data = entry.compressionMethod === 8 ? inflateRawSync(raw, { maxOutputLength: MAX_ZIP_ENTRY_BYTES }) : raw;
+          if (data.length !== entry.uncompressedSize) throw new Error(`entry is ${data.length} bytes, its header says ${entry.uncompressedSize}`);
+          resolve(data.toString('utf8'));
+        } catch (e) {
+          reject(e instanceof RangeError ? new Error(`entry larger than ${MAX_ZIP_ENTRY_BYTES} bytes`) : e);
+        }
+      });
     });
   });
 }
