@@ -236,6 +236,12 @@ export class Images {
     return this.meta.listIndexedManifests(repo.id);
   }
 
+  /** Manifests an index of the repository lists while that index is ACTIVE (not archived). */
+  async manifestsHeldByActiveIndexes(repo: Repository): Promise<Set<string>> {
+    const active = new Set((await this.meta.listManifests(repo.id)).filter((m) => m.imageStatus === 'ACTIVE').map((m) => m.digest));
+    return new Set((await this.meta.listIndexChildren(repo.id)).filter((pair) => active.has(pair.digest)).map((pair) => pair.child));
+  }
+
   async tagsOf(repo: Repository, digest: string): Promise<string[]> {
     return this.meta.tagsOf(repo.id, digest);
   }
