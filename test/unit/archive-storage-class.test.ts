@@ -2,6 +2,7 @@
 // what an archived image refuses, and lifecycle transitions and expiry from the archive.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ecrEnvelopes } from '../../src/domain/eventbridge/ecr-events.js';
 import { LifecyclePolicies } from '../../src/domain/lifecycle/policies.js';
 import { runLifecyclePolicy } from '../../src/domain/lifecycle/runner.js';
 import { isRegistryError } from '../../src/domain/registry/errors.js';
@@ -144,4 +145,29 @@ describe('lifecycle transitions over a real store', () => {
       assert.deepEqual(preview.results.map((r) => [r.imageDigest, r.action, r.storageClass]), [[old, { type: 'TRANSITION', targetStorageClass: 'ARCHIVE' }, 'STANDARD']]);
       assert.equal(await status(f, old), 'ACTIVE');
     }));
+});
+
+describe('archive and restore as EventBridge events', () => {
+  const stored = { seq: 1, eventId: '0f0e0d0c-0b0a-4909-8807-060504030201', registryId: '123456789012', repositoryName: 'r', digest: 'sha256:' + 'a'.repeat(64), tag: null, createdAt: Date.UTC(2026, 0, 2, 3, 4, 5) };
+
+  it('an archive is an ECR Image Action UPDATE_STORAGE_CLASS; a restore adds last-activated-at; a referrer following its subject is an ECR Referrer Action', () => {
+    const media = { mediaType: 'application/vnd.oci.image.manifest.v1+json', configMediaType: 'application/vnd.oci.image.config.v1+json' };
+    const [archived] = ecrEnvelopes({ ...stored, type: 'image.storage-class-changed', detail: { targetStorageClass: 'ARCHIVE', ...media, cause: 'api' } }, 'us-east-1');
+    assert.equal(archived?.['detail-type'], 'ECR Image Action');
+    assert.deepEqual(archived?.detail, {
+      'action-type': 'UPDATE_STORAGE_CLASS',
+      'target-storage-class': 'ARCHIVE',
+      result: 'SUCCESS',
+      'repository-name': 'r',
+      'image-digest': stored.digest,
+      'manifest-media-type': media.mediaType,
+      'artifact-media-type': media.configMediaType,
+    });
+    const at = Date.UTC(2026, 0, 3);
+    const [restored] = ecrEnvelopes({ ...stored, type: 'image.storage-class-changed', detail: { targetStorageClass: 'STANDARD', ...media, activatedAt: at, cause: 'api' } }, 'us-east-1');
+    assert.equal(restored?.detail['target-storage-class'], 'STANDARD');
+    assert.equal(restored?.detail['last-activated-at'], new Date(at).toISOString());
+    const [referrer] = ecrEnvelopes({ ...stored, type: 'image.storage-class-changed', detail: { targetStorageClass: 'ARCHIVE', ...media, cause: 'subject-archived' } }, 'us-east-1');
+    assert.equal(referrer?.['detail-type'], 'ECR Referrer Action');
+  });
 });
