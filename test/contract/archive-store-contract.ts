@@ -72,6 +72,18 @@ export function archiveStoreContract(name: string, makeStore: () => Promise<Stor
       assert.equal(await meta.isReferencedManifest(a.id, dg('child')), true, 'the archived index still lists it');
     });
 
+    it('isBlobOnlyInArchivedImages: a layer is archived only when every image of the repository using it is', async () => {
+      const a = await repo();
+      await meta.insertManifest(manifestRow(a.id, 'one'), [{ child: dg('shared'), kind: 'blob' }, { child: dg('own'), kind: 'blob' }]);
+      await meta.insertManifest(manifestRow(a.id, 'two'), [{ child: dg('shared'), kind: 'blob' }]);
+      await meta.archiveManifest(a.id, dg('one'), 5);
+      assert.equal(await meta.isBlobOnlyInArchivedImages(a.id, dg('own')), true);
+      assert.equal(await meta.isBlobOnlyInArchivedImages(a.id, dg('shared')), false, 'an active image still uses it');
+      assert.equal(await meta.isBlobOnlyInArchivedImages(a.id, dg('unlisted')), false);
+      await meta.archiveManifest(a.id, dg('two'), 6);
+      assert.equal(await meta.isBlobOnlyInArchivedImages(a.id, dg('shared')), true);
+    });
+
     it('archiving and activating concurrently: exactly one archive wins', async () => {
       const a = await repo();
       await meta.insertManifest(manifestRow(a.id, 'm'), []);

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  BatchCheckLayerAvailabilityCommand,
   BatchGetImageCommand,
+  GetDownloadUrlForLayerCommand,
   DescribeImagesCommand,
   GetLifecyclePolicyPreviewCommand,
   ListImagesCommand,
@@ -114,10 +116,17 @@ describe('the archive storage class', () => {
       'ImageStorageClassUpdateNotSupportedException',
       /already in the ARCHIVE storage class/,
     );
+    // Its layers are ARCHIVED: still known, not downloadable.
+    const layer = img.layerDigests[0]!;
+    const checked = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: REPO, layerDigests: [layer] }));
+    assert.equal(checked.layers?.[0]?.layerAvailability, 'ARCHIVED');
+    await expectAwsError(ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: REPO, layerDigest: layer })), 'LayerInaccessibleException', /only used by archived images/);
 
     const restored = await ecr.send(new UpdateImageStorageClassCommand({ repositoryName: REPO, imageId: { imageDigest: img.digest }, targetStorageClass: 'STANDARD' }));
     assert.equal(restored.imageStatus, 'ACTIVE', 'berth restores at once');
     assert.equal((await pull('v1')).code, 0, 'a restored image pulls again');
+    const available = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: REPO, layerDigests: [img.layerDigests[0]!] }));
+    assert.equal(available.layers?.[0]?.layerAvailability, 'AVAILABLE');
     const [active] = await describe();
     assert.equal(active?.imageStatus, 'ACTIVE');
     assert.ok(active?.lastActivatedAt && active.lastArchivedAt && active.lastActivatedAt >= active.lastArchivedAt);

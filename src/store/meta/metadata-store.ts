@@ -668,6 +668,17 @@ export class MetadataStore {
     return r && this.bodies.open(Buffer.from(r.body), r.digest);
   }
 
+  /** Whether manifests of the repository list the blob and every one of them is archived. */
+  async isBlobOnlyInArchivedImages(repoId: string, digest: string): Promise<boolean> {
+    const r = await this.db.get<{ archived: number | string | null; active: number | string | null }>(
+      `SELECT SUM(CASE WHEN m.image_status = 'ACTIVE' THEN 0 ELSE 1 END) AS archived, SUM(CASE WHEN m.image_status = 'ACTIVE' THEN 1 ELSE 0 END) AS active
+       FROM manifest_refs r JOIN manifests m ON m.repo_id = r.repo_id AND m.digest = r.digest
+       WHERE r.repo_id = ? AND r.child = ? AND r.kind = 'blob'`,
+      [repoId, digest],
+    );
+    return Number(r?.archived ?? 0) > 0 && Number(r?.active ?? 0) === 0;
+  }
+
   async isBlobReferenced(repoId: string, digest: string): Promise<boolean> {
     const r = await this.db.get("SELECT 1 AS x FROM manifest_refs WHERE repo_id = ? AND child = ? AND kind = 'blob' LIMIT 1", [repoId, digest]);
     return r !== undefined;
