@@ -11,6 +11,7 @@ import {
   GetDownloadUrlForLayerCommand,
   DescribeImagesCommand,
   GetLifecyclePolicyPreviewCommand,
+  ListImageReferrersCommand,
   ListImagesCommand,
   StartLifecyclePolicyPreviewCommand,
   UpdateImageStorageClassCommand,
@@ -18,7 +19,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
-import { errorCodes, getManifest } from '../helpers/oci.js';
+import { errorCodes, getManifest, putManifest, uploadBlob } from '../helpers/oci.js';
 import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
 const AWS = '/usr/bin/aws';
@@ -195,6 +196,31 @@ describe('the archive storage class', () => {
     );
     assert.notEqual((await pull('v2')).code, 0, 'archived by lifecycle: not pullable');
     assert.equal((await pull('v3')).code, 0, 'the newest release stays active');
+  });
+
+  it('ListImageReferrers reports an archived artifact as ARCHIVED and filters by artifactStatus', async () => {
+    const subject = images[2]!;
+    const config = await uploadBlob(b, REPO, Buffer.from('{}'));
+    const signature = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.example.signature',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: config.digest, size: 2 },
+        layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: config.digest, size: 2 }],
+        subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.manifest.length },
+      }),
+    );
+    const pushed = await putManifest(b, REPO, 'sig', signature, 'application/vnd.oci.image.manifest.v1+json');
+    assert.equal(pushed.status, 201);
+    const digest = pushed.headers.get('docker-content-digest')!;
+    const list = async (artifactStatus?: 'ACTIVE' | 'ARCHIVED' | 'ANY') =>
+      ((await ecr.send(new ListImageReferrersCommand({ repositoryName: REPO, subjectId: { imageDigest: subject.digest }, ...(artifactStatus ? { filter: { artifactStatus } } : {}) }))).referrers ?? []).map((r) => [r.digest, r.artifactStatus]);
+    assert.deepEqual(await list(), [[digest, 'ACTIVE']]);
+    await ecr.send(new UpdateImageStorageClassCommand({ repositoryName: REPO, imageId: { imageDigest: digest }, targetStorageClass: 'ARCHIVE' }));
+    assert.deepEqual(await list(), []);
+    assert.deepEqual(await list('ARCHIVED'), [[digest, 'ARCHIVED']]);
+    assert.deepEqual(await list('ANY'), [[digest, 'ARCHIVED']]);
   });
 
   it('rejects lifecycle policies ECR refuses for the archive', async () => {
