@@ -88,6 +88,13 @@ describe('archive and restore (UpdateImageStorageClass)', () => {
       assert.deepEqual([await status(f, index), await status(f, child)], ['ARCHIVED', 'ARCHIVED']);
       await f.registry.images.updateStorageClass(f.repo, { imageTag: 'multi' }, 'STANDARD');
       assert.deepEqual([await status(f, index), await status(f, child)], ['ACTIVE', 'ACTIVE']);
+
+      // The same when the index comes back by being pushed again.
+      await f.registry.images.updateStorageClass(f.repo, { imageTag: 'multi' }, 'ARCHIVE');
+      await f.registry.images.updateStorageClass(f.repo, { imageDigest: child }, 'ARCHIVE');
+      const indexBody = (await f.meta.getManifest(f.repo.id, index))!.body;
+      await f.registry.images.put(f.repo, 'multi', indexBody, MediaType.ociIndex);
+      assert.deepEqual([await status(f, index), await status(f, child)], ['ACTIVE', 'ACTIVE']);
     }));
 });
 

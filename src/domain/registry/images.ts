@@ -137,9 +137,11 @@ export class Images {
       const stored = await tx.getRepositoryById(repo.id);
       if (!stored) throw repositoryNotFound(repo);
       const fresh = await tx.insertManifest(row, refs);
-      // A push of an image that is in the archive restores it at once.
-      if (!fresh && (await tx.activateManifest(repo.id, digest, Date.now()))) {
-        await tx.events.append(storageClassEvent(repo, digest, 'STANDARD', { mediaType: manifest.mediaType, configMediaType: manifest.configMediaType ?? null, activatedAt: Date.now(), cause: 'push' }));
+      // A push of an image that is in the archive restores it at once (an index with the images it lists).
+      const now = Date.now();
+      if (!fresh && (await tx.activateManifest(repo.id, digest, now))) {
+        for (const child of manifest.manifests) await tx.activateManifest(repo.id, child, now);
+        await tx.events.append(storageClassEvent(repo, digest, 'STANDARD', { mediaType: manifest.mediaType, configMediaType: manifest.configMediaType ?? null, activatedAt: now, cause: 'push' }));
       }
       if (tag) {
         const current = await tx.getTag(repo.id, tag);
