@@ -12,6 +12,7 @@ import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
 import { eventBridgeStoreContract } from './eventbridge-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
+import { archiveStoreContract } from './archive-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { publicRegistryStoreContract } from './public-registry-store-contract.js';
@@ -35,6 +36,7 @@ async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
 }
 
 metadataStoreContract('SQLite', openMetadataStore);
+archiveStoreContract('SQLite', openMetadataStore);
 lifecycleGcStoreContract('SQLite', openMetadataStore);
 eventBridgeStoreContract('SQLite', openMetadataStore);
 ecrOpsStoreContract('SQLite', openMetadataStore);

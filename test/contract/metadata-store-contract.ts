@@ -26,6 +26,9 @@ export function manifestRow(repoId: string, name: string, extra: Partial<Manifes
     body,
     pushedAt: 1000,
     lastPulledAt: null,
+    imageStatus: 'ACTIVE',
+    lastArchivedAt: null,
+    lastActivatedAt: null,
     ...extra,
   };
 }

@@ -17,6 +17,7 @@ import { eventJobStoreContract } from './event-job-store-contract.js';
 import { identityStoreContract } from './identity-store-contract.js';
 import { eventBridgeStoreContract } from './eventbridge-store-contract.js';
 import { metadataStoreContract, type StoreHandle } from './metadata-store-contract.js';
+import { archiveStoreContract } from './archive-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { publicRegistryStoreContract } from './public-registry-store-contract.js';
@@ -62,6 +63,7 @@ async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
 }
 
 metadataStoreContract('PostgreSQL', openMetadataStore);
+archiveStoreContract('PostgreSQL', openMetadataStore);
 lifecycleGcStoreContract('PostgreSQL', openMetadataStore);
 eventBridgeStoreContract('PostgreSQL', openMetadataStore);
 ecrOpsStoreContract('PostgreSQL', openMetadataStore);

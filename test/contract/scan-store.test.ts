@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, afterEach, describe, it } from 'node:test';
 import pg from 'pg';
-import { MetadataStore, type ManifestRow } from '../../src/store/meta/metadata-store.js';
+import { MetadataStore, type NewManifestRow } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { PostgresDb } from '../../src/store/meta/postgres.js';
 import type { VulnRecordRow } from '../../src/store/meta/scan-store.js';
@@ -16,7 +16,7 @@ import { startPostgres, type Postgres } from '../helpers/postgres.js';
 
 const dg = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
-function manifestRow(repoId: string, name: string): ManifestRow {
+function manifestRow(repoId: string, name: string): NewManifestRow {
   return {
     repoId,
     digest: dg(name),

@@ -453,24 +453,25 @@ describe('ECR operations: templates, referrers, exclusions, settings, signing, r
     await expectFailure(ecr.send(new ListReplicationBackfillsCommand({ maxResults: 51 })), 'InvalidParameterException');
   });
 
-  test('UpdateImageStorageClass: no archive storage class yet, so no image changes class', async () => {
+  test('UpdateImageStorageClass: archive and restore, and what ECR refuses', async () => {
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'stored' }));
     const img = memImage([{ 'c.txt': 'storage class' }]);
     await pushMemImage(b, 'stored', 'v1', img);
     await expectFailure(
-      ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v1' }, targetStorageClass: 'ARCHIVE' })),
-      'ImageStorageClassUpdateNotSupportedException',
-      /archive/,
-    );
-    await expectFailure(
       ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageDigest: img.digest }, targetStorageClass: 'STANDARD' })),
       'ImageStorageClassUpdateNotSupportedException',
-      /not archived/,
+      /already in the STANDARD storage class/,
     );
     await expectFailure(ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v9' }, targetStorageClass: 'ARCHIVE' })), 'ImageNotFoundException');
     await expectFailure(ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v1' }, targetStorageClass: 'GLACIER' as never })), 'InvalidParameterException');
     await expectFailure(ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: {}, targetStorageClass: 'ARCHIVE' })), 'InvalidParameterException');
-    // The image is still there and pullable.
+    const archived = await ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v1' }, targetStorageClass: 'ARCHIVE' }));
+    assert.equal(archived.imageStatus, 'ARCHIVED');
+    const refused = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
+    assert.equal(refused.failures![0]!.failureCode, 'ImageNotFound');
+    const restored = await ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v1' }, targetStorageClass: 'STANDARD' }));
+    assert.equal(restored.imageStatus, 'ACTIVE');
+    // The image is there and pullable again.
     const got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
     assert.equal(got.images![0]!.imageId!.imageDigest, img.digest);
   });

@@ -49,6 +49,10 @@ function rule(rulePriority: number, selection: Record<string, unknown>): Rule {
   return { rulePriority, description: `Rule ${rulePriority}`, selection, action: { type: 'expire' } };
 }
 
+function transitionRule(rulePriority: number, selection: Record<string, unknown>): Rule {
+  return { rulePriority, selection, action: { type: 'transition', targetStorageClass: 'archive' } };
+}
+
 function policyText(rules: unknown[]): string {
   return JSON.stringify({ rules }, null, 2);
 }
@@ -364,7 +368,7 @@ describe('age rules', () => {
       { name: 'C', tags: ['v3'], pushedDaysAgo: 45 },
       { name: 'D', tags: ['v4'], pushedDaysAgo: 5 },
     ];
-    const rules = [rule(1, { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 30 })];
+    const rules = [transitionRule(1, { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 30 })];
     assert.deepEqual(expire(rules, images), [['B', 1], ['C', 1]]);
   });
 });
@@ -403,6 +407,7 @@ describe('result order and preview', () => {
           imagePushedAt: (NOW.getTime() - 10 * DAY_MS) / 1000,
           action: { type: 'EXPIRE' },
           appliedRulePriority: 3,
+          storageClass: 'STANDARD',
         },
         {
           imageTags: ['beta-2', 'prod-2'],
@@ -410,6 +415,7 @@ describe('result order and preview', () => {
           imagePushedAt: (NOW.getTime() - 9 * DAY_MS) / 1000,
           action: { type: 'EXPIRE' },
           appliedRulePriority: 3,
+          storageClass: 'STANDARD',
         },
       ],
       summary: { expiringImageTotalCount: 2 },
@@ -426,8 +432,8 @@ describe('parseLifecyclePolicy', () => {
     ]);
     assert.deepEqual(parseLifecyclePolicy(text), {
       rules: [
-        { rulePriority: 2, description: 'keep releases', selection: { tagStatus: 'tagged', tagPrefixList: ['v'], countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } },
-        { rulePriority: 5, selection: { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }, action: { type: 'expire' } },
+        { rulePriority: 2, description: 'keep releases', selection: { tagStatus: 'tagged', tagPrefixList: ['v'], storageClass: 'standard', countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } },
+        { rulePriority: 5, selection: { tagStatus: 'any', storageClass: 'standard', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }, action: { type: 'expire' } },
       ],
     });
   });
@@ -477,10 +483,20 @@ describe('parseLifecyclePolicy', () => {
     { name: 'countNumber 0', text: policyText([rule(1, { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 0 })]), reason: 'numeric instance is lower than the required minimum (minimum: 1, found: 0)' },
     { name: 'countNumber negative', text: policyText([rule(1, { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: -3 })]), reason: 'numeric instance is lower than the required minimum (minimum: 1, found: -3)' },
     { name: 'countNumber fractional', text: policyText([rule(1, { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 2.5 })]), reason: 'instance type (number) does not match any allowed primitive type (allowed: ["integer"])' },
-    { name: 'storageClass other than standard', text: policyText([rule(1, { tagStatus: 'untagged', ...countKeepOne, storageClass: 'glacier' })]), reason: 'instance value ("glacier") not found in enum :(possible values: ["standard"])' },
-    { name: 'action type other than expire', text: policyText([{ ...valid(1), action: { type: 'delete' } }]), reason: 'instance value ("delete") not found in enum :(possible values: ["expire"])' },
+    { name: 'storageClass other than standard', text: policyText([rule(1, { tagStatus: 'untagged', ...countKeepOne, storageClass: 'glacier' })]), reason: 'instance value ("glacier") not found in enum :(possible values: ["archive","standard"])' },
+    { name: 'action type other than expire', text: policyText([{ ...valid(1), action: { type: 'delete' } }]), reason: 'instance value ("delete") not found in enum :(possible values: ["expire","transition"])' },
     { name: 'action missing type', text: policyText([{ ...valid(1), action: {} }]), reason: 'object has missing required properties (["type"])' },
-    { name: 'unknown action property', text: policyText([{ ...valid(1), action: { type: 'expire', targetStorageClass: null } }]), reason: 'object instance has properties which are not allowed by the schema: (["targetStorageClass"])' },
+    { name: 'unknown action property', text: policyText([{ ...valid(1), action: { type: 'expire', keep: true } }]), reason: 'object instance has properties which are not allowed by the schema: (["keep"])' },
+    { name: 'targetStorageClass on an expire action', text: policyText([{ ...valid(1), action: { type: 'expire', targetStorageClass: 'archive' } }]), reason: 'targetStorageClass can only be specified when the action type is transition' },
+    { name: 'transition without targetStorageClass', text: policyText([{ ...valid(1), action: { type: 'transition' } }]), reason: 'targetStorageClass is required when the action type is transition' },
+    { name: 'transition to a class other than archive', text: policyText([{ ...valid(1), action: { type: 'transition', targetStorageClass: 'standard' } }]), reason: 'instance value ("standard") not found in enum :(possible values: ["archive"])' },
+    { name: 'sinceImagePulled with expire', text: policyText([rule(1, { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 30 })]), reason: 'countType sinceImagePulled can only be used with the transition action' },
+    { name: 'sinceImageTransitioned with transition', text: policyText([transitionRule(1, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 })]), reason: 'countType sinceImageTransitioned can only be used with the expire action' },
+    { name: 'sinceImageTransitioned without storageClass archive', text: policyText([rule(1, { tagStatus: 'any', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 })]), reason: 'storageClass archive is required when countType is sinceImageTransitioned' },
+    { name: 'storageClass archive with sinceImagePushed', text: policyText([rule(1, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 90 })]), reason: 'storageClass must be standard when countType is sinceImagePushed' },
+    { name: 'sinceImageTransitioned under the 90-day archive minimum', text: policyText([rule(1, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 89 })]), reason: 'You cannot configure lifecycle policies that delete images that have been in archive for less than 90 days (countNumber must be at least 90 with sinceImageTransitioned)' },
+    { name: 'countUnit missing for sinceImageTransitioned', text: policyText([rule(1, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countNumber: 90 })]), reason: 'instance failed to match exactly one schema (matched 0 out of 2)' },
+    { name: 'two untagged rules in the archive storage class', text: policyText([rule(1, { tagStatus: 'untagged', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 }), rule(2, { tagStatus: 'untagged', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 120 })]), reason: 'Only one rule can select Untagged images per storage class.' },
     { name: 'tagStatus any without the highest rulePriority', text: policyText([rule(1, { tagStatus: 'any', ...countKeepOne }), rule(2, { tagStatus: 'untagged', ...countKeepOne })]), reason: 'Rule for tagStatus=ANY must have the lowest priority per storage class' },
     { name: 'two rules selecting untagged images', text: policyText([valid(1), valid(2)]), reason: 'Only one rule can select Untagged images per storage class.' },
     { name: 'two rules with the same tag prefixes', text: policyText([rule(1, { tagStatus: 'tagged', tagPrefixList: ['a', 'b'], ...countKeepOne }), rule(2, { tagStatus: 'tagged', tagPrefixList: ['b', 'a'], countType: 'sinceImagePushed', countUnit: 'days', countNumber: 3 })]), reason: 'The set of rules must contain a unique set of tag prefixes and tag patterns.' },
@@ -522,5 +538,134 @@ describe('checkLifecyclePolicyTextLength', () => {
       name: 'LifecyclePolicyValidationError',
       message: "Invalid parameter at 'lifecyclePolicyText' failed to satisfy constraint: 'must have length less than or equal to 30720'",
     });
+  });
+});
+
+describe('archive storage class', () => {
+  interface ArchiveSpec extends ImageSpec {
+    archivedDaysAgo?: number;
+    activatedDaysAgo?: number;
+  }
+  const ago = (days: number) => new Date(NOW.getTime() - days * DAY_MS);
+  function archiveImage(spec: ArchiveSpec): LifecycleImage {
+    const result = image(spec);
+    if (spec.archivedDaysAgo !== undefined) {
+      result.storageClass = 'archive';
+      result.lastArchivedAt = ago(spec.archivedDaysAgo);
+    }
+    if (spec.activatedDaysAgo !== undefined) result.lastActivatedAt = ago(spec.activatedDaysAgo);
+    return result;
+  }
+  function decide(rules: unknown[], specs: ArchiveSpec[]): Array<[string, number, string]> {
+    const policy = parseLifecyclePolicy(policyText(rules));
+    return evaluateLifecycle(policy, specs.map(archiveImage), NOW).map((d) => [nameOf(d.digest), d.rulePriority, d.action]);
+  }
+
+  test('the documented combined policy: archive after 30 days, expire what has been archived for 365', () => {
+    const rules = [
+      transitionRule(1, { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }),
+      rule(2, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 365 }),
+    ];
+    const specs: ArchiveSpec[] = [
+      { name: 'A', tags: ['v1'], pushedDaysAgo: 500, archivedDaysAgo: 400 },
+      { name: 'B', tags: ['v2'], pushedDaysAgo: 300, archivedDaysAgo: 200 },
+      { name: 'C', tags: ['v3'], pushedDaysAgo: 40 },
+      { name: 'D', tags: ['v4'], pushedDaysAgo: 10 },
+    ];
+    // A rule only sees its own storage class: rule 1 never re-archives A or B, rule 2 never touches C.
+    assert.deepEqual(decide(rules, specs), [['A', 2, 'EXPIRE'], ['C', 1, 'TRANSITION']]);
+  });
+
+  test('imageCountMoreThan with transition keeps the newest N active and archives the rest', () => {
+    const rules = [transitionRule(1, { tagStatus: 'tagged', tagPatternList: ['*'], countType: 'imageCountMoreThan', countNumber: 2 })];
+    const specs: ArchiveSpec[] = [
+      { name: 'A', tags: ['a'], pushedDaysAgo: 4 },
+      { name: 'B', tags: ['b'], pushedDaysAgo: 3 },
+      { name: 'C', tags: ['c'], pushedDaysAgo: 2 },
+      { name: 'D', tags: ['d'], pushedDaysAgo: 9, archivedDaysAgo: 5 },
+    ];
+    assert.deepEqual(decide(rules, specs), [['A', 1, 'TRANSITION']]);
+  });
+
+  test('a restored image counts from its restore for imageCountMoreThan', () => {
+    const rules = [rule(1, { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 1 })];
+    // A was pushed long ago but restored yesterday: it is the newest.
+    const specs: ArchiveSpec[] = [
+      { name: 'A', tags: ['a'], pushedDaysAgo: 50, activatedDaysAgo: 1 },
+      { name: 'B', tags: ['b'], pushedDaysAgo: 3 },
+    ];
+    assert.deepEqual(decide(rules, specs), [['B', 1, 'EXPIRE']]);
+  });
+
+  test('sinceImagePulled measures a restored image not pulled since from its restore', () => {
+    const rules = [transitionRule(1, { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 30 })];
+    const specs: ArchiveSpec[] = [
+      { name: 'A', tags: ['a'], pushedDaysAgo: 200, pulledDaysAgo: 150, activatedDaysAgo: 5 }, // restored, not pulled since: 5 days
+      { name: 'B', tags: ['b'], pushedDaysAgo: 200, pulledDaysAgo: 40, activatedDaysAgo: 100 }, // pulled after the restore: 40 days
+      { name: 'C', tags: ['c'], pushedDaysAgo: 200, activatedDaysAgo: 60 }, // never pulled, restored 60 days ago
+    ];
+    assert.deepEqual(decide(rules, specs), [['B', 1, 'TRANSITION'], ['C', 1, 'TRANSITION']]);
+  });
+
+  test('sinceImageTransitioned expires archived images strictly older than N days in the archive', () => {
+    const rules = [rule(1, { tagStatus: 'tagged', tagPrefixList: ['v'], storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 })];
+    const specs: ArchiveSpec[] = [
+      { name: 'A', tags: ['v1'], pushedDaysAgo: 300, archivedDaysAgo: 91 },
+      { name: 'B', tags: ['v2'], pushedDaysAgo: 300, archivedDaysAgo: 90 },
+      { name: 'C', tags: ['x1'], pushedDaysAgo: 300, archivedDaysAgo: 200 },
+      { name: 'D', tags: ['v3'], pushedDaysAgo: 300 },
+    ];
+    assert.deepEqual(decide(rules, specs), [['A', 1, 'EXPIRE']]);
+  });
+
+  test('an any rule per storage class may each be the last of its class', () => {
+    const text = policyText([
+      transitionRule(1, { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }),
+      rule(2, { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 7 }),
+      rule(3, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 }),
+    ]);
+    // The standard class's any rule (1) is not its last rule: refused.
+    assert.throws(() => parseLifecyclePolicy(text), /Rule for tagStatus=ANY must have the lowest priority per storage class/);
+    const anyNotLastInArchive = policyText([
+      transitionRule(1, { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }),
+      rule(2, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 }),
+      rule(3, { tagStatus: 'untagged', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 100 }),
+    ]);
+    assert.throws(() => parseLifecyclePolicy(anyNotLastInArchive), /lowest priority per storage class/);
+    const parsed = parseLifecyclePolicy(
+      policyText([
+        transitionRule(1, { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }),
+        rule(2, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 365 }),
+      ]),
+    );
+    assert.deepEqual(
+      parsed.rules.map((r) => [r.selection.storageClass, r.action]),
+      [
+        ['standard', { type: 'transition', targetStorageClass: 'archive' }],
+        ['archive', { type: 'expire' }],
+      ],
+    );
+  });
+
+  test('the preview shows transitions with their target and counts them apart in the summary', () => {
+    const rules = [
+      transitionRule(1, { tagStatus: 'tagged', tagPrefixList: ['old'], countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }),
+      rule(2, { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 1 }),
+    ];
+    const policy = parseLifecyclePolicy(policyText(rules));
+    const specs: ArchiveSpec[] = [
+      { name: 'A', tags: ['old-1'], pushedDaysAgo: 40 },
+      { name: 'B', tags: [], pushedDaysAgo: 3 },
+      { name: 'C', tags: [], pushedDaysAgo: 2 },
+    ];
+    const preview = previewResult(evaluateLifecycle(policy, specs.map(archiveImage), NOW));
+    assert.deepEqual(
+      preview.previewResults.map((r) => [r.imageDigest, r.action, r.storageClass]),
+      [
+        [digestOf('A'), { type: 'TRANSITION', targetStorageClass: 'ARCHIVE' }, 'STANDARD'],
+        [digestOf('B'), { type: 'EXPIRE' }, 'STANDARD'],
+      ],
+    );
+    assert.deepEqual(preview.summary, { expiringImageTotalCount: 1, transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE', imageTotalCount: 1 }] });
   });
 });

@@ -53,6 +53,22 @@ export function ecrEnvelopes(event: StoredEvent, region: string): EventEnvelope[
           ...(typeof detail.rulePriority === 'number' ? { 'rule-priority': detail.rulePriority } : {}),
         }),
       ];
+    case 'image.storage-class-changed': {
+      // Archive and restore: an image action, or a referrer action for an artifact with a subject.
+      const isReferrer = detail.cause === 'subject-archived';
+      return [
+        envelope(0, isReferrer ? 'ECR Referrer Action' : 'ECR Image Action', [], {
+          'action-type': 'UPDATE_STORAGE_CLASS',
+          'target-storage-class': detail.targetStorageClass,
+          result: 'SUCCESS',
+          'repository-name': repositoryName,
+          'image-digest': event.digest,
+          'manifest-media-type': detail.mediaType,
+          ...(typeof detail.configMediaType === 'string' ? { 'artifact-media-type': detail.configMediaType } : {}),
+          ...(typeof detail.activatedAt === 'number' ? { 'last-activated-at': new Date(detail.activatedAt).toISOString() } : {}),
+        }),
+      ];
+    }
     case 'scan.completed':
       return [
         envelope(0, 'ECR Image Scan', [repositoryArn(region, { registryId: event.registryId, name: repositoryName })], {

@@ -1,14 +1,20 @@
 // ECR's lifecycle evaluator: every rule selects and marks images on its own, then the rules are
 // applied in ascending rulePriority. An image whose tags match a rule's selection belongs to that
-// rule: lower-priority rules still count it, but can never expire it.
+// rule: lower-priority rules still count it, but can never expire or archive it. A rule only ever
+// sees images of its storage class (standard, or archive for sinceImageTransitioned).
 
-import type { LifecyclePolicy, LifecycleRule, LifecycleSelection } from './policy.js';
+import type { LifecyclePolicy, LifecycleRule, LifecycleSelection, StorageClass } from './policy.js';
 
 export interface LifecycleImage {
   digest: string;
   tags: string[];
   pushedAt: Date;
   lastPulledAt?: Date;
+  /** `standard` unless the image is archived. */
+  storageClass?: StorageClass;
+  /** When the image last went into the archive, and last came back from it. */
+  lastArchivedAt?: Date;
+  lastActivatedAt?: Date;
 }
 
 export interface LifecycleDecision {
@@ -16,7 +22,10 @@ export interface LifecycleDecision {
   tags: string[];
   pushedAt: Date;
   rulePriority: number;
-  action: 'EXPIRE';
+  /** EXPIRE deletes the image; TRANSITION moves it to the archive storage class. */
+  action: 'EXPIRE' | 'TRANSITION';
+  /** The storage class the image is in now. */
+  storageClass: StorageClass;
 }
 
 /** One entry of GetLifecyclePolicyPreview's `previewResults`. */
@@ -24,12 +33,15 @@ export interface LifecyclePolicyPreviewResult {
   imageTags: string[];
   imageDigest: string;
   imagePushedAt: number;
-  action: { type: 'EXPIRE' };
+  action: { type: 'EXPIRE' } | { type: 'TRANSITION'; targetStorageClass: 'ARCHIVE' };
   appliedRulePriority: number;
+  storageClass: 'STANDARD' | 'ARCHIVE';
 }
 
 export interface LifecyclePolicyPreviewSummary {
   expiringImageTotalCount: number;
+  /** Only present when at least one image would be transitioned. */
+  transitioningImageTotalCounts?: Array<{ targetStorageClass: 'ARCHIVE'; imageTotalCount: number }>;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -71,9 +83,28 @@ export function selectionMatches(selection: LifecycleSelection, image: Lifecycle
   }
 }
 
-/** Newest first; equal push times fall back to digest order so results never depend on input order. */
+/** When the image counts as new for imageCountMoreThan: its push, or its last restore from the archive. */
+function countedFrom(image: LifecycleImage): number {
+  return (image.lastActivatedAt ?? image.pushedAt).getTime();
+}
+
+/** Newest first; equal times fall back to digest order so results never depend on input order. */
 function newestFirst(a: LifecycleImage, b: LifecycleImage): number {
-  return b.pushedAt.getTime() - a.pushedAt.getTime() || compareStrings(a.digest, b.digest);
+  return countedFrom(b) - countedFrom(a) || compareStrings(a.digest, b.digest);
+}
+
+/**
+ * The time sinceImagePulled measures from: the last recorded pull; the push for an image never
+ * pulled; the restore for an image restored and not pulled since.
+ */
+function lastUsed(image: LifecycleImage): Date {
+  const { lastPulledAt, lastActivatedAt, pushedAt } = image;
+  if (lastActivatedAt && (!lastPulledAt || lastPulledAt.getTime() < lastActivatedAt.getTime())) return lastActivatedAt;
+  return lastPulledAt ?? pushedAt;
+}
+
+function storageClassOf(image: LifecycleImage): StorageClass {
+  return image.storageClass ?? 'standard';
 }
 
 function compareStrings(a: string, b: string): number {
@@ -88,8 +119,9 @@ function markedByRule(rule: LifecycleRule, candidates: LifecycleImage[], now: Da
   }
   const cutoff = now.getTime() - countNumber * DAY_MS;
   return candidates.filter((image) => {
-    const since = countType === 'sinceImagePulled' ? (image.lastPulledAt ?? image.pushedAt) : image.pushedAt;
-    return since.getTime() < cutoff;
+    const since =
+      countType === 'sinceImagePulled' ? lastUsed(image) : countType === 'sinceImageTransitioned' ? image.lastArchivedAt : image.pushedAt;
+    return since !== undefined && since.getTime() < cutoff;
   });
 }
 
@@ -103,7 +135,7 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImag
   const decisions: LifecycleDecision[] = [];
 
   for (const rule of rules) {
-    const candidates = images.filter((image) => selectionMatches(rule.selection, image));
+    const candidates = images.filter((image) => storageClassOf(image) === rule.selection.storageClass && selectionMatches(rule.selection, image));
     for (const image of markedByRule(rule, candidates, now)) {
       if (claimed.has(image.digest)) continue;
       claimed.add(image.digest);
@@ -112,7 +144,8 @@ export function evaluateLifecycle(policy: LifecyclePolicy, images: LifecycleImag
         tags: [...image.tags],
         pushedAt: image.pushedAt,
         rulePriority: rule.rulePriority,
-        action: 'EXPIRE',
+        action: rule.action.type === 'transition' ? 'TRANSITION' : 'EXPIRE',
+        storageClass: storageClassOf(image),
       });
     }
     for (const image of candidates) claimed.add(image.digest);
@@ -133,9 +166,19 @@ export function previewResult(decisions: LifecycleDecision[]): {
       imageTags: [...decision.tags],
       imageDigest: decision.digest,
       imagePushedAt: decision.pushedAt.getTime() / 1000,
-      action: { type: 'EXPIRE' },
+      action: decision.action === 'TRANSITION' ? { type: 'TRANSITION', targetStorageClass: 'ARCHIVE' } : { type: 'EXPIRE' },
       appliedRulePriority: decision.rulePriority,
+      storageClass: decision.storageClass === 'archive' ? 'ARCHIVE' : 'STANDARD',
     })),
-    summary: { expiringImageTotalCount: decisions.length },
+    summary: summarizePreview(decisions.map((d) => ({ action: { type: d.action } }))),
+  };
+}
+
+/** The preview's `summary` of some results: how many expire, and how many go to the archive. */
+export function summarizePreview(results: Array<{ action: { type: string } }>): LifecyclePolicyPreviewSummary {
+  const transitioning = results.filter((r) => r.action.type === 'TRANSITION').length;
+  return {
+    expiringImageTotalCount: results.length - transitioning,
+    ...(transitioning > 0 ? { transitioningImageTotalCounts: [{ targetStorageClass: 'ARCHIVE' as const, imageTotalCount: transitioning }] } : {}),
   };
 }

@@ -14,8 +14,9 @@ export type {
   LifecycleAction,
   TagStatus,
   CountType,
+  StorageClass,
 } from './policy.js';
-export { evaluateLifecycle, previewResult, selectionMatches, matchesTagPattern } from './evaluate.js';
+export { evaluateLifecycle, previewResult, summarizePreview, selectionMatches, matchesTagPattern } from './evaluate.js';
 export type {
   LifecycleImage,
   LifecycleDecision,

@@ -3,20 +3,22 @@
 // shape errors, short sentences for the cross-field and cross-rule constraints.
 
 export type TagStatus = 'tagged' | 'untagged' | 'any';
-export type CountType = 'imageCountMoreThan' | 'sinceImagePushed' | 'sinceImagePulled';
+export type CountType = 'imageCountMoreThan' | 'sinceImagePushed' | 'sinceImagePulled' | 'sinceImageTransitioned';
+/** The storage class a rule selects images from (ECR's `storageClass`, `standard` when omitted). */
+export type StorageClass = 'standard' | 'archive';
 
 export interface LifecycleSelection {
   tagStatus: TagStatus;
   tagPrefixList?: string[];
   tagPatternList?: string[];
+  storageClass: StorageClass;
   countType: CountType;
   countUnit?: 'days';
   countNumber: number;
 }
 
-export interface LifecycleAction {
-  type: 'expire';
-}
+/** Expire deletes the image; transition moves it to the archive storage class. */
+export type LifecycleAction = { type: 'expire' } | { type: 'transition'; targetStorageClass: 'archive' };
 
 export interface LifecycleRule {
   rulePriority: number;
@@ -34,12 +36,15 @@ export const LIFECYCLE_POLICY_TEXT_MIN_LENGTH = 100;
 export const LIFECYCLE_POLICY_TEXT_MAX_LENGTH = 30720;
 export const LIFECYCLE_POLICY_MAX_RULES = 50;
 export const TAG_PATTERN_MAX_WILDCARDS = 4;
+/** Archived images stay at least this many days before a lifecycle policy may delete them. */
+export const ARCHIVE_MINIMUM_DAYS = 90;
 
 const TAG_STATUSES: readonly string[] = ['any', 'tagged', 'untagged'];
-const COUNT_TYPES: readonly string[] = ['imageCountMoreThan', 'sinceImagePulled', 'sinceImagePushed'];
+const COUNT_TYPES: readonly string[] = ['imageCountMoreThan', 'sinceImagePulled', 'sinceImagePushed', 'sinceImageTransitioned'];
 const COUNT_UNITS: readonly string[] = ['days'];
-const ACTION_TYPES: readonly string[] = ['expire'];
-const STORAGE_CLASSES: readonly string[] = ['standard'];
+const ACTION_TYPES: readonly string[] = ['expire', 'transition'];
+const STORAGE_CLASSES: readonly string[] = ['archive', 'standard'];
+const TARGET_STORAGE_CLASSES: readonly string[] = ['archive'];
 
 const POLICY_PROPERTIES = { required: ['rules'], allowed: ['rules'] };
 const RULE_PROPERTIES = { required: ['action', 'rulePriority', 'selection'], allowed: ['action', 'description', 'rulePriority', 'selection'] };
@@ -47,7 +52,7 @@ const SELECTION_PROPERTIES = {
   required: ['countNumber', 'countType', 'tagStatus'],
   allowed: ['countNumber', 'countType', 'countUnit', 'storageClass', 'tagPatternList', 'tagPrefixList', 'tagStatus'],
 };
-const ACTION_PROPERTIES = { required: ['type'], allowed: ['type'] };
+const ACTION_PROPERTIES = { required: ['type'], allowed: ['targetStorageClass', 'type'] };
 
 // ECR reports a selection or action that fits none of its schema alternatives with this reason.
 const NO_MATCHING_SCHEMA = 'instance failed to match exactly one schema (matched 0 out of 2)';
@@ -161,7 +166,19 @@ function parseSelection(value: unknown): LifecycleSelection {
   if (!COUNT_TYPES.includes(raw.countType as string)) throw policyFailure(NO_MATCHING_SCHEMA);
   const countType = raw.countType as CountType;
   const countNumber = expectPositiveInteger(raw.countNumber);
-  if (raw.storageClass !== undefined) expectEnum(raw.storageClass, STORAGE_CLASSES);
+  const storageClass = raw.storageClass === undefined ? 'standard' : (expectEnum(raw.storageClass, STORAGE_CLASSES) as StorageClass);
+  // Only sinceImageTransitioned selects archived images, and it selects nothing else.
+  if (countType === 'sinceImageTransitioned' && storageClass !== 'archive') {
+    throw policyFailure('storageClass archive is required when countType is sinceImageTransitioned');
+  }
+  if (countType !== 'sinceImageTransitioned' && storageClass !== 'standard') {
+    throw policyFailure(`storageClass must be standard when countType is ${countType}`);
+  }
+  if (countType === 'sinceImageTransitioned' && countNumber < ARCHIVE_MINIMUM_DAYS) {
+    throw policyFailure(
+      `You cannot configure lifecycle policies that delete images that have been in archive for less than ${ARCHIVE_MINIMUM_DAYS} days (countNumber must be at least ${ARCHIVE_MINIMUM_DAYS} with sinceImageTransitioned)`,
+    );
+  }
 
   // countUnit belongs to the age-based alternative of the selection schema only.
   if (countType === 'imageCountMoreThan') {
@@ -193,7 +210,7 @@ function parseSelection(value: unknown): LifecycleSelection {
     }
   }
 
-  const selection: LifecycleSelection = { tagStatus, countType, countNumber };
+  const selection: LifecycleSelection = { tagStatus, storageClass, countType, countNumber };
   if (tagPrefixList) selection.tagPrefixList = [...tagPrefixList];
   if (tagPatternList) selection.tagPatternList = [...tagPatternList];
   if (countType !== 'imageCountMoreThan') selection.countUnit = 'days';
@@ -202,8 +219,24 @@ function parseSelection(value: unknown): LifecycleSelection {
 
 function parseAction(value: unknown): LifecycleAction {
   const raw = expectObject(value, ACTION_PROPERTIES);
-  expectEnum(raw.type, ACTION_TYPES);
-  return { type: 'expire' };
+  const type = expectEnum(raw.type, ACTION_TYPES);
+  if (type === 'expire') {
+    if (raw.targetStorageClass !== undefined) throw policyFailure('targetStorageClass can only be specified when the action type is transition');
+    return { type: 'expire' };
+  }
+  if (raw.targetStorageClass === undefined) throw policyFailure('targetStorageClass is required when the action type is transition');
+  expectEnum(raw.targetStorageClass, TARGET_STORAGE_CLASSES);
+  return { type: 'transition', targetStorageClass: 'archive' };
+}
+
+/** Which actions each count type may take: pull age only archives, archive age only expires. */
+function checkActionFitsSelection(selection: LifecycleSelection, action: LifecycleAction): void {
+  if (selection.countType === 'sinceImagePulled' && action.type !== 'transition') {
+    throw policyFailure('countType sinceImagePulled can only be used with the transition action');
+  }
+  if (selection.countType === 'sinceImageTransitioned' && action.type !== 'expire') {
+    throw policyFailure('countType sinceImageTransitioned can only be used with the expire action');
+  }
 }
 
 function parseRule(value: unknown): LifecycleRule {
@@ -215,6 +248,7 @@ function parseRule(value: unknown): LifecycleRule {
     selection: parseSelection(raw.selection),
     action: parseAction(raw.action),
   };
+  checkActionFitsSelection(rule.selection, rule.action);
   if (raw.description !== undefined) rule.description = raw.description as string;
   return rule;
 }
@@ -234,23 +268,28 @@ function checkRulesTogether(rules: LifecycleRule[]): void {
     priorities.add(rule.rulePriority);
   }
 
-  const highest = Math.max(...priorities);
-  if (rules.some((rule) => rule.selection.tagStatus === 'any' && rule.rulePriority !== highest)) {
-    throw policyFailure('Rule for tagStatus=ANY must have the lowest priority per storage class');
-  }
-
-  if (rules.filter((rule) => rule.selection.tagStatus === 'untagged').length > 1) {
-    throw policyFailure('Only one rule can select Untagged images per storage class.');
-  }
-
-  const tagLists = new Set<string>();
-  for (const rule of rules) {
-    const key = tagListKey(rule.selection);
-    if (key === undefined) continue;
-    if (tagLists.has(key)) {
-      throw policyFailure('The set of rules must contain a unique set of tag prefixes and tag patterns.');
+  // The remaining constraints hold among the rules that select one storage class.
+  for (const storageClass of ['standard', 'archive'] as const) {
+    const ofClass = rules.filter((rule) => rule.selection.storageClass === storageClass);
+    if (ofClass.length === 0) continue;
+    const highest = Math.max(...ofClass.map((rule) => rule.rulePriority));
+    if (ofClass.some((rule) => rule.selection.tagStatus === 'any' && rule.rulePriority !== highest)) {
+      throw policyFailure('Rule for tagStatus=ANY must have the lowest priority per storage class');
     }
-    tagLists.add(key);
+
+    if (ofClass.filter((rule) => rule.selection.tagStatus === 'untagged').length > 1) {
+      throw policyFailure('Only one rule can select Untagged images per storage class.');
+    }
+
+    const tagLists = new Set<string>();
+    for (const rule of ofClass) {
+      const key = tagListKey(rule.selection);
+      if (key === undefined) continue;
+      if (tagLists.has(key)) {
+        throw policyFailure('The set of rules must contain a unique set of tag prefixes and tag patterns.');
+      }
+      tagLists.add(key);
+    }
   }
 }
 

@@ -11,6 +11,8 @@ export const UNLISTED_LAYER_MEDIA_TYPE = 'application/vnd.docker.container.image
 
 export type LayerAvailability =
   | { digest: string; available: true; size: number; mediaType: string }
+  /** Only archived images of the repository use the layer (ECR's layerAvailability ARCHIVED). */
+  | { digest: string; available: false; archived: true; size: number; mediaType: string; failure?: undefined }
   | { digest: string; available: false; failure?: 'MissingLayerDigest' | 'InvalidLayerDigest' };
 
 const REDIRECT_URL_SECONDS = 20 * 60;
@@ -93,7 +95,11 @@ export class Blobs {
       else if (!isValidDigest(digest)) out.push({ digest, available: false, failure: 'InvalidLayerDigest' });
       else {
         const blob = await this.meta.getRepoBlob(repo.id, digest);
-        out.push(blob ? { digest, available: true, size: blob.size, mediaType: await this.mediaTypeOf(repo, digest) } : { digest, available: false });
+        if (!blob) out.push({ digest, available: false });
+        else {
+          const found = { digest, size: blob.size, mediaType: await this.mediaTypeOf(repo, digest) };
+          out.push((await this.meta.isBlobOnlyInArchivedImages(repo.id, digest)) ? { ...found, available: false, archived: true } : { ...found, available: true });
+        }
       }
     }
     return out;
@@ -136,6 +142,13 @@ export class Blobs {
       throw new RegistryError(
         'LayerNotReferenced',
         `The layer with digest ${digest} is not referenced by any image in the repository with name '${repo.name}' in the registry with id '${repo.registryId}'`,
+        { digest },
+      );
+    }
+    if (await this.meta.isBlobOnlyInArchivedImages(repo.id, digest)) {
+      throw new RegistryError(
+        'LayerNotReferenced',
+        `The layer with digest ${digest} is only used by archived images in the repository with name '${repo.name}' in the registry with id '${repo.registryId}'; restore one of them to download it`,
         { digest },
       );
     }

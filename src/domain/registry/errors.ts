@@ -45,6 +45,10 @@ export type RegistryErrorKind =
   | 'ExclusionNotFound'
   | 'SigningConfigurationNotFound'
   | 'LimitExceeded'
+  /** The image is in the archive storage class: listed and described, not pulled until restored. */
+  | 'ImageArchived'
+  /** A storage class change the image cannot make (already there, or an active index lists it). */
+  | 'StorageClassUpdateNotSupported'
   /** A setting or feature berth does not offer: refused rather than stored and ignored. */
   | 'FeatureNotAvailable'
   /** An IAM role the customer named (a template's custom role) does not let ECR do what it must. */

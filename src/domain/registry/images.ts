@@ -1,6 +1,6 @@
 import type { NewEvent } from '../../store/meta/event-store.js';
 import type { BlobEncryption } from '../encryption/blob-encryption.js';
-import type { ManifestRow, MetadataStore, RepositoryRow } from '../../store/meta/metadata-store.js';
+import type { ImageStatus, MetadataStore, NewManifestRow, RepositoryRow } from '../../store/meta/metadata-store.js';
 import { digestOf, looksLikeDigest, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { imageFailure, resolveImageId, type ImageFailure, type ImageId } from './image-ids.js';
@@ -19,6 +19,7 @@ export interface PushResult {
 }
 
 export type TagStatus = 'TAGGED' | 'UNTAGGED' | 'ANY';
+export type ImageStatusFilter = ImageStatus | 'ANY';
 
 export interface ExpiryRecord {
   rulePriority: number | null;
@@ -90,7 +91,9 @@ export class Images {
     }
     const existing = await this.meta.getManifest(repo.id, digest);
     const tag = opts.tag;
-    const alreadyThere = tag === undefined ? existing !== undefined : existing !== undefined && (await this.meta.getTag(repo.id, tag))?.digest === digest;
+    // Pushing an archived image again restores it (as ECR does), so it is not "already there".
+    const present = existing !== undefined && existing.imageStatus === 'ACTIVE';
+    const alreadyThere = tag === undefined ? present : present && (await this.meta.getTag(repo.id, tag))?.digest === digest;
     if (alreadyThere) {
       throw new RegistryError(
         'ImageAlreadyExists',
@@ -116,7 +119,7 @@ export class Images {
         digests: missingManifests,
       });
     }
-    const row: ManifestRow = {
+    const row: NewManifestRow = {
       repoId: repo.id,
       digest,
       mediaType: manifest.mediaType,
@@ -141,6 +144,12 @@ export class Images {
       const stored = await tx.getRepositoryById(repo.id);
       if (!stored) throw repositoryNotFound(repo);
       const fresh = await tx.insertManifest(row, refs);
+      // A push of an image that is in the archive restores it at once (an index with the images it lists).
+      const now = Date.now();
+      if (!fresh && (await tx.activateManifest(repo.id, digest, now))) {
+        for (const child of manifest.manifests) await tx.activateManifest(repo.id, child, now);
+        await tx.events.append(storageClassEvent(repo, digest, 'STANDARD', { mediaType: manifest.mediaType, configMediaType: manifest.configMediaType ?? null, activatedAt: now, cause: 'push' }));
+      }
       if (tag) {
         const current = await tx.getTag(repo.id, tag);
         if (current && current.digest !== digest) {
@@ -178,6 +187,7 @@ export class Images {
       manifest = await this.meta.getTaggedManifest(repo.id, reference);
     }
     if (!manifest) throw manifestNotFound(reference);
+    assertPullable(manifest);
     await this.encryption.assertReadable(repo);
     return manifest;
   }
@@ -192,6 +202,7 @@ export class Images {
       assertRepositoryName(ref.name);
       const found = await this.meta.getTaggedManifestByName(ref.registryId, ref.name, reference);
       if (found) {
+        assertPullable(found.manifest);
         const repository = toRepository(found.repository);
         await this.encryption.assertReadable(repository);
         return { repository, manifest: found.manifest };
@@ -210,10 +221,15 @@ export class Images {
     return this.meta.listTags(repo.id, last ?? '', n ?? 100_000);
   }
 
-  /** The images of the repository with their tags, oldest first; only tagged or untagged ones if asked. */
-  async list(repo: Repository, tagStatus: TagStatus = 'ANY'): Promise<ManifestWithTags[]> {
+  /**
+   * The images of the repository with their tags, oldest first; only tagged or untagged ones, and
+   * only those in one image status, if asked (all of them by default).
+   */
+  async list(repo: Repository, tagStatus: TagStatus = 'ANY', imageStatus: ImageStatusFilter = 'ANY'): Promise<ManifestWithTags[]> {
     const all = await this.meta.listManifests(repo.id);
-    return tagStatus === 'ANY' ? all : all.filter((m) => (tagStatus === 'TAGGED') === m.tags.length > 0);
+    return all.filter(
+      (m) => (tagStatus === 'ANY' || (tagStatus === 'TAGGED') === m.tags.length > 0) && (imageStatus === 'ANY' || m.imageStatus === imageStatus),
+    );
   }
 
   /** Sizes as ECR reports them: an image's config and layers; for an index, its largest child. */
@@ -231,6 +247,12 @@ export class Images {
   /** Manifests an index of the repository lists: not images of their own for lifecycle. */
   indexedManifests(repo: Repository): Promise<Set<string>> {
     return this.meta.listIndexedManifests(repo.id);
+  }
+
+  /** Manifests an index of the repository lists while that index is ACTIVE (not archived). */
+  async manifestsHeldByActiveIndexes(repo: Repository): Promise<Set<string>> {
+    const active = new Set((await this.meta.listManifests(repo.id)).filter((m) => m.imageStatus === 'ACTIVE').map((m) => m.digest));
+    return new Set((await this.meta.listIndexChildren(repo.id)).filter((pair) => active.has(pair.digest)).map((pair) => pair.child));
   }
 
   async tagsOf(repo: Repository, digest: string): Promise<string[]> {
@@ -255,6 +277,7 @@ export class Images {
     for (const id of ids) {
       const found = await this.resolve(repo, id);
       if ('failure' in found) failures.push(found.failure);
+      else if (found.manifest.imageStatus !== 'ACTIVE') failures.push(imageFailure(id, 'ImageNotFound', archivedReason(found.manifest)));
       else if (unreadable) failures.push(imageFailure(id, 'KmsError', unreadable.message));
       else if (acceptedMediaTypes && !acceptedMediaTypes.includes(found.manifest.mediaType)) {
         failures.push(imageFailure(id, 'ImageNotFound', 'Requested image not found in any of the accepted media types'));
@@ -350,6 +373,70 @@ export class Images {
     });
   }
 
+  // ---- storage classes ------------------------------------------------------------------------
+  // An archived image keeps its manifest, tags and blobs (garbage collection still sees them as
+  // referenced); it is listed and described but not pulled. berth restores at once: the image is
+  // ACTIVE again when UpdateImageStorageClass returns, so ECR's ACTIVATING state is never seen.
+
+  /**
+   * UpdateImageStorageClass: archives an ACTIVE image or restores an archived one, in one
+   * transaction with its event. A restore is like a push: the push hooks run (scan on push). An
+   * image already in the target class, or one an active index lists, is refused.
+   */
+  async updateStorageClass(repo: Repository, id: ImageId, target: 'ARCHIVE' | 'STANDARD'): Promise<{ manifest: Manifest; imageStatus: ImageStatus } | { failure: ImageFailure }> {
+    return this.meta.transaction(async (tx) => {
+      const found = await resolveImageId(tx, repo, id);
+      if ('failure' in found) return found;
+      const { manifest } = found;
+      const now = Date.now();
+      const detail = { mediaType: manifest.mediaType, configMediaType: manifest.configMediaType, cause: 'api' as const };
+      if (target === 'ARCHIVE') {
+        if (await tx.isReferencedByActiveManifest(repo.id, manifest.digest)) {
+          throw storageClassRefused(`The image with digest '${manifest.digest}' is referenced by a manifest list that is not archived; archive the manifest list first`);
+        }
+        if (!(await tx.archiveManifest(repo.id, manifest.digest, now))) throw storageClassRefused(`The image with digest '${manifest.digest}' is already in the ARCHIVE storage class`);
+        await tx.events.append(storageClassEvent(repo, manifest.digest, 'ARCHIVE', detail));
+        return { manifest, imageStatus: 'ARCHIVED' as const };
+      }
+      if (!(await tx.activateManifest(repo.id, manifest.digest, now))) throw storageClassRefused(`The image with digest '${manifest.digest}' is already in the STANDARD storage class`);
+      // An index comes back with the images it lists, or it could not be pulled.
+      for (const pair of await tx.listIndexChildren(repo.id)) {
+        if (pair.digest === manifest.digest) await tx.activateManifest(repo.id, pair.child, now);
+      }
+      await tx.events.append(storageClassEvent(repo, manifest.digest, 'STANDARD', { ...detail, activatedAt: now }));
+      const stored = await tx.getRepositoryById(repo.id);
+      if (!stored) throw repositoryNotFound(repo);
+      const restored = { digest: manifest.digest, mediaType: manifest.mediaType, ...(manifest.configMediaType ? { configMediaType: manifest.configMediaType } : {}) };
+      for (const hook of this.pushHooks) await hook(tx, stored, restored);
+      return { manifest, imageStatus: 'ACTIVE' as const };
+    }, repo.id);
+  }
+
+  /**
+   * Lifecycle transition to the archive: archives the image only if it still has exactly the tags
+   * it was judged by and no active index lists it. False when left alone.
+   */
+  async archiveByLifecycle(repo: Repository, digest: string, judgedTags: string[], record: ExpiryRecord | { rulePriority: null; reason: 'subject-archived' }): Promise<boolean> {
+    const planned = [...judgedTags].sort();
+    return this.meta.transaction(async (tx) => {
+      const current = (await tx.tagsOf(repo.id, digest)).sort();
+      if (current.length !== planned.length || current.some((t, i) => t !== planned[i])) return false;
+      if (await tx.isReferencedByActiveManifest(repo.id, digest)) return false;
+      const manifest = await tx.getManifest(repo.id, digest);
+      if (!manifest || !(await tx.archiveManifest(repo.id, digest, Date.now()))) return false;
+      const cause = record.reason === 'subject-archived' ? ('subject-archived' as const) : ('lifecycle' as const);
+      await tx.events.append(
+        storageClassEvent(repo, digest, 'ARCHIVE', {
+          mediaType: manifest.mediaType,
+          configMediaType: manifest.configMediaType,
+          cause,
+          ...(record.rulePriority !== null ? { rulePriority: record.rulePriority } : {}),
+        }),
+      );
+      return true;
+    }, repo.id);
+  }
+
   /**
    * Lifecycle expiry: deletes the image only if it still has exactly the tags it was judged by and
    * no index lists it, and records the expiry in the same transaction. False when left alone.
@@ -383,6 +470,29 @@ function deletedEarlier(deleted: ImageId[], id: ImageId): boolean {
 
 function imageEvent(type: NewEvent['type'], repo: Repository, digest: string, tag: string | undefined, detail: Record<string, unknown>): NewEvent {
   return { type, registryId: repo.registryId, repositoryName: repo.name, digest, ...(tag === undefined ? {} : { tag }), detail };
+}
+
+/** Refuses a pull of an image that is not ACTIVE: ECR answers it with a 404 until it is restored. */
+function assertPullable(manifest: Manifest): void {
+  if (manifest.imageStatus !== 'ACTIVE') throw new RegistryError('ImageArchived', archivedReason(manifest), { digest: manifest.digest });
+}
+
+function archivedReason(manifest: Manifest): string {
+  return `The image with digest '${manifest.digest}' is archived and cannot be pulled; restore it to the STANDARD storage class first (UpdateImageStorageClass)`;
+}
+
+/** What the outbox records when an image changes storage class (ECR's UPDATE_STORAGE_CLASS image action). */
+export function storageClassEvent(
+  repo: Repository,
+  digest: string,
+  target: 'ARCHIVE' | 'STANDARD',
+  detail: { mediaType: string; configMediaType: string | null; activatedAt?: number; cause: 'api' | 'push' | 'lifecycle' | 'subject-archived'; rulePriority?: number },
+): NewEvent {
+  return imageEvent('image.storage-class-changed', repo, digest, undefined, { targetStorageClass: target, ...detail });
+}
+
+function storageClassRefused(message: string): RegistryError {
+  return new RegistryError('StorageClassUpdateNotSupported', message);
 }
 
 export function manifestNotFound(reference: string): RegistryError {

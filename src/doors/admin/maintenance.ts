@@ -25,9 +25,15 @@ export function registerMaintenanceAdmin(admin: Command): void {
             const rule = image.rulePriority === null ? 'subject expired' : `rule ${image.rulePriority}`;
             process.stdout.write(`expired ${r.repositoryName}@${image.digest} [${image.tags.join(',')}] (${rule})\n`);
           }
+          for (const image of r.transitioned) {
+            const rule = image.rulePriority === null ? 'subject archived' : `rule ${image.rulePriority}`;
+            process.stdout.write(`archived ${r.repositoryName}@${image.digest} [${image.tags.join(',')}] (${rule})\n`);
+          }
         }
         const total = results.reduce((n, r) => n + r.expired.length, 0);
-        process.stdout.write(`lifecycle: ${results.length} repositories evaluated, ${total} images expired\n`);
+        const archived = results.reduce((n, r) => n + r.transitioned.length, 0);
+        // The archive count is only added when something was archived, so the line reads as before otherwise.
+        process.stdout.write(`lifecycle: ${results.length} repositories evaluated, ${total} images expired${archived > 0 ? `, ${archived} archived` : ''}\n`);
       } finally {
         await domain.close();
       }

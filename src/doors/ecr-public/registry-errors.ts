@@ -48,6 +48,9 @@ const TO_ECR_PUBLIC: Record<RegistryErrorKind, (err: RegistryError) => EcrPublic
   ExclusionNotFound: unsupported,
   SigningConfigurationNotFound: unsupported,
   LimitExceeded: error('LimitExceededException'),
+  // ECR Public has no archive storage class: an archived image is simply not there.
+  ImageArchived: error('ImageNotFoundException'),
+  StorageClassUpdateNotSupported: unsupported,
   FeatureNotAvailable: unsupported,
   Kms: unsupported,
   RoleDenied: unsupported,

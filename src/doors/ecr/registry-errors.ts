@@ -60,6 +60,8 @@ const TO_ECR: Record<RegistryErrorKind, (err: RegistryError, where: Where) => Ec
   ExclusionNotFound: (e) => new EcrError('ExclusionNotFoundException', e.message),
   SigningConfigurationNotFound: (e) => new EcrError('SigningConfigurationNotFoundException', e.message),
   LimitExceeded: (e) => new EcrError('LimitExceededException', e.message),
+  ImageArchived: (e) => new EcrError('ImageArchivedException', e.message),
+  StorageClassUpdateNotSupported: (e) => new EcrError('ImageStorageClassUpdateNotSupportedException', e.message),
   FeatureNotAvailable: (e) => new EcrError('ValidationException', e.message),
   RoleDenied: (e) => new EcrError('AccessDeniedException', e.message),
 };

@@ -86,6 +86,9 @@ const FROM_DOMAIN: Record<RegistryErrorKind, { code: OciErrorCode; status?: numb
   ExclusionNotFound: { code: 'UNSUPPORTED', status: 404 },
   SigningConfigurationNotFound: { code: 'UNSUPPORTED', status: 404 },
   LimitExceeded: { code: 'TOOMANYREQUESTS' },
+  // ECR answers a pull of an archived image with a 404.
+  ImageArchived: { code: 'MANIFEST_UNKNOWN' },
+  StorageClassUpdateNotSupported: { code: 'UNSUPPORTED', status: 400 },
   FeatureNotAvailable: { code: 'UNSUPPORTED', status: 400 },
 };
 

@@ -9,6 +9,7 @@ export type EventType =
   | 'repository.created'
   | 'repository.deleted'
   | 'scan.completed'
+  | 'image.storage-class-changed'
   | (string & {});
 
 /**

@@ -36,7 +36,21 @@ export interface ManifestRow {
   body: Buffer;
   pushedAt: number;
   lastPulledAt: number | null;
+  /** ECR's image status: ACTIVE (standard storage, pullable) or ARCHIVED (archive storage). */
+  imageStatus: ImageStatus;
+  /** When the image last went into the archive, and last came back from it (epoch ms). */
+  lastArchivedAt: number | null;
+  lastActivatedAt: number | null;
 }
+
+/**
+ * ECR's image statuses. ACTIVATING (a restore under way) is part of ECR's model; berth restores
+ * at once, so no stored image is ever in it.
+ */
+export type ImageStatus = 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
+
+/** A manifest as pushed: it starts ACTIVE, with no archive history. */
+export type NewManifestRow = Omit<ManifestRow, 'imageStatus' | 'lastArchivedAt' | 'lastActivatedAt'>;
 
 export interface ManifestRef {
   child: string;
@@ -87,10 +101,17 @@ interface RawManifest {
   body: Buffer;
   pushed_at: number | string;
   last_pulled_at: number | string | null;
+  image_status: string;
+  last_archived_at: number | string | null;
+  last_activated_at: number | string | null;
 }
 
 const MANIFEST_COLUMNS =
-  'm.repo_id, m.digest, m.media_type, m.artifact_type, m.config_media_type, m.subject, m.annotations, m.size, m.layers_size, m.body, m.pushed_at, m.last_pulled_at';
+  'm.repo_id, m.digest, m.media_type, m.artifact_type, m.config_media_type, m.subject, m.annotations, m.size, m.layers_size, m.body, m.pushed_at, m.last_pulled_at, m.image_status, m.last_archived_at, m.last_activated_at';
+
+function epochOrNull(v: number | string | null): number | null {
+  return v === null ? null : Number(v);
+}
 
 function toManifest(r: RawManifest): ManifestRow {
   return {
@@ -105,7 +126,10 @@ function toManifest(r: RawManifest): ManifestRow {
     layersSize: Number(r.layers_size),
     body: r.body,
     pushedAt: Number(r.pushed_at),
-    lastPulledAt: r.last_pulled_at === null ? null : Number(r.last_pulled_at),
+    lastPulledAt: epochOrNull(r.last_pulled_at),
+    imageStatus: r.image_status as ImageStatus,
+    lastArchivedAt: epochOrNull(r.last_archived_at),
+    lastActivatedAt: epochOrNull(r.last_activated_at),
   };
 }
 
@@ -442,7 +466,7 @@ export class MetadataStore {
 
   // ---- manifests and tags -------------------------------------------------------------------
   /** Inserts the manifest (kept if already there) and its references. Returns true if it was new. */
-  async insertManifest(m: ManifestRow, refs: ManifestRef[]): Promise<boolean> {
+  async insertManifest(m: NewManifestRow, refs: ManifestRef[]): Promise<boolean> {
     const { changes } = await this.db.run(
       `INSERT INTO manifests (repo_id, digest, media_type, artifact_type, config_media_type, subject, annotations, size, layers_size, body, pushed_at, last_pulled_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repo_id, digest) DO NOTHING`,
@@ -581,6 +605,36 @@ export class MetadataStore {
     return r !== undefined;
   }
 
+  /**
+   * Moves an ACTIVE image into the archive at `at`. False when it is not there or not ACTIVE, so
+   * of two callers archiving the same image at once exactly one succeeds.
+   */
+  async archiveManifest(repoId: string, digest: string, at: number): Promise<boolean> {
+    const { changes } = await this.db.run(
+      "UPDATE manifests SET image_status = 'ARCHIVED', last_archived_at = ? WHERE repo_id = ? AND digest = ? AND image_status = 'ACTIVE'",
+      [at, repoId, digest],
+    );
+    return changes > 0;
+  }
+
+  /** Brings an archived (or activating) image back to ACTIVE at `at`. False when it is not there or already ACTIVE. */
+  async activateManifest(repoId: string, digest: string, at: number): Promise<boolean> {
+    const { changes } = await this.db.run(
+      "UPDATE manifests SET image_status = 'ACTIVE', last_activated_at = ? WHERE repo_id = ? AND digest = ? AND image_status <> 'ACTIVE'",
+      [at, repoId, digest],
+    );
+    return changes > 0;
+  }
+
+  /** Whether an index of the repository that is not archived lists this manifest. */
+  async isReferencedByActiveManifest(repoId: string, digest: string): Promise<boolean> {
+    const r = await this.db.get(
+      "SELECT 1 AS x FROM manifest_refs r JOIN manifests m ON m.repo_id = r.repo_id AND m.digest = r.digest WHERE r.repo_id = ? AND r.child = ? AND r.kind = 'manifest' AND m.image_status = 'ACTIVE' LIMIT 1",
+      [repoId, digest],
+    );
+    return r !== undefined;
+  }
+
   async recordPulls(pulls: Array<{ repoId: string; digest: string; at: number }>): Promise<void> {
     for (const p of pulls) {
       await this.db.run('UPDATE manifests SET last_pulled_at = ? WHERE repo_id = ? AND digest = ?', [p.at, p.repoId, p.digest]);
@@ -612,6 +666,17 @@ export class MetadataStore {
       [repoId, digest],
     );
     return r && this.bodies.open(Buffer.from(r.body), r.digest);
+  }
+
+  /** Whether manifests of the repository list the blob and every one of them is archived. */
+  async isBlobOnlyInArchivedImages(repoId: string, digest: string): Promise<boolean> {
+    const r = await this.db.get<{ archived: number | string | null; active: number | string | null }>(
+      `SELECT SUM(CASE WHEN m.image_status = 'ACTIVE' THEN 0 ELSE 1 END) AS archived, SUM(CASE WHEN m.image_status = 'ACTIVE' THEN 1 ELSE 0 END) AS active
+       FROM manifest_refs r JOIN manifests m ON m.repo_id = r.repo_id AND m.digest = r.digest
+       WHERE r.repo_id = ? AND r.child = ? AND r.kind = 'blob'`,
+      [repoId, digest],
+    );
+    return Number(r?.archived ?? 0) > 0 && Number(r?.active ?? 0) === 0;
   }
 
   async isBlobReferenced(repoId: string, digest: string): Promise<boolean> {

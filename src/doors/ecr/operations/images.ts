@@ -23,15 +23,15 @@ const IMAGE_STATUS = ['ACTIVE', 'ARCHIVED', 'ACTIVATING', 'ANY'] as const;
 
 interface ListFilter {
   tagStatus: (typeof TAG_STATUS)[number];
-  /** Whether the images asked for can be there: every image berth keeps is ACTIVE (none is archived). */
-  active: boolean;
+  /** ECR lists only ACTIVE images unless asked for another status (or ANY). */
+  imageStatus: (typeof IMAGE_STATUS)[number];
 }
 
 function listFilter(input: EcrInput): ListFilter {
   const filter = optionalObject(input, 'filter');
   const imageStatus = (filter && optionalEnum(filter, 'imageStatus', IMAGE_STATUS)) ?? 'ACTIVE';
   const tagStatus = (filter && optionalEnum(filter, 'tagStatus', TAG_STATUS)) ?? 'ANY';
-  return { tagStatus, active: imageStatus === 'ACTIVE' || imageStatus === 'ANY' };
+  return { tagStatus, imageStatus };
 }
 
 function paging(input: EcrInput) {
@@ -42,14 +42,14 @@ async function listImages(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
   const { maxResults, nextToken } = paging(input);
-  const { tagStatus: status, active } = listFilter(input);
+  const { tagStatus: status, imageStatus } = listFilter(input);
   const repo = await authorizedRepository(ctx, 'ecr:ListImages', name);
   const ids: ImageId[] = [];
-  for (const m of active ? await ctx.registry.images.list(repo, status) : []) {
+  for (const m of await ctx.registry.images.list(repo, status, imageStatus)) {
     if (m.tags.length === 0) ids.push({ imageDigest: m.digest });
     for (const tag of m.tags) ids.push({ imageDigest: m.digest, imageTag: tag });
   }
-  const { items, nextToken: next } = page(ids, nextToken, maxResults, `images:${repo.id}:${status}`);
+  const { items, nextToken: next } = page(ids, nextToken, maxResults, `images:${repo.id}:${status}:${imageStatus}`);
   return { imageIds: items, ...(next ? { nextToken: next } : {}) };
 }
 
@@ -63,7 +63,9 @@ function imageDetail(repo: Repository, m: ManifestWithTags, size: number, scan: 
   if (m.configMediaType) out.artifactMediaType = m.configMediaType;
   if (m.lastPulledAt !== null) out.lastRecordedPullTime = epochSeconds(m.lastPulledAt);
   if (m.subject) out.subjectManifestDigest = m.subject;
-  out.imageStatus = 'ACTIVE';
+  out.imageStatus = m.imageStatus;
+  if (m.lastArchivedAt !== null) out.lastArchivedAt = epochSeconds(m.lastArchivedAt);
+  if (m.lastActivatedAt !== null) out.lastActivatedAt = epochSeconds(m.lastActivatedAt);
   if (scan) {
     out.imageScanStatus = statusShape(scan);
     const summary = findingsSummary(scan);
@@ -77,7 +79,7 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
   const name = repositoryName(input);
   const rawIds = input.imageIds === undefined ? undefined : requiredList(input, 'imageIds', 1, 100);
   const { maxResults, nextToken } = paging(input);
-  const { tagStatus: status, active } = listFilter(input);
+  const { tagStatus: status, imageStatus } = listFilter(input);
   if (rawIds && (maxResults !== undefined || nextToken !== undefined)) {
     throw parameterError('maxResults', 'maxResults and nextToken cannot be used with imageIds');
   }
@@ -99,7 +101,7 @@ async function describeImages(input: EcrInput, ctx: EcrContext) {
       selected.push(byDigest.get(found.manifest.digest) ?? { ...found.manifest, tags: [] });
     }
   } else {
-    const result = page(active ? await ctx.registry.images.list(repo, status) : [], nextToken, maxResults, `describe:${repo.id}:${status}`);
+    const result = page(await ctx.registry.images.list(repo, status, imageStatus), nextToken, maxResults, `describe:${repo.id}:${status}:${imageStatus}`);
     selected = result.items;
     next = result.nextToken;
   }

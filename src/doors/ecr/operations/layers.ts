@@ -27,6 +27,8 @@ async function batchCheckLayerAvailability(input: EcrInput, ctx: EcrContext) {
     const layerDigest = layer.digest;
     if (layer.available) {
       layers.push({ layerDigest, layerAvailability: 'AVAILABLE', layerSize: layer.size, mediaType: layer.mediaType });
+    } else if ('archived' in layer) {
+      layers.push({ layerDigest, layerAvailability: 'ARCHIVED', layerSize: layer.size, mediaType: layer.mediaType });
     } else if (layer.failure === 'MissingLayerDigest') {
       failures.push({ layerDigest, failureCode: 'MissingLayerDigest', failureReason: 'Missing layer digest' });
     } else if (layer.failure === 'InvalidLayerDigest') {

@@ -1,4 +1,4 @@
-import type { LifecyclePolicyPreviewResult } from '../../../domain/lifecycle/evaluate.js';
+import { summarizePreview, type LifecyclePolicyPreviewResult } from '../../../domain/lifecycle/evaluate.js';
 import { isValidRepositoryName, REPOSITORY_NAME_PATTERN } from '../../../domain/registry/names.js';
 import type { Repository } from '../../../domain/registry/model.js';
 import { EcrError, invalidParameter } from '../errors.js';
@@ -142,9 +142,10 @@ async function getLifecyclePolicyPreview(input: EcrInput, ctx: EcrContext): Prom
   const offset = token === undefined ? 0 : decodeToken(token);
   const size = limit ?? PREVIEW_PAGE_MAX;
   const page = ids ? results : results.slice(offset, offset + size);
-  out.previewResults = page.map((r) => ({ ...r, storageClass: 'STANDARD' }));
+  // Previews stored before the archive storage class existed carry no storageClass: they were all STANDARD.
+  out.previewResults = page.map((r) => ({ ...r, storageClass: r.storageClass ?? 'STANDARD' }));
   if (!ids && offset + size < results.length) out.nextToken = encodeToken(offset + size);
-  out.summary = { expiringImageTotalCount: results.length };
+  out.summary = summarizePreview(results);
   return out;
 }
 

@@ -23,20 +23,19 @@ async function listImageReferrers(input: EcrInput, ctx: EcrContext) {
   const nextToken = optionalString(input, 'nextToken');
   const repo = await authorizedRepository(ctx, 'ecr:BatchGetImage', name);
 
-  // Every image berth holds is ACTIVE: none is ever archived.
-  const statusMatches = status === 'ACTIVE' || status === 'ANY';
-  const referrers = (await ctx.registry.images.referrers(repo, subject)).filter(
-    (d) => statusMatches && (!artifactTypes?.length || (d.artifactType !== undefined && artifactTypes.includes(d.artifactType))),
+  // An artifact's status is its manifest's image status (ACTIVE or ARCHIVED; berth never has ACTIVATING ones).
+  const referrers = (await ctx.registry.images.referrerManifests(repo, subject)).filter(
+    (m) => (status === 'ANY' || m.imageStatus === status) && (!artifactTypes?.length || (m.artifactType !== null && artifactTypes.includes(m.artifactType))),
   );
-  const { items, nextToken: next } = page(referrers, nextToken, maxResults ?? DEFAULT_PAGE, `referrers:${repo.id}:${subject}`);
+  const { items, nextToken: next } = page(referrers, nextToken, maxResults ?? DEFAULT_PAGE, `referrers:${repo.id}:${subject}:${status}`);
   return {
-    referrers: items.map((d) => ({
-      digest: d.digest,
-      mediaType: d.mediaType,
-      ...(d.artifactType !== undefined ? { artifactType: d.artifactType } : {}),
-      size: d.size,
-      ...(d.annotations ? { annotations: d.annotations } : {}),
-      artifactStatus: 'ACTIVE',
+    referrers: items.map((m) => ({
+      digest: m.digest,
+      mediaType: m.mediaType,
+      ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+      size: m.size,
+      ...(m.annotations && Object.keys(m.annotations).length > 0 ? { annotations: m.annotations } : {}),
+      artifactStatus: m.imageStatus,
     })),
     ...(next ? { nextToken: next } : {}),
   };

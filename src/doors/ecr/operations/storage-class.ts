@@ -1,26 +1,33 @@
-import { EcrError } from '../errors.js';
-import { findImage, requiredImageId } from '../one-image.js';
+import { imageNotFound } from '../image-ids.js';
+import { invalidParameter } from '../errors.js';
+import { requiredImageId } from '../one-image.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
 import { authorizedRepository } from '../repositories.js';
 import { checkRegistryId, repositoryName, requiredEnum } from '../validate.js';
 
 /**
- * UpdateImageStorageClass. berth has no archive storage class yet: every image is ACTIVE in
- * STANDARD, so archiving is refused (never recorded and ignored) and there is nothing to restore.
+ * UpdateImageStorageClass: ARCHIVE moves an image into the archive storage class (not pullable,
+ * still listed and described), STANDARD restores it. berth's restore completes within the call,
+ * so the answer's imageStatus is ACTIVE where ECR would still say ACTIVATING.
  */
-async function updateImageStorageClass(input: EcrInput, ctx: EcrContext): Promise<never> {
+async function updateImageStorageClass(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
   const id = requiredImageId(input);
   const target = requiredEnum(input, 'targetStorageClass', ['STANDARD', 'ARCHIVE'] as const);
   const repo = await authorizedRepository(ctx, 'ecr:UpdateImageStorageClass', name);
-  const manifest = await findImage(ctx, repo, id);
-  throw new EcrError(
-    'ImageStorageClassUpdateNotSupportedException',
-    target === 'ARCHIVE'
-      ? `The archive storage class is not available in this registry: image '${manifest.digest}' stays in STANDARD`
-      : `Image '${manifest.digest}' is not archived: it is already in the STANDARD storage class`,
-  );
+  const result = await ctx.registry.images.updateStorageClass(repo, id, target);
+  if ('failure' in result) {
+    const { failureCode, failureReason } = result.failure;
+    if (failureCode === 'MissingDigestAndTag' || failureCode === 'InvalidImageDigest') throw invalidParameter(failureReason);
+    throw imageNotFound(repo, id);
+  }
+  return {
+    registryId: repo.registryId,
+    repositoryName: repo.name,
+    imageId: { imageDigest: result.manifest.digest, ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}) },
+    imageStatus: result.imageStatus,
+  };
 }
 
 export const STORAGE_CLASS_OPERATIONS: EcrOperations = {
