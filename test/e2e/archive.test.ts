@@ -5,18 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  BatchCheckLayerAvailabilityCommand,
-  BatchGetImageCommand,
-  GetDownloadUrlForLayerCommand,
-  DescribeImagesCommand,
-  GetLifecyclePolicyPreviewCommand,
-  ListImageReferrersCommand,
-  ListImagesCommand,
-  StartLifecyclePolicyPreviewCommand,
-  UpdateImageStorageClassCommand,
-  type ECRClient,
-} from '@aws-sdk/client-ecr';
+import { BatchCheckLayerAvailabilityCommand, BatchGetImageCommand, DescribeImagesCommand, GetDownloadUrlForLayerCommand, GetLifecyclePolicyPreviewCommand, ListImageReferrersCommand, ListImagesCommand, StartImageScanCommand, StartLifecyclePolicyPreviewCommand, UpdateImageStorageClassCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { errorCodes, getManifest, putManifest, uploadBlob } from '../helpers/oci.js';
@@ -111,6 +100,7 @@ describe('the archive storage class', () => {
     const got = await ecr.send(new BatchGetImageCommand({ repositoryName: REPO, imageIds: [{ imageTag: 'v1' }] }));
     assert.deepEqual(got.images, []);
     assert.equal(got.failures?.[0]?.failureCode, 'ImageNotFound');
+    await expectAwsError(ecr.send(new StartImageScanCommand({ repositoryName: REPO, imageId: { imageTag: 'v1' } })), 'ImageArchivedException', /archived/);
 
     await expectAwsError(
       ecr.send(new UpdateImageStorageClassCommand({ repositoryName: REPO, imageId: { imageDigest: img.digest }, targetStorageClass: 'ARCHIVE' })),

@@ -5,6 +5,7 @@ import type { ImageScanRow } from '../../store/meta/scan-store.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { JobHandler } from '../jobs/worker.js';
 import type { Manifest, Repository } from '../registry/model.js';
+import { RegistryError } from '../registry/errors.js';
 import type { Registry } from '../registry/registry.js';
 import {
   effectiveScanning,
@@ -43,6 +44,9 @@ export class Scanning {
   // ---- scans ----------------------------------------------------------------------------------
   /** StartImageScan: queues a scan of the image, at most one per image per 24 hours. */
   async startScan(repo: Repository, manifest: Manifest): Promise<ImageScanRow> {
+    if (manifest.imageStatus === 'ARCHIVED') {
+      throw new RegistryError('ImageArchived', `The image with digest '${manifest.digest}' is archived and cannot be scanned; restore it to the STANDARD storage class first.`, { digest: manifest.digest });
+    }
     const notScannable = scannableImage(manifest.mediaType, manifest.configMediaType);
     if (notScannable) throw new ScanError('UnsupportedImageType', notScannable);
     const config = await readConfiguration(this.meta, repo.registryId);
