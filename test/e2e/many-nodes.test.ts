@@ -203,8 +203,10 @@ describe('many nodes: PostgreSQL + S3 behind nginx', { skip: (process.env.BERTH_
     const big = await buildImage({ layout: join(work.path, 'big'), tag: 'v1', files: [{ path: '/data/big.bin', content: randomBytes(48 * MiB) }] });
     const push = () => skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', password), big.ref, `docker://${front}/many/killed:v1`], { check: false });
     const victim = nodes[1]!;
-    const first = push();
+    let settled = false;
+    const first = push().finally(() => (settled = true));
     await new Promise((r) => setTimeout(r, 700));
+    assert.equal(settled, false, 'the node is killed while the push is in flight');
     await victim.kill9();
     let result = await first;
     for (let attempt = 0; result.code !== 0 && attempt < 3; attempt++) result = await push();
