@@ -151,6 +151,14 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(scan.status, 'UNSUPPORTED_IMAGE');
     assert.equal(scan.description, 'UnsupportedImageError: The operating system and/or package manager are not supported.');
 
+    // An OS berth reads but has no advisories for is not reported clean either.
+    const fedora = await pushImage(repo, 'fedora', [await layerOf([{ path: 'etc/os-release', data: 'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=40\n' }])]);
+    await scanning.startScan(repo, await registry.images.get(repo, 'fedora'));
+    await runJobs(SCAN_JOB);
+    const fedoraScan = (await scanning.scanOf(repo, fedora))!;
+    assert.equal(fedoraScan.status, 'UNSUPPORTED_IMAGE');
+    assert.equal(fedoraScan.description, 'UnsupportedImageError: The operating system and/or package manager are not supported.');
+
     const config = Buffer.from('{}');
     const configDigest = await putBlob(repo, config);
     const artifact = Buffer.from(

@@ -31,7 +31,16 @@ export function ecosystemsFor(os: OsInfo | undefined, pkg: ImagePackage): string
     case 'maven':
       return ['Maven'];
   }
-  if (!os) return [];
+  return os ? osEcosystems(os) : [];
+}
+
+/** Whether berth has advisories for the OS's packages (its release maps to an OSV ecosystem). */
+export function osSupported(os: OsInfo): boolean {
+  return osEcosystems(os).length > 0;
+}
+
+/** The OSV ecosystems of the OS release's own packages; none for an OS berth has no advisories for. */
+function osEcosystems(os: OsInfo): string[] {
   const major = /^(\d+)/.exec(os.version)?.[1];
   const majorMinor = /^(\d+)\.(\d+)/.exec(os.version);
   switch (os.family) {

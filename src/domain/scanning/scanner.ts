@@ -8,7 +8,7 @@ import { isScanError, ScanError } from './errors.js';
 import { buildFindings, type ScanResult } from './findings.js';
 import { analyzeLayer, ANALYZER_VERSION, type LayerFacts } from './layers/analyze.js';
 import { mergeLayers } from './layers/merge.js';
-import { matchPackages } from './match.js';
+import { matchPackages, osSupported } from './match.js';
 import { OS_PACKAGE_TYPES } from './model.js';
 import { STALE_AFTER_MS } from './vulndb/vulndb.js';
 
@@ -66,6 +66,11 @@ export class ImageScanner {
       const contents = mergeLayers(layers);
       const hasOsPackages = contents.packages.some((p) => OS_PACKAGE_TYPES.has(p.type));
       if (!contents.os && !hasOsPackages && (scan.scanType === 'BASIC' || contents.packages.length === 0)) {
+        return this.finish(repo, scan, { status: 'UNSUPPORTED_IMAGE', description: UNSUPPORTED_DESCRIPTION });
+      }
+      // An OS whose packages berth has no advisories for: basic scanning (OS packages only) cannot
+      // vouch for the image, so it says so rather than report it clean.
+      if (contents.os && !osSupported(contents.os) && scan.scanType === 'BASIC') {
         return this.finish(repo, scan, { status: 'UNSUPPORTED_IMAGE', description: UNSUPPORTED_DESCRIPTION });
       }
       const matches = await matchPackages(contents.os, contents.packages, this.meta.scans);
