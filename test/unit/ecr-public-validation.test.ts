@@ -5,7 +5,8 @@ import { OPERATIONS } from '../../src/doors/ecr-public/operations/index.js';
 import { OPERATION_INPUTS } from '../../src/doors/ecr-public/model.js';
 import { validateInput } from '../../src/doors/ecr-public/validate.js';
 import { EcrPublicError } from '../../src/doors/ecr-public/errors.js';
-import { parsePublicPath, parsePublicRepositoryArn, publicNamespace, publicNamespaceAccount } from '../../src/domain/registry/public-registries.js';
+import { publicNamespace, publicNamespaceAccount } from '../../src/domain/registry/names.js';
+import { parsePublicPath, parsePublicRepositoryArn } from '../../src/domain/registry/public-registries.js';
 import { isValidRepositoryName } from '../../src/domain/registry/names.js';
 
 function rejects(operation: string, input: Record<string, unknown>, type: string, message?: RegExp): void {

@@ -4,7 +4,7 @@ import { checkLifecyclePolicyTextLength, LifecyclePolicyValidationError, parseLi
 import { RegistryError } from './errors.js';
 import { assertResourcePolicy } from './resource-policy.js';
 import type { EncryptionType, MutabilityExclusionFilter, RepositorySettings, ResourceTag, TagMutability } from './settings.js';
-import { MAX_RESOURCE_TAGS } from './repositories.js';
+import { MAX_RESOURCE_TAGS } from './settings.js';
 import type { ServiceRequest, ServiceRoles } from '../roles/service-roles.js';
 
 /** The service principal ECR acts as when it assumes a template's custom role. */

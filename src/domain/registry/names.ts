@@ -49,3 +49,15 @@ export function parseRepositoryArn(arn: string): (RepoRef & { region: string }) 
 export function arnAccount(arn: string): string | undefined {
   return ARN_ACCOUNT.exec(arn)?.[1];
 }
+
+const PUBLIC_NAMESPACE_PREFIX = 'ecr-public:';
+
+/** The registry id under which the account's public (ECR Public) repositories are kept. */
+export function publicNamespace(accountId: string): string {
+  return PUBLIC_NAMESPACE_PREFIX + accountId;
+}
+
+/** The account whose public namespace `registryId` is; undefined for a private registry id. */
+export function publicNamespaceAccount(registryId: string): string | undefined {
+  return registryId.startsWith(PUBLIC_NAMESPACE_PREFIX) ? registryId.slice(PUBLIC_NAMESPACE_PREFIX.length) : undefined;
+}

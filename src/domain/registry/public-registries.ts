@@ -3,7 +3,7 @@ import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { PublicRegistryRow } from '../../store/meta/public-registry-store.js';
 import type { RepositoryCatalogData } from './catalog-data.js';
 import type { Repository } from './model.js';
-import type { RepoRef } from './names.js';
+import { publicNamespace, type RepoRef } from './names.js';
 import type { Repositories } from './repositories.js';
 import type { ResourceTag } from './settings.js';
 
@@ -20,19 +20,8 @@ import type { ResourceTag } from './settings.js';
  */
 export const PUBLIC_PATH_PREFIX = 'ecr--public';
 
-const NAMESPACE_PREFIX = 'ecr-public:';
 const PUBLIC_REPOSITORY_ARN = /^arn:(aws[a-z-]*):ecr-public::(\d{12}):repository\/(.+)$/;
 const ALIAS = /^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-
-/** The registry id under which the account's public repositories are kept. */
-export function publicNamespace(accountId: string): string {
-  return NAMESPACE_PREFIX + accountId;
-}
-
-/** The account whose public namespace `registryId` is; undefined for a private registry id. */
-export function publicNamespaceAccount(registryId: string): string | undefined {
-  return registryId.startsWith(NAMESPACE_PREFIX) ? registryId.slice(NAMESPACE_PREFIX.length) : undefined;
-}
 
 export function publicRepositoryArn(accountId: string, name: string): string {
   return `arn:aws:ecr-public::${accountId}:repository/${name}`;

@@ -5,12 +5,10 @@ import type { ServiceRoles } from '../roles/service-roles.js';
 import { ECR_SERVICE, roleRequestsFor, settingsFromTemplate, type CreationTemplate, type CreationTemplates } from './creation-templates.js';
 import { RegistryError } from './errors.js';
 import { toRepository, type Repository } from './model.js';
-import { assertRepositoryName, repositoryArn, type RepoRef } from './names.js';
-import { publicNamespaceAccount } from './public-registries.js';
+import { assertRepositoryName, publicNamespaceAccount, repositoryArn, type RepoRef } from './names.js';
 import { assertResourcePolicy } from './resource-policy.js';
-import { DEFAULT_SETTINGS, mergeResourceTags, readSettings, type RepositorySettings, type ResourceTag, type SettingsPatch } from './settings.js';
+import { DEFAULT_SETTINGS, MAX_RESOURCE_TAGS, mergeResourceTags, readSettings, type RepositorySettings, type ResourceTag, type SettingsPatch } from './settings.js';
 
-export const MAX_RESOURCE_TAGS = 50;
 
 /** Repositories and their settings: every door creates, changes and deletes them here. */
 export class Repositories {

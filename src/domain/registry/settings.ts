@@ -78,3 +78,6 @@ export function isTagImmutable(settings: RepositorySettings, tag: string): boole
       return matchesAny(tag, settings.imageTagMutabilityExclusionFilters);
   }
 }
+
+/** ECR's limit on a repository's resource tags. */
+export const MAX_RESOURCE_TAGS = 50;

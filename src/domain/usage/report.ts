@@ -1,4 +1,4 @@
-import { publicNamespaceAccount } from '../registry/public-registries.js';
+import { publicNamespaceAccount } from '../registry/names.js';
 import type { UsageStore, UsageTotals } from '../../store/meta/usage-store.js';
 import { estimateCosts, gbMonths, monthBefore, type Month, type UsagePrices } from './pricing.js';
 

@@ -1,6 +1,7 @@
 import type { RepositoryCatalogData } from '../../domain/registry/catalog-data.js';
 import type { Repository } from '../../domain/registry/model.js';
-import { publicNamespaceAccount, publicRepositoryArn, publicRepositoryPath } from '../../domain/registry/public-registries.js';
+import { publicNamespaceAccount } from '../../domain/registry/names.js';
+import { publicRepositoryArn, publicRepositoryPath } from '../../domain/registry/public-registries.js';
 import type { EcrPublicContext, EcrPublicInput } from './context.js';
 import { EcrPublicError } from './errors.js';
 import { logoUrl } from './logos.js';

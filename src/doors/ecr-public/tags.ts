@@ -1,4 +1,4 @@
-import { MAX_RESOURCE_TAGS } from '../../domain/registry/repositories.js';
+import { MAX_RESOURCE_TAGS } from '../../domain/registry/settings.js';
 import type { ResourceTag } from '../../domain/registry/settings.js';
 import { EcrPublicError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import { isValidRepositoryName, parseRepositoryArn } from '../../domain/registry/names.js';
 import type { Repository } from '../../domain/registry/model.js';
-import { MAX_RESOURCE_TAGS } from '../../domain/registry/repositories.js';
+import { MAX_RESOURCE_TAGS } from '../../domain/registry/settings.js';
 import type { ResourceTag } from '../../domain/registry/settings.js';
 import { EcrError } from './errors.js';
 import type { EcrContext, EcrInput } from './operation.js';

@@ -1,5 +1,5 @@
-import { parsePublicPath, publicNamespace } from '../../domain/registry/public-registries.js';
-import type { RepoRef } from '../../domain/registry/names.js';
+import { parsePublicPath } from '../../domain/registry/public-registries.js';
+import { publicNamespace, type RepoRef } from '../../domain/registry/names.js';
 import type { Registry } from '../../domain/registry/registry.js';
 import type { OciCaller } from './access.js';
 import { OciError } from './errors.js';

@@ -3,8 +3,8 @@ import type { Principal } from '../../iam/auth/principal.js';
 import type { Identity } from '../../iam/identity.js';
 import { OciError } from './errors.js';
 import { requestRecord } from '../http/request-record.js';
-import { repositoryArn, type RepoRef } from '../../domain/registry/names.js';
-import { publicNamespaceAccount, publicRepositoryArn } from '../../domain/registry/public-registries.js';
+import { publicNamespaceAccount, repositoryArn, type RepoRef } from '../../domain/registry/names.js';
+import { publicRepositoryArn } from '../../domain/registry/public-registries.js';
 import type { OciAccess, OciAction, OciCaller } from './access.js';
 
 interface IdentifiedCaller extends OciCaller {
