@@ -350,6 +350,41 @@ describe('observability: request log, metrics, audit trail', { timeout: 900_000 
     assert.ok(token && token.responseElements === null);
   });
 
+  test('KMS, EventBridge and ECR Public calls are in the trail and the request log too, without plaintext or connection secrets', async () => {
+    const plaintext = 'the-plaintext-nobody-may-read';
+    const apiKey = 'the-api-key-nobody-may-read';
+    const key = JSON.parse((await aws(['--region', 'us-east-1', 'kms', 'create-key', '--description', 'audited'])).stdout).KeyMetadata.KeyId as string;
+    await aws(['--region', 'us-east-1', 'kms', 'encrypt', '--key-id', key, '--plaintext', Buffer.from(plaintext).toString('base64')]);
+    await aws(['--region', 'us-east-1', 'events', 'create-connection', '--name', 'audited', '--authorization-type', 'API_KEY', '--auth-parameters', `ApiKeyAuthParameters={ApiKeyName=x-api-key,ApiKeyValue=${apiKey}}`]);
+    await aws(['--region', 'us-east-1', 'ecr-public', 'create-repository', '--repository-name', 'audited/public']);
+    const admin = () => run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'audit', '--data-dir', b.dataDir], { timeoutMs: 120_000 });
+    const wanted = [
+      ['kms.amazonaws.com', 'CreateKey'],
+      ['kms.amazonaws.com', 'Encrypt'],
+      ['events.amazonaws.com', 'CreateConnection'],
+      ['ecr-public.amazonaws.com', 'CreateRepository'],
+    ];
+    let all: Array<Record<string, any>> = [];
+    for (let i = 0; i < 50; i++) {
+      all = (await admin()).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      if (wanted.every(([source, name]) => all.some((r) => r.eventSource === source && r.eventName === name))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const [source, name] of wanted) {
+      const found = all.find((r) => r.eventSource === source && r.eventName === name);
+      assert.ok(found, `${source} ${name} is in the trail`);
+      assert.equal(found.userIdentity.arn, adminArn);
+    }
+    const encrypt = all.find((r) => r.eventName === 'Encrypt')!;
+    assert.equal(encrypt.readOnly, true);
+    assert.equal(encrypt.requestParameters.keyId ?? encrypt.requestParameters.KeyId, key);
+    const everything = JSON.stringify(all);
+    assert.ok(!everything.includes(Buffer.from(plaintext).toString('base64')) && !everything.includes(plaintext), 'no plaintext in the trail');
+    assert.ok(!everything.includes(apiKey), 'no connection secret in the trail');
+    await waitForLine(b, (l) => l.door === 'kms' && l.action === 'Encrypt' && l.status === 200, 'the KMS call in the request log');
+    await waitForLine(b, (l) => l.door === 'ecr-public' && l.action === 'CreateRepository' && l.repository === 'audited/public', 'the ECR Public call in the request log');
+  });
+
   test('a clean shutdown writes every call the trail was given: none is lost', async () => {
     const { DescribeRepositoriesCommand } = await import('@aws-sdk/client-ecr');
     const count = async () => (await lookupRaw({ LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'DescribeRepositories' }], MaxResults: 50 })).body.Events.length as number;

@@ -34,7 +34,7 @@ export interface AuditedCall {
 /** What CloudTrail writes in place of a value it will not record. */
 export const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
 /** Keys whose values never enter the trail: credentials, tokens, and bodies not worth keeping. */
-const SECRET_KEY = /password|secret|token|credential|authorizationdata|privatekey|imagemanifest|layerpartblob/i;
+const SECRET_KEY = /password|secret|token|credential|authorizationdata|privatekey|imagemanifest|layerpartblob|plaintext|ciphertextblob|apikeyvalue/i;
 /** A record longer than this has its large parameters or response left out, as CloudTrail omits oversized ones. */
 const MAX_ELEMENT_CHARS = 100_000;
 

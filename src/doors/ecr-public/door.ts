@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { readBody } from '../http/io.js';
+import { requestRecord, type AuditReport } from '../http/request-record.js';
+import { publicNamespace } from '../../domain/registry/names.js';
 import { RegistryError } from '../../domain/registry/errors.js';
 import { makeEcrPublicContext, type EcrPublicContextDeps } from './context.js';
 import { EcrPublicError } from './errors.js';
@@ -29,13 +30,17 @@ export function isEcrPublicRequest(req: IncomingMessage, url: URL): boolean {
 export function createEcrPublicDoor(deps: EcrPublicContextDeps, log: Logger) {
   return async function handleEcrPublic(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (req.method !== 'POST') return sendLogo(deps.registry, req, res, url);
-    const requestId = randomUUID();
+    const record = requestRecord(req);
+    const requestId = record.id;
+    record.door = 'ecr-public';
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       const body = await readBody(req, MAX_REQUEST_BYTES);
       const name = target.slice(TARGET_PREFIX.length);
+      record.action = name || target;
       const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
       const principal = await deps.identity.authenticateSigV4(req, body, SIGNING_NAME);
+      record.principal = principal;
       if (!operation) throw new EcrPublicError('UnknownOperationException', `Unknown operation ${target}`);
       let input: unknown;
       try {
@@ -47,6 +52,13 @@ export function createEcrPublicDoor(deps: EcrPublicContextDeps, log: Logger) {
         throw new EcrPublicError('SerializationException', 'Request body must be a JSON object');
       }
       const fields = validateInput(name, input as Record<string, unknown>);
+      const readOnly = READ_ONLY_OPERATION.test(name);
+      if (typeof fields.repositoryName === 'string') {
+        record.repository = fields.repositoryName;
+        record.usedRepository = { registryId: publicNamespace(principal.account), name: fields.repositoryName };
+      }
+      const audit: AuditReport = { eventSource: 'ecr-public.amazonaws.com', eventName: name, readOnly, requestParameters: fields };
+      record.audit = audit;
       let output: Record<string, unknown>;
       try {
         output = await operation(fields, makeEcrPublicContext(deps, req, principal));
@@ -56,14 +68,17 @@ export function createEcrPublicDoor(deps: EcrPublicContextDeps, log: Logger) {
       } finally {
         if (!READ_ONLY_OPERATION.test(name)) deps.identity.resourcesChanged?.();
       }
+      if (!readOnly) audit.responseElements = output;
       sendAwsJson(res, 200, output, requestId);
     } catch (err) {
-      sendAwsJsonFailure(req, res, err, requestId, {
+      const fault = sendAwsJsonFailure(req, res, err, requestId, {
         fault: (e) => (e instanceof EcrPublicError ? { status: e.status, type: e.type, message: e.message, extra: e.extra } : undefined),
         internalType: 'ServerException',
         api: 'ECR Public',
         log,
       });
+      record.errorCode = fault.type;
+      record.errorMessage = fault.message;
     }
   };
 }

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { EventBridgeError, type EventBridge, type EventBridgeErrorKind } from '../../domain/eventbridge/eventbridge.js';
 import type { Identity } from '../../iam/identity.js';
 import { readBody } from '../http/io.js';
+import { requestRecord, type AuditReport } from '../http/request-record.js';
 import { EVENTS_OPERATIONS } from './operations.js';
 import { EventsError } from './validate.js';
 import { sendAwsJson, sendAwsJsonFailure, type AwsJsonFault } from '../http/aws-json.js';
@@ -25,15 +25,21 @@ function eventsFault(err: unknown): AwsJsonFault | undefined {
   return undefined;
 }
 
+const READ_ONLY_OPERATION = /^(Describe|List|Test)/;
+
 /** The EventBridge door: AWS JSON 1.1 over `POST /`, SigV4 service `events`, on the default event bus. */
 export function createEventsDoor(identity: Identity, eventbridge: EventBridge, log: Logger) {
   return async function handleEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
+    const record = requestRecord(req);
+    const requestId = record.id;
+    record.door = 'events';
     try {
       const body = await readBody(req, MAX_REQUEST_BYTES);
       const target = String(req.headers['x-amz-target'] ?? '');
       const name = target.slice(EVENTS_TARGET_PREFIX.length);
+      record.action = name || target;
       const principal = await identity.authenticateSigV4(req, body, 'events');
+      record.principal = principal;
       const operation = Object.hasOwn(EVENTS_OPERATIONS, name) ? EVENTS_OPERATIONS[name] : undefined;
       if (!operation) throw new EventsError('UnknownOperationException', `Unknown operation ${target}`);
       let input: unknown;
@@ -43,6 +49,10 @@ export function createEventsDoor(identity: Identity, eventbridge: EventBridge, l
         throw new EventsError('SerializationException', 'Malformed JSON request body');
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new EventsError('SerializationException', 'Request body must be a JSON object');
+      const readOnly = READ_ONLY_OPERATION.test(name);
+      // Connection credentials (AuthParameters) are hidden by the trail, as CloudTrail hides them.
+      const audit: AuditReport = { eventSource: 'events.amazonaws.com', eventName: name, readOnly, requestParameters: input as Record<string, unknown> };
+      record.audit = audit;
       const output = await operation(input as Record<string, unknown>, {
         accountId: principal.account,
         region: eventbridge.region,
@@ -52,9 +62,12 @@ export function createEventsDoor(identity: Identity, eventbridge: EventBridge, l
           if (!decision.allowed) throw new EventsError('AccessDeniedException', decision.message);
         },
       });
+      if (!readOnly) audit.responseElements = output;
       sendAwsJson(res, 200, output, requestId);
     } catch (err) {
-      sendAwsJsonFailure(req, res, err, requestId, { fault: eventsFault, internalType: 'InternalException', api: 'EventBridge', log });
+      const fault = sendAwsJsonFailure(req, res, err, requestId, { fault: eventsFault, internalType: 'InternalException', api: 'EventBridge', log });
+      record.errorCode = fault.type;
+      record.errorMessage = fault.message;
     }
   };
 }

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Principal } from '../../iam/auth/principal.js';
 
 /** Which door answered a request; the `door` label of the request metrics. */
-export type Door = 'oci' | 'ecr' | 'iam' | 'sts' | 'cloudtrail' | 'health' | 'metrics' | 'layer-download' | 'none';
+export type Door = 'oci' | 'ecr' | 'ecr-public' | 'kms' | 'events' | 'iam' | 'sts' | 'cloudtrail' | 'health' | 'metrics' | 'layer-download' | 'none';
 
 /** What CloudTrail records of a call, besides who made it and how it ended; set by the door that understood it. */
 export interface AuditReport {

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { KmsError } from '../../domain/kms/errors.js';
 import type { Kms } from '../../domain/kms/kms.js';
 import type { Identity } from '../../iam/identity.js';
 import { readBody } from '../http/io.js';
+import { requestRecord, type AuditReport } from '../http/request-record.js';
 import { KMS_OPERATIONS, READ_ONLY, type KmsContext } from './operations.js';
 import { sendAwsJson, sendAwsJsonFailure } from '../http/aws-json.js';
 
@@ -22,13 +22,17 @@ export interface KmsDoorDeps {
 export function createKmsDoor(deps: KmsDoorDeps) {
   const { identity, kms, region, log } = deps;
   return async function handleKms(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = randomUUID();
+    const record = requestRecord(req);
+    const requestId = record.id;
+    record.door = 'kms';
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       const body = await readBody(req, MAX_REQUEST_BYTES);
       const name = target.slice(KMS_TARGET_PREFIX.length);
+      record.action = name || target;
       const operation = Object.hasOwn(KMS_OPERATIONS, name) ? KMS_OPERATIONS[name] : undefined;
       const principal = await identity.authenticateSigV4(req, body, 'kms');
+      record.principal = principal;
       if (!operation) throw new KmsError('UnknownOperationException', `Unknown operation ${target}`);
       let input: unknown;
       try {
@@ -37,6 +41,10 @@ export function createKmsDoor(deps: KmsDoorDeps) {
         throw new KmsError('SerializationException', 'Malformed JSON request body');
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new KmsError('SerializationException', 'Request body must be a JSON object');
+      const readOnly = READ_ONLY.test(name);
+      // CloudTrail records neither plaintext nor ciphertext of KMS calls (the trail redacts them).
+      const audit: AuditReport = { eventSource: 'kms.amazonaws.com', eventName: name, readOnly, requestParameters: input as Record<string, unknown> };
+      record.audit = audit;
       const context = { 'aws:SourceIp': req.socket.remoteAddress, 'kms:CallerAccount': principal.account };
       const ctx: KmsContext = {
         principal,
@@ -52,17 +60,21 @@ export function createKmsDoor(deps: KmsDoorDeps) {
         },
       };
       try {
-        sendAwsJson(res, 200, await operation(input as Record<string, unknown>, ctx), requestId);
+        const output = await operation(input as Record<string, unknown>, ctx);
+        if (!readOnly) audit.responseElements = output;
+        sendAwsJson(res, 200, output, requestId);
       } finally {
         if (!READ_ONLY.test(name)) identity.resourcesChanged?.();
       }
     } catch (err) {
-      sendAwsJsonFailure(req, res, err, requestId, {
+      const fault = sendAwsJsonFailure(req, res, err, requestId, {
         fault: (e) => (e instanceof KmsError ? { status: e.status, type: e.type, message: e.message } : undefined),
         internalType: 'KMSInternalException',
         api: 'KMS',
         log,
       });
+      record.errorCode = fault.type;
+      record.errorMessage = fault.message;
     }
   };
 }
