@@ -37,6 +37,7 @@ import { JobWorker } from './domain/jobs/worker.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './domain/lifecycle/scheduler.js';
 import { RESCAN_JOB, SCAN_JOB } from './domain/scanning/scanning.js';
 import { TtlCache } from './runtime/ttl-cache.js';
+import { releaseClaimsOfEarlierRuns } from './domain/registry/claims.js';
 import { openDomain, resourcePolicies } from './wiring.js';
 
 export interface Berth {
@@ -54,6 +55,8 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const domain = await openDomain(config, log);
   const { registry, lifecycle } = domain;
   const { meta } = domain.stores;
+  // What this node's earlier run left claimed (killed mid-upload or mid-commit) is free again.
+  await releaseClaimsOfEarlierRuns(domain.stores.meta);
   const accountId = await registry.accounts.ensureDefaultAccount(config.region);
   const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry, domain.kms), config, accountId });
 

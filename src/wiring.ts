@@ -23,6 +23,8 @@ import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
 import type { SqlDb } from './store/meta/sql.js';
 import { SqliteDb } from './store/meta/sqlite.js';
+import { setClaimNode } from './domain/registry/claims.js';
+import { readOrCreateNodeId } from './store/node-id.js';
 
 export interface Stores {
   meta: MetadataStore;
@@ -127,6 +129,7 @@ async function openPostgres(url: string): Promise<SqlDb> {
 
 export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
   const stores = await openStores(config);
+  setClaimNode(await readOrCreateNodeId(config.dataDir));
   const kms = new Kms(() => stores.meta.kms, stores.master);
   const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region);
   const identities = new IdentityDirectory(stores.meta.identities);

@@ -170,6 +170,19 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Sto
       assert.equal(results.filter(Boolean).length, 1);
     });
 
+    it("a node's claims are released at once when it restarts, and only its own", async () => {
+      const far = Date.now() + 60_000;
+      const a = await repo();
+      const upload = await meta.createUpload(a.id);
+      assert.equal(await meta.takeClaim('commit:mine', 'node_1:c1', far), true);
+      assert.equal(await meta.takeClaim('commit:theirs', 'nodeA1:c1', far), true);
+      assert.equal(await meta.claimUploadAppend(upload.id, 0, 'node_1:u1', far), true);
+      await meta.releaseClaimsHeldBy('node_1:');
+      assert.equal(await meta.takeClaim('commit:mine', 'node_1:c2', far), true, 'its named claim is free');
+      assert.equal(await meta.claimUploadAppend(upload.id, 0, 'node_1:u2', far), true, 'its upload claim is free');
+      assert.equal(await meta.takeClaim('commit:theirs', 'node_1:c3', far), false, "another node's claim stays (the prefix is matched literally, _ is no wildcard)");
+    });
+
     it('concurrent claims of one upload: exactly one wins and only it advances', async () => {
       const a = await repo();
       const u = await meta.createUpload(a.id);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { BlobStore, ByteRange } from '../../store/blob/blob-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { BlobEncryption } from '../encryption/blob-encryption.js';
@@ -6,6 +5,7 @@ import { newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Repository, Upload } from './model.js';
 import type { SpaceReserveState } from './readiness.js';
+import { CLAIM_MS, newClaimHolder } from './claims.js';
 import { nativeSha256, resumable, resumableSha256, type RunningHash } from './running-hash.js';
 
 interface UploadHashState {
@@ -21,7 +21,7 @@ interface UploadHashState {
 export type UploadHashes = 'process' | 'saved';
 
 /** How long a node may append to an upload before it must renew its claim, in ms. */
-const APPEND_CLAIM_MS = 60_000;
+const APPEND_CLAIM_MS = CLAIM_MS;
 
 export interface ChunkOptions {
   /** From Content-Range: the chunk must start at the upload's current end. */
@@ -88,7 +88,7 @@ export class Uploads {
     const announced = expectedLength ?? (range ? range.end - range.start + 1 : undefined);
     if (announced !== undefined) await this.assertRoom(upload, announced);
     // One appender at a time, on any node: the claim is taken in the metadata store.
-    const token = randomUUID();
+    const token = newClaimHolder();
     if (!(await this.meta.claimUploadAppend(upload.id, upload.size, token, Date.now() + APPEND_CLAIM_MS))) throw outOfOrder(upload);
     const claim = new ClaimKeeper(() => this.meta.renewUploadAppend(upload.id, token, Date.now() + APPEND_CLAIM_MS));
     let advanced = false;

@@ -451,6 +451,13 @@ export class MetadataStore {
     return (await this.db.runUnsynced('UPDATE claims SET until = ? WHERE name = ? AND holder = ?', [until, name, holder])).changes === 1;
   }
 
+  /** Releases every claim (named, and upload appends) whose holder starts with `prefix`. */
+  async releaseClaimsHeldBy(prefix: string): Promise<void> {
+    const pattern = prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+    await this.db.run("DELETE FROM claims WHERE holder LIKE ? ESCAPE '\\'", [pattern]);
+    await this.db.run("UPDATE uploads SET appender = NULL, append_until = NULL WHERE appender LIKE ? ESCAPE '\\'", [pattern]);
+  }
+
   async releaseClaim(name: string, holder: string): Promise<void> {
     await this.db.runUnsynced('DELETE FROM claims WHERE name = ? AND holder = ?', [name, holder]);
   }
