@@ -210,4 +210,37 @@ describe('PostgreSQL specifics', () => {
       await db.close();
     }
   });
+
+  it('a server restart under transactions in flight fails them; the process goes on and later transactions work', async () => {
+    const db = new PostgresDb(server.urlFor(await freshDatabase()));
+    try {
+      let stop = false;
+      let failed = 0;
+      const loop = async () => {
+        while (!stop) {
+          await db
+            .transaction(async (tx) => {
+              await tx.get('SELECT 1');
+              await new Promise((r) => setTimeout(r, 30));
+              await tx.get('SELECT 2');
+            }, 'scope')
+            .catch(() => failed++);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      };
+      const loops = [loop(), loop(), loop()];
+      await new Promise((r) => setTimeout(r, 300));
+      // The suite's own admin connection dies with the restart too: a new one replaces it.
+      admin.on('error', () => undefined);
+      await server.restart(() => new Promise((r) => setTimeout(r, 300)));
+      admin = new pg.Client(server.url);
+      await admin.connect();
+      stop = true;
+      await Promise.all(loops);
+      assert.ok(failed > 0, 'transactions cut by the restart failed');
+      assert.deepEqual(await db.transaction((tx) => tx.get<{ n: number }>('SELECT 1 AS n')), { n: 1 });
+    } finally {
+      await db.close();
+    }
+  });
 });

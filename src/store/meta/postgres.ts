@@ -57,6 +57,25 @@ async function query<T>(on: Queryable, sql: string, params: SqlValue[]): Promise
   }
 }
 
+const ignore = (): void => undefined;
+
+/**
+ * Takes a client from the pool for a transaction. A client whose connection dies while it is out of
+ * the pool emits 'error', which would end the process unheard; the failure reaches the caller
+ * through its next query instead.
+ */
+async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  client.on('error', ignore);
+  return client;
+}
+
+/** Returns a client; a broken one (its connection gone) is closed instead of reused. */
+function checkin(client: pg.PoolClient, broken: boolean): void {
+  client.off('error', ignore);
+  client.release(broken);
+}
+
 /**
  * PostgreSQL through a node-postgres pool. Within this process it keeps SqliteDb's semantics: one
  * transaction at a time, and queries issued while one runs wait for it (so they see its result).
@@ -93,7 +112,8 @@ export class PostgresDb implements SqlDb {
 
   async runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
     if (this.txActive) await this.idle();
-    const client = await this.pool.connect();
+    const client = await checkout(this.pool);
+    let broken = false;
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL synchronous_commit = off');
@@ -101,10 +121,13 @@ export class PostgresDb implements SqlDb {
       await client.query('COMMIT');
       return { changes: rowCount ?? 0 };
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
       throw e;
     } finally {
-      client.release();
+      checkin(client, broken);
     }
   }
 
@@ -119,7 +142,7 @@ export class PostgresDb implements SqlDb {
   /** Beside other scopes' transactions, in this process and in others; after any unscoped one here. */
   private async scopedTransaction<T>(fn: (tx: SqlDb) => Promise<T>, scope: string): Promise<T> {
     if (this.txActive) await this.idle();
-    const client = await this.pool.connect();
+    const client = await checkout(this.pool);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -137,7 +160,7 @@ export class PostgresDb implements SqlDb {
         throw e;
       }
     } finally {
-      client.release(broken);
+      checkin(client, broken);
     }
   }
 
@@ -150,7 +173,7 @@ export class PostgresDb implements SqlDb {
     let client: pg.PoolClient | undefined;
     let broken = false;
     try {
-      client = await this.pool.connect();
+      client = await checkout(this.pool);
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [TX_LOCK_KEY]);
       try {
@@ -166,7 +189,7 @@ export class PostgresDb implements SqlDb {
         throw e;
       }
     } finally {
-      client?.release(broken);
+      if (client) checkin(client, broken);
       this.txActive = false;
       release();
     }
