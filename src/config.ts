@@ -7,8 +7,10 @@ export interface BerthConfig {
   dataDir: string;
   /** postgres:// URL of the metadata database; unset means SQLite in the data dir. */
   databaseUrl?: string;
-  /** AWS region the embedded registry reports and expects in signatures. */
+  /** The home region: the one `berth admin` manages and /v2 on `--listen` serves (BERTH_REGION). */
   region: string;
+  /** Every region this deployment serves, the home region first; each is a registry of its own. */
+  regions: RegionSetting[];
   /** Whether pushes create missing repositories (ECR: off). */
   createOnPush: boolean;
   logLevel: string;
@@ -40,6 +42,12 @@ export interface BerthConfig {
   masterKeyFile: string;
   /** Usage metering: how often storage is sampled, and the prices of the cost estimate. */
   usage: UsageConfig;
+}
+
+export interface RegionSetting {
+  name: string;
+  /** Where /v2 serves this region's repositories; unset for the home region (it has `--listen`). */
+  listen?: { host: string; port: number };
 }
 
 export interface UsageConfig {
@@ -220,6 +228,41 @@ function noRedirect(v: string | undefined): false {
   return false;
 }
 
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+function regionName(setting: string, v: string): string {
+  if (!REGION_NAME.test(v)) throw new Error(`${setting}: ${JSON.stringify(v)} is not a region name such as us-east-1`);
+  return v;
+}
+
+/**
+ * BERTH_REGIONS lists the regions served (default: BERTH_REGION alone); BERTH_REGION names the home
+ * region (default: the first listed). Every other region needs its own /v2 listen address in
+ * BERTH_REGION_LISTEN (`eu-west-1=127.0.0.1:5001,...`): a client reaches a registry by address.
+ */
+export function regionSettings(env: NodeJS.ProcessEnv): { home: string; regions: RegionSetting[] } {
+  const listed = (env.BERTH_REGIONS ?? '').split(',').map((r) => r.trim()).filter((r) => r !== '').map((r) => regionName('BERTH_REGIONS', r));
+  const home = regionName('BERTH_REGION', env.BERTH_REGION || listed[0] || 'us-east-1');
+  if (listed.length > 0 && !listed.includes(home)) throw new Error(`BERTH_REGION ${home} is not among BERTH_REGIONS (${listed.join(',')})`);
+  if (new Set(listed).size !== listed.length) throw new Error(`BERTH_REGIONS names a region twice: ${listed.join(',')}`);
+  const listens = new Map<string, { host: string; port: number }>();
+  for (const entry of (env.BERTH_REGION_LISTEN ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const eq = entry.indexOf('=');
+    if (eq < 0) throw new Error(`BERTH_REGION_LISTEN entries are REGION=HOST:PORT, got ${JSON.stringify(entry)}`);
+    const name = regionName('BERTH_REGION_LISTEN', entry.slice(0, eq));
+    if (name === home) throw new Error(`BERTH_REGION_LISTEN: ${name} is the home region, served on --listen / BERTH_LISTEN`);
+    if (!listed.includes(name)) throw new Error(`BERTH_REGION_LISTEN: ${name} is not among BERTH_REGIONS`);
+    listens.set(name, parseListen(entry.slice(eq + 1)));
+  }
+  const regions: RegionSetting[] = [{ name: home }];
+  for (const name of listed.filter((r) => r !== home)) {
+    const listen = listens.get(name);
+    if (!listen) throw new Error(`region ${name} needs a listen address for its registry: BERTH_REGION_LISTEN=${name}=HOST:PORT`);
+    regions.push({ name, listen });
+  }
+  return { home, regions };
+}
+
 /** One typed config: embedded defaults, overridden by environment, overridden by flags. */
 export function loadConfig(
   flags: { listen?: string; dataDir?: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; blobStore?: string } = {},
@@ -227,12 +270,14 @@ export function loadConfig(
 ): BerthConfig {
   const { host, port } = parseListen(flags.listen ?? env.BERTH_LISTEN ?? '127.0.0.1:5000');
   const dataDir = resolve(flags.dataDir ?? env.BERTH_DATA_DIR ?? './berth-data');
+  const { home, regions } = regionSettings(env);
   return {
     host,
     port,
     dataDir,
     databaseUrl: databaseUrl(flags.databaseUrl ?? env.BERTH_DATABASE_URL),
-    region: env.BERTH_REGION ?? 'us-east-1',
+    region: home,
+    regions,
     createOnPush: bool(env.BERTH_CREATE_ON_PUSH, false),
     logLevel: env.BERTH_LOG_LEVEL ?? 'info',
     publicUrl: publicUrl(env.BERTH_PUBLIC_URL),

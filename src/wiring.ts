@@ -58,13 +58,32 @@ export interface Domain {
   close(): Promise<void>;
 }
 
+/**
+ * Where a region keeps its metadata and blobs. The home region keeps them where a one-region
+ * deployment does: the data dir, PostgreSQL's default schema, the blob store's prefix. Another
+ * region is a registry of its own beside it: `regions/<name>` under the data dir and the blob
+ * prefix, and the PostgreSQL schema `region_<name>`.
+ */
+export interface RegionPlace {
+  region: string;
+  dir: string;
+  schema?: string;
+  blobStore: BlobStoreConfig;
+}
+
+export function regionPlace(config: BerthConfig, region: string = config.region): RegionPlace {
+  if (region === config.region) return { region, dir: config.dataDir, blobStore: config.blobStore };
+  const blobStore = config.blobStore.kind === 's3' ? { ...config.blobStore, prefix: [config.blobStore.prefix, 'regions', region].filter(Boolean).join('/') } : config.blobStore;
+  return { region, dir: join(config.dataDir, 'regions', region), schema: `region_${region.replaceAll('-', '_')}`, blobStore };
+}
+
 /** Blobs in S3 or under the data dir; metadata in PostgreSQL when configured, else SQLite in the data dir. */
-export async function openStores(config: BerthConfig): Promise<Stores> {
-  await prepareDataDir(config.dataDir);
+export async function openStores(config: BerthConfig, place: RegionPlace = regionPlace(config)): Promise<Stores> {
+  await prepareDataDir(place.dir);
   // SQLite shares the data dir's disk with the blobs: keep it room to record deletions when that disk fills.
-  const spaceReserve = config.databaseUrl ? undefined : new SpaceReserve(join(config.dataDir, 'space-reserve'));
+  const spaceReserve = config.databaseUrl ? undefined : new SpaceReserve(join(place.dir, 'space-reserve'));
   await spaceReserve?.ensure();
-  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : new SqliteDb(join(config.dataDir, 'metadata.db'), spaceReserve);
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl, place.schema) : new SqliteDb(join(place.dir, 'metadata.db'), spaceReserve);
   let master: MasterKey;
   try {
     await migrate(db);
@@ -76,7 +95,7 @@ export async function openStores(config: BerthConfig): Promise<Stores> {
   }
   let blobs: OpenedBlobStore;
   try {
-    blobs = await openBlobStore(config.blobStore, config.dataDir);
+    blobs = await openBlobStore(place.blobStore, place.dir);
   } catch (e) {
     await db.close();
     throw e;
@@ -122,17 +141,28 @@ function describe(e: unknown): string {
 }
 
 /** Loaded only when configured: the PostgreSQL client costs a few MiB of memory in every process. */
-async function openPostgres(url: string): Promise<SqlDb> {
+async function openPostgres(url: string, schema?: string): Promise<SqlDb> {
   const { PostgresDb } = await import('./store/meta/postgres.js');
-  return new PostgresDb(url);
+  const db = new PostgresDb(url, { schema });
+  // In a transaction: nodes starting together create it one at a time.
+  if (schema !== undefined) await db.transaction((tx) => tx.run(`CREATE SCHEMA IF NOT EXISTS ${schema}`)).catch(async (e) => {
+    await db.close();
+    throw e;
+  });
+  return db;
 }
 
-export async function openDomain(config: BerthConfig, log?: Logger): Promise<Domain> {
-  const stores = await openStores(config);
+/**
+ * The domain of one region (the home region unless `region` names another). IAM is global, as on
+ * AWS: another region's domain shares the home region's identity directory (`identities`).
+ */
+export async function openDomain(config: BerthConfig, log?: Logger, other?: { region: string; identities: IdentityDirectory }): Promise<Domain> {
+  const stores = await openStores(config, regionPlace(config, other?.region));
+  if (other) config = { ...config, region: other.region };
   setClaimNode(await readOrCreateNodeId(config.dataDir));
   const kms = new Kms(() => stores.meta.kms, stores.master);
   const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region);
-  const identities = new IdentityDirectory(stores.meta.identities);
+  const identities = other?.identities ?? new IdentityDirectory(stores.meta.identities);
   const serviceRoles = new RolePermissions(identities);
   const registry = new Registry(stores.meta, stores.blobs, {
     createOnPush: config.createOnPush,

@@ -15,12 +15,18 @@ export interface IdentityDeps {
   resources: ResourcePolicySource;
   config: BerthConfig;
   accountId: string;
+  /** Whether to create the administrator if missing (the home region does; other regions share it). */
+  bootstrap?: boolean;
 }
 
-/** The identity layer over the metadata store: the administrator bootstrapped on first start. */
+/**
+ * The identity layer over the metadata store: the administrator bootstrapped on first start. Each
+ * region signs its registry tokens with a secret of its own (in its metadata), so a token a region
+ * issued is accepted by that region's registry only.
+ */
 export async function createIdentity(deps: IdentityDeps): Promise<Identity> {
   const { directory } = deps;
-  await bootstrapAdministrator(deps.meta, directory, deps.config.dataDir, deps.accountId, deps.config.region);
+  if (deps.bootstrap !== false) await bootstrapAdministrator(deps.meta, directory, deps.config.dataDir, deps.accountId, deps.config.region);
   const tokens = new TokenIssuer(Buffer.from(await deps.meta.getOrCreateSetting(TOKEN_SECRET_SETTING, newTokenSecret), 'hex'));
   return new BerthIdentity({
     directory,

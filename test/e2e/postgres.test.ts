@@ -4,9 +4,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import pg from 'pg';
-import { REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
+import { freePort, readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, readLayoutImage, verifyLayoutBlobs, type LayoutImage } from '../helpers/images.js';
 import { expectStatus, getManifest, listTags } from '../helpers/oci.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
@@ -128,5 +128,40 @@ describe('berth on PostgreSQL', { skip: process.env.BERTH_E2E_TARGET === 'distri
       await client.end();
     }
     assert.equal(existsSync(join(b.dataDir, 'metadata.db')), false, 'admin must not fall back to SQLite');
+  });
+
+  test('two nodes serving two regions share each region through its own schema', async () => {
+    const admin = new pg.Client(server.url);
+    await admin.connect();
+    await admin.query('CREATE DATABASE regions');
+    const listens = [await freePort(), await freePort()];
+    const nodes: Berth[] = [];
+    try {
+      for (const port of listens) {
+        const env = { BERTH_DATABASE_URL: server.urlFor('regions'), BERTH_MASTER_KEY_FILE: join(work.path, 'regions-master.key'), BERTH_REGIONS: 'us-east-1,eu-west-1', BERTH_REGION_LISTEN: `eu-west-1=127.0.0.1:${port}` };
+        nodes.push(await startBerth({ env, credentialsFrom: nodes[0]?.dataDir }));
+      }
+      const creds = (await readAdminCredentials(nodes[0]!.dataDir))!;
+      const ecr = (node: Berth, region: string) => new ECRClient({ region, endpoint: node.url, credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } });
+      await ecr(nodes[0]!, 'eu-west-1').send(new CreateRepositoryCommand({ repositoryName: 'eu/only' }));
+      const seen = await ecr(nodes[1]!, 'eu-west-1').send(new DescribeRepositoriesCommand({ repositoryNames: ['eu/only'] }));
+      assert.equal(seen.repositories?.[0]?.repositoryUri, `127.0.0.1:${listens[1]}/eu/only`, 'the other node serves it at its own eu-west-1 listener');
+      await assert.rejects(ecr(nodes[1]!, 'us-east-1').send(new DescribeRepositoriesCommand({ repositoryNames: ['eu/only'] })), { name: 'RepositoryNotFoundException' });
+      // A token one node issued for eu-west-1 opens eu-west-1's registry on the other node.
+      const token = (await ecr(nodes[0]!, 'eu-west-1').send(new GetAuthorizationTokenCommand({}))).authorizationData![0]!.authorizationToken!;
+      const tags = await fetch(`http://127.0.0.1:${listens[1]}/v2/eu/only/tags/list`, { headers: { authorization: `Basic ${token}` } });
+      assert.equal(tags.status, 200);
+      const db = new pg.Client(server.urlFor('regions'));
+      await db.connect();
+      try {
+        assert.deepEqual((await db.query('SELECT name FROM region_eu_west_1.repositories')).rows, [{ name: 'eu/only' }]);
+        assert.deepEqual((await db.query('SELECT name FROM public.repositories')).rows, []);
+      } finally {
+        await db.end();
+      }
+    } finally {
+      for (const node of nodes) await node.destroy();
+      await admin.end();
+    }
   });
 });

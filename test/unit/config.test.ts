@@ -1,7 +1,7 @@
 // Settings from the environment: each one berth accepts takes effect; one it cannot honour stops it.
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, regionSettings } from '../../src/config.js';
 
 describe('configuration from the environment', () => {
   it('limits and intervals take the values given, and defaults otherwise', () => {
@@ -46,5 +46,33 @@ describe('configuration from the environment', () => {
   it('BERTH_PUBLIC_URL: empty means unset; a trailing slash is dropped', () => {
     assert.equal(loadConfig({}, { BERTH_PUBLIC_URL: '' }).publicUrl, undefined);
     assert.equal(loadConfig({}, { BERTH_PUBLIC_URL: 'https://registry.example:8443/' }).publicUrl, 'https://registry.example:8443');
+  });
+});
+
+describe('regions (BERTH_REGIONS, BERTH_REGION, BERTH_REGION_LISTEN)', () => {
+  test('one region by default: BERTH_REGION, else us-east-1', () => {
+    assert.deepEqual(regionSettings({}), { home: 'us-east-1', regions: [{ name: 'us-east-1' }] });
+    assert.deepEqual(regionSettings({ BERTH_REGION: 'eu-central-1' }), { home: 'eu-central-1', regions: [{ name: 'eu-central-1' }] });
+  });
+
+  test('several regions: the home one first, the others each on their own listen address', () => {
+    const env = { BERTH_REGIONS: 'eu-west-1, us-east-1,ap-southeast-2', BERTH_REGION: 'us-east-1', BERTH_REGION_LISTEN: 'eu-west-1=127.0.0.1:5001,ap-southeast-2=[::1]:5002' };
+    assert.deepEqual(regionSettings(env), {
+      home: 'us-east-1',
+      regions: [{ name: 'us-east-1' }, { name: 'eu-west-1', listen: { host: '127.0.0.1', port: 5001 } }, { name: 'ap-southeast-2', listen: { host: '::1', port: 5002 } }],
+    });
+    // Without BERTH_REGION, the first listed is home.
+    assert.equal(regionSettings({ BERTH_REGIONS: 'eu-west-1,us-east-1', BERTH_REGION_LISTEN: 'us-east-1=127.0.0.1:5001' }).home, 'eu-west-1');
+    assert.equal(loadConfig({}, env).region, 'us-east-1');
+  });
+
+  test('settings berth cannot honour stop it with a message naming them', () => {
+    assert.throws(() => regionSettings({ BERTH_REGION: 'Mars' }), /BERTH_REGION: "Mars" is not a region name/);
+    assert.throws(() => regionSettings({ BERTH_REGIONS: 'us-east-1,eu-west-1' }), /region eu-west-1 needs a listen address.*BERTH_REGION_LISTEN=eu-west-1=HOST:PORT/);
+    assert.throws(() => regionSettings({ BERTH_REGIONS: 'us-east-1,eu-west-1', BERTH_REGION: 'ap-south-1' }), /BERTH_REGION ap-south-1 is not among BERTH_REGIONS/);
+    assert.throws(() => regionSettings({ BERTH_REGIONS: 'us-east-1,us-east-1' }), /names a region twice/);
+    assert.throws(() => regionSettings({ BERTH_REGION_LISTEN: 'eu-west-1=127.0.0.1:5001' }), /eu-west-1 is not among BERTH_REGIONS/);
+    assert.throws(() => regionSettings({ BERTH_REGIONS: 'us-east-1,eu-west-1', BERTH_REGION_LISTEN: 'us-east-1=127.0.0.1:5001' }), /home region/);
+    assert.throws(() => regionSettings({ BERTH_REGIONS: 'us-east-1,eu-west-1', BERTH_REGION_LISTEN: 'eu-west-1' }), /REGION=HOST:PORT/);
   });
 });

@@ -25,9 +25,12 @@ export class Accounts {
     private readonly options: { createOnPush: boolean },
   ) {}
 
-  /** The account the registry serves by default, created on first start. */
-  ensureDefaultAccount(region: string): Promise<string> {
-    return this.meta.ensureDefaultAccount(() => String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999)), region);
+  /**
+   * The account the registry serves by default, created on first start (with a new id, unless
+   * `accountId` gives it: another region of a deployment serves the home region's account).
+   */
+  ensureDefaultAccount(region: string, accountId?: string): Promise<string> {
+    return this.meta.ensureDefaultAccount(() => accountId ?? String(randomInt(100_000, 999_999)) + String(randomInt(100_000, 999_999)), region);
   }
 
   async defaultAccountId(): Promise<string | undefined> {

@@ -12,19 +12,15 @@ export interface EcrContextDeps {
   lifecycle: LifecyclePolicies;
   scanning: Scanning;
   region: string;
-  /** Base URL clients use, when configured; otherwise the request's Host header is. */
-  publicUrl?: string;
-  /** How clients reach this server when no public URL is set: https when it serves TLS. */
-  scheme: 'http' | 'https';
-  /** The listen address, for requests without a Host header. */
-  listen: string;
+  /** The base URL clients reach this region's registry at, for this request (repository URIs, download URLs). */
+  baseUrl(req: IncomingMessage): string;
 }
 
 /** Builds each ECR request's context; a denial becomes ECR's AccessDeniedException. */
 export function ecrContextFactory(deps: EcrContextDeps): EcrContextFactory {
   return (req: IncomingMessage, principal, input) => {
     const registryId = typeof input.registryId === 'string' ? input.registryId : principal.account;
-    const base = deps.publicUrl ?? `${deps.scheme}://${req.headers.host ?? deps.listen}`;
+    const base = deps.baseUrl(req);
     return {
       principal,
       identity: deps.identity,

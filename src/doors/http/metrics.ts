@@ -61,10 +61,16 @@ export class BerthMetrics {
   }
 
   /** Figures of the audit trail's writer: waiting, written, dropped. */
+  /** Audit trails whose queues the gauges sum (one per region served). */
+  private readonly trails: { waiting: number; written: number; dropped: number }[] = [];
+
   watchAuditTrail(trail: { waiting: number; written: number; dropped: number }): void {
-    new Gauge({ name: 'berth_audit_records_waiting', help: 'Audit records recorded and not yet written to the database.', registers: [this.registry], collect() { this.set(trail.waiting); } });
-    new Gauge({ name: 'berth_audit_records_written', help: 'Audit records this node has written since it started.', registers: [this.registry], collect() { this.set(trail.written); } });
-    new Gauge({ name: 'berth_audit_records_dropped', help: 'Audit records this node dropped because too many were waiting.', registers: [this.registry], collect() { this.set(trail.dropped); } });
+    if (this.trails.push(trail) > 1) return;
+    const trails = this.trails;
+    const sum = (field: 'waiting' | 'written' | 'dropped') => trails.reduce((n, t) => n + t[field], 0);
+    new Gauge({ name: 'berth_audit_records_waiting', help: 'Audit records recorded and not yet written to the database.', registers: [this.registry], collect() { this.set(sum('waiting')); } });
+    new Gauge({ name: 'berth_audit_records_written', help: 'Audit records this node has written since it started.', registers: [this.registry], collect() { this.set(sum('written')); } });
+    new Gauge({ name: 'berth_audit_records_dropped', help: 'Audit records this node dropped because too many were waiting.', registers: [this.registry], collect() { this.set(sum('dropped')); } });
   }
 
   /** The exposition text, with the storage and queue gauges set from `figures`. */

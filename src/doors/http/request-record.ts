@@ -33,6 +33,8 @@ export interface RequestRecord {
   /** When the request arrived, epoch ms. */
   readonly startedAt: number;
   door: Door;
+  /** The region whose registry answered (the deployment's home region unless the request named another). */
+  region?: string;
   /** ECR/IAM/STS operation name, or the /v2 action (`pull manifest`, `push blob`, …). */
   action?: string;
   repository?: string;

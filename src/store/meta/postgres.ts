@@ -86,8 +86,10 @@ export class PostgresDb implements SqlDb {
   private txTail: Promise<void> = Promise.resolve();
   private txActive = false;
 
-  constructor(connectionString: string, options: { max?: number } = {}) {
-    this.pool = new pg.Pool({ connectionString, max: options.max ?? 10, types });
+  /** `schema`: the PostgreSQL schema every statement works in (created on first use); else the default. */
+  constructor(connectionString: string, options: { max?: number; schema?: string } = {}) {
+    const searchPath = options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` };
+    this.pool = new pg.Pool({ connectionString, max: options.max ?? 10, types, ...searchPath });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
   }
