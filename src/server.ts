@@ -34,6 +34,7 @@ import { createIdentityAccess } from './doors/oci/identity-access.js';
 import type { Registry } from './domain/registry/registry.js';
 import { GC_JOB, gcJobHandler, startGcScheduler } from './domain/gc/scheduler.js';
 import { JobWorker } from './domain/jobs/worker.js';
+import { RESTORE_JOB, restoreJobHandler } from './domain/registry/restore-job.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './domain/lifecycle/scheduler.js';
 import { RESCAN_JOB, SCAN_JOB } from './domain/scanning/scanning.js';
 import { TtlCache } from './runtime/ttl-cache.js';
@@ -145,7 +146,8 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     .register(AUDIT_PRUNE_JOB, metrics.timeJob(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, config.auditRetentionDays, log)))
     .register(USAGE_SAMPLE_JOB, metrics.timeJob(USAGE_SAMPLE_JOB, usageSampleJobHandler(meta, config.region, config.usage.retentionDays, log)))
     .register(SCAN_JOB, domain.scanning.scanJobHandler())
-    .register(RESCAN_JOB, domain.scanning.rescanJobHandler());
+    .register(RESCAN_JOB, domain.scanning.rescanJobHandler())
+    .register(RESTORE_JOB, metrics.timeJob(RESTORE_JOB, restoreJobHandler(registry.images)));
   worker.start(jobs);
   // Deliveries wait on other systems: their own worker, so a slow endpoint holds up no other job.
   const deliveries = new JobWorker(meta.jobs, { log, concurrency: 8 }).register(DELIVER_JOB, deliveryHandler(domain.eventbridge, meta, log));

@@ -134,6 +134,7 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
   const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region);
   const identities = new IdentityDirectory(stores.meta.identities);
   const serviceRoles = new RolePermissions(identities);
+  const jobs = new JobQueue(stores.meta.jobs);
   const registry = new Registry(stores.meta, stores.blobs, {
     createOnPush: config.createOnPush,
     maxBlobBytes: config.maxBlobBytes,
@@ -145,9 +146,9 @@ export async function openDomain(config: BerthConfig, log?: Logger): Promise<Dom
     // With a shared database, the next chunk of an upload may reach another node.
     uploadHashes: config.databaseUrl ? 'saved' : 'process',
     serviceRoles,
+    wakeWorkers: () => jobs.poke(),
   });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
-  const jobs = new JobQueue(stores.meta.jobs);
   return {
     stores,
     registry,

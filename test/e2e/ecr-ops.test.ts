@@ -470,9 +470,15 @@ describe('ECR operations: templates, referrers, exclusions, settings, signing, r
     const refused = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
     assert.equal(refused.failures![0]!.failureCode, 'ImageNotFound');
     const restored = await ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v1' }, targetStorageClass: 'STANDARD' }));
-    assert.equal(restored.imageStatus, 'ACTIVE');
-    // The image is there and pullable again.
-    const got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
+    assert.equal(restored.imageStatus, 'ACTIVATING');
+    // Once the restore job has run, the image is there and pullable again.
+    const deadline = Date.now() + 15_000;
+    let got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
+    while (!got.images?.length && Date.now() < deadline) {
+      assert.match(got.failures![0]!.failureReason!, /being restored/);
+      await new Promise((r) => setTimeout(r, 100));
+      got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
+    }
     assert.equal(got.images![0]!.imageId!.imageDigest, img.digest);
   });
 
