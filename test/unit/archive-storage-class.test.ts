@@ -103,6 +103,12 @@ describe('archive and restore (UpdateImageStorageClass)', () => {
       }
       // Only the archive is an event so far: the restore is one when it completes.
       assert.deepEqual(await storageClassEvents(f), [[digest, 'ARCHIVE', 'api']]);
+      // Lifecycle rules leave an image being restored alone, even one archived long enough to expire.
+      await f.db.run('UPDATE manifests SET last_archived_at = ? WHERE repo_id = ? AND digest = ?', [Date.now() - 400 * DAY, f.repo.id, digest]);
+      await setPolicy(f, [rule(1, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 })]);
+      const run = await runLifecyclePolicy(f.registry, f.repo, silentLog);
+      assert.deepEqual([run?.expired, run?.transitioned], [[], []]);
+      assert.equal(await status(f, digest), 'ACTIVATING');
       assert.equal((await f.meta.getManifest(f.repo.id, digest))?.lastActivatedAt, null);
 
       const [job] = await f.meta.jobs.list({ kind: RESTORE_JOB });
