@@ -303,6 +303,7 @@ export function loadConfig(
       retentionDays: positive('BERTH_USAGE_RETENTION_DAYS', env.BERTH_USAGE_RETENTION_DAYS, 400),
       prices: {
         storageGbMonthUsd: amount('BERTH_PRICE_STORAGE_GB_MONTH', env.BERTH_PRICE_STORAGE_GB_MONTH, DEFAULT_PRICES.storageGbMonthUsd),
+        archiveStorageGbMonthUsd: amount('BERTH_PRICE_ARCHIVE_STORAGE_GB_MONTH', env.BERTH_PRICE_ARCHIVE_STORAGE_GB_MONTH, DEFAULT_PRICES.archiveStorageGbMonthUsd),
         transferOutGbUsd: amount('BERTH_PRICE_TRANSFER_OUT_GB', env.BERTH_PRICE_TRANSFER_OUT_GB, DEFAULT_PRICES.transferOutGbUsd),
         freeStorageGbMonth: amount('BERTH_FREE_STORAGE_GB_MONTH', env.BERTH_FREE_STORAGE_GB_MONTH, DEFAULT_PRICES.freeStorageGbMonth),
         publicFreeStorageGbMonth: amount('BERTH_PUBLIC_FREE_STORAGE_GB_MONTH', env.BERTH_PUBLIC_FREE_STORAGE_GB_MONTH, DEFAULT_PRICES.publicFreeStorageGbMonth),

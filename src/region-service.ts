@@ -21,6 +21,7 @@ import { GC_JOB, gcJobHandler, startGcScheduler } from './domain/gc/scheduler.js
 import { JobWorker } from './domain/jobs/worker.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './domain/lifecycle/scheduler.js';
 import { releaseClaimsOfEarlierRuns } from './domain/registry/claims.js';
+import { RESTORE_JOB, restoreJobHandler } from './domain/registry/restore-job.js';
 import { RESCAN_JOB, SCAN_JOB } from './domain/scanning/scanning.js';
 import { startUsageSampler, USAGE_SAMPLE_JOB, usageSampleJobHandler } from './domain/usage/storage-sampler.js';
 import { UsageMeter } from './domain/usage/usage-meter.js';
@@ -97,7 +98,8 @@ export async function startRegionService(deps: RegionServiceDeps): Promise<Regio
     .register(AUDIT_PRUNE_JOB, metrics.timeJob(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, config.auditRetentionDays, log)))
     .register(USAGE_SAMPLE_JOB, metrics.timeJob(USAGE_SAMPLE_JOB, usageSampleJobHandler(meta, region, config.usage.retentionDays, log)))
     .register(SCAN_JOB, domain.scanning.scanJobHandler())
-    .register(RESCAN_JOB, domain.scanning.rescanJobHandler());
+    .register(RESCAN_JOB, domain.scanning.rescanJobHandler())
+    .register(RESTORE_JOB, metrics.timeJob(RESTORE_JOB, restoreJobHandler(registry.images)));
   // Deliveries wait on other systems: their own worker, so a slow endpoint holds up no other job.
   const deliveries = new JobWorker(meta.jobs, { log, concurrency: 8 }).register(DELIVER_JOB, deliveryHandler(domain.eventbridge, meta, log));
   const dispatcher = new EventDispatcher(meta, region, log, () => deliveries.poke());

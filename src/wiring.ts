@@ -163,7 +163,8 @@ export async function openDomain(config: BerthConfig, log?: Logger, other?: { re
   const kms = new Kms(() => stores.meta.kms, stores.master);
   const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region);
   const identities = other?.identities ?? new IdentityDirectory(stores.meta.identities);
-  const serviceRoles = new RolePermissions(identities);
+  const serviceRoles = new RolePermissions(identities, async (arn) => (await kmsKeyPolicy(kms, arn))?.policyText);
+  const jobs = new JobQueue(stores.meta.jobs);
   const registry = new Registry(stores.meta, stores.blobs, {
     createOnPush: config.createOnPush,
     maxBlobBytes: config.maxBlobBytes,
@@ -175,9 +176,9 @@ export async function openDomain(config: BerthConfig, log?: Logger, other?: { re
     // With a shared database, the next chunk of an upload may reach another node.
     uploadHashes: config.databaseUrl ? 'saved' : 'process',
     serviceRoles,
+    wakeWorkers: () => jobs.poke(),
   });
   const lifecycle = new LifecyclePolicies(registry, stores.meta.lifecycle);
-  const jobs = new JobQueue(stores.meta.jobs);
   return {
     stores,
     registry,
@@ -205,11 +206,14 @@ export function resourcePolicies(registry: Registry, kms?: Kms): ResourcePolicyS
       return repo && { policyText: repo.settings.policyText, public: repo.settings.public, tags: repo.settings.tags };
     },
     registryPolicy: (accountId) => registry.accounts.registryPolicy(accountId),
-    async kmsKey(arn) {
-      const m = /^arn:[^:]+:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(arn);
-      if (!kms || !m) return undefined;
-      const key = await kms.resolve({ region: m[1]!, accountId: m[2]! }, m[3]!, { aliases: false }).catch(() => undefined);
-      return key && keyArn(key) === arn ? { policyText: key.policy, tags: key.tags.map((t) => ({ Key: t.TagKey, Value: t.TagValue })) } : undefined;
-    },
+    kmsKey: (arn) => kmsKeyPolicy(kms, arn),
   };
+}
+
+/** A KMS key's policy and tags by key ARN; undefined when there is no such key. */
+async function kmsKeyPolicy(kms: Kms | undefined, arn: string): Promise<{ policyText: string; tags: Array<{ Key: string; Value: string }> } | undefined> {
+  const m = /^arn:[^:]+:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(arn);
+  if (!kms || !m) return undefined;
+  const key = await kms.resolve({ region: m[1]!, accountId: m[2]! }, m[3]!, { aliases: false }).catch(() => undefined);
+  return key && keyArn(key) === arn ? { policyText: key.policy, tags: key.tags.map((t) => ({ Key: t.TagKey, Value: t.TagValue })) } : undefined;
 }

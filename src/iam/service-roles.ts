@@ -15,15 +15,23 @@ import type { IdentityDirectory, Role } from './identity/directory.js';
 
 const ASSUME_ROLE = 'sts:AssumeRole';
 const NO_CONTEXT = new RequestContext();
+const KMS_KEY_ARN = /^arn:[^:]+:kms:[^:]*:\d{12}:key\/.+$/;
+
+/** A KMS key's policy text by key ARN; undefined when there is no such key. */
+export type KeyPolicySource = (keyArn: string) => Promise<string | undefined>;
 
 /**
  * Answers "may service S, assuming role R, do action A on resource X?" from the role as stored:
  * it must exist, its trust policy must let Principal {Service: S} perform sts:AssumeRole, and its
  * identity policies (inline and attached managed) must allow every request, as the policy
- * evaluator decides for a session of that role.
+ * evaluator decides for a session of that role. On a KMS key the key policy is the authority, as
+ * for any caller: the role's policies count only where the key policy lets them.
  */
 export class RolePermissions implements ServiceRoles {
-  constructor(private readonly roles: Pick<IdentityDirectory, 'getRoleByArn' | 'rolePolicies'>) {}
+  constructor(
+    private readonly roles: Pick<IdentityDirectory, 'getRoleByArn' | 'rolePolicies'>,
+    private readonly keyPolicies?: KeyPolicySource,
+  ) {}
 
   async exists(roleArn: string): Promise<boolean> {
     return (await this.roles.getRoleByArn(roleArn)) !== undefined;
@@ -35,13 +43,20 @@ export class RolePermissions implements ServiceRoles {
     if (!trusts(role, service)) return refuse(`the trust policy of the role ${roleArn} does not let ${service} perform ${ASSUME_ROLE}`);
     const policies = (await this.roles.rolePolicies(role.accountId, role.name)).map((text) => parse(text, 'identity')).filter((d): d is PolicyDocument => d !== undefined);
     const session = { arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${service}`, account: role.accountId };
-    for (const { action, resource } of requests) {
+    for (const { action, resource, context } of requests) {
+      let resourcePolicies: PolicyDocument[] = [];
+      const onKey = KMS_KEY_ARN.test(resource);
+      if (onKey) {
+        const keyPolicy = await this.keyPolicies?.(resource);
+        if (keyPolicy === undefined) return refuse(`the KMS key ${resource} does not exist`);
+        resourcePolicies = [parse(keyPolicy, 'resource')].filter((d): d is PolicyDocument => d !== undefined);
+      }
       const result = evaluate(
-        { action, resource, resourceAccount: arnAccount(resource) ?? role.accountId, principal: session, context: { 'aws:PrincipalServiceName': service } },
-        { identityPolicies: policies, resourcePolicies: [] },
+        { action, resource, resourceAccount: arnAccount(resource) ?? role.accountId, principal: session, context: { ...context, 'aws:PrincipalServiceName': service } },
+        { identityPolicies: policies, resourcePolicies, resourcePolicyIsAuthority: onKey },
       );
       if (result.decision !== 'Allow') {
-        const because = result.decision === 'ExplicitDeny' ? 'a policy of the role denies it' : 'no policy of the role allows it';
+        const because = result.decision === 'ExplicitDeny' ? (onKey ? 'a policy denies it' : 'a policy of the role denies it') : onKey ? `the key policy and the role's policies do not allow it (${result.reason})` : 'no policy of the role allows it';
         return refuse(`the role ${roleArn} may not perform ${action} on ${resource}: ${because}`);
       }
     }

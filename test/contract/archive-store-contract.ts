@@ -51,6 +51,27 @@ export function archiveStoreContract(name: string, makeStore: () => Promise<Stor
       assert.equal(await meta.activateManifest(a.id, dg('missing'), 1), false);
     });
 
+    it('a restore: startActivation moves ARCHIVED to ACTIVATING, finishActivation ACTIVATING to ACTIVE with its time', async () => {
+      const a = await repo();
+      await meta.insertManifest(manifestRow(a.id, 'm'), [{ child: dg('layer'), kind: 'blob' }]);
+      assert.equal(await meta.startActivation(a.id, dg('m')), false, 'an active image is not restored');
+      await meta.archiveManifest(a.id, dg('m'), 500);
+      assert.equal(await meta.finishActivation(a.id, dg('m'), 600), false, 'an archived image whose restore has not started');
+      assert.equal(await meta.startActivation(a.id, dg('m')), true);
+      assert.equal(await meta.startActivation(a.id, dg('m')), false, 'a restore under way is not started again');
+      const activating = await meta.getManifest(a.id, dg('m'));
+      assert.deepEqual([activating?.imageStatus, activating?.lastArchivedAt, activating?.lastActivatedAt], ['ACTIVATING', 500, null]);
+      assert.equal(await meta.archiveManifest(a.id, dg('m'), 650), false, 'an image being restored is not archived');
+      // Its layers are still only in the archive.
+      assert.equal(await meta.isBlobOnlyInArchivedImages(a.id, dg('layer')), true);
+      assert.equal(await meta.finishActivation(a.id, dg('m'), 700), true);
+      assert.equal(await meta.finishActivation(a.id, dg('m'), 800), false);
+      const restored = await meta.getManifest(a.id, dg('m'));
+      assert.deepEqual([restored?.imageStatus, restored?.lastActivatedAt], ['ACTIVE', 700]);
+      assert.equal(await meta.startActivation(a.id, dg('missing')), false);
+      assert.equal(await meta.finishActivation(a.id, dg('missing'), 1), false);
+    });
+
     it('archiving is per repository', async () => {
       const a = await repo('a');
       const b = await repo('b');
@@ -69,6 +90,10 @@ export function archiveStoreContract(name: string, makeStore: () => Promise<Stor
       assert.equal(await meta.isReferencedByActiveManifest(a.id, dg('lone')), false);
       await meta.archiveManifest(a.id, dg('index'), 5);
       assert.equal(await meta.isReferencedByActiveManifest(a.id, dg('child')), false);
+      await meta.startActivation(a.id, dg('index'));
+      assert.equal(await meta.isReferencedByActiveManifest(a.id, dg('child')), true, 'an index being restored holds its images');
+      await meta.finishActivation(a.id, dg('index'), 7);
+      await meta.archiveManifest(a.id, dg('index'), 8);
       assert.equal(await meta.isReferencedManifest(a.id, dg('child')), true, 'the archived index still lists it');
     });
 

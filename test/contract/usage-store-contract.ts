@@ -66,9 +66,60 @@ export function usageStoreContract(name: string, makeStore: () => Promise<StoreH
       await meta.insertManifest(manifest, [{ child: dg('shared'), kind: 'blob' }, { child: dg('config'), kind: 'blob' }]);
       await meta.insertManifest(manifestRow(app.id, 'm2'), [{ child: dg('shared'), kind: 'blob' }]);
       assert.deepEqual(await meta.usage.storedBytes(), [
-        { registryId: A, repositoryName: 'app', bytes: 1024 + manifest.size + manifestRow(app.id, 'm2').size },
-        { registryId: A, repositoryName: 'web', bytes: 1000 },
+        { registryId: A, repositoryName: 'app', bytes: 1024 + manifest.size + manifestRow(app.id, 'm2').size, archiveBytes: 0 },
+        { registryId: A, repositoryName: 'web', bytes: 1000, archiveBytes: 0 },
       ]);
+    });
+
+    it('stored bytes in the archive: archived images (also while being restored) and the blobs only they use', async () => {
+      const app = (await meta.createRepository(A, 'app'))!;
+      await meta.commitBlob(app.id, dg('shared'), 1000);
+      await meta.commitBlob(app.id, dg('old-layer'), 300);
+      await meta.commitBlob(app.id, dg('loose'), 7); // uploaded, used by no image: standard storage
+      const m1 = manifestRow(app.id, 'm1');
+      const m2 = manifestRow(app.id, 'm2');
+      await meta.insertManifest(m1, [{ child: dg('shared'), kind: 'blob' }]);
+      await meta.insertManifest(m2, [{ child: dg('shared'), kind: 'blob' }, { child: dg('old-layer'), kind: 'blob' }]);
+      const total = 1307 + m1.size + m2.size;
+      await meta.archiveManifest(app.id, dg('m2'), 1);
+      // The shared layer is still used by an active image: standard. The old layer only by the archived one.
+      assert.deepEqual(await meta.usage.storedBytes(), [{ registryId: A, repositoryName: 'app', bytes: total - 300 - m2.size, archiveBytes: 300 + m2.size }]);
+      await meta.archiveManifest(app.id, dg('m1'), 2);
+      assert.deepEqual(await meta.usage.storedBytes(), [{ registryId: A, repositoryName: 'app', bytes: 7, archiveBytes: total - 7 }]);
+      await meta.startActivation(app.id, dg('m1'));
+      assert.deepEqual(await meta.usage.storedBytes(), [{ registryId: A, repositoryName: 'app', bytes: 7, archiveBytes: total - 7 }], 'still in the archive while being restored');
+      await meta.finishActivation(app.id, dg('m1'), 3);
+      assert.deepEqual(await meta.usage.storedBytes(), [{ registryId: A, repositoryName: 'app', bytes: total - 300 - m2.size, archiveBytes: 300 + m2.size }]);
+    });
+
+    it('archive storage is integrated apart from standard storage, from the sample after the archive', async () => {
+      // The image is archived between the samples at t0+2h and t0+3h: storage counts as standard until t0+3h.
+      const app = (await meta.createRepository(A, 'app'))!;
+      await meta.commitBlob(app.id, dg('layer'), 5000);
+      const m = manifestRow(app.id, 'm');
+      await meta.insertManifest(m, [{ child: dg('layer'), kind: 'blob' }]);
+      const bytes = 5000 + m.size;
+      const t0 = MARCH.start + 10 * HOUR;
+      await sampleStorage(meta, REGION, t0);
+      await sampleStorage(meta, REGION, t0 + 2 * HOUR);
+      await meta.archiveManifest(app.id, dg('m'), t0 + 2 * HOUR);
+      await sampleStorage(meta, REGION, t0 + 3 * HOUR);
+      await sampleStorage(meta, REGION, t0 + 5 * HOUR);
+      const [total] = await meta.usage.totals(MARCH.start, MARCH.end);
+      assert.deepEqual(
+        [total!.storageByteHours, total!.archiveStorageByteHours, total!.storageBytes, total!.archiveStorageBytes],
+        [bytes * 3, bytes * 2, 0, bytes],
+      );
+      const hours = await meta.usage.hours(key('app'), MARCH.start, MARCH.end);
+      assert.deepEqual(hours.map((h) => [h.hour - t0, h.byteHours, h.archiveByteHours]), [
+        [0, bytes, 0],
+        [HOUR, bytes, 0],
+        [2 * HOUR, bytes, 0],
+        [3 * HOUR, 0, bytes],
+        [4 * HOUR, 0, bytes],
+        [5 * HOUR, 0, 0],
+      ]);
+      assert.deepEqual((await meta.usage.storageMarks(REGION)).map((mk) => [mk.bytes, mk.archiveBytes]), [[0, bytes]]);
     });
 
     it('storage held for a known time at a known size is that many byte-hours, and its GB-months follow the formula', async () => {

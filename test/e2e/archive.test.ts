@@ -113,8 +113,23 @@ describe('the archive storage class', () => {
     assert.equal(checked.layers?.[0]?.layerAvailability, 'ARCHIVED');
     await expectAwsError(ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: REPO, layerDigest: layer })), 'LayerInaccessibleException', /only used by archived images/);
 
+    // A restore answers ACTIVATING; its job makes the image ACTIVE as soon as the worker takes it.
+    // (That the image is not pullable while ACTIVATING is shown in test/unit/archive-storage-class.test.ts,
+    // where the job can be held back.)
     const restored = await ecr.send(new UpdateImageStorageClassCommand({ repositoryName: REPO, imageId: { imageDigest: img.digest }, targetStorageClass: 'STANDARD' }));
-    assert.equal(restored.imageStatus, 'ACTIVE', 'berth restores at once');
+    assert.equal(restored.imageStatus, 'ACTIVATING');
+    assert.deepEqual(restored.imageId, { imageDigest: img.digest });
+    const deadline = Date.now() + 15_000;
+    const statusNow = async () => (await ecr.send(new DescribeImagesCommand({ repositoryName: REPO, imageIds: [{ imageDigest: img.digest }] }))).imageDetails?.[0]?.imageStatus;
+    let seen = await statusNow();
+    while (seen !== 'ACTIVE' && Date.now() < deadline) {
+      assert.equal(seen, 'ACTIVATING');
+      await new Promise((r) => setTimeout(r, 100));
+      seen = await statusNow();
+    }
+    assert.equal(seen, 'ACTIVE', 'the restore job completed');
+    const jobs = await run('node', [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'jobs', 'list', '--json', '--kind', 'image.restore', '--data-dir', b.dataDir], { env: { BERTH_LOG_LEVEL: 'warn' } });
+    assert.deepEqual((JSON.parse(jobs.stdout) as Array<{ status: string }>).map((j) => j.status), ['succeeded']);
     assert.equal((await pull('v1')).code, 0, 'a restored image pulls again');
     const available = await ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: REPO, layerDigests: [img.layerDigests[0]!] }));
     assert.equal(available.layers?.[0]?.layerAvailability, 'AVAILABLE');

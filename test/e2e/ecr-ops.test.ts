@@ -182,8 +182,9 @@ describe('ECR operations: templates, referrers, exclusions, settings, signing, r
       [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], description: 'd'.repeat(257) }, 'InvalidParameterException', /description/],
       [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], repositoryPolicy: '{"not":"a policy"}' }, 'InvalidParameterException'],
       [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], lifecyclePolicy: '{"rules":[]}' }, 'InvalidParameterException'],
-      [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration: { encryptionType: 'KMS', kmsKey: `arn:aws:kms:us-east-1:${account}:key/abc` } }, 'InvalidParameterException', /encryptionType/],
-      [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration: { encryptionType: 'KMS_DSSE' } }, 'InvalidParameterException', /encryptionType/],
+      [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration: { encryptionType: 'KMS', kmsKey: `arn:aws:kms:us-east-1:${account}:key/abc` } }, 'InvalidParameterException', /custom role is required/],
+      [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration: { encryptionType: 'KMS_DSSE' } }, 'InvalidParameterException', /custom role is required/],
+      [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration: { encryptionType: 'KMS', kmsKey: 'alias/not-an-arn' } }, 'InvalidParameterException', /kmsKey/],
       [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration: { encryptionType: 'AES256', kmsKey: 'alias/x' } }, 'InvalidParameterException', /kmsKey/],
       [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], resourceTags: [{ Key: 'team', Value: 'a' }] }, 'InvalidParameterException', /customRoleArn/],
       [{ prefix: 'ok', appliedFor: ['CREATE_ON_PUSH'], customRoleArn: 'arn:aws:iam::999999999999:role/other-account' }, 'InvalidParameterException', /customRoleArn/],
@@ -470,9 +471,15 @@ describe('ECR operations: templates, referrers, exclusions, settings, signing, r
     const refused = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
     assert.equal(refused.failures![0]!.failureCode, 'ImageNotFound');
     const restored = await ecr.send(new UpdateImageStorageClassCommand({ repositoryName: 'stored', imageId: { imageTag: 'v1' }, targetStorageClass: 'STANDARD' }));
-    assert.equal(restored.imageStatus, 'ACTIVE');
-    // The image is there and pullable again.
-    const got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
+    assert.equal(restored.imageStatus, 'ACTIVATING');
+    // Once the restore job has run, the image is there and pullable again.
+    const deadline = Date.now() + 15_000;
+    let got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
+    while (!got.images?.length && Date.now() < deadline) {
+      assert.match(got.failures![0]!.failureReason!, /being restored/);
+      await new Promise((r) => setTimeout(r, 100));
+      got = await ecr.send(new BatchGetImageCommand({ repositoryName: 'stored', imageIds: [{ imageTag: 'v1' }] }));
+    }
     assert.equal(got.images![0]!.imageId!.imageDigest, img.digest);
   });
 

@@ -218,6 +218,34 @@ describe('IAM roles and the roles ECR assumes', { timeout: 300_000 }, () => {
     assert.deepEqual((await ecr.send(new ListTagsForResourceCommand({ resourceArn: repo.repositoryArn }))).tags, [{ Key: 'team', Value: 'a' }]);
   });
 
+  test('a template with KMS encryption: a push creates the repository with the key only if the role may use it (kms:DescribeKey, kms:CreateGrant)', async () => {
+    const keyArn = (await awsJson(['kms', 'create-key', '--description', 'for templated repositories'])).KeyMetadata.Arn as string;
+    await awsJson(['iam', 'create-role', '--role-name', 'kms-creator', '--assume-role-policy-document', trust('ecr.amazonaws.com')]);
+    await awsJson(['iam', 'put-role-policy', '--role-name', 'kms-creator', '--policy-name', 'ecr', '--policy-document', allow(['ecr:CreateRepository'])]);
+    const roleArn = `arn:aws:iam::${account}:role/kms-creator`;
+    const created = await ecr.send(
+      new CreateRepositoryCreationTemplateCommand({ prefix: 'sealed', appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration: { encryptionType: 'KMS', kmsKey: keyArn }, customRoleArn: roleArn }),
+    );
+    assert.deepEqual(created.repositoryCreationTemplate?.encryptionConfiguration, { encryptionType: 'KMS', kmsKey: keyArn });
+
+    // The role may create repositories but not use the key: the push is refused, naming the KMS action, and nothing is created.
+    assert.notEqual((await push('sealed/app', 'v1')).code, 0, 'skopeo cannot push');
+    const upload = await startUpload(b, 'sealed/app');
+    assert.equal(upload.status, 403, upload.describe());
+    assert.deepEqual(errorCodes(upload), ['DENIED']);
+    assert.match(upload.json<{ errors: Array<{ message: string }> }>().errors[0]!.message, /role\/kms-creator may not perform kms:DescribeKey on arn:aws:kms:/);
+    assert.equal(await repositoryExists('sealed/app'), false);
+
+    // Allowed on that key: the push creates a repository encrypted with it.
+    await awsJson(['iam', 'put-role-policy', '--role-name', 'kms-creator', '--policy-name', 'kms', '--policy-document', allow(['kms:DescribeKey', 'kms:CreateGrant'], keyArn)]);
+    const pushed = await push('sealed/app', 'v1');
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const repo = (await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['sealed/app'] }))).repositories![0]!;
+    assert.deepEqual(repo.encryptionConfiguration, { encryptionType: 'KMS', kmsKey: keyArn });
+    const cli = await awsJson(['ecr', 'describe-repositories', '--repository-names', 'sealed/app']);
+    assert.equal(cli.repositories[0].encryptionConfiguration.kmsKey, keyArn);
+  });
+
   test('a custom role on a template without tags is assumed too; updating to a missing role is refused', async () => {
     await awsJson(['iam', 'create-role', '--role-name', 'plain-creator', '--assume-role-policy-document', trust('ecr.amazonaws.com')]);
     const roleArn = `arn:aws:iam::${account}:role/plain-creator`;

@@ -1,10 +1,11 @@
 // Usage and cost: an image pushed with skopeo, pulled with skopeo and through the ECR API, then
 // `berth admin usage` reports the push, the pulls, the bytes sent, the bytes stored and the
-// GB-months they add up to, in JSON, CSV and as a table.
+// GB-months they add up to, in JSON, CSV and as a table; once the image is archived, its bytes are
+// archive storage, at the archive price.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BatchGetImageCommand, GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
+import { BatchGetImageCommand, GetDownloadUrlForLayerCommand, UpdateImageStorageClassCommand } from '@aws-sdk/client-ecr';
 import { REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { run, skopeo, tempDir } from '../helpers/tools.js';
@@ -20,12 +21,19 @@ interface Report {
     storageBytes: number;
     storageByteHours: number;
     storageGbMonth: number;
+    archiveStorageBytes: number;
+    archiveStorageByteHours: number;
+    archiveStorageGbMonth: number;
     transferOutBytes: number;
     pushCount: number;
     pullCount: number;
+    storageCostUsd: number;
+    archiveStorageCostUsd: number;
+    transferOutCostUsd: number;
     estimatedCostUsd: number;
   }>;
-  totals: { pushCount: number; pullCount: number };
+  prices: { archiveStorageGbMonthUsd: number };
+  totals: { pushCount: number; pullCount: number; archiveStorageGbMonth: number };
   trend: Array<{ month: string }>;
 }
 
@@ -41,8 +49,9 @@ describe('usage and cost', { timeout: 600_000 }, () => {
   let pulledBytes = 0;
   let manifestGets = 0;
 
+  let adminEnv: Record<string, string> = {};
   const admin = (args: string[], check = true) =>
-    run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'usage', ...args, '--data-dir', b.dataDir], { timeoutMs: 120_000, check });
+    run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'usage', ...args, '--data-dir', b.dataDir], { timeoutMs: 120_000, check, env: adminEnv });
 
   async function report(...more: string[]): Promise<Report> {
     return JSON.parse((await admin(['--month', currentMonth(), '--json', ...more])).stdout) as Report;
@@ -146,13 +155,13 @@ describe('usage and cost', { timeout: 600_000 }, () => {
 
   test('CSV and the table name the repository; a malformed month is refused', async () => {
     const csv = (await admin(['--month', currentMonth(), '--csv'])).stdout.trim().split('\n');
-    assert.match(csv[0]!, /^month,repositoryName,region,registryId,accountId,public,storageBytes,storageGbMonth,transferOutBytes,pushCount,pullCount,/);
+    assert.match(csv[0]!, /^month,repositoryName,region,registryId,accountId,public,storageBytes,storageGbMonth,transferOutBytes,pushCount,pullCount,.*,archiveStorageBytes,archiveStorageGbMonth,archiveStorageCostUsd$/);
     const row = csv.find((l) => l.includes(`,${REPO},`));
     assert.ok(row, csv.join('\n'));
     assert.equal(row!.split(',')[6], String(storedSize));
     const table = (await admin(['--month', currentMonth()])).stdout;
     assert.match(table, new RegExp(`Usage for ${currentMonth()}`));
-    assert.match(table, /REPOSITORY +ACCOUNT +REGION +STORED +GB-MONTH +TRANSFER OUT +PUSHES +PULLS +EST\. COST/);
+    assert.match(table, /REPOSITORY +ACCOUNT +REGION +STORED +GB-MONTH +ARCHIVED +ARCHIVE GB-MONTH +TRANSFER OUT +PUSHES +PULLS +EST\. COST/);
     assert.match(table, new RegExp(`^${REPO.replace('/', '\\/')} `, 'm'));
     assert.match(table, /^Trend:/m);
     for (const bad of ['2026-13', '2026-1', 'last-month']) {
@@ -163,5 +172,37 @@ describe('usage and cost', { timeout: 600_000 }, () => {
     }
     const empty = JSON.parse((await admin(['--month', '2001-01', '--json'])).stdout) as Report;
     assert.deepEqual(empty.repositories, []);
+  });
+
+  test('an archived image is archive storage: its own bytes and GB-months, at BERTH_PRICE_ARCHIVE_STORAGE_GB_MONTH', async () => {
+    const archived = await b.ecr!.send(new UpdateImageStorageClassCommand({ repositoryName: REPO, imageId: { imageTag: 'v1' }, targetStorageClass: 'ARCHIVE' }));
+    assert.equal(archived.imageStatus, 'ARCHIVED');
+    adminEnv = { BERTH_PRICE_ARCHIVE_STORAGE_GB_MONTH: '5000' };
+    const first = (await report()).repositories.find((x) => x.repositoryName === REPO)!;
+    assert.deepEqual([first.storageBytes, first.archiveStorageBytes], [0, storedSize], 'the sample after the archive holds it all in the archive');
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    const r = await report();
+    assert.equal(r.prices.archiveStorageGbMonthUsd, 5000);
+    const later = r.repositories.find((x) => x.repositoryName === REPO)!;
+    const addedArchive = later.archiveStorageByteHours - first.archiveStorageByteHours;
+    assert.ok(addedArchive >= (storedSize * (Date.now() - t0 - 2000)) / 3_600_000 && addedArchive > 0, `${addedArchive} archive byte-hours added`);
+    assert.equal(later.storageByteHours, first.storageByteHours, 'no standard storage accrues once archived');
+    const hoursInMonth = (() => {
+      const d = new Date();
+      return (Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)) / 3_600_000;
+    })();
+    assert.ok(Math.abs(later.archiveStorageGbMonth - later.archiveStorageByteHours / (GiB * hoursInMonth)) < 1e-15);
+    assert.ok(Math.abs(later.archiveStorageCostUsd - later.archiveStorageGbMonth * 5000) <= 1e-8);
+    assert.ok(later.archiveStorageCostUsd > 0);
+    assert.ok(Math.abs(later.estimatedCostUsd - (later.storageCostUsd + later.archiveStorageCostUsd + later.transferOutCostUsd)) <= 2e-8);
+    assert.equal(r.totals.archiveStorageGbMonth, later.archiveStorageGbMonth);
+
+    const csv = (await admin(['--month', currentMonth(), '--csv'])).stdout.trim().split('\n');
+    const columns = csv[0]!.split(',');
+    const row = csv.find((l) => l.includes(`,${REPO},`))!.split(',');
+    assert.equal(row[columns.indexOf('archiveStorageBytes')], String(storedSize));
+    assert.ok(Number(row[columns.indexOf('archiveStorageGbMonth')]) > 0);
+    assert.match(await admin(['--month', currentMonth()]).then((t) => t.stdout), /\$5000\/GB-month archived/);
   });
 });

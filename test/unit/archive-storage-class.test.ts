@@ -7,6 +7,7 @@ import { LifecyclePolicies } from '../../src/domain/lifecycle/policies.js';
 import { runLifecyclePolicy } from '../../src/domain/lifecycle/runner.js';
 import { isRegistryError } from '../../src/domain/registry/errors.js';
 import { MediaType } from '../../src/domain/registry/media-types.js';
+import { RESTORE_JOB, restoreJobHandler } from '../../src/domain/registry/restore-job.js';
 import { DAY, pushImage, pushIndex, rule, setPolicy, silentLog, withFixture, type Fixture } from './lifecycle-fixture.js';
 
 const transition = (rulePriority: number, selection: Record<string, unknown>) => ({
@@ -18,6 +19,25 @@ const transition = (rulePriority: number, selection: Record<string, unknown>) =>
 async function status(f: Fixture, digest: string) {
   const m = await f.meta.getManifest(f.repo.id, digest);
   return m?.imageStatus;
+}
+
+/** Runs the queued restore jobs as a worker would (claim, the real handler, complete); how many ran. */
+async function runRestoreJobs(f: Fixture): Promise<number> {
+  const handler = restoreJobHandler(f.registry.images);
+  let ran = 0;
+  for (let job = await f.meta.jobs.claim('test', [RESTORE_JOB], 30_000); job; job = await f.meta.jobs.claim('test', [RESTORE_JOB], 30_000)) {
+    await handler(job);
+    assert.ok(await f.meta.jobs.complete(job.id, 'test'));
+    ran++;
+  }
+  return ran;
+}
+
+/** UpdateImageStorageClass to STANDARD, then its restore job. */
+async function restore(f: Fixture, id: { imageTag?: string; imageDigest?: string }): Promise<void> {
+  const started = await f.registry.images.updateStorageClass(f.repo, id, 'STANDARD');
+  assert.ok('manifest' in started && started.imageStatus === 'ACTIVATING');
+  assert.equal(await runRestoreJobs(f), 1);
 }
 
 async function storageClassEvents(f: Fixture) {
@@ -45,11 +65,9 @@ describe('archive and restore (UpdateImageStorageClass)', () => {
       assert.deepEqual((await f.registry.images.list(f.repo, 'ANY', 'ARCHIVED')).map((m) => [m.digest, m.tags]), [[digest, ['v1']]]);
       assert.deepEqual((await f.registry.images.list(f.repo, 'TAGGED', 'ANY')).map((m) => m.digest), [digest]);
 
-      // Archiving again, or restoring an active image, is not a storage class update ECR makes.
+      // Archiving again is not a storage class update ECR makes.
       await assert.rejects(f.registry.images.updateStorageClass(f.repo, { imageDigest: digest }, 'ARCHIVE'), (e) => isRegistryError(e, 'StorageClassUpdateNotSupported'));
-      const restored = await f.registry.images.updateStorageClass(f.repo, { imageDigest: digest }, 'STANDARD');
-      assert.ok('manifest' in restored);
-      assert.equal(restored.imageStatus, 'ACTIVE');
+      await restore(f, { imageDigest: digest });
       await assert.rejects(f.registry.images.updateStorageClass(f.repo, { imageDigest: digest }, 'STANDARD'), (e) => isRegistryError(e, 'StorageClassUpdateNotSupported'));
       assert.equal((await f.registry.images.get(f.repo, 'v1')).digest, digest);
       const row = await f.meta.getManifest(f.repo.id, digest);
@@ -61,6 +79,71 @@ describe('archive and restore (UpdateImageStorageClass)', () => {
 
       const missing = await f.registry.images.updateStorageClass(f.repo, { imageTag: 'nope' }, 'ARCHIVE');
       assert.ok('failure' in missing && missing.failure.failureCode === 'ImageNotFound');
+    }));
+
+  it('a restore is ACTIVATING (listed as such, not pullable, not archived again) until its job completes it', () =>
+    withFixture(async (f) => {
+      const digest = await pushImage(f, 'one', ['v1'], 1);
+      await f.registry.images.updateStorageClass(f.repo, { imageTag: 'v1' }, 'ARCHIVE');
+      const started = await f.registry.images.updateStorageClass(f.repo, { imageTag: 'v1' }, 'STANDARD');
+      assert.ok('manifest' in started);
+      assert.equal(started.imageStatus, 'ACTIVATING');
+      assert.equal(await status(f, digest), 'ACTIVATING');
+      assert.deepEqual((await f.registry.images.list(f.repo, 'ANY', 'ACTIVATING')).map((m) => m.digest), [digest]);
+      assert.deepEqual((await f.registry.images.list(f.repo, 'ANY', 'ACTIVE')).map((m) => m.digest), []);
+
+      await assert.rejects(f.registry.images.get(f.repo, 'v1'), (e) => isRegistryError(e, 'ImageArchived') && /being restored/.test(e.message));
+      await assert.rejects(f.registry.images.find(f.repo, 'v1'), (e) => isRegistryError(e, 'ImageArchived'));
+      const got = await f.registry.images.batchGet(f.repo, [{ imageTag: 'v1' }]);
+      assert.deepEqual(got.images, []);
+      assert.equal(got.failures[0]?.failureCode, 'ImageNotFound');
+      assert.match(got.failures[0]!.failureReason, /being restored/);
+      for (const target of ['ARCHIVE', 'STANDARD'] as const) {
+        await assert.rejects(f.registry.images.updateStorageClass(f.repo, { imageTag: 'v1' }, target), (e) => isRegistryError(e, 'StorageClassUpdateNotSupported') && /being restored/.test(e.message));
+      }
+      // Only the archive is an event so far: the restore is one when it completes.
+      assert.deepEqual(await storageClassEvents(f), [[digest, 'ARCHIVE', 'api']]);
+      // Lifecycle rules leave an image being restored alone, even one archived long enough to expire.
+      await f.db.run('UPDATE manifests SET last_archived_at = ? WHERE repo_id = ? AND digest = ?', [Date.now() - 400 * DAY, f.repo.id, digest]);
+      await setPolicy(f, [rule(1, { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 90 })]);
+      const run = await runLifecyclePolicy(f.registry, f.repo, silentLog);
+      assert.deepEqual([run?.expired, run?.transitioned], [[], []]);
+      assert.equal(await status(f, digest), 'ACTIVATING');
+      assert.equal((await f.meta.getManifest(f.repo.id, digest))?.lastActivatedAt, null);
+
+      const [job] = await f.meta.jobs.list({ kind: RESTORE_JOB });
+      assert.deepEqual([job?.status, job?.payload], ['queued', { repoId: f.repo.id, digest, children: [] }]);
+      assert.equal(await runRestoreJobs(f), 1);
+      assert.equal(await status(f, digest), 'ACTIVE');
+      assert.equal((await f.registry.images.get(f.repo, 'v1')).digest, digest);
+      assert.deepEqual(await storageClassEvents(f), [
+        [digest, 'ARCHIVE', 'api'],
+        [digest, 'STANDARD', 'api'],
+      ]);
+      const [restored] = (await f.meta.events.list({ type: 'image.storage-class-changed' })).slice(-1);
+      assert.equal(restored?.detail.activatedAt, (await f.meta.getManifest(f.repo.id, digest))?.lastActivatedAt);
+
+      // The job running again (a worker that died before recording it) changes nothing.
+      await restoreJobHandler(f.registry.images)(job!);
+      assert.equal((await storageClassEvents(f)).length, 2);
+    }));
+
+  it('an image deleted or pushed again while it is being restored: the restore job has nothing left to do', () =>
+    withFixture(async (f) => {
+      const gone = await pushImage(f, 'gone', ['v1'], 1);
+      const again = await pushImage(f, 'again', ['v2'], 1);
+      for (const digest of [gone, again]) {
+        await f.registry.images.updateStorageClass(f.repo, { imageDigest: digest }, 'ARCHIVE');
+        await f.registry.images.updateStorageClass(f.repo, { imageDigest: digest }, 'STANDARD');
+      }
+      await f.registry.images.batchDelete(f.repo, [{ imageDigest: gone }]);
+      await f.registry.images.put(f.repo, 'v2', (await f.meta.getManifest(f.repo.id, again))!.body, MediaType.ociManifest);
+      assert.equal(await status(f, again), 'ACTIVE');
+      assert.deepEqual((await storageClassEvents(f)).at(-1), [again, 'STANDARD', 'push']);
+      const events = (await storageClassEvents(f)).length;
+      assert.equal(await runRestoreJobs(f), 2);
+      assert.equal((await storageClassEvents(f)).length, events);
+      assert.equal(await status(f, gone), undefined);
     }));
 
   it('pushing an archived image again restores it at once', () =>
@@ -87,6 +170,8 @@ describe('archive and restore (UpdateImageStorageClass)', () => {
       await f.registry.images.updateStorageClass(f.repo, { imageDigest: child }, 'ARCHIVE');
       assert.deepEqual([await status(f, index), await status(f, child)], ['ARCHIVED', 'ARCHIVED']);
       await f.registry.images.updateStorageClass(f.repo, { imageTag: 'multi' }, 'STANDARD');
+      assert.deepEqual([await status(f, index), await status(f, child)], ['ACTIVATING', 'ACTIVATING']);
+      assert.equal(await runRestoreJobs(f), 1);
       assert.deepEqual([await status(f, index), await status(f, child)], ['ACTIVE', 'ACTIVE']);
 
       // The same when the index comes back by being pushed again.

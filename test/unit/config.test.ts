@@ -14,13 +14,13 @@ describe('configuration from the environment', () => {
   });
 
   it('usage prices and the storage sampling interval take the values given, ECR list prices otherwise', () => {
-    const c = loadConfig({}, { BERTH_PRICE_STORAGE_GB_MONTH: '0.12', BERTH_PRICE_TRANSFER_OUT_GB: '0', BERTH_USAGE_SAMPLE_INTERVAL: '60' });
+    const c = loadConfig({}, { BERTH_PRICE_STORAGE_GB_MONTH: '0.12', BERTH_PRICE_ARCHIVE_STORAGE_GB_MONTH: '0.07', BERTH_PRICE_TRANSFER_OUT_GB: '0', BERTH_USAGE_SAMPLE_INTERVAL: '60' });
     assert.deepEqual(c.usage, {
       sampleIntervalSeconds: 60,
       retentionDays: 400,
-      prices: { storageGbMonthUsd: 0.12, transferOutGbUsd: 0, freeStorageGbMonth: 0.5, publicFreeStorageGbMonth: 50 },
+      prices: { storageGbMonthUsd: 0.12, archiveStorageGbMonthUsd: 0.07, transferOutGbUsd: 0, freeStorageGbMonth: 0.5, publicFreeStorageGbMonth: 50 },
     });
-    assert.deepEqual(loadConfig({}, {}).usage.prices, { storageGbMonthUsd: 0.1, transferOutGbUsd: 0.09, freeStorageGbMonth: 0.5, publicFreeStorageGbMonth: 50 });
+    assert.deepEqual(loadConfig({}, {}).usage.prices, { storageGbMonthUsd: 0.1, archiveStorageGbMonthUsd: 0.1, transferOutGbUsd: 0.09, freeStorageGbMonth: 0.5, publicFreeStorageGbMonth: 50 });
   });
 
   it('a value berth cannot honour is refused with the variable named, not silently replaced', () => {
@@ -33,6 +33,7 @@ describe('configuration from the environment', () => {
       ['BERTH_USAGE_SAMPLE_INTERVAL', '-5'],
       ['BERTH_USAGE_RETENTION_DAYS', '0'],
       ['BERTH_PRICE_STORAGE_GB_MONTH', '-0.1'],
+      ['BERTH_PRICE_ARCHIVE_STORAGE_GB_MONTH', 'cheap'],
       ['BERTH_PRICE_TRANSFER_OUT_GB', '$0.09'],
       ['BERTH_FREE_STORAGE_GB_MONTH', '1e3'],
       ['BERTH_PUBLIC_FREE_STORAGE_GB_MONTH', 'lots'],

@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BlobEncryption } from '../../src/domain/encryption/blob-encryption.js';
+import { Kms } from '../../src/domain/kms/kms.js';
+import { MasterKey } from '../../src/domain/kms/master-key.js';
 import { isRegistryError } from '../../src/domain/registry/errors.js';
 import { isExcludedPrincipal } from '../../src/domain/registry/pull-time-exclusions.js';
 import { PullRecorder } from '../../src/domain/registry/pull-recorder.js';
@@ -62,6 +66,66 @@ describe('a template\'s custom role', () => {
       await directory.putInlinePolicy(A, 'role', 'creator', 'p', allow('ecr:CreateRepository', 'ecr:TagResource'));
       const repo = await withRoles.repositories.forPush(ref, async () => undefined);
       assert.deepEqual(repo.settings.tags, [{ Key: 'team', Value: 'a' }]);
+    } finally {
+      await withRoles.close();
+    }
+  });
+
+  it('with KMS encryption: accepted with a role; a push creates the repository with the key only if the role may use it through ECR', async () => {
+    const region = 'us-east-1';
+    const scope = { accountId: A, region };
+    const master = MasterKey.fromBytes(randomBytes(32));
+    const kms = new Kms(() => meta.kms, master);
+    const directory = new IdentityDirectory(meta.identities);
+    const roles = new RolePermissions(directory, async (arn) => (await kms.resolve(scope, arn).catch(() => undefined))?.policy);
+    const blobs = new FsBlobStore(dir);
+    const withRoles = new Registry(meta, blobs, { serviceRoles: roles, region, encryption: new BlobEncryption(meta, blobs, master, kms, region) });
+    try {
+      const key = await kms.createKey(scope, {});
+      const keyArn = `arn:aws:kms:${region}:${A}:key/${key.id}`;
+      const roleArn = `arn:aws:iam::${A}:role/creator`;
+      await directory.createRole(A, { name: 'creator', assumeRolePolicy: trust });
+      await directory.putInlinePolicy(A, 'role', 'creator', 'ecr', allow('ecr:CreateRepository'));
+      const encryptionConfiguration = { encryptionType: 'KMS' as const, kmsKey: keyArn };
+      await assert.rejects(
+        withRoles.templates.create(A, 'secret', { appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration }),
+        (e: unknown) => kind('InvalidParameter')(e) && /custom role is required when the template uses KMS/.test((e as Error).message),
+      );
+      const created = await withRoles.templates.create(A, 'secret', { appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration, customRoleArn: roleArn });
+      assert.deepEqual(created.encryptionConfiguration, encryptionConfiguration);
+
+      // The role may create repositories but not use the key: refused as KMS refuses ECR, nothing created.
+      const ref = { registryId: A, name: 'secret/app' };
+      const kmsDenied = (action: string) => (e: unknown) =>
+        kind('Kms')(e) && (e as { detail: { kmsError?: string } }).detail.kmsError === 'AccessDeniedException' && new RegExp(`creator may not perform ${action} on ${keyArn}`).test((e as Error).message);
+      await assert.rejects(withRoles.repositories.forPush(ref, async () => undefined), kmsDenied('kms:DescribeKey'));
+      await directory.putInlinePolicy(A, 'role', 'creator', 'kms', allow('kms:DescribeKey'));
+      await assert.rejects(withRoles.repositories.forPush(ref, async () => undefined), kmsDenied('kms:CreateGrant'));
+      assert.equal(await withRoles.repositories.find(ref), undefined, 'nothing is created');
+      assert.equal((await meta.events.list({ limit: 100 })).filter((e) => e.type === 'repository.created').length, 0);
+
+      // The key policy is the authority: a role the key policy leaves out is refused whatever its own policies say.
+      await directory.putInlinePolicy(A, 'role', 'creator', 'kms', allow('kms:DescribeKey', 'kms:CreateGrant'));
+      const onlyAdmin = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:user/admin` }, Action: 'kms:*', Resource: '*' }] });
+      await kms.putPolicy(key, 'default', onlyAdmin);
+      await assert.rejects(withRoles.repositories.forPush(ref, async () => undefined), kmsDenied('kms:DescribeKey'));
+      await kms.putPolicy(key, 'default', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: 'kms:*', Resource: '*' }] }));
+
+      // Allowed: the repository is created with the template's key.
+      const repo = await withRoles.repositories.forPush(ref, async () => undefined);
+      assert.deepEqual(repo.settings.encryptionConfiguration, { encryptionType: 'KMS', kmsKey: keyArn });
+
+      // A disabled key is refused whatever the role may do.
+      await kms.disable((await kms.resolve(scope, keyArn))!);
+      await assert.rejects(withRoles.repositories.forPush({ registryId: A, name: 'secret/other' }, async () => undefined), kind('Kms'));
+      assert.equal(await withRoles.repositories.find({ registryId: A, name: 'secret/other' }), undefined);
+
+      // KMS without a key is the AWS managed key alias/aws/ecr, whose policy lets the account's principals use it through ECR.
+      await withRoles.templates.create(A, 'managed', { appliedFor: ['CREATE_ON_PUSH'], encryptionConfiguration: { encryptionType: 'KMS' }, customRoleArn: roleArn });
+      await directory.deleteInlinePolicy(A, 'role', 'creator', 'kms');
+      const managed = await withRoles.repositories.forPush({ registryId: A, name: 'managed/app' }, async () => undefined);
+      const managedKey = await kms.ecrManagedKey(scope);
+      assert.deepEqual(managed.settings.encryptionConfiguration, { encryptionType: 'KMS', kmsKey: `arn:aws:kms:${region}:${A}:key/${managedKey.id}` });
     } finally {
       await withRoles.close();
     }

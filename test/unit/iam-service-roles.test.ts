@@ -123,6 +123,24 @@ describe('RolePermissions', () => {
     assert.deepEqual(await verdict(ECR, arn), { allowed: true });
   });
 
+  test('on a KMS key the key policy is the authority: the role\'s policies count where it lets them; a missing key refuses', async () => {
+    const keyArn = `arn:aws:kms:us-east-1:${A}:key/1234abcd-0000-4000-8000-000000000001`;
+    const keyPolicies = new Map<string, string>();
+    const withKeys = new RolePermissions(directory, async (arn) => keyPolicies.get(arn));
+    const user = await role('key-user', trust({ Service: ECR }), allow(['kms:DescribeKey', 'kms:CreateGrant'], keyArn));
+    const onKey = () => withKeys.check(ECR, user, [{ action: 'kms:CreateGrant', resource: keyArn, context: { 'kms:ViaService': 'ecr.us-east-1.amazonaws.com' } }]);
+    assert.match(((v) => (v.allowed ? '' : v.reason))(await onKey()), /KMS key .* does not exist/);
+    const keyPolicy = (statement: Record<string, unknown>) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*', ...statement }] });
+    keyPolicies.set(keyArn, keyPolicy({ Principal: { AWS: `arn:aws:iam::${A}:root` } }));
+    assert.deepEqual(await onKey(), { allowed: true }, 'the default key policy lets IAM decide');
+    keyPolicies.set(keyArn, keyPolicy({ Principal: { AWS: `arn:aws:iam::${A}:user/admin` } }));
+    assert.match(((v) => (v.allowed ? '' : v.reason))(await onKey()), /key-user may not perform kms:CreateGrant on .*key policy/);
+    keyPolicies.set(keyArn, keyPolicy({ Principal: { AWS: '*' }, Condition: { StringEquals: { 'kms:ViaService': 'ecr.us-east-1.amazonaws.com' } } }));
+    const noIdentity = await role('no-kms', trust({ Service: ECR }), allow('ecr:CreateRepository'));
+    assert.deepEqual(await withKeys.check(ECR, noIdentity, [{ action: 'kms:CreateGrant', resource: keyArn, context: { 'kms:ViaService': 'ecr.us-east-1.amazonaws.com' } }]), { allowed: true }, 'a key policy granting through ECR needs no identity policy');
+    assert.equal((await withKeys.check(ECR, noIdentity, [{ action: 'kms:CreateGrant', resource: keyArn }])).allowed, false, 'not through ECR: no grant');
+  });
+
   test('a changed trust policy takes effect at once', async () => {
     const arn = await role('retrusted', trust({ Service: 'events.amazonaws.com' }), allow('*'));
     assert.equal((await verdict(ECR, arn)).allowed, false);

@@ -30,19 +30,19 @@ test('GB-months: byte-hours / (2^30 × hours in the month)', () => {
 });
 
 test('storage is cut at hour boundaries, each piece holding the sample\'s bytes', () => {
-  const mark = { registryId: 'a', region: 'r', repositoryName: 'x', sampledAt: Date.UTC(2026, 0, 1, 10, 40), bytes: 600 };
+  const mark = { registryId: 'a', region: 'r', repositoryName: 'x', sampledAt: Date.UTC(2026, 0, 1, 10, 40), bytes: 600, archiveBytes: 60 };
   const hours = storageHours(mark, Date.UTC(2026, 0, 1, 13, 10));
-  assert.deepEqual(hours.map((h) => [new Date(h.hour).toISOString().slice(11, 16), h.byteHours, h.sampledAt - h.hour]), [
-    ['10:00', 200, HOUR],
-    ['11:00', 600, HOUR],
-    ['12:00', 600, HOUR],
-    ['13:00', 100, 10 * 60_000],
+  assert.deepEqual(hours.map((h) => [new Date(h.hour).toISOString().slice(11, 16), h.byteHours, h.archiveByteHours, h.sampledAt - h.hour]), [
+    ['10:00', 200, 20, HOUR],
+    ['11:00', 600, 60, HOUR],
+    ['12:00', 600, 60, HOUR],
+    ['13:00', 100, 10, 10 * 60_000],
   ]);
   assert.deepEqual(storageHours(mark, mark.sampledAt), []);
 });
 
 function repo(more: Partial<MeteredRepository>): MeteredRepository {
-  return { registryId: '111122223333', accountId: '111122223333', public: false, storageGbMonth: 0, transferOutBytes: 0, ...more };
+  return { registryId: '111122223333', accountId: '111122223333', public: false, storageGbMonth: 0, archiveStorageGbMonth: 0, transferOutBytes: 0, ...more };
 }
 
 test('cost: storage at the GB-month price less the account\'s 0.5 GB-month free tier, shared in proportion; transfer out per GB', () => {
@@ -66,6 +66,25 @@ test('cost: within the free tier storage costs nothing; free tiers are per accou
 });
 
 test('cost: configured prices apply', () => {
-  const [c] = estimateCosts([repo({ storageGbMonth: 10, transferOutBytes: 2 * GiB })], { storageGbMonthUsd: 0.2, transferOutGbUsd: 0, freeStorageGbMonth: 0, publicFreeStorageGbMonth: 0 });
-  close(c!.totalUsd, 2);
+  const [c] = estimateCosts([repo({ storageGbMonth: 10, archiveStorageGbMonth: 5, transferOutBytes: 2 * GiB })], {
+    storageGbMonthUsd: 0.2,
+    archiveStorageGbMonthUsd: 0.03,
+    transferOutGbUsd: 0,
+    freeStorageGbMonth: 0,
+    publicFreeStorageGbMonth: 0,
+  });
+  close(c!.storageUsd, 2);
+  close(c!.archiveStorageUsd, 0.15);
+  close(c!.totalUsd, 2.15);
+});
+
+test('cost: archive storage at the archive price, outside the free tier, which stays standard storage\'s', () => {
+  const prices = { ...DEFAULT_PRICES, archiveStorageGbMonthUsd: 0.07 };
+  const [a, b] = estimateCosts([repo({ storageGbMonth: 0.25, archiveStorageGbMonth: 2 }), repo({ storageGbMonth: 0.25 })], prices);
+  // 0.5 GB-month standard: all free; the 2 archived GB-months are charged at $0.07.
+  close(a!.storageUsd, 0);
+  close(a!.archiveStorageUsd, 0.14);
+  close(a!.totalUsd, 0.14);
+  close(b!.totalUsd, 0);
+  assert.equal(DEFAULT_PRICES.archiveStorageGbMonthUsd, 0.1, 'ECR\'s price for the first 150 TB a month');
 });

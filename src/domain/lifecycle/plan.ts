@@ -5,14 +5,15 @@ import type { LifecyclePolicy } from './policy.js';
 
 /**
  * The images a policy may act on: everything except manifests an index in the repository lists
- * while that index is not archived (an index must be deleted or archived before its images can be).
+ * while that index is not archived (an index must be deleted or archived before its images can be),
+ * and images being restored from the archive (in neither storage class until the restore completes).
  */
 export async function lifecycleImages(registry: Registry, repo: Repository): Promise<LifecycleImage[]> {
   const manifests = await registry.images.list(repo);
   const held = await registry.images.manifestsHeldByActiveIndexes(repo);
   const date = (ms: number | null) => (ms === null ? undefined : new Date(ms));
   return manifests
-    .filter((m) => !held.has(m.digest))
+    .filter((m) => !held.has(m.digest) && m.imageStatus !== 'ACTIVATING')
     .map((m) => {
       const image: LifecycleImage = {
         digest: m.digest,

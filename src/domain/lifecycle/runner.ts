@@ -55,7 +55,7 @@ export async function runLifecyclePolicy(registry: Registry, repo: Repository, l
   }
   // Referrers (signatures, SBOMs) follow their subject into the archive, however it got there.
   const manifests = await registry.images.list(repo);
-  const archived = new Set(manifests.filter((m) => m.imageStatus !== 'ACTIVE').map((m) => m.digest));
+  const archived = new Set(manifests.filter((m) => m.imageStatus === 'ARCHIVED').map((m) => m.digest));
   for (const referrer of manifests) {
     if (referrer.subject && referrer.imageStatus === 'ACTIVE' && archived.has(referrer.subject)) await archive(referrer.digest, referrer.tags, null);
   }

@@ -17,12 +17,6 @@ export const TEMPLATE_USES: readonly TemplateUse[] = ['REPLICATION', 'PULL_THROU
 /** The prefix of the template that applies to repositories no other template matches. */
 export const ROOT_PREFIX = 'ROOT';
 
-/**
- * Encryption types a repository created from a template really gets. KMS keys are refused until
- * repository creation honours them, rather than stored and silently ignored.
- */
-const HONOURED_ENCRYPTION: readonly EncryptionType[] = ['AES256'];
-
 export interface TemplateSettings {
   description?: string;
   encryptionConfiguration: { encryptionType: EncryptionType; kmsKey?: string };
@@ -81,9 +75,6 @@ function checkTemplate(registryId: string, t: TemplateSettings): void {
   if (kmsKey !== undefined && kmsKey !== '' && encryptionType === 'AES256') {
     throw invalid('encryptionConfiguration', 'KMS key can only be specified for KMS encryption types');
   }
-  if (!HONOURED_ENCRYPTION.includes(encryptionType)) {
-    throw invalid('encryptionConfiguration.encryptionType', `Encryption type ${encryptionType} is not available in this registry; use AES256`);
-  }
   const withExclusion = t.imageTagMutability === 'IMMUTABLE_WITH_EXCLUSION' || t.imageTagMutability === 'MUTABLE_WITH_EXCLUSION';
   if (withExclusion && t.imageTagMutabilityExclusionFilters.length === 0) {
     throw invalid('imageTagMutabilityExclusionFilters', `must be provided when imageTagMutability is ${t.imageTagMutability}`);
@@ -96,6 +87,9 @@ function checkTemplate(registryId: string, t: TemplateSettings): void {
     assertCustomRoleArn(registryId, t.customRoleArn);
   } else if (t.resourceTags.length > 0) {
     throw invalid('customRoleArn', 'A custom role is required when the template has resource tags');
+  } else if (usesKms(encryptionType)) {
+    // ECR uses the KMS key as the template's role: without one, nothing could say it may.
+    throw invalid('customRoleArn', 'A custom role is required when the template uses KMS encryption');
   }
   if (t.repositoryPolicy) assertResourcePolicy(t.repositoryPolicy, 'repository');
   if (t.lifecyclePolicy) {
@@ -201,10 +195,13 @@ export class CreationTemplates {
   }
 }
 
+export function usesKms(encryptionType: EncryptionType): boolean {
+  return encryptionType !== 'AES256';
+}
+
 /**
  * What ECR does as the template's custom role when it creates a repository from the template:
- * create it, and tag it when the template has resource tags. (KMS encryption, which would also
- * need kms:DescribeKey and kms:CreateGrant on the key, is not offered in templates.)
+ * create it, and tag it when the template has resource tags.
  */
 export function roleRequestsFor(template: CreationTemplate, repositoryArn: string): ServiceRequest[] {
   const requests = [{ action: 'ecr:CreateRepository', resource: repositoryArn }];
@@ -212,14 +209,22 @@ export function roleRequestsFor(template: CreationTemplate, repositoryArn: strin
   return requests;
 }
 
-/** The settings a repository created from `template` starts with. */
-export function settingsFromTemplate(template: CreationTemplate): Partial<RepositorySettings> {
+/**
+ * What ECR does as the template's custom role with the KMS key of a template with KMS encryption,
+ * through ECR: look the key up and create the repository's grant on it. (ECR's documented role
+ * policy also lists kms:RetireGrant, which ECR uses when the repository is deleted, not here.)
+ */
+export function kmsRoleRequests(keyArn: string, accountId: string, region: string): ServiceRequest[] {
+  const context = { 'kms:ViaService': `ecr.${region}.amazonaws.com`, 'kms:CallerAccount': accountId, 'kms:GrantIsForAWSResource': 'true' };
+  return ['kms:DescribeKey', 'kms:CreateGrant'].map((action) => ({ action, resource: keyArn, context }));
+}
+
+/** The settings a repository created from `template` starts with (its KMS key, if any, as `encryptionConfiguration`). */
+export function settingsFromTemplate(template: CreationTemplate, encryptionConfiguration: RepositorySettings['encryptionConfiguration']): Partial<RepositorySettings> {
   const settings: Partial<RepositorySettings> = {
     imageTagMutability: template.imageTagMutability,
     imageTagMutabilityExclusionFilters: template.imageTagMutabilityExclusionFilters,
-    encryptionConfiguration: template.encryptionConfiguration.kmsKey
-      ? template.encryptionConfiguration
-      : { encryptionType: template.encryptionConfiguration.encryptionType },
+    encryptionConfiguration,
     tags: template.resourceTags,
   };
   if (template.repositoryPolicy) settings.policyText = template.repositoryPolicy;

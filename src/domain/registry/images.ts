@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NewEvent } from '../../store/meta/event-store.js';
 import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import type { ImageStatus, MetadataStore, NewManifestRow, RepositoryRow } from '../../store/meta/metadata-store.js';
@@ -10,6 +11,7 @@ import { toRepository, type Manifest, type ManifestWithTags, type Repository, ty
 import { assertRepositoryName, assertTag, isValidTag, type RepoRef } from './names.js';
 import type { PullRecorder } from './pull-recorder.js';
 import { repositoryNotFound, type Repositories } from './repositories.js';
+import { RESTORE_JOB, type RestoreJobPayload } from './restore-job.js';
 import { isTagImmutable, readSettings } from './settings.js';
 
 export interface PushResult {
@@ -47,6 +49,8 @@ export class Images {
     private readonly pulls: PullRecorder,
     /** Refuses reads of a repository whose KMS key cannot be used. */
     private readonly encryption: Pick<BlobEncryption, 'assertReadable'>,
+    /** Lets this process's job workers know at once that a job was queued (a restore). */
+    private readonly wakeWorkers: () => void = () => undefined,
   ) {}
 
   /** Adds a hook every push runs in its transaction (see PushHook). */
@@ -249,9 +253,9 @@ export class Images {
     return this.meta.listIndexedManifests(repo.id);
   }
 
-  /** Manifests an index of the repository lists while that index is ACTIVE (not archived). */
+  /** Manifests an index of the repository lists while that index is not archived (ACTIVE or being restored). */
   async manifestsHeldByActiveIndexes(repo: Repository): Promise<Set<string>> {
-    const active = new Set((await this.meta.listManifests(repo.id)).filter((m) => m.imageStatus === 'ACTIVE').map((m) => m.digest));
+    const active = new Set((await this.meta.listManifests(repo.id)).filter((m) => m.imageStatus !== 'ARCHIVED').map((m) => m.digest));
     return new Set((await this.meta.listIndexChildren(repo.id)).filter((pair) => active.has(pair.digest)).map((pair) => pair.child));
   }
 
@@ -375,41 +379,70 @@ export class Images {
 
   // ---- storage classes ------------------------------------------------------------------------
   // An archived image keeps its manifest, tags and blobs (garbage collection still sees them as
-  // referenced); it is listed and described but not pulled. berth restores at once: the image is
-  // ACTIVE again when UpdateImageStorageClass returns, so ECR's ACTIVATING state is never seen.
+  // referenced); it is listed and described but not pulled. A restore is ECR's two steps:
+  // UpdateImageStorageClass records the image ACTIVATING (still not pullable) and queues a restore
+  // job; the job makes it ACTIVE. berth's job runs as soon as a worker takes it.
 
   /**
-   * UpdateImageStorageClass: archives an ACTIVE image or restores an archived one, in one
-   * transaction with its event. A restore is like a push: the push hooks run (scan on push). An
-   * image already in the target class, or one an active index lists, is refused.
+   * UpdateImageStorageClass: archives an ACTIVE image, or starts restoring an archived one (with
+   * the images an index lists), in one transaction with its event or restore job. An image already
+   * in the target class, being restored, or listed by an index that is not archived, is refused.
    */
   async updateStorageClass(repo: Repository, id: ImageId, target: 'ARCHIVE' | 'STANDARD'): Promise<{ manifest: Manifest; imageStatus: ImageStatus } | { failure: ImageFailure }> {
-    return this.meta.transaction(async (tx) => {
+    const result = await this.meta.transaction(async (tx) => {
       const found = await resolveImageId(tx, repo, id);
       if ('failure' in found) return found;
       const { manifest } = found;
-      const now = Date.now();
-      const detail = { mediaType: manifest.mediaType, configMediaType: manifest.configMediaType, cause: 'api' as const };
+      if (manifest.imageStatus === 'ACTIVATING') throw storageClassRefused(`The image with digest '${manifest.digest}' is being restored to the STANDARD storage class`);
       if (target === 'ARCHIVE') {
         if (await tx.isReferencedByActiveManifest(repo.id, manifest.digest)) {
           throw storageClassRefused(`The image with digest '${manifest.digest}' is referenced by a manifest list that is not archived; archive the manifest list first`);
         }
-        if (!(await tx.archiveManifest(repo.id, manifest.digest, now))) throw storageClassRefused(`The image with digest '${manifest.digest}' is already in the ARCHIVE storage class`);
+        if (!(await tx.archiveManifest(repo.id, manifest.digest, Date.now()))) throw storageClassRefused(`The image with digest '${manifest.digest}' is already in the ARCHIVE storage class`);
+        const detail = { mediaType: manifest.mediaType, configMediaType: manifest.configMediaType, cause: 'api' as const };
         await tx.events.append(storageClassEvent(repo, manifest.digest, 'ARCHIVE', detail));
         return { manifest, imageStatus: 'ARCHIVED' as const };
       }
-      if (!(await tx.activateManifest(repo.id, manifest.digest, now))) throw storageClassRefused(`The image with digest '${manifest.digest}' is already in the STANDARD storage class`);
-      // An index comes back with the images it lists, or it could not be pulled.
+      if (!(await tx.startActivation(repo.id, manifest.digest))) throw storageClassRefused(`The image with digest '${manifest.digest}' is already in the STANDARD storage class`);
+      // An index comes back with the archived images it lists, or it could not be pulled.
+      const children: string[] = [];
       for (const pair of await tx.listIndexChildren(repo.id)) {
-        if (pair.digest === manifest.digest) await tx.activateManifest(repo.id, pair.child, now);
+        if (pair.digest === manifest.digest && (await tx.startActivation(repo.id, pair.child))) children.push(pair.child);
       }
-      await tx.events.append(storageClassEvent(repo, manifest.digest, 'STANDARD', { ...detail, activatedAt: now }));
-      const stored = await tx.getRepositoryById(repo.id);
-      if (!stored) throw repositoryNotFound(repo);
-      const restored = { digest: manifest.digest, mediaType: manifest.mediaType, ...(manifest.configMediaType ? { configMediaType: manifest.configMediaType } : {}) };
-      for (const hook of this.pushHooks) await hook(tx, stored, restored);
-      return { manifest, imageStatus: 'ACTIVE' as const };
+      const payload: RestoreJobPayload = { repoId: repo.id, digest: manifest.digest, children };
+      await tx.jobs.enqueue({ kind: RESTORE_JOB, payload: { ...payload }, dedupeKey: `${RESTORE_JOB}:${repo.id}:${manifest.digest}:${randomUUID()}` });
+      return { manifest, imageStatus: 'ACTIVATING' as const };
     }, repo.id);
+    if ('manifest' in result && result.imageStatus === 'ACTIVATING') this.wakeWorkers();
+    return result;
+  }
+
+  /**
+   * The restore job's work: the image (and the images of an index that came with it) goes from
+   * ACTIVATING to ACTIVE, with ECR's storage class event, and, as after a push, the push hooks
+   * run (scan on push). False when there is nothing left to do: the image was deleted, or pushed
+   * again meanwhile (which restored it at once), or the job already ran.
+   */
+  async completeRestore(job: RestoreJobPayload): Promise<boolean> {
+    const afterCommit: Array<() => void> = [];
+    const done = await this.meta.transaction(async (tx) => {
+      afterCommit.length = 0; // a retried transaction runs the hooks again
+      const now = Date.now();
+      for (const child of job.children) await tx.finishActivation(job.repoId, child, now);
+      const stored = await tx.getRepositoryById(job.repoId);
+      const manifest = stored && (await tx.getManifest(job.repoId, job.digest));
+      if (!stored || !manifest || !(await tx.finishActivation(job.repoId, job.digest, now))) return false;
+      const repo = toRepository(stored);
+      await tx.events.append(storageClassEvent(repo, job.digest, 'STANDARD', { mediaType: manifest.mediaType, configMediaType: manifest.configMediaType, activatedAt: now, cause: 'api' }));
+      const restored = { digest: job.digest, mediaType: manifest.mediaType, ...(manifest.configMediaType ? { configMediaType: manifest.configMediaType } : {}) };
+      for (const hook of this.pushHooks) {
+        const then = await hook(tx, stored, restored);
+        if (then) afterCommit.push(then);
+      }
+      return true;
+    }, job.repoId);
+    for (const then of afterCommit) then();
+    return done;
   }
 
   /**
@@ -472,12 +505,13 @@ function imageEvent(type: NewEvent['type'], repo: Repository, digest: string, ta
   return { type, registryId: repo.registryId, repositoryName: repo.name, digest, ...(tag === undefined ? {} : { tag }), detail };
 }
 
-/** Refuses a pull of an image that is not ACTIVE: ECR answers it with a 404 until it is restored. */
+/** Refuses a pull of an image that is not ACTIVE: ECR answers it with a 404 until its restore has completed. */
 function assertPullable(manifest: Manifest): void {
   if (manifest.imageStatus !== 'ACTIVE') throw new RegistryError('ImageArchived', archivedReason(manifest), { digest: manifest.digest });
 }
 
 function archivedReason(manifest: Manifest): string {
+  if (manifest.imageStatus === 'ACTIVATING') return `The image with digest '${manifest.digest}' is being restored from the archive and cannot be pulled until the restore completes`;
   return `The image with digest '${manifest.digest}' is archived and cannot be pulled; restore it to the STANDARD storage class first (UpdateImageStorageClass)`;
 }
 

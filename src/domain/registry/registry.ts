@@ -37,6 +37,8 @@ export interface RegistryOptions {
   uploadHashes?: UploadHashes;
   /** Answers whether ECR may act through a template's custom role; without it, no role does. */
   serviceRoles?: ServiceRoles;
+  /** Wakes this process's job workers when the registry queues a job (a restore from the archive). */
+  wakeWorkers?: () => void;
 }
 
 /**
@@ -73,7 +75,7 @@ export class Registry {
     this.signing = new SigningConfigurations(meta);
     this.repositories = new Repositories(meta, this.accounts, this.templates, encryption, region, roles);
     this.pulls = new PullRecorder(meta, options.log);
-    this.images = new Images(meta, this.repositories, this.pulls, encryption);
+    this.images = new Images(meta, this.repositories, this.pulls, encryption, options.wakeWorkers);
     this.blobs = new Blobs(meta, blobStore, this.accounts, encryption, options.redirectBlobDownloads ?? false);
     this.uploads = new Uploads(meta, blobStore, options.maxBlobBytes ?? 52_000 * 1024 * 1024, encryption, options.spaceReserve, options.uploadHashes);
     this.downloads = new DownloadGrants(meta, this.repositories);

@@ -2,7 +2,7 @@ import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { BlobEncryption } from '../encryption/blob-encryption.js';
 import type { Accounts } from './accounts.js';
 import type { ServiceRoles } from '../roles/service-roles.js';
-import { ECR_SERVICE, roleRequestsFor, settingsFromTemplate, type CreationTemplate, type CreationTemplates } from './creation-templates.js';
+import { ECR_SERVICE, kmsRoleRequests, roleRequestsFor, settingsFromTemplate, usesKms, type CreationTemplate, type CreationTemplates } from './creation-templates.js';
 import { RegistryError } from './errors.js';
 import { toRepository, type Repository } from './model.js';
 import { assertRepositoryName, publicNamespaceAccount, repositoryArn, type RepoRef } from './names.js';
@@ -53,7 +53,8 @@ export class Repositories {
     if (template) {
       await mayCreate();
       await this.assertTemplateRole(ref, template);
-      const settings = { ...DEFAULT_SETTINGS, ...settingsFromTemplate(template) };
+      const encryptionConfiguration = await this.templateEncryption(ref, template);
+      const settings = { ...DEFAULT_SETTINGS, ...settingsFromTemplate(template, encryptionConfiguration) };
       const row = await this.insert(ref, settings, { createdOnPush: true, template: template.prefix });
       return row ? toRepository(row) : this.get(ref);
     }
@@ -70,12 +71,26 @@ export class Repositories {
     if (!template.customRoleArn) return;
     const verdict = await this.roles.check(ECR_SERVICE, template.customRoleArn, roleRequestsFor(template, repositoryArn(this.region, ref)));
     if (!verdict.allowed) {
-      throw new RegistryError(
-        'RoleDenied',
-        `The repository '${ref.name}' cannot be created from the repository creation template '${template.prefix}': ${verdict.reason}`,
-        { name: ref.name },
-      );
+      throw new RegistryError('RoleDenied', `${cannotCreate(ref, template)}: ${verdict.reason}`, { name: ref.name });
     }
+  }
+
+  /**
+   * The encryption of a repository created from the template. With KMS, the key must be usable and
+   * the template's role allowed to use it through ECR (kms:DescribeKey, kms:CreateGrant); a role
+   * that is not fails as KMS would fail ECR's call: a KMS error (AccessDeniedException).
+   */
+  private async templateEncryption(ref: RepoRef, template: CreationTemplate): Promise<RepositorySettings['encryptionConfiguration']> {
+    const wanted = template.encryptionConfiguration;
+    if (!usesKms(wanted.encryptionType)) return { encryptionType: wanted.encryptionType };
+    const resolved = await this.encryption.configurationFor(ref.registryId, this.region, wanted.kmsKey ? wanted : { encryptionType: wanted.encryptionType });
+    const verdict = template.customRoleArn
+      ? await this.roles.check(ECR_SERVICE, template.customRoleArn, kmsRoleRequests(resolved.kmsKey!, ref.registryId, this.region))
+      : { allowed: false as const, reason: 'the template has no custom role to use its KMS key with' };
+    if (!verdict.allowed) {
+      throw new RegistryError('Kms', `${cannotCreate(ref, template)}: ${verdict.reason}`, { name: ref.name, kmsError: 'AccessDeniedException' });
+    }
+    return resolved;
   }
 
   async create(ref: RepoRef, settings: Partial<RepositorySettings>): Promise<Repository> {
@@ -177,6 +192,10 @@ export class Repositories {
   async setPublic(repo: Repository, isPublic: boolean): Promise<void> {
     await this.changeSettings(repo, { public: isPublic });
   }
+}
+
+function cannotCreate(ref: RepoRef, template: CreationTemplate): string {
+  return `The repository '${ref.name}' cannot be created from the repository creation template '${template.prefix}'`;
 }
 
 export function repositoryNotFound(ref: RepoRef): RegistryError {

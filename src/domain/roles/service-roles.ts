@@ -18,6 +18,8 @@ export interface ServiceRequest {
   action: string;
   /** The resource ARN, or `*`. */
   resource: string;
+  /** Condition keys the request carries (e.g. `kms:ViaService` when ECR calls KMS as the role). */
+  context?: Record<string, string>;
 }
 
 export type ServiceRoleVerdict = { allowed: true } | { allowed: false; reason: string };

@@ -47,6 +47,9 @@ export class Scanning {
     if (manifest.imageStatus === 'ARCHIVED') {
       throw new RegistryError('ImageArchived', `The image with digest '${manifest.digest}' is archived and cannot be scanned; restore it to the STANDARD storage class first.`, { digest: manifest.digest });
     }
+    if (manifest.imageStatus === 'ACTIVATING') {
+      throw new RegistryError('ImageArchived', `The image with digest '${manifest.digest}' is being restored from the archive and cannot be scanned until the restore completes.`, { digest: manifest.digest });
+    }
     const notScannable = scannableImage(manifest.mediaType, manifest.configMediaType);
     if (notScannable) throw new ScanError('UnsupportedImageType', notScannable);
     const config = await readConfiguration(this.meta, repo.registryId);

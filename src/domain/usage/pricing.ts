@@ -8,8 +8,13 @@ export const MS_PER_HOUR = 3_600_000;
 
 /** What an estimate charges, in US dollars; set by the BERTH_PRICE_* settings. */
 export interface UsagePrices {
-  /** Per GB-month stored, private and public repositories (ECR and ECR Public list $0.10). */
+  /** Per GB-month stored in the standard storage class, private and public repositories (ECR and ECR Public list $0.10). */
   storageGbMonthUsd: number;
+  /**
+   * Per GB-month of images in the archive storage class. ECR prices it apart: $0.10 for the first
+   * 150 TB a month, $0.07 beyond (as published in 2026); one price here, default the first tier's.
+   */
+  archiveStorageGbMonthUsd: number;
   /** Per GB sent from private repositories (ECR lists $0.09 for the first 10 TB to the internet). */
   transferOutGbUsd: number;
   /** GB-months of private storage free each month, per account (ECR's free tier: 500 MB-month). */
@@ -20,6 +25,7 @@ export interface UsagePrices {
 
 export const DEFAULT_PRICES: UsagePrices = {
   storageGbMonthUsd: 0.1,
+  archiveStorageGbMonthUsd: 0.1,
   transferOutGbUsd: 0.09,
   freeStorageGbMonth: 0.5,
   publicFreeStorageGbMonth: 50,
@@ -75,22 +81,27 @@ export interface MeteredRepository {
   public: boolean;
   /** The account the registry belongs to; free tiers are per account. */
   accountId: string;
+  /** Standard storage. */
   storageGbMonth: number;
+  archiveStorageGbMonth: number;
   transferOutBytes: number;
 }
 
 export interface CostEstimate {
   storageUsd: number;
+  archiveStorageUsd: number;
   transferOutUsd: number;
   totalUsd: number;
 }
 
 /**
- * Estimated costs of each repository in a month. Storage: GB-months × price, less the account's
- * free tier (private and public separately), which is shared among the account's repositories in
- * proportion to their GB-months, so the repositories' costs add up to the account's bill. Transfer
- * out: GB sent × price for private repositories; ECR Public's data transfer is not charged (its
- * free allowance, 500 GB a month anonymous and 5 TB signed in, is assumed to cover it).
+ * Estimated costs of each repository in a month. Standard storage: GB-months × price, less the
+ * account's free tier (private and public separately), which is shared among the account's
+ * repositories in proportion to their GB-months, so the repositories' costs add up to the
+ * account's bill. Archive storage: GB-months × the archive price (the free tier is standard
+ * storage's). Transfer out: GB sent × price for private repositories; ECR Public's data transfer
+ * is not charged (its free allowance, 500 GB a month anonymous and 5 TB signed in, is assumed to
+ * cover it).
  */
 export function estimateCosts(repositories: MeteredRepository[], prices: UsagePrices): CostEstimate[] {
   const storageByPool = new Map<string, number>();
@@ -101,7 +112,8 @@ export function estimateCosts(repositories: MeteredRepository[], prices: UsagePr
     const free = r.public ? prices.publicFreeStorageGbMonth : prices.freeStorageGbMonth;
     const billableShare = poolGbMonths > free ? (poolGbMonths - free) / poolGbMonths : 0;
     const storageUsd = r.storageGbMonth * billableShare * prices.storageGbMonthUsd;
+    const archiveStorageUsd = r.archiveStorageGbMonth * prices.archiveStorageGbMonthUsd;
     const transferOutUsd = r.public ? 0 : (r.transferOutBytes / BYTES_PER_GB) * prices.transferOutGbUsd;
-    return { storageUsd, transferOutUsd, totalUsd: storageUsd + transferOutUsd };
+    return { storageUsd, archiveStorageUsd, transferOutUsd, totalUsd: storageUsd + archiveStorageUsd + transferOutUsd };
   });
 }

@@ -9,14 +9,19 @@ export interface RepositoryUsage {
   accountId: string;
   /** An ECR Public repository. */
   public: boolean;
-  /** The bytes held at the month's latest storage sample. */
+  /** Standard storage: the bytes held at the month's latest storage sample, and its byte-hours and GB-months. */
   storageBytes: number;
   storageByteHours: number;
   storageGbMonth: number;
+  /** Archive storage (archived images, and images being restored), the same way. */
+  archiveStorageBytes: number;
+  archiveStorageByteHours: number;
+  archiveStorageGbMonth: number;
   transferOutBytes: number;
   pushCount: number;
   pullCount: number;
   storageCostUsd: number;
+  archiveStorageCostUsd: number;
   transferOutCostUsd: number;
   estimatedCostUsd: number;
   /** The same repository's estimate for the month before; 0 when it had no usage then. */
@@ -26,6 +31,7 @@ export interface RepositoryUsage {
 export interface UsageSummary {
   month: string;
   storageGbMonth: number;
+  archiveStorageGbMonth: number;
   transferOutBytes: number;
   pushCount: number;
   pullCount: number;
@@ -51,7 +57,7 @@ const dollars = (n: number) => Math.round(n * 1e8) / 1e8;
 function priced(rows: UsageTotals[], month: Month, prices: UsagePrices): RepositoryUsage[] {
   const metered = rows.map((r) => {
     const publicAccount = publicNamespaceAccount(r.registryId);
-    return { ...r, public: publicAccount !== undefined, accountId: publicAccount ?? r.registryId, storageGbMonth: gbMonths(r.storageByteHours, month) };
+    return { ...r, public: publicAccount !== undefined, accountId: publicAccount ?? r.registryId, storageGbMonth: gbMonths(r.storageByteHours, month), archiveStorageGbMonth: gbMonths(r.archiveStorageByteHours, month) };
   });
   const costs = estimateCosts(metered, prices);
   return metered.map((r, i) => ({
@@ -63,10 +69,14 @@ function priced(rows: UsageTotals[], month: Month, prices: UsagePrices): Reposit
     storageBytes: r.storageBytes,
     storageByteHours: r.storageByteHours,
     storageGbMonth: r.storageGbMonth,
+    archiveStorageBytes: r.archiveStorageBytes,
+    archiveStorageByteHours: r.archiveStorageByteHours,
+    archiveStorageGbMonth: r.archiveStorageGbMonth,
     transferOutBytes: r.transferOutBytes,
     pushCount: r.pushCount,
     pullCount: r.pullCount,
     storageCostUsd: dollars(costs[i]!.storageUsd),
+    archiveStorageCostUsd: dollars(costs[i]!.archiveStorageUsd),
     transferOutCostUsd: dollars(costs[i]!.transferOutUsd),
     estimatedCostUsd: dollars(costs[i]!.totalUsd),
     previousMonthCostUsd: 0,
@@ -78,6 +88,7 @@ function summary(month: Month, repositories: RepositoryUsage[]): UsageSummary {
   return {
     month: month.id,
     storageGbMonth: sum((r) => r.storageGbMonth),
+    archiveStorageGbMonth: sum((r) => r.archiveStorageGbMonth),
     transferOutBytes: sum((r) => r.transferOutBytes),
     pushCount: sum((r) => r.pushCount),
     pullCount: sum((r) => r.pullCount),
@@ -94,7 +105,7 @@ export async function usageReport(store: UsageStore, month: Month, prices: Usage
   const repositories = byMonth[TREND_MONTHS - 1]!;
   const previous = new Map(byMonth[TREND_MONTHS - 2]!.map((r) => [keyOf(r), r.estimatedCostUsd]));
   for (const r of repositories) r.previousMonthCostUsd = previous.get(keyOf(r)) ?? 0;
-  repositories.sort((a, b) => b.estimatedCostUsd - a.estimatedCostUsd || b.storageByteHours - a.storageByteHours || keyOf(a).localeCompare(keyOf(b)));
+  repositories.sort((a, b) => b.estimatedCostUsd - a.estimatedCostUsd || b.storageByteHours + b.archiveStorageByteHours - (a.storageByteHours + a.archiveStorageByteHours) || keyOf(a).localeCompare(keyOf(b)));
   return {
     month: month.id,
     currency: 'USD',

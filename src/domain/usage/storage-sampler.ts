@@ -11,15 +11,16 @@ export const USAGE_SAMPLE_JOB = 'usage.sample-storage';
 
 /**
  * The storage a repository held from its last sample (`mark`) until `now`, cut at hour
- * boundaries: the bytes of that sample, held for each piece of time. Storage is sampled, so a
- * change counts from the sample after it.
+ * boundaries: the bytes of that sample in each storage class, held for each piece of time.
+ * Storage is sampled, so a change (a push, an archive, a restore) counts from the sample after it.
  */
 export function storageHours(mark: StorageMark, now: number): StorageHour[] {
   const hours: StorageHour[] = [];
   for (let from = mark.sampledAt; from < now; ) {
     const hour = Math.floor(from / MS_PER_HOUR) * MS_PER_HOUR;
     const to = Math.min(hour + MS_PER_HOUR, now);
-    hours.push({ ...keyOf(mark), hour, byteHours: (mark.bytes * (to - from)) / MS_PER_HOUR, bytes: mark.bytes, sampledAt: to });
+    const held = (to - from) / MS_PER_HOUR;
+    hours.push({ ...keyOf(mark), hour, byteHours: mark.bytes * held, archiveByteHours: mark.archiveBytes * held, bytes: mark.bytes, archiveBytes: mark.archiveBytes, sampledAt: to });
     from = to;
   }
   return hours;
@@ -50,13 +51,13 @@ export async function sampleStorage(meta: MetadataStore, region: string, now: nu
       marks.delete(`${held.registryId}\n${held.repositoryName}`);
       if (mark && mark.sampledAt >= now) continue;
       const hours = mark ? storageHours(mark, now) : [];
-      hours.push({ ...key, hour: hourOf(now), byteHours: 0, bytes: held.bytes, sampledAt: now });
+      hours.push({ ...key, hour: hourOf(now), byteHours: 0, archiveByteHours: 0, bytes: held.bytes, archiveBytes: held.archiveBytes, sampledAt: now });
       await usage.addStorage(hours);
-      await usage.setStorageMark({ ...key, sampledAt: now, bytes: held.bytes });
+      await usage.setStorageMark({ ...key, sampledAt: now, bytes: held.bytes, archiveBytes: held.archiveBytes });
     }
     for (const gone of marks.values()) {
       if (gone.sampledAt >= now) continue;
-      await usage.addStorage([...storageHours(gone, now), { ...keyOf(gone), hour: hourOf(now), byteHours: 0, bytes: 0, sampledAt: now }]);
+      await usage.addStorage([...storageHours(gone, now), { ...keyOf(gone), hour: hourOf(now), byteHours: 0, archiveByteHours: 0, bytes: 0, archiveBytes: 0, sampledAt: now }]);
       await usage.deleteStorageMark(gone);
     }
   }, USAGE_SCOPE);

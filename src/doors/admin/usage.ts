@@ -32,6 +32,8 @@ function count(value: string): number {
 const CSV_COLUMNS = [
   'month', 'repositoryName', 'region', 'registryId', 'accountId', 'public', 'storageBytes', 'storageGbMonth', 'transferOutBytes',
   'pushCount', 'pullCount', 'storageCostUsd', 'transferOutCostUsd', 'estimatedCostUsd', 'previousMonthCostUsd',
+  // Added after the first columns, so readers of those find them where they were.
+  'archiveStorageBytes', 'archiveStorageGbMonth', 'archiveStorageCostUsd',
 ] as const;
 
 function csvCell(v: unknown): string {
@@ -67,7 +69,7 @@ function change(now: number, before: number): string {
 function repositoryRow(r: RepositoryUsage): string[] {
   const name = r.public ? `${r.repositoryName} (public)` : r.repositoryName;
   return [
-    name, r.registryId.replace(/^ecr-public:/, ''), r.region, size(r.storageBytes), r.storageGbMonth.toFixed(6), size(r.transferOutBytes),
+    name, r.registryId.replace(/^ecr-public:/, ''), r.region, size(r.storageBytes), r.storageGbMonth.toFixed(6), size(r.archiveStorageBytes), r.archiveStorageGbMonth.toFixed(6), size(r.transferOutBytes),
     String(r.pushCount), String(r.pullCount), usd(r.estimatedCostUsd), change(r.estimatedCostUsd, r.previousMonthCostUsd),
   ];
 }
@@ -76,22 +78,22 @@ function text(report: UsageReport, top: number): string {
   const p = report.prices;
   const out: string[] = [];
   out.push(`Usage for ${report.month}, estimated at $${p.storageGbMonthUsd}/GB-month stored (${p.freeStorageGbMonth} GB-month free per account; ` +
-    `public: ${p.publicFreeStorageGbMonth}) and $${p.transferOutGbUsd}/GB transferred out (GB = 2^30 bytes)\n\n`);
+    `public: ${p.publicFreeStorageGbMonth}), $${p.archiveStorageGbMonthUsd}/GB-month archived and $${p.transferOutGbUsd}/GB transferred out (GB = 2^30 bytes)\n\n`);
   if (report.repositories.length === 0) out.push('No usage recorded in this month.\n');
   else {
     const shown = report.repositories.slice(0, top);
     out.push(`Top ${shown.length} of ${report.repositories.length} repositories by estimated cost:\n`);
     const t = report.totals;
     const rows = shown.map(repositoryRow);
-    rows.push(['TOTAL', '', '', '', t.storageGbMonth.toFixed(6), size(t.transferOutBytes), String(t.pushCount), String(t.pullCount), usd(t.estimatedCostUsd),
+    rows.push(['TOTAL', '', '', '', t.storageGbMonth.toFixed(6), '', t.archiveStorageGbMonth.toFixed(6), size(t.transferOutBytes), String(t.pushCount), String(t.pullCount), usd(t.estimatedCostUsd),
       change(t.estimatedCostUsd, report.trend.at(-2)?.estimatedCostUsd ?? 0)]);
-    out.push(table(['REPOSITORY', 'ACCOUNT', 'REGION', 'STORED', 'GB-MONTH', 'TRANSFER OUT', 'PUSHES', 'PULLS', 'EST. COST', 'VS PREV'], rows, new Set([3, 4, 5, 6, 7, 8])));
+    out.push(table(['REPOSITORY', 'ACCOUNT', 'REGION', 'STORED', 'GB-MONTH', 'ARCHIVED', 'ARCHIVE GB-MONTH', 'TRANSFER OUT', 'PUSHES', 'PULLS', 'EST. COST', 'VS PREV'], rows, new Set([3, 4, 5, 6, 7, 8, 9, 10])));
   }
   out.push('\nTrend:\n');
   out.push(table(
-    ['MONTH', 'GB-MONTH', 'TRANSFER OUT', 'PUSHES', 'PULLS', 'EST. COST'],
-    report.trend.map((m) => [m.month, m.storageGbMonth.toFixed(6), size(m.transferOutBytes), String(m.pushCount), String(m.pullCount), usd(m.estimatedCostUsd)]),
-    new Set([1, 2, 3, 4, 5]),
+    ['MONTH', 'GB-MONTH', 'ARCHIVE GB-MONTH', 'TRANSFER OUT', 'PUSHES', 'PULLS', 'EST. COST'],
+    report.trend.map((m) => [m.month, m.storageGbMonth.toFixed(6), m.archiveStorageGbMonth.toFixed(6), size(m.transferOutBytes), String(m.pushCount), String(m.pullCount), usd(m.estimatedCostUsd)]),
+    new Set([1, 2, 3, 4, 5, 6]),
   ));
   return out.join('');
 }

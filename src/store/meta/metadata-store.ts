@@ -36,7 +36,7 @@ export interface ManifestRow {
   body: Buffer;
   pushedAt: number;
   lastPulledAt: number | null;
-  /** ECR's image status: ACTIVE (standard storage, pullable) or ARCHIVED (archive storage). */
+  /** ECR's image status: ACTIVE (standard storage, pullable), ARCHIVED (archive storage) or ACTIVATING (being restored). */
   imageStatus: ImageStatus;
   /** When the image last went into the archive, and last came back from it (epoch ms). */
   lastArchivedAt: number | null;
@@ -44,8 +44,8 @@ export interface ManifestRow {
 }
 
 /**
- * ECR's image statuses. ACTIVATING (a restore under way) is part of ECR's model; berth restores
- * at once, so no stored image is ever in it.
+ * ECR's image statuses. ACTIVATING is a restore under way: the image is still in the archive (not
+ * pullable) until the restore job completes it.
  */
 export type ImageStatus = 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
 
@@ -624,7 +624,25 @@ export class MetadataStore {
     return changes > 0;
   }
 
-  /** Brings an archived (or activating) image back to ACTIVE at `at`. False when it is not there or already ACTIVE. */
+  /**
+   * Starts restoring an ARCHIVED image: it is ACTIVATING (still not pullable) until
+   * `finishActivation`. False when it is not there or not ARCHIVED.
+   */
+  async startActivation(repoId: string, digest: string): Promise<boolean> {
+    const { changes } = await this.db.run("UPDATE manifests SET image_status = 'ACTIVATING' WHERE repo_id = ? AND digest = ? AND image_status = 'ARCHIVED'", [repoId, digest]);
+    return changes > 0;
+  }
+
+  /** Completes the restore of an ACTIVATING image at `at`. False when it is not there or not ACTIVATING. */
+  async finishActivation(repoId: string, digest: string, at: number): Promise<boolean> {
+    const { changes } = await this.db.run(
+      "UPDATE manifests SET image_status = 'ACTIVE', last_activated_at = ? WHERE repo_id = ? AND digest = ? AND image_status = 'ACTIVATING'",
+      [at, repoId, digest],
+    );
+    return changes > 0;
+  }
+
+  /** Brings an archived (or activating) image back to ACTIVE at `at` (a push does). False when it is not there or already ACTIVE. */
   async activateManifest(repoId: string, digest: string, at: number): Promise<boolean> {
     const { changes } = await this.db.run(
       "UPDATE manifests SET image_status = 'ACTIVE', last_activated_at = ? WHERE repo_id = ? AND digest = ? AND image_status <> 'ACTIVE'",
@@ -633,10 +651,10 @@ export class MetadataStore {
     return changes > 0;
   }
 
-  /** Whether an index of the repository that is not archived lists this manifest. */
+  /** Whether an index of the repository that is not archived (ACTIVE, or being restored) lists this manifest. */
   async isReferencedByActiveManifest(repoId: string, digest: string): Promise<boolean> {
     const r = await this.db.get(
-      "SELECT 1 AS x FROM manifest_refs r JOIN manifests m ON m.repo_id = r.repo_id AND m.digest = r.digest WHERE r.repo_id = ? AND r.child = ? AND r.kind = 'manifest' AND m.image_status = 'ACTIVE' LIMIT 1",
+      "SELECT 1 AS x FROM manifest_refs r JOIN manifests m ON m.repo_id = r.repo_id AND m.digest = r.digest WHERE r.repo_id = ? AND r.child = ? AND r.kind = 'manifest' AND m.image_status <> 'ARCHIVED' LIMIT 1",
       [repoId, digest],
     );
     return r !== undefined;

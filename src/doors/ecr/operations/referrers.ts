@@ -23,7 +23,7 @@ async function listImageReferrers(input: EcrInput, ctx: EcrContext) {
   const nextToken = optionalString(input, 'nextToken');
   const repo = await authorizedRepository(ctx, 'ecr:BatchGetImage', name);
 
-  // An artifact's status is its manifest's image status (ACTIVE or ARCHIVED; berth never has ACTIVATING ones).
+  // An artifact's status is its manifest's image status (ACTIVE, ARCHIVED, or ACTIVATING while it is restored).
   const referrers = (await ctx.registry.images.referrerManifests(repo, subject)).filter(
     (m) => (status === 'ANY' || m.imageStatus === status) && (!artifactTypes?.length || (m.artifactType !== null && artifactTypes.includes(m.artifactType))),
   );

@@ -7,8 +7,8 @@ import { checkRegistryId, repositoryName, requiredEnum } from '../validate.js';
 
 /**
  * UpdateImageStorageClass: ARCHIVE moves an image into the archive storage class (not pullable,
- * still listed and described), STANDARD restores it. berth's restore completes within the call,
- * so the answer's imageStatus is ACTIVE where ECR would still say ACTIVATING.
+ * still listed and described), STANDARD starts restoring it: the answer's imageStatus is ACTIVATING
+ * and the image is pullable once the restore job has made it ACTIVE.
  */
 async function updateImageStorageClass(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
