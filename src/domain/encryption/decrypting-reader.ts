@@ -24,11 +24,14 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
   let current = 0; // which of them `plain` is
   let plain: Buffer = Buffer.alloc(0); // the decrypted segment being handed out, starting at plainAt
   let plainAt = start;
-  const sealedBuf = Buffer.allocUnsafe(SEALED_SEGMENT_BYTES * SEGMENTS_PER_READ);
+  // Sized for the batch, so a small blob (a config) does not take the buffers of a large one.
+  const batch = Math.max(1, Math.min(SEGMENTS_PER_READ, lastSegment - firstSegment + 1));
+  const sealedBuf = Buffer.allocUnsafe(SEALED_SEGMENT_BYTES * batch);
+  const plainBuf = Buffer.allocUnsafe(SEGMENT_BYTES * batch);
 
   async function decryptMore(): Promise<boolean> {
     if (nextSegment > lastSegment) return false;
-    const count = Math.min(SEGMENTS_PER_READ, lastSegment - nextSegment + 1);
+    const count = Math.min(batch, lastSegment - nextSegment + 1);
     const segStart = nextSegment * SEALED_SEGMENT_BYTES;
     const want = Math.min(storedSize(plainSize), (nextSegment + count) * SEALED_SEGMENT_BYTES) - segStart;
     let got = 0;
@@ -41,7 +44,7 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
     segments = [];
     for (let i = 0; i < count; i++) {
       const sealed = sealedBuf.subarray(i * SEALED_SEGMENT_BYTES, Math.min(want, (i + 1) * SEALED_SEGMENT_BYTES));
-      segments.push(openSegment(key, nextSegment + i, sealed));
+      segments.push(openSegment(key, nextSegment + i, sealed, plainBuf.subarray(i * SEGMENT_BYTES, (i + 1) * SEGMENT_BYTES)));
     }
     nextSegment += count;
     current = 0;

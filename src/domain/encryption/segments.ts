@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { aesGcm } from '../../runtime/aes-gcm.js';
 
 /**
  * The at-rest format of an encrypted blob: its plaintext cut into segments of SEGMENT_BYTES (the
@@ -38,27 +39,19 @@ export function sealWith(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
   const out = Buffer.allocUnsafe(plain.length + SEGMENT_OVERHEAD);
   const nonce = randomBytes(NONCE_BYTES);
   nonce.copy(out, 0);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(aad);
-  const body = cipher.update(plain);
-  body.copy(out, NONCE_BYTES);
-  cipher.final();
-  cipher.getAuthTag().copy(out, NONCE_BYTES + body.length);
+  const tag = aesGcm.seal(key, nonce, aad, plain, out.subarray(NONCE_BYTES, NONCE_BYTES + plain.length));
+  tag.copy(out, NONCE_BYTES + plain.length);
   return out;
 }
 
-/** Decrypts and authenticates; throws when anything was changed. */
-export function openWith(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
+/** Decrypts and authenticates (into `into` when given, else a new buffer); throws when anything was changed. */
+export function openWith(key: Buffer, sealed: Buffer, aad: Buffer, into?: Buffer): Buffer {
   if (sealed.length < SEGMENT_OVERHEAD) throw new SegmentError('sealed segment too short');
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, NONCE_BYTES));
-  decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-  const plain = decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES));
-  try {
-    decipher.final();
-  } catch {
-    throw new SegmentError('stored bytes failed authentication');
-  }
+  const length = sealed.length - SEGMENT_OVERHEAD;
+  const plain = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+  if (plain.length < length) throw new RangeError('output buffer too small for the segment');
+  const ok = aesGcm.open(key, sealed.subarray(0, NONCE_BYTES), aad, sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES), sealed.subarray(sealed.length - TAG_BYTES), plain);
+  if (!ok) throw new SegmentError('stored bytes failed authentication');
   return plain;
 }
 
@@ -69,15 +62,13 @@ export function sealSegment(key: Buffer, index: number, plain: Buffer): Buffer {
 /** `sealSegment` as its three parts (nonce, ciphertext, tag), for writers that copy anyway: no joining copy. */
 export function sealSegmentParts(key: Buffer, index: number, plain: Buffer): [Buffer, Buffer, Buffer] {
   const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(indexAad(index));
-  const body = cipher.update(plain);
-  cipher.final();
-  return [nonce, body, cipher.getAuthTag()];
+  const body = Buffer.allocUnsafe(plain.length);
+  const tag = aesGcm.seal(key, nonce, indexAad(index), plain, body);
+  return [nonce, body, tag];
 }
 
-export function openSegment(key: Buffer, index: number, sealed: Buffer): Buffer {
-  return openWith(key, sealed, indexAad(index));
+export function openSegment(key: Buffer, index: number, sealed: Buffer, into?: Buffer): Buffer {
+  return openWith(key, sealed, indexAad(index), into);
 }
 
 /** Stored bytes that do not decrypt: changed, truncated, or under another key. */
