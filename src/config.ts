@@ -11,6 +11,8 @@ export interface BerthConfig {
   region: string;
   /** Every region this deployment serves, the home region first; each is a registry of its own. */
   regions: RegionSetting[];
+  /** Where ECR Public's registry is served on its own, as public.ecr.aws (BERTH_PUBLIC_LISTEN); unset: under /v2/ecr--public/ on every listener. */
+  publicListen?: { host: string; port: number };
   /** Whether pushes create missing repositories (ECR: off). */
   createOnPush: boolean;
   logLevel: string;
@@ -122,9 +124,9 @@ function positive(name: string, v: string | undefined, fallback: number): number
   return int(name, v, fallback, 1);
 }
 
-export function parseListen(listen: string): { host: string; port: number } {
+export function parseListen(listen: string, setting = '--listen'): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(listen);
-  if (!m) throw new Error(`--listen must be HOST:PORT, got ${listen}`);
+  if (!m) throw new Error(`${setting} must be HOST:PORT, got ${listen}`);
   const host = m[1]!.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   const port = Number(m[2]);
   if (port > 65535) throw new Error(`invalid port in ${listen}`);
@@ -252,7 +254,7 @@ export function regionSettings(env: NodeJS.ProcessEnv): { home: string; regions:
     const name = regionName('BERTH_REGION_LISTEN', entry.slice(0, eq));
     if (name === home) throw new Error(`BERTH_REGION_LISTEN: ${name} is the home region, served on --listen / BERTH_LISTEN`);
     if (!listed.includes(name)) throw new Error(`BERTH_REGION_LISTEN: ${name} is not among BERTH_REGIONS`);
-    listens.set(name, parseListen(entry.slice(eq + 1)));
+    listens.set(name, parseListen(entry.slice(eq + 1), `BERTH_REGION_LISTEN (${name})`));
   }
   const regions: RegionSetting[] = [{ name: home }];
   for (const name of listed.filter((r) => r !== home)) {
@@ -278,6 +280,7 @@ export function loadConfig(
     databaseUrl: databaseUrl(flags.databaseUrl ?? env.BERTH_DATABASE_URL),
     region: home,
     regions,
+    publicListen: env.BERTH_PUBLIC_LISTEN ? parseListen(env.BERTH_PUBLIC_LISTEN, 'BERTH_PUBLIC_LISTEN') : undefined,
     createOnPush: bool(env.BERTH_CREATE_ON_PUSH, false),
     logLevel: env.BERTH_LOG_LEVEL ?? 'info',
     publicUrl: publicUrl(env.BERTH_PUBLIC_URL),

@@ -15,6 +15,9 @@ import { createRequestLog } from './doors/http/request-log.js';
 import { serveTls, type TlsListener } from './doors/http/tls.js';
 import { handleQueryApi } from './doors/iam/query-api.js';
 import { KMS_TARGET_PREFIX } from './doors/kms/door.js';
+import { createOciDoor } from './doors/oci/door.js';
+import { createIdentityAccess } from './doors/oci/identity-access.js';
+import { createTokenEndpoint, publicRegistryPath, TOKEN_PATH } from './doors/oci/public-registry.js';
 import type { Registry } from './domain/registry/registry.js';
 import { CachedStorageFigures } from './domain/stats/storage-figures.js';
 import { peekCredential } from './iam/auth/sigv4.js';
@@ -31,6 +34,9 @@ export interface Berth {
   url: string;
   close(): Promise<void>;
 }
+
+/** What a listener serves besides the regions' registries: ECR Public's registry (BERTH_PUBLIC_LISTEN). */
+const PUBLIC_REGISTRY = 'ecr-public';
 
 /** The region whose listener a request arrived at. */
 const ARRIVED_AT = Symbol('listenerRegion');
@@ -88,7 +94,21 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const { identity } = home;
   const { registry } = home.domain;
   const { meta } = home.domain.stores;
-  const ecrPublic = createEcrPublicDoor({ identity, registry, publicUrl: config.publicUrl, listen: `${config.host}:${config.port}` }, log);
+  let publicListener: Listener | undefined;
+  const publicRegistryHost = () => publicListener && new URL(publicListener.url).host;
+  const ecrPublic = createEcrPublicDoor({ identity, registry, baseUrl: baseUrl(config.region), publicRegistryHost }, log);
+  // ECR Public's registry on its own address, as public.ecr.aws: token authentication, anonymous pulls.
+  const publicOci = createOciDoor(
+    registry,
+    createIdentityAccess({
+      identity,
+      region: config.region,
+      baseUrl: () => publicListener?.url ?? '',
+      bearer: { realm: () => `${publicListener?.url ?? ''}${TOKEN_PATH}`, service: () => publicRegistryHost() ?? '' },
+    }),
+    log,
+  );
+  const tokenEndpoint = createTokenEndpoint(identity);
   const iamDoor = { identity, directory: home.domain.identities, log, onChange: () => services.forEach((s) => s.identity.resourcesChanged?.()) };
 
   const storageFigures = new CachedStorageFigures(() => meta.stats);
@@ -118,6 +138,12 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   async function route(req: IncomingMessage, res: ServerResponse, arrivedAt: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth');
     const record = requestRecord(req);
+    if (arrivedAt === PUBLIC_REGISTRY && (url.pathname === TOKEN_PATH || url.pathname === `${TOKEN_PATH}/`)) return tokenEndpoint(req, res);
+    if (arrivedAt === PUBLIC_REGISTRY && (url.pathname === '/v2' || url.pathname.startsWith('/v2/'))) {
+      url.pathname = publicRegistryPath(url.pathname);
+      req.url = url.pathname + url.search;
+      return publicOci(req, res, url);
+    }
     const target = String(req.headers['x-amz-target'] ?? '');
     const regional = (pick: RegionService, handle: (service: RegionService) => Promise<void>) => {
       record.region = pick.region;
@@ -186,8 +212,9 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
       const at = r.listen ?? { host: config.host, port: config.port };
       listeners.set(r.name, await listen(r.name, at.host, at.port));
     }
+    if (config.publicListen) publicListener = await listen(PUBLIC_REGISTRY, config.publicListen.host, config.publicListen.port);
   } catch (e) {
-    await Promise.all([...listeners.values()].map(stopListening));
+    await Promise.all([...listeners.values(), ...(publicListener ? [publicListener] : [])].map(stopListening));
     await Promise.all([...services.values()].map((s) => s.close().catch(() => undefined)));
     throw e;
   }
@@ -203,7 +230,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     log,
     url: main.url,
     async close() {
-      await Promise.all([...listeners.values()].map(stopListening));
+      await Promise.all([...listeners.values(), ...(publicListener ? [publicListener] : [])].map(stopListening));
       await Promise.all([...services.values()].map((s) => s.close()));
       requestLog.flush();
     },

@@ -50,11 +50,6 @@ export function parsePublicPath(path: string): { alias: string; name: string } |
   return { alias: rest.slice(0, slash), name: rest.slice(slash + 1) };
 }
 
-/** The /v2 repository path of a public repository (prefix it with the registry host). */
-export function publicRepositoryPath(alias: string, name: string): string {
-  return `${PUBLIC_PATH_PREFIX}/${alias}/${name}`;
-}
-
 export type PublicRegistry = PublicRegistryRow;
 
 /** A default alias in the form ECR Public gives them: letter and digit, four times (e.g. `k3v0q7d2`). */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../../iam/auth/principal.js';
 import type { Identity } from '../../iam/identity.js';
 import type { Registry } from '../../domain/registry/registry.js';
+import { PUBLIC_PATH_PREFIX } from '../../domain/registry/public-registries.js';
 import { accessDenied } from './errors.js';
 
 /** What one ECR Public operation gets besides its input: the domain, and who is asking. */
@@ -11,8 +12,12 @@ export interface EcrPublicContext {
   registry: Registry;
   /** Base URL of this server as clients reach it, e.g. http://127.0.0.1:5000. */
   baseUrl: string;
-  /** Registry host as it appears in repository URIs, e.g. 127.0.0.1:5000. */
-  registryHost: string;
+  /**
+   * Where public repositories are pulled from, as repository URIs begin: the public registry's own
+   * address (`BERTH_PUBLIC_LISTEN`, e.g. 127.0.0.1:5003), else the path under berth's address
+   * (127.0.0.1:5000/ecr--public). `<root>/<alias>/<name>` is a repository.
+   */
+  publicRegistryRoot: string;
   /** Throws AccessDeniedException unless the principal may do `action` on `resourceArn`. */
   authorize(action: string, resourceArn: string): Promise<void>;
 }
@@ -23,20 +28,20 @@ export type EcrPublicOperation = (input: EcrPublicInput, ctx: EcrPublicContext) 
 export interface EcrPublicContextDeps {
   identity: Identity;
   registry: Registry;
-  /** Base URL clients use, when configured; otherwise the request's Host header is. */
-  publicUrl?: string;
-  /** The listen address, for requests without a Host header. */
-  listen: string;
+  /** Base URL clients reach berth at, for this request. */
+  baseUrl(req: IncomingMessage): string;
+  /** The public registry's own address (host:port), when it has one. */
+  publicRegistryHost?(): string | undefined;
 }
 
 export function makeEcrPublicContext(deps: EcrPublicContextDeps, req: IncomingMessage, principal: Principal): EcrPublicContext {
-  const base = deps.publicUrl ?? `http://${req.headers.host ?? deps.listen}`;
+  const base = deps.baseUrl(req);
   return {
     principal,
     identity: deps.identity,
     registry: deps.registry,
     baseUrl: base,
-    registryHost: new URL(base).host,
+    publicRegistryRoot: deps.publicRegistryHost?.() ?? `${new URL(base).host}/${PUBLIC_PATH_PREFIX}`,
     authorize: async (action, resourceArn) => {
       const decision = await deps.identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress });
       if (!decision.allowed) throw accessDenied(decision);

@@ -1,7 +1,7 @@
 import type { RepositoryCatalogData } from '../../domain/registry/catalog-data.js';
 import type { Repository } from '../../domain/registry/model.js';
 import { publicNamespaceAccount } from '../../domain/registry/names.js';
-import { publicRepositoryArn, publicRepositoryPath } from '../../domain/registry/public-registries.js';
+import { publicRepositoryArn } from '../../domain/registry/public-registries.js';
 import type { EcrPublicContext, EcrPublicInput } from './context.js';
 import { EcrPublicError } from './errors.js';
 import { logoUrl } from './logos.js';
@@ -49,7 +49,7 @@ export function repositoryShape(ctx: EcrPublicContext, repo: Repository, alias: 
     repositoryArn: publicRepositoryArn(accountId, repo.name),
     registryId: accountId,
     repositoryName: repo.name,
-    repositoryUri: `${ctx.registryHost}/${publicRepositoryPath(alias, repo.name)}`,
+    repositoryUri: `${ctx.publicRegistryRoot}/${alias}/${repo.name}`,
     createdAt: epochSeconds(repo.createdAt),
   };
 }

@@ -30,6 +30,13 @@ function registryPassword(value: string): string | undefined {
   return decoded.slice(colon + 1);
 }
 
+/** What the token endpoint hands a caller without credentials: it stands for no one. */
+export const ANONYMOUS_TOKEN = 'anonymous';
+
+function bearerToken(value: string): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(value.trim())?.[1];
+}
+
 /** The account a /v2 request addresses: `<12 digits>.<anything>` in Host, like ECR's registry hosts. */
 export function addressedAccount(host: string | undefined): string | undefined {
   return ACCOUNT_HOST.exec(host ?? '')?.[1];
@@ -42,6 +49,11 @@ export interface IdentityAccessDeps {
   baseUrl(): string;
   /** The ARN of the KMS key that encrypts the repository, if one does: pulling needs kms:Decrypt on it. */
   repositoryKeyArn?(repo: RepoRef): Promise<string | undefined>;
+  /**
+   * Token authentication, as ECR Public's registry does it: a Bearer challenge naming the token
+   * endpoint, and Bearer tokens from it (anonymous ones too) accepted. Unset: ECR's Basic challenge.
+   */
+  bearer?: { realm(): string; service(): string };
 }
 
 /** The /v2 actions that hand out a repository's content. */
@@ -61,20 +73,31 @@ export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
     return identity.authorize(c.principal, action, repositoryArn(deps.region, repo), context);
   }
 
+  function anonymousCaller(req: IncomingMessage, registryId: string, sourceIp: string): IdentifiedCaller {
+    const principal: Principal = { arn: '*', account: registryId, anonymous: true };
+    requestRecord(req).principal = principal;
+    return { registryId, principalArn: '*', anonymous: true, principal, sourceIp };
+  }
+
   return {
     async authenticate(req: IncomingMessage): Promise<OciCaller> {
       const sourceIp = req.socket.remoteAddress ?? '';
       const addressed = addressedAccount(req.headers.host);
       const auth = req.headers.authorization;
+      const bearer = deps.bearer && auth ? bearerToken(auth) : undefined;
+      if (bearer === ANONYMOUS_TOKEN) return anonymousCaller(req, addressed ?? identity.defaultAccountId(), sourceIp);
+      if (bearer !== undefined) {
+        const principal = await identity.verifyRegistryPassword(bearer);
+        if (!principal) throw new OciError('UNAUTHORIZED', 'Your authorization token is invalid or has expired.');
+        requestRecord(req).principal = principal;
+        const caller: IdentifiedCaller = { registryId: addressed ?? principal.account, principalArn: principal.arn, anonymous: false, principal, sourceIp };
+        return caller;
+      }
       if (!auth || isEmptyBasic(auth)) {
         // The base endpoint answers 401 so clients know to log in; anonymous pulls go on from there.
         const path = (req.url ?? '').split('?')[0];
         if (path === '/v2/' || path === '/v2') throw new OciError('UNAUTHORIZED', 'Not Authorized');
-        const registryId = addressed ?? identity.defaultAccountId();
-        const principal: Principal = { arn: '*', account: registryId, anonymous: true };
-        const caller: IdentifiedCaller = { registryId, principalArn: '*', anonymous: true, principal, sourceIp };
-        requestRecord(req).principal = principal;
-        return caller;
+        return anonymousCaller(req, addressed ?? identity.defaultAccountId(), sourceIp);
       }
       const password = registryPassword(auth);
       const principal = password === undefined ? undefined : await identity.verifyRegistryPassword(password);
@@ -106,6 +129,7 @@ export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
     },
 
     challenge(): string {
+      if (deps.bearer) return `Bearer realm="${deps.bearer.realm()}",service="${deps.bearer.service()}",scope="aws"`;
       return `Basic realm="${deps.baseUrl()}/",service="ecr.amazonaws.com"`;
     },
   };

@@ -1,5 +1,5 @@
 import { page } from '../../../domain/registry/paging.js';
-import { PUBLIC_PATH_PREFIX, publicRegistryArn, type PublicRegistry } from '../../../domain/registry/public-registries.js';
+import { publicRegistryArn, type PublicRegistry } from '../../../domain/registry/public-registries.js';
 import type { EcrPublicContext, EcrPublicInput, EcrPublicOperation } from '../context.js';
 
 /** IAM's resource for actions that have none. */
@@ -9,7 +9,7 @@ function registryShape(ctx: EcrPublicContext, registry: PublicRegistry): Record<
   return {
     registryId: registry.accountId,
     registryArn: publicRegistryArn(registry.accountId),
-    registryUri: `${ctx.registryHost}/${PUBLIC_PATH_PREFIX}/${registry.alias}`,
+    registryUri: `${ctx.publicRegistryRoot}/${registry.alias}`,
     verified: false,
     aliases: [{ name: registry.alias, status: 'ACTIVE', primaryRegistryAlias: true, defaultRegistryAlias: true }],
   };
