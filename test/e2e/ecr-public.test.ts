@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as EcrPublicSdk from '@aws-sdk/client-ecr-public';
 import { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { startBerth, readAdminCredentials, REPO_ROOT, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
 
-const AWS = '/usr/bin/aws';
 /** A 1×1 PNG. */
 const LOGO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
@@ -48,16 +48,7 @@ describe('ECR Public via the aws CLI v2, podman and skopeo', () => {
   before(async () => {
     b = await startBerth();
     work = await tempDir('ecr-public');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = { ...(await awsCliEnv(b)), AWS_DEFAULT_REGION: 'us-east-1' };
     const emptyAuth = join(work.path, 'empty-auth.json');
     await writeFile(emptyAuth, '{"auths":{}}\n');
     anonymousEnv = { REGISTRY_AUTH_FILE: emptyAuth, XDG_RUNTIME_DIR: work.path, DOCKER_CONFIG: work.path };

@@ -9,7 +9,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
-import { startBerth, readAdminCredentials, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { startBerth, type Berth } from '../helpers/berth.js';
 import { expectError, memImage, pushMemImage, request, type MemImage } from '../helpers/oci.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
@@ -17,7 +18,6 @@ import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
 
-const AWS = '/usr/bin/aws';
 const MARKER = 'BERTH-E2E-MARKER-c0ffee-encryption-at-rest';
 
 /** Every file under `dir` whose bytes contain `needle`. */
@@ -69,16 +69,7 @@ describe('encryption at rest with skopeo, podman and the aws CLI', () => {
   before(async () => {
     b = await startBerth();
     work = await tempDir('encryption');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: creds!.region,
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     // An uncompressed layer, so the marker would be in the pushed bytes as they are; a few
     // segments long, with the marker in the config too.
     const filler = randomBytes(400_000).toString('base64');
