@@ -299,6 +299,33 @@ describe('ECR Public via the aws CLI v2, podman and skopeo', () => {
     client.destroy();
   });
 
+  test('layer uploads are refused as ECR Public does: no parts, a part out of place, bytes not matching the digest, a layer already there', async () => {
+    const layer = Buffer.from('a layer refused in every way the layer API refuses one');
+    const digest = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
+    const file = join(work.path, 'refused.bin');
+    await writeFile(file, layer);
+    const start = async () => (await pub(['initiate-layer-upload', '--repository-name', 'plain'])).uploadId as string;
+    const part = (uploadId: string, first: number) =>
+      ['upload-layer-part', '--repository-name', 'plain', '--upload-id', uploadId, '--part-first-byte', String(first), '--part-last-byte', String(first + layer.length - 1), '--layer-part-blob', `fileb://${file}`];
+    const complete = (uploadId: string, layerDigest: string) => ['complete-layer-upload', '--repository-name', 'plain', '--upload-id', uploadId, '--layer-digests', layerDigest];
+
+    const refused = await start();
+    assert.equal((await pubError(complete(refused, digest))).name, 'EmptyUploadException');
+    assert.equal((await pubError(part(refused, 5))).name, 'InvalidLayerPartException');
+    assert.equal((await pub(part(refused, 0))).lastByteReceived, layer.length - 1);
+    assert.equal((await pubError(complete(refused, `sha256:${'2'.repeat(64)}`))).name, 'InvalidLayerException');
+
+    const accepted = await start();
+    await pub(part(accepted, 0));
+    assert.equal((await pub(complete(accepted, digest))).layerDigest, digest);
+    const again = await start();
+    await pub(part(again, 0));
+    const exists = await pubError(complete(again, digest));
+    assert.equal(exists.name, 'LayerAlreadyExistsException');
+    const { registryId } = (await pub(['describe-registries'])).registries[0];
+    assert.match(exists.stderr, new RegExp(`in the registry with id '${registryId}'`), 'named by its account, not the public namespace');
+  });
+
   test('IAM: ecr-public actions decide; a user with the ReadOnly managed policy reads but cannot write', async () => {
     const iam = async (args: string[]) => JSON.parse((await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'iam', ...args], { env, timeoutMs: 60_000 })).stdout || '{}');
     await iam(['create-user', '--user-name', 'public-reader']);
