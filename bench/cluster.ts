@@ -3,13 +3,13 @@
 // with 1 and 3 nodes; pushes to different repositories side by side against pushes into one.
 // Nodes run on PostgreSQL (with pg_stat_statements counting statements) and a Ceph RADOS Gateway on
 // loopback. Run: `npm run bench:cluster` (needs nginx, wrk, PostgreSQL and radosgw: scripts/test.sh installs them).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, REPO_ROOT, startBerth, type Berth } from '../test/helpers/berth.js';
+import { REPO_ROOT, startBerth, type Berth } from '../test/helpers/berth.js';
+import { roundRobin, startNginx, type Nginx } from '../test/helpers/nginx.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { startRgw } from '../test/helpers/rgw.js';
 import { run } from '../test/helpers/tools.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const pgServer = await startPostgres({ shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' });
   const rgw = await startRgw();
   const nodes: Berth[] = [];
-  let nginx: { proc: ChildProcess; host: string } | undefined;
+  let nginx: Nginx | undefined;
   const stats = new pg.Client(pgServer.urlFor('postgres'));
   try {
     await stats.connect();
@@ -131,9 +131,9 @@ async function main(): Promise<void> {
     const throughput: { setup: string; reqPerSec: number }[] = [];
     throughput.push({ setup: '1 node, direct', reqPerSec: await wrkGet(first.url) });
     for (const count of [1, 3]) {
-      nginx = await startNginx(join(work, `nginx-${count}`), nodes.slice(0, count).map((n) => n.host));
+      nginx = await startNginx({ dir: join(work, `nginx-${count}`), config: roundRobin(nodes.slice(0, count).map((n) => n.host), { keepalive: 64, workerConnections: 1024 }) });
       throughput.push({ setup: `${count} node${count > 1 ? 's' : ''} behind nginx`, reqPerSec: await wrkGet(`http://${nginx.host}`) });
-      await stopNginx(nginx.proc);
+      await nginx.stop();
       nginx = undefined;
     }
 
@@ -179,59 +179,13 @@ async function main(): Promise<void> {
     console.log('|---|---:|');
     for (const p of parallel) console.log(`| ${p.setup} | ${p.imagesPerSec.toFixed(1)} |`);
   } finally {
-    if (nginx) await stopNginx(nginx.proc);
+    await nginx?.stop();
     await stats.end().catch(() => undefined);
     await Promise.all(nodes.map((n) => n.destroy()));
     await rgw.stop();
     await pgServer.stop();
     await rm(work, { recursive: true, force: true });
   }
-}
-
-async function startNginx(prefix: string, upstreams: string[]): Promise<{ proc: ChildProcess; host: string }> {
-  const port = await freePort();
-  await mkdir(join(prefix, 'logs'), { recursive: true });
-  const conf = join(prefix, 'nginx.conf');
-  await writeFile(
-    conf,
-    `user root; daemon off; worker_processes 1; pid ${join(prefix, 'nginx.pid')}; error_log ${join(prefix, 'logs', 'error.log')} warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${join(prefix, 'body')};
-  proxy_temp_path ${join(prefix, 'proxy')};
-  client_max_body_size 0;
-  upstream berth { ${upstreams.map((u) => `server ${u};`).join(' ')} keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://berth;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_request_buffering off;
-      proxy_buffering off;
-    }
-  }
-}
-`,
-  );
-  const proc = spawn('/usr/sbin/nginx', ['-p', prefix, '-c', conf], { stdio: 'ignore' });
-  const host = `127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const res = await fetch(`http://${host}/healthz`).catch(() => undefined);
-    if (res?.status === 200) return { proc, host };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill('SIGKILL');
-  throw new Error('nginx did not start');
-}
-
-async function stopNginx(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill('SIGTERM');
-  await exited;
 }
 
 await main();

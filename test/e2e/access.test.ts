@@ -5,12 +5,12 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { AWS } from '../helpers/aws-cli.js';
 import { getLoginPassword, parseIni, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { run, skopeo, tempDir, type RunResult } from '../helpers/tools.js';
 import { readFile, writeFile } from 'node:fs/promises';
 
-const AWS = '/usr/bin/aws';
 const OTHER_ACCOUNT = '123456789012';
 const READ_ONLY = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly';
 const POWER_USER = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser';

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BatchCheckLayerAvailabilityCommand, BatchGetImageCommand, DescribeImagesCommand, GetDownloadUrlForLayerCommand, GetLifecyclePolicyPreviewCommand, ListImageReferrersCommand, ListImagesCommand, StartImageScanCommand, StartLifecyclePolicyPreviewCommand, UpdateImageStorageClassCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import { readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { errorCodes, getManifest, putManifest, uploadBlob } from '../helpers/oci.js';
 import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
-const AWS = '/usr/bin/aws';
 const REPO = 'archive/app';
 
 async function expectAwsError(p: Promise<unknown>, name: string, message?: RegExp): Promise<void> {
@@ -47,16 +47,7 @@ describe('the archive storage class', () => {
     b = await startBerth({ env: { BERTH_LIFECYCLE_INTERVAL: '0', BERTH_GC_INTERVAL: '0' } });
     ecr = b.ecr!;
     work = await tempDir('archive');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds?.accessKeyId ?? 'AKIDPLACEHOLDER00000',
-      AWS_SECRET_ACCESS_KEY: creds?.secretAccessKey ?? 'placeholder',
-      AWS_DEFAULT_REGION: creds?.region ?? 'us-east-1',
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     await b.createRepository(REPO);
     for (const n of [1, 2, 3]) {
       images.push(await buildImage({ layout: join(work.path, `src${n}`), tag: `v${n}`, files: [{ path: '/etc/release', content: `release ${n}\n` }] }));

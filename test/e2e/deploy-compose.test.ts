@@ -5,20 +5,19 @@
 // create the account, the ECR API answers signed requests through nginx, and skopeo pushes and pulls.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { parse } from 'yaml';
 import { freePort, getLoginPassword, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, readBlob, readLayoutImage, verifyLayoutBlobs, type LayoutImage } from '../helpers/images.js';
+import { nginxMissing, startNginx, type Nginx } from '../helpers/nginx.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { startRgw, type Rgw } from '../helpers/rgw.js';
 import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
-const NGINX = '/usr/sbin/nginx';
 const COMPOSE = join(REPO_ROOT, 'deploy', 'compose');
 const MiB = 1024 * 1024;
 
@@ -30,12 +29,11 @@ function composeBerthEnvironment(): Record<string, string> {
   return node.environment;
 }
 
-describe('deployment guide: the compose example, run', { skip: (process.env.BERTH_E2E_TARGET === 'distribution' && 'berth only') || (!existsSync(NGINX) && 'nginx is not installed') }, () => {
+describe('deployment guide: the compose example, run', { skip: (process.env.BERTH_E2E_TARGET === 'distribution' && 'berth only') || nginxMissing }, () => {
   let pgServer: Postgres;
   let rgw: Rgw;
   let nodes: Berth[] = [];
-  let nginx: ChildProcess | undefined;
-  let nginxLog = '';
+  let nginx: Nginx | undefined;
   let front: string;
   let env: Record<string, string>;
   let work: { path: string; remove: () => Promise<void> };
@@ -60,7 +58,7 @@ describe('deployment guide: the compose example, run', { skip: (process.env.BERT
     };
     const first = await startBerth({ env });
     nodes = [first, ...(await Promise.all([1, 2].map(() => startBerth({ env, credentialsFrom: first.dataDir }))))];
-    await startNginx(nginxPort);
+    nginx = await startNginx({ dir: join(work.path, 'nginx'), port: nginxPort, config: shippedNginxConfig });
     image = await buildImage({
       layout: join(work.path, 'src'),
       tag: 'v1',
@@ -72,43 +70,22 @@ describe('deployment guide: the compose example, run', { skip: (process.env.BERT
   });
 
   after(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((resolve) => nginx!.once('exit', resolve));
-      nginx.kill('SIGTERM');
-      await exited;
-    }
-    const errors = await readFile(join(work.path, 'nginx', 'error.log'), 'utf8').catch(() => '');
-    if (/\[(error|crit|alert|emerg)\]/.test(errors)) console.error(`nginx error log:\n${errors}`);
+    await nginx?.stop();
+    const errors = await nginx?.troubles();
+    if (errors) console.error(`nginx error log:\n${errors}`);
     await Promise.all(nodes.map((n) => n.destroy()));
     await Promise.all([rgw?.stop(), pgServer?.stop()]);
     await work?.remove();
   });
 
-  /** deploy/compose/nginx.conf as shipped, but for where it runs: upstreams, listen address, paths. */
-  async function startNginx(port: number): Promise<void> {
-    const prefix = join(work.path, 'nginx');
-    await mkdir(prefix, { recursive: true });
+  /** deploy/compose/nginx.conf as shipped, but for where it runs: upstreams and listen address. */
+  function shippedNginxConfig(listen: string): string {
     let servers = 0;
-    const shipped = readFileSync(join(COMPOSE, 'nginx.conf'), 'utf8');
-    const conf = shipped
+    const conf = readFileSync(join(COMPOSE, 'nginx.conf'), 'utf8')
       .replace(/server\s+berth-\d+:\d+;/g, () => `server ${nodes[servers++]!.host};`)
-      .replace(/listen\s+\d+;/, `listen 127.0.0.1:${port};`)
-      .replace(/^http \{/m, ['http {', '  access_log off;', `  client_body_temp_path ${join(prefix, 'body')};`, `  proxy_temp_path ${join(prefix, 'proxy')};`].join('\n'));
+      .replace(/listen\s+\d+;/, `listen ${listen};`);
     assert.equal(servers, nodes.length, 'nginx.conf names one upstream server per node');
-    const file = join(prefix, 'nginx.conf');
-    await writeFile(file, ['user root;', 'daemon off;', `pid ${join(prefix, 'nginx.pid')};`, `error_log ${join(prefix, 'error.log')} warn;`, conf].join('\n'));
-    nginx = spawn(NGINX, ['-p', prefix, '-c', file, '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    nginx.stderr!.on('data', (d: Buffer) => (nginxLog += d.toString()));
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const res = await fetch(`http://${front}/healthz`).catch(() => undefined);
-      if (res) {
-        await res.arrayBuffer();
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`nginx did not start: ${nginxLog}`);
+    return conf;
   }
 
   /** The guide's `node /app/bin/berth.js admin access-key create admin`, in a node's environment. */

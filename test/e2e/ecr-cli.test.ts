@@ -3,11 +3,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startBerth, readAdminCredentials, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
-
-const AWS = '/usr/bin/aws';
 
 describe('ECR API via the aws CLI v2', () => {
   let b: Berth;
@@ -33,16 +32,7 @@ describe('ECR API via the aws CLI v2', () => {
   before(async () => {
     b = await startBerth();
     work = await tempDir('ecr-cli');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds?.accessKeyId ?? 'AKIDPLACEHOLDER00000',
-      AWS_SECRET_ACCESS_KEY: creds?.secretAccessKey ?? 'placeholder',
-      AWS_DEFAULT_REGION: creds?.region ?? 'us-east-1',
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     image = await buildImage({
       layout: join(work.path, 'src'),
       tag: 'v1',

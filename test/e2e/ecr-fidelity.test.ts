@@ -4,7 +4,6 @@
 // and image indexes in DescribeImages. Driven through @aws-sdk/client-ecr and the aws CLI v2.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import {
   BatchCheckLayerAvailabilityCommand,
   BatchDeleteImageCommand,
@@ -24,11 +23,10 @@ import {
   UntagResourceCommand,
   UploadLayerPartCommand,
 } from '@aws-sdk/client-ecr';
-import { readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { startBerth, type Berth } from '../helpers/berth.js';
 import { MediaType, descriptor, memImage, sha256, type MemImage } from '../helpers/oci.js';
 import { run, tempDir } from '../helpers/tools.js';
-
-const AWS = '/usr/bin/aws';
 
 async function failure(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
   try {
@@ -72,16 +70,7 @@ describe('ECR fidelity', () => {
     ecr = b.ecr!;
     registryId = (await ecr.send(new DescribeRegistryCommand({}))).registryId!;
     work = await tempDir('ecr-fidelity');
-    const creds = await readAdminCredentials(b.dataDir);
-    cliEnv = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: creds!.region,
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    cliEnv = await awsCliEnv(b);
   });
 
   after(async () => {

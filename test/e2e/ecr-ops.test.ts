@@ -35,12 +35,11 @@ import {
   UpdateImageStorageClassCommand,
   UpdateRepositoryCreationTemplateCommand,
 } from '@aws-sdk/client-ecr';
-import { getLoginPassword, readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { getLoginPassword, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { MediaType, descriptor, expectStatus, memImage, pushMemImage, putManifest, uploadBlob } from '../helpers/oci.js';
 import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
-
-const AWS = '/usr/bin/aws';
 
 const LIFECYCLE_POLICY = JSON.stringify({
   rules: [{ rulePriority: 1, description: 'keep the newest ten', selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 10 }, action: { type: 'expire' } }],
@@ -105,16 +104,7 @@ describe('ECR operations: templates, referrers, exclusions, settings, signing, r
     work = await tempDir('ecr-ops');
     account = (await ecr.send(new DescribeRegistryCommand({}))).registryId!;
     password = await getLoginPassword(ecr);
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: creds!.region ?? 'us-east-1',
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     image = await buildImage({ layout: join(work.path, 'src'), tag: 'v1', files: [{ path: '/etc/motd', content: 'created on push\n' }] });
     other = await buildImage({ layout: join(work.path, 'src'), tag: 'v2', files: [{ path: '/etc/motd', content: 'another image\n' }] });
   });

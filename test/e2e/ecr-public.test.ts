@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as EcrPublicSdk from '@aws-sdk/client-ecr-public';
 import { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { startBerth, readAdminCredentials, REPO_ROOT, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
 
-const AWS = '/usr/bin/aws';
 /** A 1×1 PNG. */
 const LOGO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
@@ -48,16 +48,7 @@ describe('ECR Public via the aws CLI v2, podman and skopeo', () => {
   before(async () => {
     b = await startBerth();
     work = await tempDir('ecr-public');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = { ...(await awsCliEnv(b)), AWS_DEFAULT_REGION: 'us-east-1' };
     const emptyAuth = join(work.path, 'empty-auth.json');
     await writeFile(emptyAuth, '{"auths":{}}\n');
     anonymousEnv = { REGISTRY_AUTH_FILE: emptyAuth, XDG_RUNTIME_DIR: work.path, DOCKER_CONFIG: work.path };
@@ -306,6 +297,33 @@ describe('ECR Public via the aws CLI v2, podman and skopeo', () => {
       'PutRegistryCatalogDataCommand',
     ]);
     client.destroy();
+  });
+
+  test('layer uploads are refused as ECR Public does: no parts, a part out of place, bytes not matching the digest, a layer already there', async () => {
+    const layer = Buffer.from('a layer refused in every way the layer API refuses one');
+    const digest = `sha256:${createHash('sha256').update(layer).digest('hex')}`;
+    const file = join(work.path, 'refused.bin');
+    await writeFile(file, layer);
+    const start = async () => (await pub(['initiate-layer-upload', '--repository-name', 'plain'])).uploadId as string;
+    const part = (uploadId: string, first: number) =>
+      ['upload-layer-part', '--repository-name', 'plain', '--upload-id', uploadId, '--part-first-byte', String(first), '--part-last-byte', String(first + layer.length - 1), '--layer-part-blob', `fileb://${file}`];
+    const complete = (uploadId: string, layerDigest: string) => ['complete-layer-upload', '--repository-name', 'plain', '--upload-id', uploadId, '--layer-digests', layerDigest];
+
+    const refused = await start();
+    assert.equal((await pubError(complete(refused, digest))).name, 'EmptyUploadException');
+    assert.equal((await pubError(part(refused, 5))).name, 'InvalidLayerPartException');
+    assert.equal((await pub(part(refused, 0))).lastByteReceived, layer.length - 1);
+    assert.equal((await pubError(complete(refused, `sha256:${'2'.repeat(64)}`))).name, 'InvalidLayerException');
+
+    const accepted = await start();
+    await pub(part(accepted, 0));
+    assert.equal((await pub(complete(accepted, digest))).layerDigest, digest);
+    const again = await start();
+    await pub(part(again, 0));
+    const exists = await pubError(complete(again, digest));
+    assert.equal(exists.name, 'LayerAlreadyExistsException');
+    const { registryId } = (await pub(['describe-registries'])).registries[0];
+    assert.match(exists.stderr, new RegExp(`in the registry with id '${registryId}'`), 'named by its account, not the public namespace');
   });
 
   test('IAM: ecr-public actions decide; a user with the ReadOnly managed policy reads but cannot write', async () => {

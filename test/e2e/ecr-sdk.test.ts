@@ -36,7 +36,8 @@ import {
   paginateListImages,
   type ImageIdentifier,
 } from '@aws-sdk/client-ecr';
-import { readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { startBerth, type Berth } from '../helpers/berth.js';
 import { readBlob, readLayoutImage } from '../helpers/images.js';
 import { MediaType, descriptor, memImage, sha256, type MemImage } from '../helpers/oci.js';
 import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
@@ -97,13 +98,11 @@ describe('ECR API via @aws-sdk/client-ecr', () => {
 
   test('repositories: create with settings, describe, duplicates and bad names', async () => {
     // The KMS key the repository names must exist: made, and given the alias, with the aws CLI.
-    const creds = (await readAdminCredentials(b.dataDir))!;
+    const env = await awsCliEnv(b);
     const kmsCli = async (args: string[]) =>
       JSON.parse(
         (
-          await run('/usr/bin/aws', ['--endpoint-url', b.url, '--output', 'json', 'kms', ...args], {
-            env: { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_DEFAULT_REGION: creds.region, AWS_PAGER: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
-          })
+          await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'kms', ...args], { env })
         ).stdout || '{}',
       );
     const keyArn = (await kmsCli(['create-key'])).KeyMetadata.Arn as string;

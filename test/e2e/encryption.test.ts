@@ -2,20 +2,22 @@
 // a KMS repository (key and alias made with the aws kms CLI) is nowhere in plaintext under the data
 // dir; skopeo and podman pull it back byte for byte; a disabled key makes the KMS repository
 // unreadable with ECR's KMS error until it is enabled again; kill -9 and restart lose nothing.
+// Bytes damaged on disk are answered with an OCI error while nothing is sent, else the pull aborts.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startBerth, readAdminCredentials, type Berth } from '../helpers/berth.js';
-import { memImage, request, type MemImage } from '../helpers/oci.js';
+import { GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { startBerth, type Berth } from '../helpers/berth.js';
+import { expectError, memImage, pushMemImage, request, type MemImage } from '../helpers/oci.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
 
-const AWS = '/usr/bin/aws';
 const MARKER = 'BERTH-E2E-MARKER-c0ffee-encryption-at-rest';
 
 /** Every file under `dir` whose bytes contain `needle`. */
@@ -67,16 +69,7 @@ describe('encryption at rest with skopeo, podman and the aws CLI', () => {
   before(async () => {
     b = await startBerth();
     work = await tempDir('encryption');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: creds!.region,
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     // An uncompressed layer, so the marker would be in the pushed bytes as they are; a few
     // segments long, with the marker in the config too.
     const filler = randomBytes(400_000).toString('base64');
@@ -304,5 +297,72 @@ describe('a data dir written before encryption', () => {
     const source = await writeLayout(join(work.path, 'fresh'), 'v2', fresh);
     await skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', password), source, `docker://${b.host}/old/aes:v2`]);
     assert.deepEqual(await filesContaining(dataDir, `NEW-${MARKER}`), []);
+  });
+});
+
+describe('stored bytes that fail to decrypt', () => {
+  const SEGMENT = 64 * 1024;
+  const SEALED_SEGMENT = SEGMENT + 28; // nonce and tag: see src/domain/encryption/segments.ts
+  let b: Berth;
+
+  before(async () => {
+    b = await startBerth();
+    await b.createRepository('enc/damaged');
+  });
+  after(async () => {
+    await b?.destroy();
+  });
+
+  /**
+   * Pushes an image whose layer spans a dozen segments, under `tag`, and flips one byte of the
+   * layer's segment `segment` in its file under the data dir.
+   */
+  async function damagedLayer(tag: string, segment: number): Promise<{ digest: string; data: Buffer }> {
+    const img = memImage([{ 'data.bin': randomBytes(12 * SEGMENT) }]);
+    await pushMemImage(b, 'enc/damaged', tag, img);
+    const { digest, data } = img.blobs[1]!;
+    const file = join(b.dataDir, 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7));
+    const stored = await readFile(file);
+    const rest = data.length % SEGMENT;
+    assert.equal(stored.length, Math.floor(data.length / SEGMENT) * SEALED_SEGMENT + (rest && rest + 28), 'the layer is stored encrypted, in segments');
+    const at = segment * SEALED_SEGMENT + 100;
+    stored[at] = stored[at]! ^ 0x01;
+    await writeFile(file, stored);
+    return { digest, data };
+  }
+
+  test('in the first segment: the pull is answered with an OCI error (UNKNOWN, 500), and the fault is logged; a download URL answers InternalError', async () => {
+    const { digest } = await damagedLayer('first', 0);
+    for (const headers of [{}, { Range: 'bytes=10-20000' }] as Record<string, string>[]) {
+      const pulled = await request(b, 'GET', `/v2/enc/damaged/blobs/${digest}`, { headers });
+      expectError(pulled, 500, 'UNKNOWN');
+      assert.equal(pulled.headers.get('content-type'), 'application/json');
+    }
+    const logged = () => b.output().split('\n').filter((line) => line.includes('unexpected error on /v2') && line.includes(`${digest}, segment 0: stored bytes failed authentication`));
+    // The server's log reaches us through a pipe, perhaps after the answer.
+    for (let i = 0; i < 50 && logged().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(logged().length, 2, `each failed pull is logged with the blob and segment:\n${b.output().slice(-3000)}`);
+    // The connection is answered, not cut: the server goes on serving what is intact.
+    const head = await request(b, 'HEAD', `/v2/enc/damaged/blobs/${digest}`);
+    assert.equal(head.status, 200);
+    // The ECR API's layer URL serves the same bytes, and answers as S3 does for its own faults.
+    const { downloadUrl } = await b.ecr!.send(new GetDownloadUrlForLayerCommand({ repositoryName: 'enc/damaged', layerDigest: digest }));
+    const download = await fetch(downloadUrl!);
+    assert.equal(download.status, 500);
+    assert.match(await download.text(), /<Code>InternalError<\/Code>/);
+  });
+
+  test('in a later segment: the response, begun, is aborted, so no client takes a short body for the whole blob', async () => {
+    const { digest, data } = await damagedLayer('later', 10);
+    const res = await b.fetch(new URL(`/v2/enc/damaged/blobs/${digest}`, b.url).toString());
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), String(data.length));
+    await assert.rejects(res.arrayBuffer(), 'the body ends in an error, not as if complete');
+    // A range that starts in the damaged segment fails before anything is sent.
+    const ranged = await request(b, 'GET', `/v2/enc/damaged/blobs/${digest}`, { headers: { Range: `bytes=${10 * SEGMENT}-${10 * SEGMENT + 10}` } });
+    expectError(ranged, 500, 'UNKNOWN');
+    const intact = await request(b, 'GET', `/v2/enc/damaged/blobs/${digest}`, { headers: { Range: `bytes=0-${SEGMENT}` } });
+    assert.equal(intact.status, 206);
+    assert.ok(intact.body.equals(data.subarray(0, SEGMENT + 1)));
   });
 });

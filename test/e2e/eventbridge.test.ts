@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { deleteManifest, memImage, pushMemImage } from '../helpers/oci.js';
 import { run, tempDir } from '../helpers/tools.js';
 
-const AWS = '/usr/bin/aws';
 const API_KEY = 'x-api-key';
 const API_SECRET = 'endpoint-secret-value';
 
@@ -83,16 +83,7 @@ describe('EventBridge via the aws CLI v2', () => {
     endpointUrl = `http://127.0.0.1:${(endpoint.address() as { port: number }).port}/hooks/ecr`;
     b = await startBerth({ env: { BERTH_CREATE_ON_PUSH: 'true' } });
     work = await tempDir('eventbridge');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: creds!.region ?? 'us-east-1',
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
   });
 
   after(async () => {

@@ -13,12 +13,11 @@ import {
   UpdateRepositoryCreationTemplateCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { getLoginPassword, readAdminCredentials, startBerth, type AdminCredentials, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { errorCodes, startUpload } from '../helpers/oci.js';
 import { run, skopeo, skopeoCreds, tempDir, type RunResult } from '../helpers/tools.js';
-
-const AWS = '/usr/bin/aws';
 
 const trust = (service: string) =>
   JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
@@ -75,15 +74,7 @@ describe('IAM roles and the roles ECR assumes', { timeout: 300_000 }, () => {
     work = await tempDir('iam-roles');
     password = await getLoginPassword(ecr);
     creds = (await readAdminCredentials(b.dataDir))!;
-    env = {
-      AWS_ACCESS_KEY_ID: creds.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-      AWS_DEFAULT_REGION: creds.region ?? 'us-east-1',
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(creds);
     account = (await awsJson<{ Account: string }>(['sts', 'get-caller-identity'])).Account;
     image = await buildImage({ layout: join(work.path, 'src'), tag: 'v1', files: [{ path: '/etc/motd', content: 'made by a role\n' }] });
   });

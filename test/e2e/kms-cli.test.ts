@@ -4,10 +4,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startBerth, readAdminCredentials, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { startBerth, type Berth } from '../helpers/berth.js';
 import { run, tempDir } from '../helpers/tools.js';
-
-const AWS = '/usr/bin/aws';
 
 describe('KMS API via the aws CLI v2', () => {
   let b: Berth;
@@ -32,16 +31,7 @@ describe('KMS API via the aws CLI v2', () => {
   before(async () => {
     b = await startBerth();
     work = await tempDir('kms-cli');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: creds!.region,
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     const who = JSON.parse((await aws(['sts', 'get-caller-identity'])).stdout) as { Account: string };
     accountId = who.Account;
   });

@@ -4,28 +4,24 @@
 // nginx; a node killed with kill -9 mid-push loses nothing acknowledged; GC runs while others push.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { freePort, getLoginPassword, readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
+import { getLoginPassword, readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, readBlob, readLayoutImage, verifyLayoutBlobs, type LayoutImage } from '../helpers/images.js';
 import { expectStatus, finishUpload, request, sha256, startUpload } from '../helpers/oci.js';
+import { nginxMissing, roundRobin, startNginx, type Nginx } from '../helpers/nginx.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { startRgw, type Rgw } from '../helpers/rgw.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
-const NGINX = '/usr/sbin/nginx';
 const MiB = 1024 * 1024;
 
-describe('many nodes: PostgreSQL + S3 behind nginx', { skip: (process.env.BERTH_E2E_TARGET === 'distribution' && 'berth only') || (!existsSync(NGINX) && 'nginx is not installed') }, () => {
+describe('many nodes: PostgreSQL + S3 behind nginx', { skip: (process.env.BERTH_E2E_TARGET === 'distribution' && 'berth only') || nginxMissing }, () => {
   let pgServer: Postgres;
   let rgw: Rgw;
   let nodes: Berth[] = [];
-  let nginx: ChildProcess | undefined;
-  let nginxLog = '';
+  let nginx: Nginx | undefined;
   let front: string;
   let work: { path: string; remove: () => Promise<void> };
   let image: LayoutImage;
@@ -44,7 +40,8 @@ describe('many nodes: PostgreSQL + S3 behind nginx', { skip: (process.env.BERTH_
     };
     const first = await startBerth({ env });
     nodes = [first, ...(await Promise.all([1, 2].map(() => startBerth({ env, credentialsFrom: first.dataDir }))))];
-    front = `127.0.0.1:${await startNginx(nodes.map((n) => n.host))}`;
+    nginx = await startNginx({ dir: join(work.path, 'nginx'), config: roundRobin(nodes.map((n) => n.host)) });
+    front = nginx.host;
     password = first.password!;
     image = await buildImage({
       layout: join(work.path, 'src'),
@@ -57,64 +54,13 @@ describe('many nodes: PostgreSQL + S3 behind nginx', { skip: (process.env.BERTH_
   });
 
   after(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((resolve) => nginx!.once('exit', resolve));
-      nginx.kill('SIGTERM');
-      await exited;
-    }
-    const errors = await readFile(join(work.path, 'nginx', 'logs', 'error.log'), 'utf8').catch(() => '');
-    if (/\[(error|crit|alert|emerg)\]/.test(errors)) console.error(`nginx error log:\n${errors}\n${nodes.map((n) => n.output().slice(-3000)).join('\n---\n')}`);
+    await nginx?.stop();
+    const errors = await nginx?.troubles();
+    if (errors) console.error(`nginx error log:\n${errors}\n${nodes.map((n) => n.output().slice(-3000)).join('\n---\n')}`);
     await Promise.all(nodes.map((n) => n.destroy()));
     await Promise.all([rgw?.stop(), pgServer?.stop()]);
     await work?.remove();
   });
-
-  async function startNginx(upstreams: string[]): Promise<number> {
-    const port = await freePort();
-    const prefix = join(work.path, 'nginx');
-    await mkdir(join(prefix, 'logs'), { recursive: true });
-    const conf = join(prefix, 'nginx.conf');
-    await writeFile(
-      conf,
-      [
-        'user root;',
-        'daemon off;',
-        'worker_processes 1;',
-        `pid ${join(prefix, 'nginx.pid')};`,
-        `error_log ${join(prefix, 'logs', 'error.log')} warn;`,
-        'events { worker_connections 256; }',
-        'http {',
-        '  access_log off;',
-        `  client_body_temp_path ${join(prefix, 'body')};`,
-        `  proxy_temp_path ${join(prefix, 'proxy')};`,
-        '  client_max_body_size 0;',
-        `  upstream berth { ${upstreams.map((u) => `server ${u};`).join(' ')} }`,
-        `  server {`,
-        `    listen 127.0.0.1:${port};`,
-        '    location / {',
-        '      proxy_pass http://berth;',
-        '      proxy_http_version 1.1;',
-        '      proxy_set_header Host $http_host;',
-        '      proxy_request_buffering off;',
-        '      proxy_buffering off;',
-        '    }',
-        '  }',
-        '}',
-      ].join('\n'),
-    );
-    nginx = spawn(NGINX, ['-p', prefix, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    nginx.stderr!.on('data', (d: Buffer) => (nginxLog += d.toString()));
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-      if (res) {
-        await res.arrayBuffer();
-        return port;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`nginx did not start: ${nginxLog}`);
-  }
 
   it('later nodes joined the account the first created: one set of admin credentials works on all', async () => {
     assert.ok(await readAdminCredentials(nodes[0]!.dataDir), 'the first node wrote admin-credentials');

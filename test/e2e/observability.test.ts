@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { getLoginPassword, readAdminCredentials, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { run, skopeo, tempDir, type RunResult } from '../helpers/tools.js';
 
-const AWS = '/usr/bin/aws';
 const REPO = 'obs/app';
 
 interface LogLine {
@@ -319,7 +319,7 @@ describe('observability: request log, metrics, audit trail', { timeout: 900_000 
   });
 
   test('lookup-events needs cloudtrail:LookupEvents, and the refusal is itself recorded', async () => {
-    const env = { AWS_ACCESS_KEY_ID: readerKeys.AccessKeyId, AWS_SECRET_ACCESS_KEY: readerKeys.SecretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_MAX_ATTEMPTS: '1', AWS_PAGER: '' };
+    const env = await awsCliEnv({ accessKeyId: readerKeys.AccessKeyId, secretAccessKey: readerKeys.SecretAccessKey });
     const res = await run(AWS, ['--endpoint-url', b.url, 'cloudtrail', 'lookup-events'], { env, check: false, timeoutMs: 120_000 });
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /AccessDeniedException.*cloudtrail:LookupEvents/);

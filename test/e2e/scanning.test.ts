@@ -9,13 +9,13 @@ import { mkdir, readFile, symlink, writeFile, copyFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DescribeImageScanFindingsCommand } from '@aws-sdk/client-ecr';
-import { REPO_ROOT, startBerth, readAdminCredentials, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { MediaType, putManifest, sha256, uploadBlob } from '../helpers/oci.js';
 import { dpkgStanzas } from '../helpers/layers.js';
 import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
-const AWS = '/usr/bin/aws';
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'scanning');
 
 describe('image scanning via the aws CLI v2', () => {
@@ -47,16 +47,7 @@ describe('image scanning via the aws CLI v2', () => {
   before(async () => {
     b = await startBerth();
     work = await tempDir('scanning-e2e');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds?.accessKeyId ?? 'AKIDPLACEHOLDER00000',
-      AWS_SECRET_ACCESS_KEY: creds?.secretAccessKey ?? 'placeholder',
-      AWS_DEFAULT_REGION: creds?.region ?? 'us-east-1',
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     password = (await aws(['get-login-password'])).stdout.trim();
 
     // One layer, a Debian 12 root: os-release behind its symlink, a dpkg database of real stanzas

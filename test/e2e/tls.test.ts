@@ -10,12 +10,11 @@ import { connect as tlsConnect } from 'node:tls';
 import { connect as http2Connect } from 'node:http2';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { labCertificates, readAdminCredentials, startBerth, type Berth, type TlsFiles } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
+import { labCertificates, startBerth, type Berth, type TlsFiles } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { blobPath, errorCodes, getManifest, listTags, memImage, pushMemImage, request } from '../helpers/oci.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
-
-const AWS = '/usr/bin/aws';
 
 function sha256(data: Buffer): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
@@ -70,17 +69,10 @@ describe('berth over TLS with real clients', () => {
     b = await startBerth({ tls: true });
     tls = b.tls!;
     work = await tempDir('tls');
-    const creds = await readAdminCredentials(b.dataDir);
     awsEnv = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_DEFAULT_REGION: creds!.region,
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
+      ...(await awsCliEnv(b)),
       // An empty AWS_CA_BUNDLE turns verification off in the CLI: make sure none is inherited.
       AWS_CA_BUNDLE: undefined,
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
     };
     image = await buildImage({
       layout: join(work.path, 'src'),

@@ -7,6 +7,11 @@ const SEGMENTS_PER_READ = 8;
 /**
  * Reads the plaintext of an encrypted blob (or a range of it), decrypting only the segments the
  * range touches. Undefined when the store does not have the blob.
+ *
+ * The first batch of segments is read and decrypted before the reader is returned, so stored bytes
+ * that fail authentication there (damaged at rest, or sealed under another data key) fail the open
+ * itself, while the caller has sent nothing and can still answer with an error. A segment failing
+ * later fails a `read`, mid-stream, where the only honest answer is to abort the response.
  */
 export async function openDecryptingReader(store: BlobStore, digest: string, key: Buffer, plainSize: number, range?: ByteRange): Promise<BlobReader | undefined> {
   const start = range?.start ?? 0;
@@ -44,13 +49,22 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
     segments = [];
     for (let i = 0; i < count; i++) {
       const sealed = sealedBuf.subarray(i * SEALED_SEGMENT_BYTES, Math.min(want, (i + 1) * SEALED_SEGMENT_BYTES));
-      segments.push(openSegment(key, nextSegment + i, sealed, plainBuf.subarray(i * SEGMENT_BYTES, (i + 1) * SEGMENT_BYTES)));
+      segments.push(openStoredSegment(key, nextSegment + i, sealed, plainBuf.subarray(i * SEGMENT_BYTES, (i + 1) * SEGMENT_BYTES)));
     }
     nextSegment += count;
     current = 0;
     plain = segments[0]!;
     plainAt = segmentPlainStart;
     return true;
+  }
+
+  function openStoredSegment(key: Buffer, index: number, sealed: Buffer, into: Buffer): Buffer {
+    try {
+      return openSegment(key, index, sealed, into);
+    } catch (e) {
+      if (e instanceof SegmentError) throw new SegmentError(`stored blob ${digest}, segment ${index}: ${e.message}`);
+      throw e;
+    }
   }
 
   /** Moves on to the next decrypted segment, or decrypts the next batch. */
@@ -61,6 +75,13 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
       return true;
     }
     return decryptMore();
+  }
+
+  try {
+    await decryptMore();
+  } catch (e) {
+    await inner.close().catch(() => undefined);
+    throw e;
   }
 
   return {

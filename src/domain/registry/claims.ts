@@ -36,16 +36,54 @@ export function releaseClaimsOfEarlierRuns(meta: MetadataStore): Promise<void> {
 export async function whileClaimed<T>(meta: MetadataStore, name: string, work: () => Promise<T>, waitMs = 10 * 60_000): Promise<T> {
   const holder = newClaimHolder();
   const deadline = Date.now() + waitMs;
-  while (!(await meta.takeClaim(name, holder, Date.now() + CLAIM_MS))) {
+  while (!(await meta.takeClaim(name, holder, claimExpiry()))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${name}`);
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
-  const renewal = setInterval(() => void meta.renewClaim(name, holder, Date.now() + CLAIM_MS).catch(() => undefined), CLAIM_MS / 3);
-  renewal.unref();
+  const renewal = new ClaimRenewal((until) => meta.renewClaim(name, holder, until));
   try {
     return await work();
   } finally {
-    clearInterval(renewal);
+    renewal.stop();
     await meta.releaseClaim(name, holder).catch(() => undefined);
+  }
+}
+
+/** When a claim taken or renewed now lapses unless renewed again. */
+export function claimExpiry(): number {
+  return Date.now() + CLAIM_MS;
+}
+
+/**
+ * Keeps a held claim alive: renews it (to `claimExpiry()`) every third of CLAIM_MS until stopped,
+ * and notes when a renewal finds it gone (this node stalled past its expiry and another took it).
+ * A renewal that fails to reach the store is not a loss: the next one tries again.
+ */
+export class ClaimRenewal {
+  private lost = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(renew: (until: number) => Promise<boolean>) {
+    this.timer = setInterval(() => {
+      renew(claimExpiry()).then(
+        (held) => {
+          if (!held) this.lost = true;
+        },
+        () => undefined,
+      );
+    }, CLAIM_MS / 3);
+    this.timer.unref();
+  }
+
+  /** `body`, which stops with `lostError()` before another chunk once the claim is known lost. */
+  async *guard(body: AsyncIterable<Buffer>, lostError: () => Error): AsyncIterable<Buffer> {
+    for await (const chunk of body) {
+      if (this.lost) throw lostError();
+      yield chunk;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
   }
 }

@@ -5,7 +5,7 @@ import { newHasher, parseDigest, type DigestAlgorithm } from './digest.js';
 import { RegistryError } from './errors.js';
 import type { Repository, Upload } from './model.js';
 import type { SpaceReserveState } from './readiness.js';
-import { CLAIM_MS, newClaimHolder } from './claims.js';
+import { ClaimRenewal, claimExpiry, newClaimHolder } from './claims.js';
 import { nativeSha256, resumable, resumableSha256, type RunningHash } from './running-hash.js';
 
 interface UploadHashState {
@@ -19,9 +19,6 @@ interface UploadHashState {
  * node can continue it (several nodes on one database).
  */
 export type UploadHashes = 'process' | 'saved';
-
-/** How long a node may append to an upload before it must renew its claim, in ms. */
-const APPEND_CLAIM_MS = CLAIM_MS;
 
 export interface ChunkOptions {
   /** From Content-Range: the chunk must start at the upload's current end. */
@@ -89,8 +86,9 @@ export class Uploads {
     if (announced !== undefined) await this.assertRoom(upload, announced);
     // One appender at a time, on any node: the claim is taken in the metadata store.
     const token = newClaimHolder();
-    if (!(await this.meta.claimUploadAppend(upload.id, upload.size, token, Date.now() + APPEND_CLAIM_MS))) throw outOfOrder(upload);
-    const claim = new ClaimKeeper(() => this.meta.renewUploadAppend(upload.id, token, Date.now() + APPEND_CLAIM_MS));
+    if (!(await this.meta.claimUploadAppend(upload.id, upload.size, token, claimExpiry()))) throw outOfOrder(upload);
+    // Renewed while the chunk streams; if the claim is lost, the chunk stops before another byte is written.
+    const claim = new ClaimRenewal((until) => this.meta.renewUploadAppend(upload.id, token, until));
     let advanced = false;
     try {
       const hash = await this.hashAt(upload, last);
@@ -216,36 +214,4 @@ function keepOpen(body: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
       return { next: () => it.next() };
     },
   };
-}
-
-/**
- * Renews an append claim while a chunk streams; if the claim is lost (this node stalled past its
- * expiry and another took it), the chunk stops before another byte is written.
- */
-class ClaimKeeper {
-  private lost = false;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(renew: () => Promise<boolean>) {
-    this.timer = setInterval(() => {
-      renew().then(
-        (held) => {
-          if (!held) this.lost = true;
-        },
-        () => undefined,
-      );
-    }, APPEND_CLAIM_MS / 3);
-    this.timer.unref();
-  }
-
-  async *guard(body: AsyncIterable<Buffer>, lostError: () => Error): AsyncIterable<Buffer> {
-    for await (const chunk of body) {
-      if (this.lost) throw lostError();
-      yield chunk;
-    }
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
 }

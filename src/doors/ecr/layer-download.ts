@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendBlob } from '../http/send-blob.js';
 import { requestRecord } from '../http/request-record.js';
+import { isRegistryError } from '../../domain/registry/errors.js';
 import type { Registry } from '../../domain/registry/registry.js';
 
 export const DOWNLOAD_PATH = '/layer-downloads/';
@@ -50,9 +51,12 @@ export async function handleLayerDownload(registry: Registry, req: IncomingMessa
     } else {
       await sendBlob(res, body, size);
     }
-  } catch {
-    if (!res.headersSent) deny(res, 404, 'NoSuchKey', 'The specified key does not exist.');
-    else res.destroy();
+  } catch (e) {
+    if (res.headersSent) res.destroy();
+    // Anything but the domain's refusal (a blob gone, a key disabled) is the server's fault: stored
+    // bytes that fail to decrypt, say. S3 answers those with InternalError.
+    else if (isRegistryError(e)) deny(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+    else deny(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
   }
   return true;
 }

@@ -1,4 +1,4 @@
-import { isRegistryError } from '../../../domain/registry/errors.js';
+import { completeLayerUpload, uploadLayerPart } from '../../ecr-shared/layer-uploads.js';
 import type { EcrPublicContext, EcrPublicInput, EcrPublicOperation } from '../context.js';
 import { EcrPublicError } from '../errors.js';
 import { addressedAccount, authorizedRepository } from '../repositories.js';
@@ -29,7 +29,7 @@ async function initiateLayerUpload(input: EcrPublicInput, ctx: EcrPublicContext)
   return { uploadId: upload.id, partSize: PART_SIZE };
 }
 
-async function uploadLayerPart(input: EcrPublicInput, ctx: EcrPublicContext) {
+async function uploadLayerPartOperation(input: EcrPublicInput, ctx: EcrPublicContext) {
   const accountId = await addressedAccount(input, ctx);
   const name = input.repositoryName as string;
   const uploadId = input.uploadId as string;
@@ -37,51 +37,23 @@ async function uploadLayerPart(input: EcrPublicInput, ctx: EcrPublicContext) {
   const last = input.partLastByte as number;
   const bytes = Buffer.from(input.layerPartBlob as string, 'base64');
   const repo = await authorizedRepository(ctx, 'ecr-public:UploadLayerPart', accountId, name);
-  const upload = await ctx.registry.uploads.get(repo, uploadId);
-  const invalidPart = (message: string) =>
-    new EcrPublicError('InvalidLayerPartException', message, 400, { registryId: accountId, repositoryName: name, uploadId, lastValidByteReceived: upload.size - 1 });
-  if (first !== upload.size) throw invalidPart(`The part first byte '${first}' is not contiguous with the last byte received '${upload.size - 1}'`);
-  if (last < first || last - first + 1 !== bytes.length) throw invalidPart(`The part byte range ${first}-${last} does not match the part size ${bytes.length}`);
-  try {
-    const updated = await ctx.registry.uploads.append(repo, upload.id, (async function* () {
-      yield bytes;
-    })(), { range: { start: first, end: last }, expectedLength: bytes.length });
-    return { registryId: accountId, repositoryName: name, uploadId, lastByteReceived: updated.size - 1 };
-  } catch (err) {
-    if (isRegistryError(err, 'UploadOutOfOrder')) throw invalidPart('The part was not contiguous with the upload');
-    throw err;
-  }
+  const lastByteReceived = await uploadLayerPart({ registry: ctx.registry, repo, registryId: accountId, repositoryName: name, uploadId }, { first, last, bytes }, EcrPublicError);
+  return { registryId: accountId, repositoryName: name, uploadId, lastByteReceived };
 }
 
-async function completeLayerUpload(input: EcrPublicInput, ctx: EcrPublicContext) {
+async function completeLayerUploadOperation(input: EcrPublicInput, ctx: EcrPublicContext) {
   const accountId = await addressedAccount(input, ctx);
   const name = input.repositoryName as string;
   const uploadId = input.uploadId as string;
   const layerDigest = (input.layerDigests as string[])[0]!;
   const repo = await authorizedRepository(ctx, 'ecr-public:CompleteLayerUpload', accountId, name);
-  const upload = await ctx.registry.uploads.get(repo, uploadId);
-  if (upload.size === 0) throw new EcrPublicError('EmptyUploadException', `The upload with id '${uploadId}' does not contain any layer parts`);
-  if (await ctx.registry.blobs.has(repo, layerDigest)) {
-    await ctx.registry.uploads.cancel(repo, upload.id).catch(() => undefined);
-    throw new EcrPublicError(
-      'LayerAlreadyExistsException',
-      `The layer with digest '${layerDigest}' already exists in the repository with name '${name}' in the registry with id '${accountId}'`,
-    );
-  }
-  try {
-    await ctx.registry.uploads.complete(repo, upload.id, layerDigest);
-  } catch (err) {
-    if (isRegistryError(err, 'DigestMismatch') || isRegistryError(err, 'InvalidDigest')) {
-      throw new EcrPublicError('InvalidLayerException', `The layer digest '${layerDigest}' does not match the uploaded content`);
-    }
-    throw err;
-  }
+  await completeLayerUpload({ registry: ctx.registry, repo, registryId: accountId, repositoryName: name, uploadId }, layerDigest, EcrPublicError);
   return { registryId: accountId, repositoryName: name, uploadId, layerDigest };
 }
 
 export const LAYER_OPERATIONS: Record<string, EcrPublicOperation> = {
   BatchCheckLayerAvailability: batchCheckLayerAvailability,
   InitiateLayerUpload: initiateLayerUpload,
-  UploadLayerPart: uploadLayerPart,
-  CompleteLayerUpload: completeLayerUpload,
+  UploadLayerPart: uploadLayerPartOperation,
+  CompleteLayerUpload: completeLayerUploadOperation,
 };

@@ -1,5 +1,5 @@
 import { DOWNLOAD_GRANT_LIFETIME_SECONDS } from '../../../domain/registry/download-grants.js';
-import { isRegistryError } from '../../../domain/registry/errors.js';
+import { completeLayerUpload, uploadLayerPart } from '../../ecr-shared/layer-uploads.js';
 import { EcrError } from '../errors.js';
 import { layerDownloadPath } from '../layer-download.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
@@ -54,7 +54,7 @@ function uploadIdOf(input: EcrInput): string {
   return id;
 }
 
-async function uploadLayerPart(input: EcrInput, ctx: EcrContext) {
+async function uploadLayerPartOperation(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
   const uploadId = uploadIdOf(input);
@@ -67,30 +67,11 @@ async function uploadLayerPart(input: EcrInput, ctx: EcrContext) {
   const bytes = Buffer.from(encoded, 'base64');
   if (bytes.length > MAX_PART_BYTES) throw parameterError('layerPartBlob', `must have length less than or equal to ${MAX_PART_BYTES}`);
   const repo = await authorizedRepository(ctx, 'ecr:UploadLayerPart', name);
-  const upload = await ctx.registry.uploads.get(repo, uploadId);
-  const invalidPart = (message: string) =>
-    new EcrError('InvalidLayerPartException', message, 400, {
-      registryId: ctx.registryId,
-      repositoryName: name,
-      uploadId,
-      lastValidByteReceived: upload.size - 1,
-    });
-  if (first !== upload.size) throw invalidPart(`The part first byte '${first}' is not contiguous with the last byte received '${upload.size - 1}'`);
-  if (last < first || last - first + 1 !== bytes.length) {
-    throw invalidPart(`The part byte range ${first}-${last} does not match the part size ${bytes.length}`);
-  }
-  try {
-    const updated = await ctx.registry.uploads.append(repo, upload.id, (async function* () {
-      yield bytes;
-    })(), { range: { start: first, end: last }, expectedLength: bytes.length });
-    return { registryId: ctx.registryId, repositoryName: name, uploadId, lastByteReceived: updated.size - 1 };
-  } catch (err) {
-    if (isRegistryError(err, 'UploadOutOfOrder')) throw invalidPart('The part was not contiguous with the upload');
-    throw err;
-  }
+  const lastByteReceived = await uploadLayerPart({ registry: ctx.registry, repo, registryId: ctx.registryId, repositoryName: name, uploadId }, { first, last, bytes }, EcrError);
+  return { registryId: ctx.registryId, repositoryName: name, uploadId, lastByteReceived };
 }
 
-async function completeLayerUpload(input: EcrInput, ctx: EcrContext) {
+async function completeLayerUploadOperation(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
   const uploadId = uploadIdOf(input);
@@ -99,26 +80,8 @@ async function completeLayerUpload(input: EcrInput, ctx: EcrContext) {
     if (!LAYER_DIGEST.test(d)) throw parameterError('layerDigests', "must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
   }
   const repo = await authorizedRepository(ctx, 'ecr:CompleteLayerUpload', name);
-  const upload = await ctx.registry.uploads.get(repo, uploadId);
   const layerDigest = digests[0]!;
-  if (upload.size === 0) {
-    throw new EcrError('EmptyUploadException', `The upload with id '${uploadId}' does not contain any layer parts`);
-  }
-  if (await ctx.registry.blobs.has(repo, layerDigest)) {
-    await ctx.registry.uploads.cancel(repo, upload.id).catch(() => undefined);
-    throw new EcrError(
-      'LayerAlreadyExistsException',
-      `The layer with digest '${layerDigest}' already exists in the repository with name '${name}' in the registry with id '${ctx.registryId}'`,
-    );
-  }
-  try {
-    await ctx.registry.uploads.complete(repo, upload.id, layerDigest);
-  } catch (err) {
-    if (isRegistryError(err, 'DigestMismatch') || isRegistryError(err, 'InvalidDigest')) {
-      throw new EcrError('InvalidLayerException', `The layer digest '${layerDigest}' does not match the uploaded content`);
-    }
-    throw err;
-  }
+  await completeLayerUpload({ registry: ctx.registry, repo, registryId: ctx.registryId, repositoryName: name, uploadId }, layerDigest, EcrError);
   return { registryId: ctx.registryId, repositoryName: name, uploadId, layerDigest };
 }
 
@@ -137,7 +100,7 @@ async function getDownloadUrlForLayer(input: EcrInput, ctx: EcrContext) {
 export const LAYER_OPERATIONS: EcrOperations = {
   BatchCheckLayerAvailability: batchCheckLayerAvailability,
   InitiateLayerUpload: initiateLayerUpload,
-  UploadLayerPart: uploadLayerPart,
-  CompleteLayerUpload: completeLayerUpload,
+  UploadLayerPart: uploadLayerPartOperation,
+  CompleteLayerUpload: completeLayerUploadOperation,
   GetDownloadUrlForLayer: getDownloadUrlForLayer,
 };
