@@ -22,6 +22,7 @@ import { JobWorker } from './domain/jobs/worker.js';
 import { LIFECYCLE_JOB, lifecycleJobHandler, startLifecycleScheduler } from './domain/lifecycle/scheduler.js';
 import { releaseClaimsOfEarlierRuns } from './domain/registry/claims.js';
 import { RESTORE_JOB, restoreJobHandler } from './domain/registry/restore-job.js';
+import { ENCRYPT_PLAINTEXT_JOB, encryptPlaintextJobHandler, startPlaintextMigration } from './domain/encryption/plaintext-migration.js';
 import { RESCAN_JOB, SCAN_JOB } from './domain/scanning/scanning.js';
 import { startUsageSampler, USAGE_SAMPLE_JOB, usageSampleJobHandler } from './domain/usage/storage-sampler.js';
 import { UsageMeter } from './domain/usage/usage-meter.js';
@@ -45,7 +46,7 @@ export interface RegionService {
   /** The audit trail and usage meter of the requests this region answered. */
   observers: RequestObserver[];
   /** Starts the region's job workers, schedulers and event dispatcher. */
-  start(): void;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,7 +100,8 @@ export async function startRegionService(deps: RegionServiceDeps): Promise<Regio
     .register(USAGE_SAMPLE_JOB, metrics.timeJob(USAGE_SAMPLE_JOB, usageSampleJobHandler(meta, region, config.usage.retentionDays, log)))
     .register(SCAN_JOB, domain.scanning.scanJobHandler())
     .register(RESCAN_JOB, domain.scanning.rescanJobHandler())
-    .register(RESTORE_JOB, metrics.timeJob(RESTORE_JOB, restoreJobHandler(registry.images)));
+    .register(RESTORE_JOB, metrics.timeJob(RESTORE_JOB, restoreJobHandler(registry.images)))
+    .register(ENCRYPT_PLAINTEXT_JOB, metrics.timeJob(ENCRYPT_PLAINTEXT_JOB, encryptPlaintextJobHandler(meta, domain.encryption, log)));
   // Deliveries wait on other systems: their own worker, so a slow endpoint holds up no other job.
   const deliveries = new JobWorker(meta.jobs, { log, concurrency: 8 }).register(DELIVER_JOB, deliveryHandler(domain.eventbridge, meta, log));
   const dispatcher = new EventDispatcher(meta, region, log, () => deliveries.poke());
@@ -115,7 +117,7 @@ export async function startRegionService(deps: RegionServiceDeps): Promise<Regio
     kms: createKmsDoor({ identity, kms: domain.kms, region, log }),
     cloudtrail: createCloudTrailDoor({ identity, trail, log }),
     observers: [auditObserver(trail, region), usageObserver(usageMeter)],
-    start() {
+    async start() {
       worker.start(jobs);
       deliveries.start();
       dispatcher.start();
@@ -124,6 +126,7 @@ export async function startRegionService(deps: RegionServiceDeps): Promise<Regio
         startGcScheduler(jobs, config.gcIntervalSeconds, log),
         startAuditPruneScheduler(jobs, log),
         startUsageSampler(jobs, config.usage.sampleIntervalSeconds, log),
+        await startPlaintextMigration(meta, jobs, log),
       ];
     },
     async close() {

@@ -220,7 +220,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   }
   const main = listeners.get(config.region)!;
   await identity.afterListen?.(config.publicUrl ?? main.url);
-  for (const service of services.values()) service.start();
+  for (const service of services.values()) await service.start();
 
   return {
     server: main.server,

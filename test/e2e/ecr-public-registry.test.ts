@@ -8,16 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { cp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
+import { freePort, startBerth, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
 
-const AWS = '/usr/bin/aws';
 
 /** The parameters of a `WWW-Authenticate: Bearer k="v",…` challenge. */
 function bearerChallenge(header: string | null): Record<string, string> {
   assert.ok(header?.startsWith('Bearer '), `expected a Bearer challenge, got ${header}`);
-  return Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  return Object.fromEntries([...header!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
 }
 
 describe('ECR Public registry on its own address', () => {
@@ -40,15 +40,7 @@ describe('ECR Public registry on its own address', () => {
     publicHost = `127.0.0.1:${await freePort()}`;
     b = await startBerth({ env: { BERTH_PUBLIC_LISTEN: publicHost } });
     work = await tempDir('ecr-public-registry');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     const emptyAuth = join(work.path, 'empty-auth.json');
     await writeFile(emptyAuth, '{"auths":{}}\n');
     anonymousEnv = { REGISTRY_AUTH_FILE: emptyAuth, XDG_RUNTIME_DIR: work.path, DOCKER_CONFIG: work.path };

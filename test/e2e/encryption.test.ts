@@ -292,6 +292,20 @@ describe('a data dir written before encryption', () => {
     }
     assert.equal((await stat(join(dataDir, 'master.key'))).mode & 0o777, 0o600, 'the master key was created on first start');
 
+    // In the background, berth encrypts what it can in place: the AES256 repository's blobs (the
+    // KMS repository names an alias that never existed, so its blobs stay as they are). Pulls go on.
+    const deadline = Date.now() + 60_000;
+    while ((await filesContaining(dataDir, `${MARKER} written before encryption into old/aes`)).length > 0) {
+      assert.ok(Date.now() < deadline, `the old AES256 blobs were not encrypted in place:\n${b.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const again = join(work.path, 'pulled-again');
+    const res = await skopeo(['copy', '--src-tls-verify=false', '--dest-oci-accept-uncompressed-layers', ...skopeoCreds('--src-creds', password), `docker://${b.host}/old/aes:v1`, `oci:${again}:v1`], { check: false });
+    assert.equal(res.code, 0, res.stderr);
+    for (const blob of images.find((i) => i.repo === 'old/aes')!.img.blobs) {
+      assert.ok((await readFile(join(again, 'blobs', 'sha256', blob.digest.slice(7)))).equals(blob.data), `old/aes ${blob.digest} after encryption in place`);
+    }
+
     // a new image pushed into the old repository is encrypted
     const fresh = memImage([{ 'new.txt': `NEW-${MARKER}` }]);
     const source = await writeLayout(join(work.path, 'fresh'), 'v2', fresh);

@@ -4,12 +4,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { freePort, readAdminCredentials, startBerth, type Berth } from '../helpers/berth.js';
+import { freePort, startBerth, type Berth } from '../helpers/berth.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { ECRClient, GetAccountSettingCommand, PutAccountSettingCommand } from '@aws-sdk/client-ecr';
 import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
-const AWS = '/usr/bin/aws';
 const HOME = 'us-east-1';
 const OTHER = 'eu-west-1';
 
@@ -39,15 +39,7 @@ describe('regions', () => {
     otherHost = `127.0.0.1:${port}`;
     b = await startBerth({ env: { BERTH_REGIONS: `${HOME},${OTHER}`, BERTH_REGION_LISTEN: `${OTHER}=${otherHost}` } });
     work = await tempDir('regions');
-    const creds = await readAdminCredentials(b.dataDir);
-    env = {
-      AWS_ACCESS_KEY_ID: creds!.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: creds!.secretAccessKey,
-      AWS_CONFIG_FILE: join(work.path, 'aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(work.path, 'aws-credentials'),
-      AWS_PAGER: '',
-      AWS_MAX_ATTEMPTS: '1',
-    };
+    env = await awsCliEnv(b);
     images = {};
     for (const region of [HOME, OTHER]) {
       images[region] = await buildImage({ layout: join(work.path, region), tag: 'v1', files: [{ path: '/etc/region', content: `built for ${region}\n` }] });

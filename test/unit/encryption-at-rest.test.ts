@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BlobEncryption } from '../../src/domain/encryption/blob-encryption.js';
+import { encryptPlaintextBlobs } from '../../src/domain/encryption/plaintext-migration.js';
 import { SEALED_SEGMENT_BYTES, SEGMENT_BYTES } from '../../src/domain/encryption/segments.js';
 import { Kms } from '../../src/domain/kms/kms.js';
 import { MasterKey } from '../../src/domain/kms/master-key.js';
@@ -82,6 +83,7 @@ describe('encryption at rest', () => {
   let blobs: FsBlobStore;
   let kms: Kms;
   let registry: Registry;
+  let encryption: BlobEncryption;
   let aes: Repository;
 
   beforeEach(async () => {
@@ -93,7 +95,8 @@ describe('encryption at rest', () => {
     blobs = new FsBlobStore(dir);
     await blobs.init();
     kms = new Kms(() => meta.kms, master);
-    registry = new Registry(meta, blobs, { encryption: new BlobEncryption(meta, blobs, master, kms, REGION), region: REGION });
+    encryption = new BlobEncryption(meta, blobs, master, kms, REGION);
+    registry = new Registry(meta, blobs, { encryption, region: REGION });
     aes = await registry.repositories.create({ registryId: ACCOUNT, name: 'aes' }, {});
   });
   afterEach(async () => {
@@ -238,5 +241,70 @@ describe('encryption at rest', () => {
     const raw = await db.get<{ body: Buffer }>('SELECT body FROM manifests');
     assert.ok(!Buffer.from(raw!.body).includes('schemaVersion'), 'no manifest JSON in the database');
     assert.deepEqual(await filesContaining(dir, MARKER), []);
+  });
+
+  it('blobs an earlier version stored in plaintext are encrypted in place; readers before, during and after get the plaintext', async () => {
+    const scope = { accountId: ACCOUNT, region: REGION };
+    const key = await kms.createKey(scope, {});
+    const kmsRepo = await registry.repositories.create({ registryId: ACCOUNT, name: 'kms-old' }, { encryptionConfiguration: { encryptionType: 'KMS', kmsKey: key.id } });
+    // What an earlier version left: plaintext files and their rows; the first blob in two repositories.
+    const olds = [layer(), layer(SEGMENT_BYTES + 7)];
+    for (const old of olds) {
+      const path = join(dir, 'blobs', 'sha256', dg(old).slice(7, 9), dg(old).slice(7));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, old);
+      await meta.commitBlob(aes.id, dg(old), old.length);
+    }
+    await meta.commitBlob(kmsRepo.id, dg(olds[0]!), olds[0]!.length);
+    assert.equal((await filesContaining(dir, MARKER)).length, 2);
+
+    // A pull that opened the plaintext before the swap goes on reading it.
+    const early = await registry.blobs.open(aes, dg(olds[0]!));
+    assert.ok(!Buffer.isBuffer(early.body));
+    const firstBytes = Buffer.alloc(1000);
+    assert.equal(await early.body.read(firstBytes), 1000);
+
+    // The second blob's repository key is disabled: it is left for a later run.
+    await meta.commitBlob(kmsRepo.id, dg(olds[1]!), olds[1]!.length);
+    await kms.disable(key);
+    assert.deepEqual(await encryptPlaintextBlobs(meta, encryption), { encrypted: 0, left: 2 });
+    await kms.enable(await kms.resolve(scope, key.id));
+    assert.deepEqual(await encryptPlaintextBlobs(meta, encryption), { encrypted: 2, left: 0 });
+    assert.deepEqual(await filesContaining(dir, MARKER), [], 'no plaintext left on disk');
+    assert.deepEqual(await encryptPlaintextBlobs(meta, encryption), { encrypted: 0, left: 0 }, 'nothing to do twice');
+
+    const rest = Buffer.alloc(olds[0]!.length);
+    let got = 0;
+    for (let n; (n = await early.body.read(rest.subarray(got))) > 0; ) got += n;
+    await early.body.close();
+    assert.ok(Buffer.concat([firstBytes, rest.subarray(0, got)]).equals(olds[0]!), 'the early reader read the plaintext it opened');
+    for (const repo of [aes, kmsRepo]) {
+      for (const old of olds) {
+        assert.ok((await readRange(registry, repo, dg(old))).equals(old), `${repo.name} reads ${dg(old)} whole`);
+        assert.ok((await readRange(registry, repo, dg(old), { start: SEGMENT_BYTES - 3, end: SEGMENT_BYTES + 3 })).equals(old.subarray(SEGMENT_BYTES - 3, SEGMENT_BYTES + 4)));
+      }
+    }
+    // Disabling the key of the KMS repository now refuses its reads, as for any encrypted blob.
+    await kms.disable(await kms.resolve(scope, key.id));
+    await assert.rejects(readRange(registry, kmsRepo, dg(olds[0]!)), (e: unknown) => e instanceof RegistryError && e.kind === 'Kms');
+    assert.ok((await readRange(registry, aes, dg(olds[0]!))).equals(olds[0]!));
+  });
+
+  it('a blob whose data key is recorded but whose plaintext was not replaced yet is read as plaintext', async () => {
+    const old = layer();
+    const path = join(dir, 'blobs', 'sha256', dg(old).slice(7, 9), dg(old).slice(7));
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, old);
+    await meta.commitBlob(aes.id, dg(old), old.length);
+    await encryptPlaintextBlobs(meta, encryption);
+    // As if the process stopped between recording the key and replacing the bytes.
+    await writeFile(path, old);
+    assert.ok((await readRange(registry, aes, dg(old))).equals(old));
+    assert.ok((await readRange(registry, aes, dg(old), { start: 5, end: SEGMENT_BYTES + 5 })).equals(old.subarray(5, SEGMENT_BYTES + 6)));
+    // A damaged stored blob is still an error, not served.
+    const damaged = Buffer.from(old);
+    damaged[10]! ^= 1;
+    await writeFile(path, Buffer.concat([damaged, Buffer.alloc(100)]));
+    await assert.rejects(readRange(registry, aes, dg(old)));
   });
 });

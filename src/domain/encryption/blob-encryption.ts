@@ -1,3 +1,4 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import type { BlobReader, BlobStore, ByteRange } from '../../store/blob/blob-store.js';
 import type { KmsKeyRow } from '../../store/meta/kms-store.js';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
@@ -9,7 +10,7 @@ import { RegistryError } from '../registry/errors.js';
 import type { Repository } from '../registry/model.js';
 import type { RepositorySettings } from '../registry/settings.js';
 import { openDecryptingReader } from './decrypting-reader.js';
-import { storedSize } from './segments.js';
+import { SegmentError, storedSize } from './segments.js';
 import { UploadCipher } from './upload-cipher.js';
 
 /** The wrapping key of repositories with `AES256`: berth's own, under the master key. */
@@ -133,16 +134,86 @@ export class BlobEncryption {
     await this.meta.kms.addBlobDataKey(digest, key.ref, await this.wrap(this.kms, key, digest, dataKey));
   }
 
-  /** Opens the blob's plaintext (or a range of it) for the repository; undefined if the store lacks it. */
+  /**
+   * Opens the blob's plaintext (or a range of it) for the repository; undefined if the store lacks it.
+   * A blob an earlier version stored in plaintext may be encrypted in place meanwhile (see
+   * `encryptStoredPlaintext`: its data key is recorded before its bytes are replaced), so what was
+   * opened is told by its size: the plaintext's, or the ciphertext's.
+   */
   async open(repo: Repository, digest: string, plainSize: number, range?: ByteRange): Promise<BlobReader | undefined> {
-    const wrapped = await this.meta.kms.blobDataKeys(digest);
-    if (wrapped.size === 0) {
-      await this.assertReadable(repo);
-      return this.store.openReader(digest, range);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const wrapped = plainSize === 0 ? new Map<string, Buffer>() : await this.meta.kms.blobDataKeys(digest);
+      if (wrapped.size === 0) {
+        await this.assertReadable(repo);
+        const reader = await this.openPlaintext(digest, plainSize, range);
+        if (reader !== 'encrypted') return reader;
+        continue; // encrypted since its data keys were read: they are recorded by now
+      }
+      const key = await this.repositoryKey(this.kms, repo);
+      const dataKey = await this.unwrapAny(this.kms, digest, wrapped, key.ref);
+      try {
+        return await openDecryptingReader(this.store, digest, dataKey, plainSize, range);
+      } catch (e) {
+        // Its data key is recorded but its bytes not replaced yet (or that was cut short): plaintext still.
+        if (!(e instanceof SegmentError) || (await this.store.stat(digest)) !== plainSize) throw e;
+        const reader = await this.openPlaintext(digest, plainSize, range);
+        if (reader !== 'encrypted') return reader;
+      }
     }
-    const key = await this.repositoryKey(this.kms, repo);
-    const dataKey = await this.unwrapAny(this.kms, digest, wrapped, key.ref);
-    return openDecryptingReader(this.store, digest, dataKey, plainSize, range);
+    throw new Error(`stored blob ${digest} kept changing between plaintext and ciphertext while it was opened`);
+  }
+
+  /** The stored plaintext; 'encrypted' when what was opened turns out to be ciphertext. */
+  private async openPlaintext(digest: string, plainSize: number, range?: ByteRange): Promise<BlobReader | undefined | 'encrypted'> {
+    const reader = await this.store.openReader(digest, range);
+    if (reader?.storedSize === undefined || reader.storedSize === plainSize) return reader;
+    await reader.close();
+    return 'encrypted';
+  }
+
+  /**
+   * Encrypts in place a blob an earlier version stored in plaintext, for the repositories that link
+   * it: a new data key, wrapped by each of their keys, is recorded first; then the ciphertext
+   * replaces the plaintext in one step (a rename, or an object put), and readers tell the two apart
+   * by size. The plaintext must still match its digest. False when there was nothing to do or it
+   * cannot be done now (encrypted meanwhile, gone, unlinked, or a repository's KMS key unusable).
+   */
+  async encryptStoredPlaintext(digest: string, plainSize: number, repos: Repository[]): Promise<boolean> {
+    if (plainSize === 0 || repos.length === 0) return false;
+    return whileClaimed(this.meta, `commit:${digest}`, async () => {
+      if ((await this.store.stat(digest)) !== plainSize) return false;
+      const keys = new Map<string, RepositoryKey>();
+      for (const repo of repos) {
+        const key = await this.repositoryKey(this.kms, repo).catch(() => undefined);
+        if (!key) return false;
+        keys.set(key.ref, key);
+      }
+      const uploadId = `encrypt-${randomUUID()}`;
+      try {
+        const reader = await this.store.openReader(digest);
+        if (!reader) return false;
+        const hash = createHash(digest.slice(0, digest.indexOf(':')));
+        const appended = await this.uploads.append(uploadId, 0, hashed(reader, hash), { last: true });
+        if (appended !== plainSize || `${digest.slice(0, digest.indexOf(':'))}:${hash.digest('hex')}` !== digest) {
+          throw new SegmentError(`stored blob ${digest} no longer matches its digest; left as it is`);
+        }
+        const stored = await this.uploads.finish(uploadId, plainSize);
+        const dataKey = this.uploads.keyOf(uploadId);
+        const wrappings: [string, Buffer][] = [];
+        for (const key of keys.values()) wrappings.push([key.ref, await this.wrap(this.kms, key, digest, dataKey)]);
+        await this.meta.transaction(async (tx) => {
+          await tx.lock(`blob:${digest}`);
+          await tx.kms.deleteBlobDataKeys(digest);
+          for (const [ref, wrapped] of wrappings) await tx.kms.addBlobDataKey(digest, ref, wrapped);
+        });
+        await this.store.commitUpload(uploadId, digest, stored);
+        await this.uploads.dropTails(uploadId);
+        return true;
+      } catch (e) {
+        await this.uploads.cancel(uploadId).catch(() => undefined);
+        throw e;
+      }
+    });
   }
 
   /** Whether the blob is stored encrypted (a store URL would hand out ciphertext). */
@@ -193,6 +264,21 @@ export class BlobEncryption {
 export function repositoryKmsKeyArn(repo: Repository): string | undefined {
   const cfg = repo.settings.encryptionConfiguration;
   return cfg.encryptionType !== 'AES256' && cfg.kmsKey && KEY_ARN.test(cfg.kmsKey) ? cfg.kmsKey : undefined;
+}
+
+/** The reader's bytes, each chunk also fed to `hash`; closes the reader. */
+async function* hashed(reader: BlobReader, hash: Hash): AsyncIterable<Buffer> {
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1024 * 1024);
+      const n = await reader.read(chunk);
+      if (n === 0) return;
+      hash.update(chunk.subarray(0, n));
+      yield chunk.subarray(0, n);
+    }
+  } finally {
+    await reader.close();
+  }
 }
 
 function blobContext(digest: string): string {

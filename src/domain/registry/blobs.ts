@@ -118,13 +118,6 @@ export class Blobs {
     }
   }
 
-  /** A URL from which the blob can be fetched without passing through berth, if the store offers one. */
-  async directUrl(digest: string, expiresInSeconds: number): Promise<string | undefined> {
-    // The store holds ciphertext: an encrypted blob is only ever served decrypted, through berth.
-    if (await this.encryption.isEncrypted(digest)) return undefined;
-    return this.store.directUrl?.(digest, expiresInSeconds);
-  }
-
   async has(repo: Repository, digest: string): Promise<boolean> {
     return (await this.meta.getRepoBlob(repo.id, digest)) !== undefined;
   }

@@ -12,6 +12,8 @@ export interface BlobReader {
   /** Fills `into` from the current position; returns the bytes read, 0 at the end. */
   read(into: Buffer): Promise<number>;
   close(): Promise<void>;
+  /** Bytes of the whole stored object this reader opened (not of the range), where the store tells. */
+  readonly storedSize?: number;
 }
 
 /**

@@ -142,8 +142,16 @@ export class FsBlobStore implements BlobStore {
       throw e;
     }
     let position = range?.start ?? 0;
-    const end = range ? range.end + 1 : (await fh.stat()).size;
+    let storedSize: number;
+    try {
+      storedSize = (await fh.stat()).size;
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    const end = range ? range.end + 1 : storedSize;
     return {
+      storedSize,
       async read(into: Buffer): Promise<number> {
         const length = Math.min(into.length, end - position);
         if (length <= 0) return 0;

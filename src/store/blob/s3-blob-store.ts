@@ -303,16 +303,20 @@ export class S3BlobStore implements BlobStore {
 
   async openReader(digest: string, range?: ByteRange): Promise<BlobReader | undefined> {
     let body: Readable;
+    let storedSize: number | undefined;
     try {
       const res = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.blobKey(digest), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
       );
       body = res.Body as Readable;
+      // `bytes 0-99/1234` names the whole object's size; without a range, the length is it.
+      const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
+      storedSize = total !== undefined ? Number(total) : range ? undefined : res.ContentLength;
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
     }
-    return new StreamReader(body);
+    return new StreamReader(body, storedSize);
   }
 
   async directUrl(digest: string, expiresInSeconds: number): Promise<string> {
@@ -400,7 +404,10 @@ class StreamReader implements BlobReader {
   private rest: Buffer = Buffer.alloc(0);
   private done = false;
 
-  constructor(private readonly body: Readable) {
+  constructor(
+    private readonly body: Readable,
+    readonly storedSize?: number,
+  ) {
     this.chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
 

@@ -235,6 +235,23 @@ export class KmsStore {
   }
 
   /** Forgets every wrapping of the blob's data key (its bytes are gone or being replaced). */
+  /**
+   * Blobs stored before encryption at rest (non-empty, without a data key), in digest order after
+   * `after`, with the repositories that link each.
+   */
+  async plaintextBlobs(after: string, limit: number): Promise<{ digest: string; size: number; repoIds: string[] }[]> {
+    const blobs = await this.db.all<{ digest: string; size: number }>(
+      'SELECT digest, size FROM blobs b WHERE size > 0 AND digest > ? AND NOT EXISTS (SELECT 1 FROM blob_data_keys k WHERE k.digest = b.digest) ORDER BY digest LIMIT ?',
+      [after, limit],
+    );
+    const out = [];
+    for (const b of blobs) {
+      const links = await this.db.all<{ repo_id: string }>('SELECT repo_id FROM repo_blobs WHERE digest = ? ORDER BY repo_id', [b.digest]);
+      out.push({ digest: b.digest, size: Number(b.size), repoIds: links.map((l) => l.repo_id) });
+    }
+    return out;
+  }
+
   async deleteBlobDataKeys(digest: string): Promise<void> {
     await this.db.run('DELETE FROM blob_data_keys WHERE digest = ?', [digest]);
   }

@@ -1,4 +1,3 @@
-import { DOWNLOAD_GRANT_LIFETIME_SECONDS } from '../../../domain/registry/download-grants.js';
 import { completeLayerUpload, uploadLayerPart } from '../../ecr-shared/layer-uploads.js';
 import { EcrError } from '../errors.js';
 import { layerDownloadPath } from '../layer-download.js';
@@ -93,8 +92,9 @@ async function getDownloadUrlForLayer(input: EcrInput, ctx: EcrContext) {
   const repo = await authorizedRepository(ctx, 'ecr:GetDownloadUrlForLayer', name);
   await authorizeDecrypt(ctx, repo);
   await ctx.registry.blobs.assertLayerInUse(repo, layerDigest);
-  const direct = await ctx.registry.blobs.directUrl(layerDigest, DOWNLOAD_GRANT_LIFETIME_SECONDS);
-  return { downloadUrl: direct ?? ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
+  // Served through berth, decrypted: the store holds ciphertext (and a blob stored in plaintext by an
+  // earlier version may be encrypted in place while a URL to its stored bytes is still out).
+  return { downloadUrl: ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
 }
 
 export const LAYER_OPERATIONS: EcrOperations = {
