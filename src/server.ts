@@ -23,7 +23,7 @@ import { CachedStorageFigures } from './domain/stats/storage-figures.js';
 import { peekCredential } from './iam/auth/sigv4.js';
 import type { Identity } from './iam/identity.js';
 import { startRegionService, type RegionService } from './region-service.js';
-import { openDomain, type Domain } from './wiring.js';
+import { openRegionDomains, type Domain } from './wiring.js';
 
 export interface Berth {
   server: Server | Http2SecureServer;
@@ -77,10 +77,8 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     return arrived ? `${scheme}://${req.headers.host}` : urlOf(region);
   };
   try {
-    const homeDomain = await openDomain(config, log);
-    domains.set(config.region, homeDomain);
-    const accountId = await homeDomain.registry.accounts.ensureDefaultAccount(config.region);
-    for (const { name } of config.regions.slice(1)) domains.set(name, await openDomain(config, log, { region: name, identities: homeDomain.identities }));
+    for (const [region, domain] of await openRegionDomains(config, log)) domains.set(region, domain);
+    const accountId = await domains.get(config.region)!.registry.accounts.ensureDefaultAccount(config.region);
     for (const [region, domain] of domains) {
       const service = await startRegionService({ config: { ...config, region }, domain, accountId, log, metrics, baseUrl: baseUrl(region), home: region === config.region });
       services.set(region, service);

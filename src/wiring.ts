@@ -198,6 +198,20 @@ export async function openDomain(config: BerthConfig, log?: Logger, other?: { re
   };
 }
 
+/** The domain of every region served, the home region first (its identity directory shared by the others). */
+export async function openRegionDomains(config: BerthConfig, log?: Logger): Promise<Map<string, Domain>> {
+  const domains = new Map<string, Domain>();
+  try {
+    const home = await openDomain(config, log);
+    domains.set(config.region, home);
+    for (const { name } of config.regions.slice(1)) domains.set(name, await openDomain(config, log, { region: name, identities: home.identities }));
+    return domains;
+  } catch (e) {
+    await Promise.all([...domains.values()].map((d) => d.close().catch(() => undefined)));
+    throw e;
+  }
+}
+
 /** Repository, registry and KMS key policies, as the authorizer reads them, from the domain. */
 export function resourcePolicies(registry: Registry, kms?: Kms): ResourcePolicySource {
   return {

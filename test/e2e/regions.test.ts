@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { freePort, startBerth, type Berth } from '../helpers/berth.js';
+import { freePort, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
 import { ECRClient, GetAccountSettingCommand, PutAccountSettingCommand } from '@aws-sdk/client-ecr';
@@ -16,6 +16,7 @@ const OTHER = 'eu-west-1';
 describe('regions', () => {
   let b: Berth;
   let otherHost: string;
+  let regionEnv: Record<string, string>;
   let work: { path: string; remove: () => Promise<void> };
   let env: Record<string, string>;
   let images: Record<string, LayoutImage>;
@@ -37,7 +38,8 @@ describe('regions', () => {
   before(async () => {
     const port = await freePort();
     otherHost = `127.0.0.1:${port}`;
-    b = await startBerth({ env: { BERTH_REGIONS: `${HOME},${OTHER}`, BERTH_REGION_LISTEN: `${OTHER}=${otherHost}` } });
+    regionEnv = { BERTH_REGIONS: `${HOME},${OTHER}`, BERTH_REGION_LISTEN: `${OTHER}=${otherHost}` };
+    b = await startBerth({ env: regionEnv });
     work = await tempDir('regions');
     env = await awsCliEnv(b);
     images = {};
@@ -91,6 +93,13 @@ describe('regions', () => {
     await awsJson(OTHER, ['ecr', 'set-repository-policy', '--repository-name', 'team/app', '--policy-text', policy]);
     assert.equal(JSON.parse((await awsJson(OTHER, ['ecr', 'get-repository-policy', '--repository-name', 'team/app'])).policyText).Statement[0].Sid, 'pull');
     assert.equal(await awsError(HOME, ['ecr', 'get-repository-policy', '--repository-name', 'team/app']), 'RepositoryPolicyNotFoundException');
+  });
+
+  test('berth admin usage reports the repositories of every region', async () => {
+    const res = await run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'usage', '--json', '--data-dir', b.dataDir], { env: regionEnv, timeoutMs: 120_000 });
+    const rows = (JSON.parse(res.stdout).repositories as any[]).filter((r) => r.repositoryName === 'team/app');
+    assert.deepEqual(rows.map((r) => r.region).sort(), [OTHER, HOME].sort());
+    for (const row of rows) assert.ok(row.storageBytes > 0, `${row.region} team/app stores bytes`);
   });
 
   test("a region's login token is accepted by its own registry only", async () => {

@@ -98,10 +98,14 @@ function summary(month: Month, repositories: RepositoryUsage[]): UsageSummary {
 
 const keyOf = (r: { registryId: string; region: string; repositoryName: string }) => `${r.registryId}\n${r.region}\n${r.repositoryName}`;
 
-/** A month's usage and estimated cost per repository, most expensive first, with the months before it. */
-export async function usageReport(store: UsageStore, month: Month, prices: UsagePrices): Promise<UsageReport> {
+/**
+ * A month's usage and estimated cost per repository, most expensive first, with the months before
+ * it; over the usage stores of every region served (an account's free tier covers all its regions).
+ */
+export async function usageReport(stores: UsageStore[], month: Month, prices: UsagePrices): Promise<UsageReport> {
   const months = Array.from({ length: TREND_MONTHS }, (_, i) => monthBefore(month, TREND_MONTHS - 1 - i));
-  const byMonth = await Promise.all(months.map(async (m) => priced(await store.totals(m.start, m.end), m, prices)));
+  const totals = async (m: Month) => (await Promise.all(stores.map((store) => store.totals(m.start, m.end)))).flat();
+  const byMonth = await Promise.all(months.map(async (m) => priced(await totals(m), m, prices)));
   const repositories = byMonth[TREND_MONTHS - 1]!;
   const previous = new Map(byMonth[TREND_MONTHS - 2]!.map((r) => [keyOf(r), r.estimatedCostUsd]));
   for (const r of repositories) r.previousMonthCostUsd = previous.get(keyOf(r)) ?? 0;

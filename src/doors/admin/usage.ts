@@ -3,7 +3,7 @@ import { loadConfig } from '../../config.js';
 import { monthOf, parseMonth, type Month } from '../../domain/usage/pricing.js';
 import { usageReport, type RepositoryUsage, type UsageReport } from '../../domain/usage/report.js';
 import { sampleStorage } from '../../domain/usage/storage-sampler.js';
-import { openDomain } from '../../wiring.js';
+import { openRegionDomains } from '../../wiring.js';
 import { table } from './text-table.js';
 
 interface UsageOptions {
@@ -113,18 +113,18 @@ export function registerUsageAdmin(admin: Command): void {
     .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
     .action(async (opts: UsageOptions) => {
       const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore });
-      const domain = await openDomain(config);
+      // Every region the deployment serves (BERTH_REGIONS), in one report.
+      const domains = await openRegionDomains(config);
       try {
-        const meta = domain.stores.meta;
         const now = Date.now();
         // Brings storage up to now, so the current month's GB-months count until this moment.
-        if (opts.sample) await sampleStorage(meta, config.region, now);
-        const report = await usageReport(meta.usage, opts.month ?? monthOf(now), config.usage.prices);
+        if (opts.sample) for (const [region, domain] of domains) await sampleStorage(domain.stores.meta, region, now);
+        const report = await usageReport([...domains.values()].map((d) => d.stores.meta.usage), opts.month ?? monthOf(now), config.usage.prices);
         if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
         else if (opts.csv) process.stdout.write(csv(report));
         else process.stdout.write(text(report, opts.top));
       } finally {
-        await domain.close();
+        await Promise.all([...domains.values()].map((d) => d.close()));
       }
     });
 }
