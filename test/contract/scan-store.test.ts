@@ -50,7 +50,7 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
 
     it('records: imported, looked up by (ecosystem, name), replaced only by a later modified', async () => {
       const scans = meta.scans;
-      assert.deepEqual(await scans.vulnDbFreshness(), { empty: true, updatedAt: null });
+      assert.deepEqual(await scans.vulnDbFreshness(), { empty: true, newestModified: null });
       const first = await scans.importRecords(
         [record('GHSA-1', '2023-01-01T00:00:00Z', [['npm', 'lodash'], ['npm', 'lodash-es']]), record('DEBIAN-CVE-1', '2023-01-01T00:00:00Z', [['Debian:12', 'curl']])],
         1000,
@@ -74,7 +74,8 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
       assert.deepEqual(status.sources, [{ source: 'test', records: 2 }]);
       assert.equal(status.newestModified, Date.parse('2024-01-01T00:00:00Z'));
       assert.equal(status.updatedAt, 3000);
-      assert.deepEqual(await scans.vulnDbFreshness(), { empty: false, updatedAt: 3000 });
+      // Freshness is the newest record's modified, not the import time (3000).
+      assert.deepEqual(await scans.vulnDbFreshness(), { empty: false, newestModified: Date.parse('2024-01-01T00:00:00Z') });
     });
 
     it('records: many names are looked up in chunks', async () => {

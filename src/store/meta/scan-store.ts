@@ -22,8 +22,9 @@ export interface VulnDbStatus {
   records: number;
   ecosystems: Array<{ ecosystem: string; records: number }>;
   sources: Array<{ source: string; records: number }>;
+  /** The newest `modified` of its records: how current the database is (null when empty). */
   newestModified: number | null;
-  /** When the database was last imported into or updated; null when never. */
+  /** When records were last imported (or fetched by update); null when never. */
   updatedAt: number | null;
 }
 
@@ -156,11 +157,14 @@ export class ScanStore {
     return (await this.db.get<{ body: string }>('SELECT body FROM vuln_records WHERE id = ?', [id]))?.body;
   }
 
-  /** What every scan needs to know of the database, without counting it: whether it holds records, and when it was last updated. */
-  async vulnDbFreshness(): Promise<{ empty: boolean; updatedAt: number | null }> {
-    const any = await this.db.get<{ one: number }>('SELECT 1 AS one FROM vuln_records LIMIT 1');
-    const updated = await this.db.get<{ v: string }>('SELECT v FROM kv WHERE k = ?', [UPDATED_AT_KEY]);
-    return { empty: !any, updatedAt: updated ? Number(updated.v) : null };
+  /**
+   * What every scan needs to know of the database, without counting it: whether it holds records,
+   * and the newest `modified` among them (how current its advisories are; null when empty).
+   */
+  async vulnDbFreshness(): Promise<{ empty: boolean; newestModified: number | null }> {
+    const row = await this.db.get<{ m: number | string | null }>('SELECT MAX(modified) AS m FROM vuln_records');
+    const newestModified = num(row?.m ?? null);
+    return { empty: newestModified === null, newestModified };
   }
 
   async vulnDbStatus(): Promise<VulnDbStatus> {

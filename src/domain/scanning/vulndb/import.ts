@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -69,7 +69,7 @@ export class VulnDbImporter {
       if (/\.zip$/i.test(path)) return await this.importZip(path, source);
       const info = await stat(path);
       if (info.size > MAX_JSON_BYTES) throw new Error(`larger than ${MAX_JSON_BYTES} bytes`);
-      this.importJson(JSON.parse(await readFile(path, 'utf8')), source, path);
+      this.importJson(JSON.parse(await readFile(path, 'utf8')), source, path, info.mtime);
     } catch (e) {
       this.fail(path, errorText(e));
     }
@@ -88,7 +88,7 @@ export class VulnDbImporter {
               try {
                 if (entry.uncompressedSize > MAX_ZIP_ENTRY_BYTES) throw new Error(`entry larger than ${MAX_ZIP_ENTRY_BYTES} bytes`);
                 const text = await readZipEntry(zip, entry);
-                this.importJson(JSON.parse(text), source, where);
+                this.importJson(JSON.parse(text), source, where, entry.getLastModDate());
               } catch (e) {
                 this.fail(where, errorText(e));
               }
@@ -106,9 +106,13 @@ export class VulnDbImporter {
     }
   }
 
-  /** One parsed JSON document: an OSV record, a list of them, a tracker or a secdb file. */
-  importJson(value: unknown, source: string, where: string): void {
-    const modified = this.now().toISOString();
+  /**
+   * One parsed JSON document: an OSV record, a list of them, a tracker or a secdb file. Tracker and
+   * secdb data carry no dates: their records are as new as the file they came in (`fileTime`), so
+   * importing the same snapshot again neither replaces them nor makes the database look fresh.
+   */
+  importJson(value: unknown, source: string, where: string, fileTime: Date = this.now()): void {
+    const modified = (Number.isNaN(fileTime.getTime()) ? this.now() : fileTime).toISOString();
     if (Array.isArray(value) && value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))) {
       for (const item of value) this.add(item, source, where);
     } else if (looksLikeAlpineSecdb(value)) {
@@ -215,6 +219,9 @@ export async function updateVulnDb(store: ScanStore, url: string): Promise<Impor
     const name = basename(parsed.pathname) || 'download';
     const file = join(dir, /\.(zip|json)$/i.test(name) ? name : `${name}.zip`);
     await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(file));
+    // The file is as new as the server says (converted tracker or secdb records take its time).
+    const lastModified = Date.parse(response.headers.get('last-modified') ?? '');
+    if (!Number.isNaN(lastModified)) await utimes(file, new Date(lastModified), new Date(lastModified));
     const importer = new VulnDbImporter(store);
     await importer.importPath(file, url);
     return await importer.flush();
