@@ -87,6 +87,25 @@ describe('scanning: vulnerability database import', () => {
     assert.equal(report.added + report.unchanged + report.replaced, 1);
   });
 
+  it('a zip entry whose local header is damaged fails alone; the entries around it import', async () => {
+    const zip = join(dir, 'damaged.zip');
+    makeZip(zip, {
+      'GO-2021-0157.json': join(GO_VULNDB, 'ID', 'GO-2021-0157.json'),
+      'GO-2021-0159.json': join(GO_VULNDB, 'ID', 'GO-2021-0159.json'),
+      'GO-2022-0463.json': join(GO_VULNDB, 'ID', 'GO-2022-0463.json'),
+    });
+    const bytes = readFileSync(zip);
+    const signature = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+    const second = bytes.indexOf(signature, bytes.indexOf(signature) + 4);
+    bytes.writeUInt32LE(0xdeadbeef, second);
+    writeFileSync(zip, bytes);
+    const report = await vulndb.import([zip]);
+    assert.equal(report.failed, 1);
+    assert.match(report.failures[0]!.where, /damaged\.zip!GO-2021-0159\.json$/);
+    assert.match(report.failures[0]!.message, /invalid local header signature/);
+    assert.equal(report.added + report.unchanged + report.replaced, 2);
+  });
+
   it('replaces a record when a later `modified` is imported', async () => {
     const record = JSON.parse(execFileSync('cat', [join(FIXTURES, 'osv', 'GHSA-xvch-5gv4-984h.json')]).toString());
     record.modified = '2030-01-01T00:00:00Z';
