@@ -159,6 +159,22 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(fedoraScan.status, 'UNSUPPORTED_IMAGE');
     assert.equal(fedoraScan.description, 'UnsupportedImageError: The operating system and/or package manager are not supported.');
 
+    // CentOS 7 with its real rpmdb (go-rpmdb's test database): berth reads the packages, but no
+    // advisory source covers CentOS. openSUSE Leap publishes into OSV: its image is scanned.
+    const centos = await pushImage(repo, 'centos', [
+      await layerOf([
+        { path: 'etc/os-release', data: 'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nVERSION_ID="7"\n' },
+        { path: 'var/lib/rpm/Packages', source: '/usr/share/gocode/src/github.com/knqyf263/go-rpmdb/pkg/testdata/centos7-plain/Packages' },
+      ]),
+    ]);
+    const leap = await pushImage(repo, 'leap', [await layerOf([{ path: 'etc/os-release', data: 'NAME="openSUSE Leap"\nID="opensuse-leap"\nVERSION_ID="15.5"\nPRETTY_NAME="openSUSE Leap 15.5"\n' }])]);
+    await scanning.startScan(repo, await registry.images.get(repo, 'centos'));
+    await scanning.startScan(repo, await registry.images.get(repo, 'leap'));
+    await runJobs(SCAN_JOB);
+    assert.equal((await scanning.scanOf(repo, centos))!.status, 'UNSUPPORTED_IMAGE');
+    const leapScan = (await scanning.scanOf(repo, leap))!;
+    assert.equal(leapScan.status, 'COMPLETE', leapScan.description ?? '');
+
     const config = Buffer.from('{}');
     const configDigest = await putBlob(repo, config);
     const artifact = Buffer.from(

@@ -1,4 +1,5 @@
 import { OS_PACKAGE_TYPES, type ImagePackage, type OsInfo } from './model.js';
+import { osEcosystems } from './os-ecosystems.js';
 import { comparator, schemeOfEcosystem, type Comparator } from './version/index.js';
 import { packageKey, type OsvAffected, type OsvEvent, type OsvRange, type OsvRecord } from './vulndb/osv.js';
 
@@ -37,26 +38,6 @@ export function ecosystemsFor(os: OsInfo | undefined, pkg: ImagePackage): string
 /** Whether berth has advisories for the OS's packages (its release maps to an OSV ecosystem). */
 export function osSupported(os: OsInfo): boolean {
   return osEcosystems(os).length > 0;
-}
-
-/** The OSV ecosystems of the OS release's own packages; none for an OS berth has no advisories for. */
-function osEcosystems(os: OsInfo): string[] {
-  const major = /^(\d+)/.exec(os.version)?.[1];
-  const majorMinor = /^(\d+)\.(\d+)/.exec(os.version);
-  switch (os.family) {
-    case 'debian':
-      return major ? [`Debian:${major}`, 'Debian'] : ['Debian'];
-    case 'ubuntu':
-      return [`Ubuntu:${os.version}`, `Ubuntu:${os.version}:LTS`];
-    case 'alpine':
-      return majorMinor ? [`Alpine:v${majorMinor[1]}.${majorMinor[2]}`] : [];
-    case 'almalinux':
-      return major ? [`AlmaLinux:${major}`] : [];
-    case 'rocky':
-      return major ? [`Rocky Linux:${major}`] : [];
-    default:
-      return [];
-  }
 }
 
 /** The name a package is recorded under: the source package for OS packages (Debian source, Alpine origin, source RPM). */
