@@ -251,7 +251,7 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
   const cases = [
     {
       os: 'openSUSE Leap 15.5',
-      record: { id: 'openSUSE-SU-2024:0182-1', upstream: ['CVE-2023-5678'], ecosystem: 'openSUSE:Leap 15.5', name: 'openssl-1_1', fixed: '1.1.1l-150500.17.25.1' },
+      record: { id: 'openSUSE-SU-2024:0182-1', upstream: ['CVE-2023-5678', 'CVE-2023-6129', 'CVE-2023-6237'], ecosystem: 'openSUSE:Leap 15.5', name: 'openssl-1_1', fixed: '1.1.1l-150500.17.25.1' },
       other: 'openSUSE:Leap 15.4',
       pkg: { name: 'libopenssl1_1', srcName: 'openssl-1_1', vulnerable: '1.1.1l-150500.17.22.1', fixedInstalled: '1.1.1l-150500.17.25.1' },
     },
@@ -316,7 +316,11 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
       const rpm = (version: string) => ({ type: 'rpm' as const, name: c.pkg.name, version, srcName: c.pkg.srcName, srcVersion: version, arch: 'x86_64', path: 'var/lib/rpm/rpmdb.sqlite', layer: 'sha256:l1' });
       const vulnerable = await matchPackages(osOf(c.os), [rpm(c.pkg.vulnerable)], meta.scans);
       assert.deepEqual(vulnerable.map((m) => [m.record.id, m.pkg.name, m.fixedVersion]), [[c.record.id, c.pkg.name, c.record.fixed]]);
+      // One finding per CVE the advisory fixes, as ECR names them.
       assert.deepEqual(buildFindings(vulnerable, 'BASIC').findings.map((f) => f.name), c.record.upstream);
+      const enhanced = buildFindings(vulnerable, 'ENHANCED').enhancedFindings!;
+      assert.deepEqual(enhanced.map((f) => [f.vulnerabilityId, f.recordId, f.package.fixedInVersion]), c.record.upstream.map((cve) => [cve, c.record.id, c.record.fixed]));
+      for (const f of enhanced) assert.deepEqual(f.relatedVulnerabilities, [...c.record.upstream.filter((cve) => cve !== f.vulnerabilityId), c.record.id]);
       assert.deepEqual(await matchPackages(osOf(c.os), [rpm(c.pkg.fixedInstalled)], meta.scans), []);
     });
   }
