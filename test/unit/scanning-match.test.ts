@@ -275,7 +275,8 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
     },
     {
       os: 'RHEL 9.4 (UBI)',
-      record: { id: 'RHSA-2025:9978', upstream: ['CVE-2025-32462'], ecosystem: 'Red Hat:enterprise_linux:9::baseos', name: 'sudo', fixed: '0:1.9.5p2-10.el9_6.1' },
+      // Red Hat lists the package under each stream that ships it: still one finding.
+      record: { id: 'RHSA-2025:9978', upstream: ['CVE-2025-32462'], ecosystem: 'Red Hat:enterprise_linux:9::baseos', alsoIn: 'Red Hat:enterprise_linux:9::appstream', name: 'sudo', fixed: '0:1.9.5p2-10.el9_6.1' },
       other: 'Red Hat:enterprise_linux:8::baseos',
       pkg: { name: 'sudo', srcName: 'sudo', vulnerable: '1.9.5p2-9.el9', fixedInstalled: '1.9.5p2-10.el9_6.1' },
     },
@@ -293,8 +294,20 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
       modified: '2024-08-01T00:00:00Z',
       upstream: r.upstream,
       summary: `${r.name} security update`,
-      affected: [{ package: { ecosystem: r.ecosystem, name: r.name, purl: `pkg:rpm/${r.name}` }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: r.fixed }] }] }],
+      affected: [r.ecosystem, ...('alsoIn' in r ? [r.alsoIn] : [])].map((ecosystem) => ({
+        package: { ecosystem, name: r.name, purl: `pkg:rpm/${r.name}` },
+        ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: r.fixed }] }],
+      })),
     }));
+    // Red Hat names binary RPMs too: openssl-libs, whose source RPM is openssl.
+    records.push({
+      schema_version: '1.7.0',
+      id: 'RHSA-2024:1234',
+      modified: '2024-08-01T00:00:00Z',
+      upstream: ['CVE-2024-0727'],
+      summary: 'openssl security update',
+      affected: [{ package: { ecosystem: 'Red Hat:enterprise_linux:9::baseos', name: 'openssl-libs', purl: 'pkg:rpm/openssl-libs' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1:3.0.7-27.el9' }] }] }],
+    });
     // Records of another release of each distribution, fixed in a version no installed package reaches.
     const others = cases.map(({ record: r, other }) => ({
       id: `${r.id}-OTHER`,
@@ -324,6 +337,13 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
       assert.deepEqual(await matchPackages(osOf(c.os), [rpm(c.pkg.fixedInstalled)], meta.scans), []);
     });
   }
+
+  it('RHEL: a record naming the binary RPM matches it (openssl-libs of source openssl)', async () => {
+    const pkg = { type: 'rpm' as const, name: 'openssl-libs', version: '1:3.0.7-24.el9', srcName: 'openssl', srcVersion: '1:3.0.7-24.el9', path: 'var/lib/rpm/rpmdb.sqlite', layer: 'sha256:l1' };
+    const found = await matchPackages(osOf('RHEL 9.4 (UBI)'), [pkg], meta.scans);
+    assert.deepEqual(found.map((m) => [m.record.id, m.fixedVersion]), [['RHSA-2024:1234', '1:3.0.7-27.el9']]);
+    assert.deepEqual(await matchPackages(osOf('RHEL 9.4 (UBI)'), [{ ...pkg, version: '1:3.0.7-27.el9', srcVersion: '1:3.0.7-27.el9' }], meta.scans), []);
+  });
 
   it('an unsupported RPM distribution matches nothing, even with records of a neighbour (CentOS 7 image, RHEL records)', async () => {
     const pkg = { type: 'rpm' as const, name: 'sudo', version: '1.8.23-10.el7', srcName: 'sudo', srcVersion: '1.8.23-10.el7', path: 'var/lib/rpm/Packages', layer: 'sha256:l1' };
