@@ -50,7 +50,7 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
 
     it('records: imported, looked up by (ecosystem, name), replaced only by a later modified', async () => {
       const scans = meta.scans;
-      assert.deepEqual(await scans.vulnDbFreshness(), { empty: true, updatedAt: null });
+      assert.deepEqual(await scans.vulnDbFreshness(), { empty: true, newestModified: null });
       const first = await scans.importRecords(
         [record('GHSA-1', '2023-01-01T00:00:00Z', [['npm', 'lodash'], ['npm', 'lodash-es']]), record('DEBIAN-CVE-1', '2023-01-01T00:00:00Z', [['Debian:12', 'curl']])],
         1000,
@@ -74,7 +74,8 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
       assert.deepEqual(status.sources, [{ source: 'test', records: 2 }]);
       assert.equal(status.newestModified, Date.parse('2024-01-01T00:00:00Z'));
       assert.equal(status.updatedAt, 3000);
-      assert.deepEqual(await scans.vulnDbFreshness(), { empty: false, updatedAt: 3000 });
+      // Freshness is the newest record's modified, not the import time (3000).
+      assert.deepEqual(await scans.vulnDbFreshness(), { empty: false, newestModified: Date.parse('2024-01-01T00:00:00Z') });
     });
 
     it('records: many names are looked up in chunks', async () => {
@@ -82,6 +83,19 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
       await meta.scans.importRecords(rows);
       const found = await meta.scans.recordsFor('npm', rows.map((_, i) => `pkg-${i}`));
       assert.equal(found.length, 1200);
+    });
+
+    it('records: a package named twice in one record (one affected entry per branch) is one lookup key; a batch larger than a statement', async () => {
+      const branches = record('GHSA-xvch-5gv4-984h', '2024-02-01T00:00:00Z', [['npm', 'minimist'], ['npm', 'minimist']]);
+      const rows = [branches, ...Array.from({ length: 2500 }, (_, i) => record(`Y-${i}`, '2023-01-01T00:00:00Z', [['PyPI', `p-${i}`]]))];
+      assert.deepEqual(await meta.scans.importRecords(rows), { added: 2501, replaced: 0, unchanged: 0 });
+      assert.equal((await meta.scans.recordsFor('npm', ['minimist'])).length, 1);
+      assert.equal((await meta.scans.recordsFor('PyPI', rows.map((_, i) => `p-${i}`))).length, 2500);
+      // Again, with every second record newer: those are replaced, the rest left alone.
+      const again = rows.map((r, i) => (i % 2 === 0 ? { ...r, modified: r.modified + 1 } : r));
+      assert.deepEqual(await meta.scans.importRecords(again), { added: 0, replaced: 1251, unchanged: 1250 });
+      assert.equal((await meta.scans.recordsFor('PyPI', rows.map((_, i) => `p-${i}`))).length, 2500);
+      assert.equal((await meta.scans.vulnDbStatus()).records, 2501);
     });
 
     it('layer facts: cached per digest and analyzer version', async () => {

@@ -5,7 +5,7 @@
 // 24-hour limit, ENHANCED findings for language packages, and a corrupt layer failing only its scan.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, symlink, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile, copyFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DescribeImageScanFindingsCommand } from '@aws-sdk/client-ecr';
@@ -76,11 +76,18 @@ describe('image scanning via the aws CLI v2', () => {
     await work?.remove();
   });
 
+  // The tracker snapshot, fetched a day ago: its converted records are as new as the file.
+  const trackerFetchedAt = Math.floor(Date.now() / 1000 - 24 * 60 * 60) * 1000;
+
   test('advisories import with berth admin vulndb; status reports them', async () => {
-    const report = JSON.parse(await admin(['vulndb', 'import', join(FIXTURES, 'debian-tracker.json'), join(FIXTURES, 'osv'), '--json']));
+    const tracker = join(work.path, 'debian-tracker.json');
+    await copyFile(join(FIXTURES, 'debian-tracker.json'), tracker);
+    await utimes(tracker, new Date(trackerFetchedAt), new Date(trackerFetchedAt));
+    const report = JSON.parse(await admin(['vulndb', 'import', tracker, join(FIXTURES, 'osv'), '--json']));
     assert.equal(report.failed, 0);
     assert.ok(report.added >= 9, JSON.stringify(report));
     const status = JSON.parse(await admin(['vulndb', 'status', '--json']));
+    assert.equal(status.newestModified, trackerFetchedAt);
     assert.ok(status.ecosystems.some((e: { ecosystem: string }) => e.ecosystem === 'Debian:12'));
     assert.ok(status.sources.some((s: { source: string }) => s.source === 'debian-security-tracker'));
     assert.equal(status.stale, false);
@@ -95,7 +102,10 @@ describe('image scanning via the aws CLI v2', () => {
     assert.equal(out.imageScanStatus.description, 'The scan was completed successfully.');
     assert.equal(out.imageId.imageDigest, image.digest);
     const f = out.imageScanFindings;
-    assert.ok(f.imageScanCompletedAt && f.vulnerabilitySourceUpdatedAt);
+    assert.ok(f.imageScanCompletedAt);
+    // The CLI prints timestamps as ISO 8601 text (or epoch seconds, with cli_timestamp_format=none).
+    const sourceUpdatedAt = typeof f.vulnerabilitySourceUpdatedAt === 'number' ? f.vulnerabilitySourceUpdatedAt * 1000 : Date.parse(f.vulnerabilitySourceUpdatedAt);
+    assert.equal(sourceUpdatedAt, trackerFetchedAt, 'the newest modified of the database');
     const names = f.findings.map((x: { name: string }) => x.name).sort();
     // libcurl4 7.88.1-10+deb12u5 has CVE-2024-2004 and CVE-2024-2398 (fixed in deb12u6) but not CVE-2023-38545 (fixed in deb12u4);
     // BASIC reports no language packages (lodash, minimist) and nothing for the fixed libc6, zlib1g, python3-urllib3.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,9 +7,11 @@ import { buildFindings, rpmVersionParts } from '../../src/domain/scanning/findin
 import type { OsvRecord } from '../../src/domain/scanning/vulndb/osv.js';
 import { analyzeLayer } from '../../src/domain/scanning/layers/analyze.js';
 import { mergeLayers } from '../../src/domain/scanning/layers/merge.js';
-import { evaluateAffected, evaluateRange, matchPackages } from '../../src/domain/scanning/match.js';
+import { evaluateAffected, evaluateRange, matchPackages, osSupported } from '../../src/domain/scanning/match.js';
+import { parseOsFile } from '../../src/domain/scanning/detect/os-release.js';
+import { osEcosystems } from '../../src/domain/scanning/os-ecosystems.js';
 import { cvssScore, severityOfScore } from '../../src/domain/scanning/severity.js';
-import { comparator } from '../../src/domain/scanning/version/index.js';
+import { comparator, schemeOfEcosystem } from '../../src/domain/scanning/version/index.js';
 import { VulnDb } from '../../src/domain/scanning/vulndb/vulndb.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
@@ -193,5 +195,158 @@ describe('scanning: matching packages against real advisories', () => {
       assert.equal(severityOfScore(s), band, vector);
     }
     assert.equal(cvssScore('CVSS:3.1/garbage'), undefined);
+  });
+});
+
+// os-release as the distributions' own container images ship it (trimmed to the fields read).
+const OS_RELEASES: Record<string, string> = {
+  'openSUSE Leap 15.5': 'NAME="openSUSE Leap"\nVERSION="15.5"\nID="opensuse-leap"\nID_LIKE="suse opensuse"\nVERSION_ID="15.5"\nPRETTY_NAME="openSUSE Leap 15.5"\n',
+  'openSUSE Tumbleweed': 'NAME="openSUSE Tumbleweed"\nID="opensuse-tumbleweed"\nID_LIKE="opensuse suse"\nVERSION_ID="20240801"\nPRETTY_NAME="openSUSE Tumbleweed"\n',
+  'Mageia 9': 'NAME="Mageia"\nVERSION="9"\nID=mageia\nVERSION_ID=9\nID_LIKE="mandriva fedora"\nPRETTY_NAME="Mageia 9"\n',
+  'openEuler 22.03 LTS SP1': 'NAME="openEuler"\nVERSION="22.03 (LTS-SP1)"\nID="openEuler"\nVERSION_ID="22.03"\nPRETTY_NAME="openEuler 22.03 (LTS-SP1)"\n',
+  'openEuler 24.03 LTS': 'NAME="openEuler"\nVERSION="24.03 (LTS)"\nID="openEuler"\nVERSION_ID="24.03"\nPRETTY_NAME="openEuler 24.03 (LTS)"\n',
+  'openEuler 23.09 (innovation)': 'NAME="openEuler"\nVERSION="23.09"\nID="openEuler"\nVERSION_ID="23.09"\nPRETTY_NAME="openEuler 23.09"\n',
+  'Azure Linux 3.0': 'NAME="Microsoft Azure Linux"\nVERSION="3.0.20240727"\nID=azurelinux\nVERSION_ID="3.0"\nPRETTY_NAME="Microsoft Azure Linux 3.0"\n',
+  'CBL-Mariner 2.0': 'NAME="Common Base Linux Mariner"\nVERSION="2.0.20240123"\nID=mariner\nVERSION_ID="2.0"\nPRETTY_NAME="CBL-Mariner/Linux"\n',
+  'RHEL 9.4 (UBI)': 'NAME="Red Hat Enterprise Linux"\nVERSION="9.4 (Plow)"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="9.4"\nPRETTY_NAME="Red Hat Enterprise Linux 9.4 (Plow)"\nCPE_NAME="cpe:/o:redhat:enterprise_linux:9::baseos"\n',
+  'SLES 15 SP5': 'NAME="SLES"\nVERSION="15-SP5"\nVERSION_ID="15.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"\nID="sles"\nID_LIKE="suse"\n',
+  'Fedora 40': 'NAME="Fedora Linux"\nVERSION="40 (Container Image)"\nID=fedora\nVERSION_ID=40\nPRETTY_NAME="Fedora Linux 40 (Container Image)"\n',
+  'CentOS 7': 'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\n',
+  'Amazon Linux 2023': 'NAME="Amazon Linux"\nVERSION="2023"\nID="amzn"\nID_LIKE="fedora"\nVERSION_ID="2023"\nPRETTY_NAME="Amazon Linux 2023.5.20240805"\n',
+  'Oracle Linux 9': 'NAME="Oracle Linux Server"\nVERSION="9.4"\nID="ol"\nID_LIKE="fedora"\nVERSION_ID="9.4"\nPRETTY_NAME="Oracle Linux Server 9.4"\n',
+  'Photon OS 5': 'NAME="VMware Photon OS"\nVERSION="5.0"\nID=photon\nVERSION_ID=5.0\nPRETTY_NAME="VMware Photon OS/Linux"\n',
+};
+
+describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () => {
+  const osOf = (name: string) => parseOsFile('etc/os-release', OS_RELEASES[name]!)!;
+
+  it('os-release maps to the OSV ecosystem the distribution publishes its advisories under; none where it publishes none', () => {
+    const expected: Record<string, string[]> = {
+      'openSUSE Leap 15.5': ['openSUSE:Leap 15.5'],
+      'openSUSE Tumbleweed': ['openSUSE:Tumbleweed'],
+      'Mageia 9': ['Mageia:9'],
+      'openEuler 22.03 LTS SP1': ['openEuler:22.03-LTS-SP1'],
+      'openEuler 24.03 LTS': ['openEuler:24.03-LTS'],
+      'openEuler 23.09 (innovation)': [],
+      'Azure Linux 3.0': ['Azure Linux:3'],
+      'CBL-Mariner 2.0': ['Azure Linux:2'],
+      'RHEL 9.4 (UBI)': ['Red Hat:enterprise_linux:9::baseos', 'Red Hat:enterprise_linux:9::appstream', 'Red Hat:enterprise_linux:9::crb'],
+      // SUSE files advisories per product module, which os-release does not name; the others publish none.
+      'SLES 15 SP5': [],
+      'Fedora 40': [],
+      'CentOS 7': [],
+      'Amazon Linux 2023': [],
+      'Oracle Linux 9': [],
+      'Photon OS 5': [],
+    };
+    for (const [name, ecosystems] of Object.entries(expected)) {
+      assert.deepEqual(osEcosystems(osOf(name)), ecosystems, name);
+      assert.equal(osSupported(osOf(name)), ecosystems.length > 0, name);
+      for (const eco of ecosystems) assert.equal(schemeOfEcosystem(eco), 'rpm', eco);
+    }
+  });
+
+  // Records laid out like the distributions' OSV advisories (ids, ecosystems, source RPM names,
+  // rpm versions as their packages carry them); each with a fixed and a vulnerable installed package.
+  const cases = [
+    {
+      os: 'openSUSE Leap 15.5',
+      record: { id: 'openSUSE-SU-2024:0182-1', upstream: ['CVE-2023-5678', 'CVE-2023-6129', 'CVE-2023-6237'], ecosystem: 'openSUSE:Leap 15.5', name: 'openssl-1_1', fixed: '1.1.1l-150500.17.25.1' },
+      other: 'openSUSE:Leap 15.4',
+      pkg: { name: 'libopenssl1_1', srcName: 'openssl-1_1', vulnerable: '1.1.1l-150500.17.22.1', fixedInstalled: '1.1.1l-150500.17.25.1' },
+    },
+    {
+      os: 'Mageia 9',
+      record: { id: 'MGASA-2024-0312', upstream: ['CVE-2024-6655'], ecosystem: 'Mageia:9', name: 'gtk+2.0', fixed: '2.24.33-5.1.mga9' },
+      other: 'Mageia:8',
+      pkg: { name: 'lib64gtk+2.0_0', srcName: 'gtk+2.0', vulnerable: '2.24.33-5.mga9', fixedInstalled: '2.24.33-5.1.mga9' },
+    },
+    {
+      os: 'openEuler 22.03 LTS SP1',
+      record: { id: 'OESA-2024-1001', upstream: ['CVE-2023-6129'], ecosystem: 'openEuler:22.03-LTS-SP1', name: 'openssl', fixed: '1:1.1.1m-22.oe2203sp1' },
+      other: 'openEuler:22.03-LTS',
+      pkg: { name: 'openssl-libs', srcName: 'openssl', vulnerable: '1:1.1.1m-15.oe2203sp1', fixedInstalled: '1:1.1.1m-22.oe2203sp1' },
+    },
+    {
+      os: 'Azure Linux 3.0',
+      record: { id: 'AZL-47256', upstream: ['CVE-2023-45853'], ecosystem: 'Azure Linux:3', name: 'zlib', fixed: '1.3.1-1.azl3' },
+      other: 'Azure Linux:2',
+      pkg: { name: 'zlib', srcName: 'zlib', vulnerable: '1.2.13-2.azl3', fixedInstalled: '1.3.1-1.azl3' },
+    },
+    {
+      os: 'RHEL 9.4 (UBI)',
+      // Red Hat lists the package under each stream that ships it: still one finding.
+      record: { id: 'RHSA-2025:9978', upstream: ['CVE-2025-32462'], ecosystem: 'Red Hat:enterprise_linux:9::baseos', alsoIn: 'Red Hat:enterprise_linux:9::appstream', name: 'sudo', fixed: '0:1.9.5p2-10.el9_6.1' },
+      other: 'Red Hat:enterprise_linux:8::baseos',
+      pkg: { name: 'sudo', srcName: 'sudo', vulnerable: '1.9.5p2-9.el9', fixedInstalled: '1.9.5p2-10.el9_6.1' },
+    },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'berth-rpm-distros-'));
+  let db: SqliteDb;
+  let meta: MetadataStore;
+  before(async () => {
+    db = new SqliteDb(join(dir, 'metadata.db'));
+    await migrate(db);
+    meta = new MetadataStore(db);
+    const records = cases.map(({ record: r }) => ({
+      schema_version: '1.7.0',
+      id: r.id,
+      modified: '2024-08-01T00:00:00Z',
+      upstream: r.upstream,
+      summary: `${r.name} security update`,
+      affected: [r.ecosystem, ...('alsoIn' in r ? [r.alsoIn] : [])].map((ecosystem) => ({
+        package: { ecosystem, name: r.name, purl: `pkg:rpm/${r.name}` },
+        ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: r.fixed }] }],
+      })),
+    }));
+    // Red Hat names binary RPMs too: openssl-libs, whose source RPM is openssl.
+    records.push({
+      schema_version: '1.7.0',
+      id: 'RHSA-2024:1234',
+      modified: '2024-08-01T00:00:00Z',
+      upstream: ['CVE-2024-0727'],
+      summary: 'openssl security update',
+      affected: [{ package: { ecosystem: 'Red Hat:enterprise_linux:9::baseos', name: 'openssl-libs', purl: 'pkg:rpm/openssl-libs' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1:3.0.7-27.el9' }] }] }],
+    });
+    // Records of another release of each distribution, fixed in a version no installed package reaches.
+    const others = cases.map(({ record: r, other }) => ({
+      id: `${r.id}-OTHER`,
+      modified: '2024-08-01T00:00:00Z',
+      upstream: ['CVE-2099-0001'],
+      affected: [{ package: { ecosystem: other, name: r.name }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '99:99-99' }] }] }],
+    }));
+    writeFileSync(join(dir, 'records.json'), JSON.stringify([...records, ...others]));
+    const report = await new VulnDb(meta.scans).import([join(dir, 'records.json')]);
+    assert.equal(report.failed, 0, JSON.stringify(report.failures));
+  });
+  after(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const c of cases) {
+    it(`${c.os}: a package below the fix is reported, the fixed one and another release's records are not`, async () => {
+      const rpm = (version: string) => ({ type: 'rpm' as const, name: c.pkg.name, version, srcName: c.pkg.srcName, srcVersion: version, arch: 'x86_64', path: 'var/lib/rpm/rpmdb.sqlite', layer: 'sha256:l1' });
+      const vulnerable = await matchPackages(osOf(c.os), [rpm(c.pkg.vulnerable)], meta.scans);
+      assert.deepEqual(vulnerable.map((m) => [m.record.id, m.pkg.name, m.fixedVersion]), [[c.record.id, c.pkg.name, c.record.fixed]]);
+      // One finding per CVE the advisory fixes, as ECR names them.
+      assert.deepEqual(buildFindings(vulnerable, 'BASIC').findings.map((f) => f.name), c.record.upstream);
+      const enhanced = buildFindings(vulnerable, 'ENHANCED').enhancedFindings!;
+      assert.deepEqual(enhanced.map((f) => [f.vulnerabilityId, f.recordId, f.package.fixedInVersion]), c.record.upstream.map((cve) => [cve, c.record.id, c.record.fixed]));
+      for (const f of enhanced) assert.deepEqual(f.relatedVulnerabilities, [...c.record.upstream.filter((cve) => cve !== f.vulnerabilityId), c.record.id]);
+      assert.deepEqual(await matchPackages(osOf(c.os), [rpm(c.pkg.fixedInstalled)], meta.scans), []);
+    });
+  }
+
+  it('RHEL: a record naming the binary RPM matches it (openssl-libs of source openssl)', async () => {
+    const pkg = { type: 'rpm' as const, name: 'openssl-libs', version: '1:3.0.7-24.el9', srcName: 'openssl', srcVersion: '1:3.0.7-24.el9', path: 'var/lib/rpm/rpmdb.sqlite', layer: 'sha256:l1' };
+    const found = await matchPackages(osOf('RHEL 9.4 (UBI)'), [pkg], meta.scans);
+    assert.deepEqual(found.map((m) => [m.record.id, m.fixedVersion]), [['RHSA-2024:1234', '1:3.0.7-27.el9']]);
+    assert.deepEqual(await matchPackages(osOf('RHEL 9.4 (UBI)'), [{ ...pkg, version: '1:3.0.7-27.el9', srcVersion: '1:3.0.7-27.el9' }], meta.scans), []);
+  });
+
+  it('an unsupported RPM distribution matches nothing, even with records of a neighbour (CentOS 7 image, RHEL records)', async () => {
+    const pkg = { type: 'rpm' as const, name: 'sudo', version: '1.8.23-10.el7', srcName: 'sudo', srcVersion: '1.8.23-10.el7', path: 'var/lib/rpm/Packages', layer: 'sha256:l1' };
+    assert.deepEqual(await matchPackages(osOf('CentOS 7'), [pkg], meta.scans), []);
   });
 });

@@ -3,7 +3,7 @@
 // after the database changes, and findings gone with the image.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rm, mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -159,6 +159,22 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(fedoraScan.status, 'UNSUPPORTED_IMAGE');
     assert.equal(fedoraScan.description, 'UnsupportedImageError: The operating system and/or package manager are not supported.');
 
+    // CentOS 7 with its real rpmdb (go-rpmdb's test database): berth reads the packages, but no
+    // advisory source covers CentOS. openSUSE Leap publishes into OSV: its image is scanned.
+    const centos = await pushImage(repo, 'centos', [
+      await layerOf([
+        { path: 'etc/os-release', data: 'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nVERSION_ID="7"\n' },
+        { path: 'var/lib/rpm/Packages', source: '/usr/share/gocode/src/github.com/knqyf263/go-rpmdb/pkg/testdata/centos7-plain/Packages' },
+      ]),
+    ]);
+    const leap = await pushImage(repo, 'leap', [await layerOf([{ path: 'etc/os-release', data: 'NAME="openSUSE Leap"\nID="opensuse-leap"\nVERSION_ID="15.5"\nPRETTY_NAME="openSUSE Leap 15.5"\n' }])]);
+    await scanning.startScan(repo, await registry.images.get(repo, 'centos'));
+    await scanning.startScan(repo, await registry.images.get(repo, 'leap'));
+    await runJobs(SCAN_JOB);
+    assert.equal((await scanning.scanOf(repo, centos))!.status, 'UNSUPPORTED_IMAGE');
+    const leapScan = (await scanning.scanOf(repo, leap))!;
+    assert.equal(leapScan.status, 'COMPLETE', leapScan.description ?? '');
+
     const config = Buffer.from('{}');
     const configDigest = await putBlob(repo, config);
     const artifact = Buffer.from(
@@ -192,7 +208,7 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(minimist.package.fixedInVersion, '1.2.7');
   });
 
-  it('the status description warns when the database is empty or older than 7 days; findings carry its update time', async () => {
+  it('findings carry the newest `modified` of the database as vulnerabilitySourceUpdatedAt; older than 7 days or empty adds a warning', async () => {
     const repo = await registry.repositories.create({ registryId: ACCOUNT, name: 'fresh' }, { imageScanningConfiguration: { scanOnPush: true } });
     const layer = await base();
     const scanOf = async (tag: string, layers: Buffer[]) => {
@@ -200,20 +216,40 @@ describe('scanning: the scanner over the embedded stores', () => {
       await runJobs(SCAN_JOB);
       return (await scanning.scanOf(repo, digest))!;
     };
-    const fresh = await scanOf('fresh', [layer]);
-    assert.equal(fresh.description, 'The scan was completed successfully.');
-    const updatedAt = (await meta.scans.vulnDbFreshness()).updatedAt!;
-    assert.equal(fresh.vulnSourceUpdatedAt, updatedAt);
+    // The real records imported so far: the GHSA ones were last modified in 2023 (the newest
+    // GHSA-v845-jxx5-vc9f at 2023-11-04T00:30:22Z); the converted tracker records are as new as their
+    // file, pinned here to a known time. The import itself just happened, and does not count.
+    const snapshot = Date.parse('2024-05-01T12:00:00Z');
+    const tracker = join(dir, 'debian-tracker.json');
+    await copyFile(join(FIXTURES, 'debian-tracker.json'), tracker);
+    await utimes(tracker, new Date(snapshot), new Date(snapshot));
+    await db.run("DELETE FROM vuln_records WHERE source = 'debian-security-tracker'");
+    await scanning.vulnDb.import([tracker]);
+    const old = await scanOf('old', [layer]);
+    assert.equal(old.status, 'COMPLETE');
+    assert.equal(old.vulnSourceUpdatedAt, snapshot);
+    assert.equal(old.description, 'The scan was completed successfully. Warning: the vulnerability database is older than 7 days.');
+    assert.deepEqual((old.result as ScanResult).findings.map((f) => f.name).sort(), ['CVE-2024-2004', 'CVE-2024-2398']);
 
-    const old = Date.now() - 8 * 24 * 60 * 60 * 1000;
-    await db.run("UPDATE kv SET v = ? WHERE k = 'vulndb:updated_at'", [String(old)]);
-    const stale = await scanOf('stale', [layer, await layerOf([{ path: 'etc/stale', data: 'x' }])]);
-    assert.match(stale.description ?? '', /Warning: the vulnerability database is older than 7 days\./);
-    assert.equal(stale.vulnSourceUpdatedAt, old);
+    // A real record, as its source republished it a day ago: the database is current again.
+    const record = JSON.parse(await readFile(join(FIXTURES, 'osv', 'GHSA-xvch-5gv4-984h.json'), 'utf8'));
+    const republished = Math.floor((Date.now() - 24 * 60 * 60 * 1000) / 1000) * 1000;
+    record.modified = new Date(republished).toISOString();
+    await writeFile(join(dir, 'republished.json'), JSON.stringify(record));
+    await scanning.vulnDb.import([join(dir, 'republished.json')]);
+    const fresh = await scanOf('fresh', [layer, await layerOf([{ path: 'etc/fresh', data: 'x' }])]);
+    assert.equal(fresh.description, 'The scan was completed successfully.');
+    assert.equal(fresh.vulnSourceUpdatedAt, republished);
+
+    // Importing the old snapshot again changes nothing: its records are no newer than the stored ones.
+    const again = await scanning.vulnDb.import([tracker]);
+    assert.deepEqual([again.added, again.replaced], [0, 0]);
+    assert.equal((await meta.scans.vulnDbFreshness()).newestModified, republished);
 
     await db.run('DELETE FROM vuln_records');
     const empty = await scanOf('empty', [layer, await layerOf([{ path: 'etc/empty', data: 'x' }])]);
     assert.match(empty.description ?? '', /Warning: the vulnerability database is empty\./);
+    assert.equal(empty.vulnSourceUpdatedAt, null);
   });
 
   it('garbage collection removes the cached facts of the layers it deletes, and keeps those still used', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { VulnDb } from '../../src/domain/scanning/vulndb/vulndb.js';
+import { isStale, VulnDb } from '../../src/domain/scanning/vulndb/vulndb.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
@@ -87,6 +87,25 @@ describe('scanning: vulnerability database import', () => {
     assert.equal(report.added + report.unchanged + report.replaced, 1);
   });
 
+  it('a zip entry whose local header is damaged fails alone; the entries around it import', async () => {
+    const zip = join(dir, 'damaged.zip');
+    makeZip(zip, {
+      'GO-2021-0157.json': join(GO_VULNDB, 'ID', 'GO-2021-0157.json'),
+      'GO-2021-0159.json': join(GO_VULNDB, 'ID', 'GO-2021-0159.json'),
+      'GO-2022-0463.json': join(GO_VULNDB, 'ID', 'GO-2022-0463.json'),
+    });
+    const bytes = readFileSync(zip);
+    const signature = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+    const second = bytes.indexOf(signature, bytes.indexOf(signature) + 4);
+    bytes.writeUInt32LE(0xdeadbeef, second);
+    writeFileSync(zip, bytes);
+    const report = await vulndb.import([zip]);
+    assert.equal(report.failed, 1);
+    assert.match(report.failures[0]!.where, /damaged\.zip!GO-2021-0159\.json$/);
+    assert.match(report.failures[0]!.message, /invalid local header signature/);
+    assert.equal(report.added + report.unchanged + report.replaced, 2);
+  });
+
   it('replaces a record when a later `modified` is imported', async () => {
     const record = JSON.parse(execFileSync('cat', [join(FIXTURES, 'osv', 'GHSA-xvch-5gv4-984h.json')]).toString());
     record.modified = '2030-01-01T00:00:00Z';
@@ -165,5 +184,52 @@ describe('scanning: vulnerability database import', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('scanning: vulnerability database freshness', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-vulndb-fresh-'));
+  let db: SqliteDb;
+  let meta: MetadataStore;
+  let vulndb: VulnDb;
+  before(async () => {
+    db = new SqliteDb(join(dir, 'metadata.db'));
+    await migrate(db);
+    meta = new MetadataStore(db);
+    vulndb = new VulnDb(meta.scans);
+  });
+  after(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the newest `modified` among the records, not the time of the import', async () => {
+    assert.equal((await vulndb.status()).newestModified, null);
+    assert.equal(isStale(null), true);
+    const before = Date.now();
+    await vulndb.import([join(FIXTURES, 'osv')]);
+    const status = await vulndb.status();
+    // GHSA-v845-jxx5-vc9f (2023-11-04T00:30:22Z) is newer than GHSA-jf85-cpcp-j695 and GHSA-xvch-5gv4-984h.
+    assert.equal(status.newestModified, Date.parse('2023-11-04T00:30:22Z'));
+    assert.ok(status.updatedAt! >= before, 'the import time is kept apart');
+    assert.equal(isStale(status.newestModified), true);
+    const week = 7 * 24 * 60 * 60 * 1000;
+    assert.equal(isStale(status.newestModified, status.newestModified! + week), false);
+    assert.equal(isStale(status.newestModified, status.newestModified! + week + 1), true);
+  });
+
+  it('records converted from a secdb file in a zip are as new as the zip entry', async () => {
+    const secdb = join(dir, 'v3.16-main.json');
+    writeFileSync(secdb, readFileSync(join(FIXTURES, 'alpine-secdb-v3.16-main.json')));
+    const entryTime = new Date(2031, 0, 2, 3, 4, 6); // zip times are local, to 2 s
+    utimesSync(secdb, entryTime, entryTime);
+    makeZip(join(dir, 'alpine.zip'), { 'v3.16/main.json': secdb });
+    const report = await vulndb.import([join(dir, 'alpine.zip')]);
+    assert.equal(report.failed, 0);
+    assert.ok(report.added > 0);
+    const openssl = (await meta.scans.recordsFor('Alpine:v3.16', ['openssl'])).map((r) => JSON.parse(r.body));
+    assert.ok(openssl.length > 0);
+    for (const r of openssl) assert.equal(r.modified, entryTime.toISOString());
+    assert.equal((await vulndb.status()).newestModified, entryTime.getTime());
   });
 });

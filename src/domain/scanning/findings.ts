@@ -48,13 +48,18 @@ export interface ScanResult {
 }
 
 /**
- * The name ECR gives a finding: the CVE. A distribution's record (`DEBIAN-CVE-…`, `ALPINE-…`, a
- * DSA) names its CVE in `upstream`; a GHSA or Go record in `aliases`; otherwise the record's id.
+ * The names ECR gives a record's findings: every CVE it stands for, each its own finding. A
+ * distribution's advisory (RHSA, SUSE-SU, MGASA, OESA, AZL, ALSA, a DSA) often fixes several and
+ * lists them in `upstream`; a GHSA or Go record names its CVE in `aliases`. A record naming no CVE
+ * is reported under its own id.
  */
-export function findingName(record: OsvRecord): string {
-  if (record.id.startsWith('CVE-')) return record.id;
-  const cve = (ids: string[] | undefined) => ids?.find((id) => /^CVE-\d{4}-\d+$/.test(id));
-  return cve(record.upstream) ?? cve(record.aliases) ?? record.id;
+export function findingNames(record: OsvRecord): string[] {
+  if (record.id.startsWith('CVE-')) return [record.id];
+  const cves = (ids: string[] | undefined) => [...new Set((ids ?? []).filter((id) => /^CVE-\d{4}-\d+$/.test(id)))];
+  const upstream = cves(record.upstream);
+  if (upstream.length > 0) return upstream;
+  const aliases = cves(record.aliases);
+  return aliases.length > 0 ? aliases : [record.id];
 }
 
 function recordUri(record: OsvRecord): string {
@@ -98,46 +103,47 @@ export function buildFindings(matches: VulnMatch[], scanType: 'BASIC' | 'ENHANCE
   const counts: Partial<Record<FindingSeverity, number>> = {};
   for (const m of matches) {
     if (scanType === 'BASIC' && !OS_PACKAGE_TYPES.has(m.pkg.type)) continue;
-    const name = findingName(m.record);
-    const key = [name, m.pkg.type, m.pkg.name, m.pkg.version, m.pkg.path].join('\0');
-    if (seen.has(key)) continue;
-    seen.add(key);
     const rated = rate(m.record, m.affected);
-    counts[rated.severity] = (counts[rated.severity] ?? 0) + 1;
-    const description = clip(m.record.details || m.record.summary || name, 4096);
-    if (scanType === 'BASIC') {
-      const attributes = [
-        { key: 'package_version', value: m.pkg.version },
-        { key: 'package_name', value: m.pkg.name },
-      ];
-      if (rated.cvss2) attributes.push({ key: 'CVSS2_VECTOR', value: rated.cvss2.vector }, { key: 'CVSS2_SCORE', value: String(rated.cvss2.score) });
-      if (rated.cvss3) attributes.push({ key: 'CVSS3_VECTOR', value: rated.cvss3.vector }, { key: 'CVSS3_SCORE', value: String(rated.cvss3.score) });
-      findings.push({ name, description, uri: recordUri(m.record), severity: rated.severity, attributes: attributes.map((a) => ({ key: a.key, value: clip(a.value, 256) })) });
-    } else {
-      const best = rated.cvss3 ?? rated.cvss2;
-      enhanced.push({
-        vulnerabilityId: name,
-        recordId: m.record.id,
-        title: clip(`${name} - ${m.pkg.name}`, 1024),
-        description,
-        severity: rated.severity,
-        ...(best ? { score: best.score } : {}),
-        cvss: [rated.cvss3, rated.cvss2].filter((c) => c !== undefined).map((c) => ({ baseScore: c.score, scoringVector: c.vector, version: c.version })),
-        referenceUrls: (m.record.references ?? []).map((r) => r.url).slice(0, 20),
-        relatedVulnerabilities: [...new Set([...(m.record.aliases ?? []), ...(m.record.upstream ?? []), m.record.id])].filter((id) => id !== name),
-        sourceUrl: recordUri(m.record),
-        ...(m.record.published ? { vendorCreatedAt: m.record.published } : {}),
-        vendorUpdatedAt: m.record.modified,
-        package: {
-          name: m.pkg.name,
-          ...(m.pkg.type === 'rpm' ? rpmVersionParts(m.pkg.version) : { version: m.pkg.version }),
-          ...(m.pkg.arch ? { arch: m.pkg.arch } : {}),
-          packageManager: packageManagerOf(m.pkg),
-          filePath: m.pkg.path,
-          sourceLayerHash: m.pkg.layer,
-          ...(m.fixedVersion ? { fixedInVersion: m.fixedVersion } : {}),
-        },
-      });
+    for (const name of findingNames(m.record)) {
+      const key = [name, m.pkg.type, m.pkg.name, m.pkg.version, m.pkg.path].join('\0');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      counts[rated.severity] = (counts[rated.severity] ?? 0) + 1;
+      const description = clip(m.record.details || m.record.summary || name, 4096);
+      if (scanType === 'BASIC') {
+        const attributes = [
+          { key: 'package_version', value: m.pkg.version },
+          { key: 'package_name', value: m.pkg.name },
+        ];
+        if (rated.cvss2) attributes.push({ key: 'CVSS2_VECTOR', value: rated.cvss2.vector }, { key: 'CVSS2_SCORE', value: String(rated.cvss2.score) });
+        if (rated.cvss3) attributes.push({ key: 'CVSS3_VECTOR', value: rated.cvss3.vector }, { key: 'CVSS3_SCORE', value: String(rated.cvss3.score) });
+        findings.push({ name, description, uri: recordUri(m.record), severity: rated.severity, attributes: attributes.map((a) => ({ key: a.key, value: clip(a.value, 256) })) });
+      } else {
+        const best = rated.cvss3 ?? rated.cvss2;
+        enhanced.push({
+          vulnerabilityId: name,
+          recordId: m.record.id,
+          title: clip(`${name} - ${m.pkg.name}`, 1024),
+          description,
+          severity: rated.severity,
+          ...(best ? { score: best.score } : {}),
+          cvss: [rated.cvss3, rated.cvss2].filter((c) => c !== undefined).map((c) => ({ baseScore: c.score, scoringVector: c.vector, version: c.version })),
+          referenceUrls: (m.record.references ?? []).map((r) => r.url).slice(0, 20),
+          relatedVulnerabilities: [...new Set([...(m.record.aliases ?? []), ...(m.record.upstream ?? []), m.record.id])].filter((id) => id !== name),
+          sourceUrl: recordUri(m.record),
+          ...(m.record.published ? { vendorCreatedAt: m.record.published } : {}),
+          vendorUpdatedAt: m.record.modified,
+          package: {
+            name: m.pkg.name,
+            ...(m.pkg.type === 'rpm' ? rpmVersionParts(m.pkg.version) : { version: m.pkg.version }),
+            ...(m.pkg.arch ? { arch: m.pkg.arch } : {}),
+            packageManager: packageManagerOf(m.pkg),
+            filePath: m.pkg.path,
+            sourceLayerHash: m.pkg.layer,
+            ...(m.fixedVersion ? { fixedInVersion: m.fixedVersion } : {}),
+          },
+        });
+      }
     }
   }
   const bySeverity = (a: { severity: FindingSeverity }, b: { severity: FindingSeverity }) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity);

@@ -1,4 +1,5 @@
 import { OS_PACKAGE_TYPES, type ImagePackage, type OsInfo } from './model.js';
+import { osEcosystems } from './os-ecosystems.js';
 import { comparator, schemeOfEcosystem, type Comparator } from './version/index.js';
 import { packageKey, type OsvAffected, type OsvEvent, type OsvRange, type OsvRecord } from './vulndb/osv.js';
 
@@ -39,29 +40,14 @@ export function osSupported(os: OsInfo): boolean {
   return osEcosystems(os).length > 0;
 }
 
-/** The OSV ecosystems of the OS release's own packages; none for an OS berth has no advisories for. */
-function osEcosystems(os: OsInfo): string[] {
-  const major = /^(\d+)/.exec(os.version)?.[1];
-  const majorMinor = /^(\d+)\.(\d+)/.exec(os.version);
-  switch (os.family) {
-    case 'debian':
-      return major ? [`Debian:${major}`, 'Debian'] : ['Debian'];
-    case 'ubuntu':
-      return [`Ubuntu:${os.version}`, `Ubuntu:${os.version}:LTS`];
-    case 'alpine':
-      return majorMinor ? [`Alpine:v${majorMinor[1]}.${majorMinor[2]}`] : [];
-    case 'almalinux':
-      return major ? [`AlmaLinux:${major}`] : [];
-    case 'rocky':
-      return major ? [`Rocky Linux:${major}`] : [];
-    default:
-      return [];
-  }
-}
-
-/** The name a package is recorded under: the source package for OS packages (Debian source, Alpine origin, source RPM). */
-function lookupName(pkg: ImagePackage, ecosystem: string): string {
-  return OS_PACKAGE_TYPES.has(pkg.type) ? (pkg.srcName ?? pkg.name) : packageKey(ecosystem, pkg.name);
+/**
+ * The names a package is recorded under: the source package for OS packages (Debian source,
+ * Alpine origin, source RPM); Red Hat names binary or source RPMs, so both.
+ */
+function lookupNames(pkg: ImagePackage, ecosystem: string): string[] {
+  if (!OS_PACKAGE_TYPES.has(pkg.type)) return [packageKey(ecosystem, pkg.name)];
+  const source = pkg.srcName ?? pkg.name;
+  return ecosystem.startsWith('Red Hat:') && source !== pkg.name ? [source, pkg.name] : [source];
 }
 
 /** The version advisories speak of: the source version for OS packages (a binNMU's binary version is not it). */
@@ -154,7 +140,7 @@ export async function matchPackages(os: OsInfo | undefined, packages: ImagePacka
     for (const eco of ecosystemsFor(os, pkg)) {
       let names = wanted.get(eco);
       if (!names) wanted.set(eco, (names = new Set()));
-      names.add(lookupName(pkg, eco));
+      for (const name of lookupNames(pkg, eco)) names.add(name);
     }
   }
   const found = new Map<string, OsvRecord[]>();
@@ -171,16 +157,20 @@ export async function matchPackages(os: OsInfo | undefined, packages: ImagePacka
   }
   const matches: VulnMatch[] = [];
   for (const pkg of packages) {
+    // A record listing the package under several ecosystems or names (Red Hat's BaseOS and AppStream) matches it once.
+    const matched = new Set<string>();
     for (const eco of ecosystemsFor(os, pkg)) {
-      const name = lookupName(pkg, eco);
-      for (const record of found.get(`${eco}\0${name}`) ?? []) {
-        if (record.withdrawn) continue;
-        for (const a of record.affected ?? []) {
-          if (!a.package || a.package.ecosystem !== eco || packageKey(eco, a.package.name) !== name) continue;
-          const hit = evaluateAffected(a, eco, lookupVersion(pkg));
-          if (hit) {
-            matches.push({ record, affected: a, pkg, ...(hit.fixed ? { fixedVersion: hit.fixed } : {}) });
-            break;
+      for (const name of lookupNames(pkg, eco)) {
+        for (const record of found.get(`${eco}\0${name}`) ?? []) {
+          if (record.withdrawn || matched.has(record.id)) continue;
+          for (const a of record.affected ?? []) {
+            if (!a.package || a.package.ecosystem !== eco || packageKey(eco, a.package.name) !== name) continue;
+            const hit = evaluateAffected(a, eco, lookupVersion(pkg));
+            if (hit) {
+              matched.add(record.id);
+              matches.push({ record, affected: a, pkg, ...(hit.fixed ? { fixedVersion: hit.fixed } : {}) });
+              break;
+            }
           }
         }
       }

@@ -10,7 +10,7 @@ import { analyzeLayer, ANALYZER_VERSION, type LayerFacts } from './layers/analyz
 import { mergeLayers } from './layers/merge.js';
 import { matchPackages, osSupported } from './match.js';
 import { OS_PACKAGE_TYPES } from './model.js';
-import { STALE_AFTER_MS } from './vulndb/vulndb.js';
+import { isStale } from './vulndb/vulndb.js';
 
 const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 const READ_CHUNK = 256 * 1024;
@@ -76,11 +76,10 @@ export class ImageScanner {
       const matches = await matchPackages(contents.os, contents.packages, this.meta.scans);
       const result: ScanResult = buildFindings(matches, scan.scanType);
       const db = await this.meta.scans.vulnDbFreshness();
-      const stale = db.updatedAt === null || Date.now() - db.updatedAt > STALE_AFTER_MS;
       const description = db.empty
         ? `${COMPLETE_DESCRIPTION} Warning: the vulnerability database is empty.`
-        : stale ? `${COMPLETE_DESCRIPTION} Warning: the vulnerability database is older than 7 days.` : COMPLETE_DESCRIPTION;
-      return this.finish(repo, scan, { status: 'COMPLETE', description, result, vulnSourceUpdatedAt: db.updatedAt });
+        : isStale(db.newestModified) ? `${COMPLETE_DESCRIPTION} Warning: the vulnerability database is older than 7 days.` : COMPLETE_DESCRIPTION;
+      return this.finish(repo, scan, { status: 'COMPLETE', description, result, vulnSourceUpdatedAt: db.newestModified });
     } catch (e) {
       // The image (or its repository) was deleted while it was being scanned: nothing to record.
       if (!(await this.meta.scans.getScan(repoId, digest))) return undefined;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { STALE_AFTER_MS } from '../../domain/scanning/vulndb/vulndb.js';
+import { isStale } from '../../domain/scanning/vulndb/vulndb.js';
 import type { ImportReport } from '../../domain/scanning/vulndb/import.js';
 import { openDomain, type Domain } from '../../wiring.js';
 
@@ -64,13 +64,17 @@ export function registerVulnDbAdmin(admin: Command): void {
   storeOptions(vulndb.command('status').description('records per ecosystem, sources, newest modified time')).action(
     async (opts: StoreOptions & { json?: boolean }) => {
       const status = await withDomain(opts, (d) => d.scanning.vulnDb.status());
-      const stale = status.updatedAt === null || Date.now() - status.updatedAt > STALE_AFTER_MS;
+      const stale = isStale(status.newestModified);
       if (opts.json) {
         process.stdout.write(JSON.stringify({ ...status, stale }, null, 2) + '\n');
         return;
       }
       const time = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString());
-      const lines = [`records: ${status.records}`, `newest modified: ${time(status.newestModified)}`, `updated: ${time(status.updatedAt)}${stale ? ' (older than 7 days: findings carry a warning)' : ''}`];
+      const lines = [
+        `records: ${status.records}`,
+        `newest modified: ${time(status.newestModified)}${stale ? ' (older than 7 days: findings carry a warning)' : ''}`,
+        `last import: ${time(status.updatedAt)}`,
+      ];
       lines.push('ecosystems:', ...status.ecosystems.map((e) => `  ${e.ecosystem}  ${e.records}`));
       lines.push('sources:', ...status.sources.map((s) => `  ${s.source}  ${s.records}`));
       process.stdout.write(lines.join('\n') + '\n');

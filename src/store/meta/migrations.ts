@@ -16,6 +16,7 @@ import { CLAIMS_SCHEMA } from './schema/014-claims.js';
 import { IAM_ROLES_SCHEMA } from './schema/015-iam-roles.js';
 import { USAGE_SCHEMA } from './schema/016-usage.js';
 import { ARCHIVE_SCHEMA } from './schema/017-archive.js';
+import { SCAN_FRESHNESS_SCHEMA } from './schema/018-scan.js';
 import { USAGE_ARCHIVE_SCHEMA } from './schema/019-ecr.js';
 
 /**
@@ -24,9 +25,8 @@ import { USAGE_ARCHIVE_SCHEMA } from './schema/019-ecr.js';
  * PostgreSQL. Times are epoch milliseconds in BIGINT columns.
  * On PostgreSQL every TEXT column gets the "C" collation: SQLite compares text bytewise (BINARY),
  * and ORDER BY, `name > ?` paging and their indexes must agree on both.
- * An empty entry records no version (018 is another branch's migration, merged in its place).
  */
-const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA, ECR_OPS_SCHEMA, EVENTBRIDGE_SCHEMA, ECR_PUBLIC_SCHEMA, SCANNING_SCHEMA, AUDIT_SCHEMA, KMS_SCHEMA, CLAIMS_SCHEMA, IAM_ROLES_SCHEMA, USAGE_SCHEMA, ARCHIVE_SCHEMA, '', USAGE_ARCHIVE_SCHEMA];
+const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA, ECR_OPS_SCHEMA, EVENTBRIDGE_SCHEMA, ECR_PUBLIC_SCHEMA, SCANNING_SCHEMA, AUDIT_SCHEMA, KMS_SCHEMA, CLAIMS_SCHEMA, IAM_ROLES_SCHEMA, USAGE_SCHEMA, ARCHIVE_SCHEMA, SCAN_FRESHNESS_SCHEMA, USAGE_ARCHIVE_SCHEMA];
 
 export async function migrate(db: SqlDb): Promise<void> {
   // Inside the transaction, so several servers starting on one database migrate one at a time.

@@ -22,8 +22,9 @@ export interface VulnDbStatus {
   records: number;
   ecosystems: Array<{ ecosystem: string; records: number }>;
   sources: Array<{ source: string; records: number }>;
+  /** The newest `modified` of its records: how current the database is (null when empty). */
   newestModified: number | null;
-  /** When the database was last imported into or updated; null when never. */
+  /** When records were last imported (or fetched by update); null when never. */
   updatedAt: number | null;
 }
 
@@ -76,8 +77,67 @@ function placeholders(n: number): string {
 
 const UPDATED_AT_KEY = 'vulndb:updated_at';
 const LOOKUP_CHUNK = 500;
-/** Rows per multi-row statement: 5 parameters each stays under SQLite's 32,766 limit. */
-const WRITE_CHUNK = 200;
+/** Rows per multi-row statement (PostgreSQL): 5 parameters each, 5,000 a statement. */
+const WRITE_CHUNK = 1000;
+
+/**
+ * SQLite runs in this process: one cached statement per row is its cheapest way, no SQL to build
+ * or parse per batch. PostgreSQL pays a round trip per statement: rows go in multi-row statements.
+ */
+const rowByRow = (db: SqlDb) => db.dialect === 'sqlite';
+
+/** The stored `modified` of each of `ids` that has a record. */
+async function storedModified(tx: SqlDb, ids: string[]): Promise<Map<string, number>> {
+  const stored = new Map<string, number>();
+  if (rowByRow(tx)) {
+    for (const id of ids) {
+      const row = await tx.get<{ modified: number }>('SELECT modified FROM vuln_records WHERE id = ?', [id]);
+      if (row) stored.set(id, Number(row.modified));
+    }
+    return stored;
+  }
+  for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+    const chunk = ids.slice(i, i + LOOKUP_CHUNK);
+    const rows = await tx.all<{ id: string; modified: number | string }>(`SELECT id, modified FROM vuln_records WHERE id IN (${placeholders(chunk.length)})`, chunk);
+    for (const r of rows) stored.set(r.id, Number(r.modified));
+  }
+  return stored;
+}
+
+async function deleteRecords(tx: SqlDb, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+    const chunk = ids.slice(i, i + LOOKUP_CHUNK);
+    await tx.run(`DELETE FROM vuln_affected WHERE vuln_id IN (${placeholders(chunk.length)})`, chunk);
+    await tx.run(`DELETE FROM vuln_records WHERE id IN (${placeholders(chunk.length)})`, chunk);
+  }
+}
+
+/** A record's lookup keys, each (ecosystem, name) once. */
+function affectedRows(r: VulnRecordRow): Array<[string, string, string]> {
+  return [...new Map(r.affected.map((a) => [`${a.ecosystem}\0${a.name}`, [a.ecosystem, a.name, r.id] as [string, string, string]])).values()];
+}
+
+async function insertRecords(tx: SqlDb, rows: VulnRecordRow[], now: number): Promise<void> {
+  if (rowByRow(tx)) {
+    for (const r of rows) {
+      await tx.run('INSERT INTO vuln_records (id, modified, source, body, imported_at) VALUES (?, ?, ?, ?, ?)', [r.id, r.modified, r.source, r.body, now]);
+      for (const key of affectedRows(r)) await tx.run('INSERT INTO vuln_affected (ecosystem, name, vuln_id) VALUES (?, ?, ?)', key);
+    }
+    return;
+  }
+  for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+    const chunk = rows.slice(i, i + WRITE_CHUNK);
+    await tx.run(
+      `INSERT INTO vuln_records (id, modified, source, body, imported_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      chunk.flatMap((r) => [r.id, r.modified, r.source, r.body, now]),
+    );
+  }
+  const keys = rows.flatMap(affectedRows);
+  for (let k = 0; k < keys.length; k += WRITE_CHUNK) {
+    const part = keys.slice(k, k + WRITE_CHUNK);
+    await tx.run(`INSERT INTO vuln_affected (ecosystem, name, vuln_id) VALUES ${part.map(() => '(?, ?, ?)').join(', ')}`, part.flat());
+  }
+}
 
 /** The scanner's state: vulnerability records, cached layer facts, image scans. */
 export class ScanStore {
@@ -102,35 +162,19 @@ export class ScanStore {
     }
     const batch = [...latest.values()];
     await this.db.transaction(async (tx) => {
-      for (let i = 0; i < batch.length; i += WRITE_CHUNK) {
-        const chunk = batch.slice(i, i + WRITE_CHUNK);
-        const stored = new Map(
-          (await tx.all<{ id: string; modified: number | string }>(`SELECT id, modified FROM vuln_records WHERE id IN (${placeholders(chunk.length)})`, chunk.map((r) => r.id))).map(
-            (r) => [r.id, Number(r.modified)],
-          ),
-        );
-        const fresh = chunk.filter((r) => !stored.has(r.id));
-        const newer = chunk.filter((r) => stored.has(r.id) && stored.get(r.id)! < r.modified);
-        counts.unchanged += chunk.length - fresh.length - newer.length;
-        counts.added += fresh.length;
-        counts.replaced += newer.length;
-        if (newer.length > 0) {
-          const ids = newer.map((r) => r.id);
-          await tx.run(`DELETE FROM vuln_affected WHERE vuln_id IN (${placeholders(ids.length)})`, ids);
-          await tx.run(`DELETE FROM vuln_records WHERE id IN (${placeholders(ids.length)})`, ids);
-        }
-        const written = [...fresh, ...newer];
-        if (written.length === 0) continue;
-        await tx.run(
-          `INSERT INTO vuln_records (id, modified, source, body, imported_at) VALUES ${written.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-          written.flatMap((r) => [r.id, r.modified, r.source, r.body, now]),
-        );
-        const keys = written.flatMap((r) => [...new Map(r.affected.map((a) => [`${a.ecosystem}\0${a.name}`, [a.ecosystem, a.name, r.id]])).values()]);
-        for (let k = 0; k < keys.length; k += WRITE_CHUNK) {
-          const part = keys.slice(k, k + WRITE_CHUNK);
-          await tx.run(`INSERT INTO vuln_affected (ecosystem, name, vuln_id) VALUES ${part.map(() => '(?, ?, ?)').join(', ')}`, part.flat());
-        }
+      const stored = await storedModified(tx, batch.map((r) => r.id));
+      const fresh: VulnRecordRow[] = [];
+      const newer: VulnRecordRow[] = [];
+      for (const r of batch) {
+        const modified = stored.get(r.id);
+        if (modified === undefined) fresh.push(r);
+        else if (modified < r.modified) newer.push(r);
+        else counts.unchanged++;
       }
+      counts.added += fresh.length;
+      counts.replaced += newer.length;
+      if (newer.length > 0) await deleteRecords(tx, newer.map((r) => r.id));
+      await insertRecords(tx, [...fresh, ...newer], now);
       await tx.run('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v', [UPDATED_AT_KEY, String(now)]);
     });
     return counts;
@@ -156,11 +200,14 @@ export class ScanStore {
     return (await this.db.get<{ body: string }>('SELECT body FROM vuln_records WHERE id = ?', [id]))?.body;
   }
 
-  /** What every scan needs to know of the database, without counting it: whether it holds records, and when it was last updated. */
-  async vulnDbFreshness(): Promise<{ empty: boolean; updatedAt: number | null }> {
-    const any = await this.db.get<{ one: number }>('SELECT 1 AS one FROM vuln_records LIMIT 1');
-    const updated = await this.db.get<{ v: string }>('SELECT v FROM kv WHERE k = ?', [UPDATED_AT_KEY]);
-    return { empty: !any, updatedAt: updated ? Number(updated.v) : null };
+  /**
+   * What every scan needs to know of the database, without counting it: whether it holds records,
+   * and the newest `modified` among them (how current its advisories are; null when empty).
+   */
+  async vulnDbFreshness(): Promise<{ empty: boolean; newestModified: number | null }> {
+    const row = await this.db.get<{ m: number | string | null }>('SELECT MAX(modified) AS m FROM vuln_records');
+    const newestModified = num(row?.m ?? null);
+    return { empty: newestModified === null, newestModified };
   }
 
   async vulnDbStatus(): Promise<VulnDbStatus> {

@@ -63,6 +63,7 @@ export function schemeOfEcosystem(ecosystem: string): VersionScheme | undefined 
     case 'SUSE':
     case 'openSUSE':
     case 'Photon OS':
+    case 'Azure Linux':
     case 'Mageia':
     case 'openEuler':
       return 'rpm';

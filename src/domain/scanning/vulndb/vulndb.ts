@@ -5,6 +5,15 @@ import { importVulnDb, updateVulnDb, type ImportReport } from './import.js';
 export const STALE_AFTER_MS = 7 * 24 * 60 * 60_000;
 
 /**
+ * Whether the database is too old to vouch for an image: its age is that of its newest record's
+ * `modified` (when the sources last changed an advisory), not when it was imported, so importing
+ * an old snapshot again does not make it fresh. An empty database is stale.
+ */
+export function isStale(newestModified: number | null, now = Date.now()): boolean {
+  return newestModified === null || now - newestModified > STALE_AFTER_MS;
+}
+
+/**
  * The vulnerability database every node shares, in the metadata store. `onChanged` runs after an
  * import or update that added or replaced records (continuous scanning rescans then).
  */

@@ -31,7 +31,7 @@ class WindowedZipReader extends yauzl.RandomAccessReader {
   }
 
   /** Bytes [start, end), at most one window long. */
-  private async slice(start: number, end: number): Promise<Buffer> {
+  async slice(start: number, end: number): Promise<Buffer> {
     const at = this.windows.findIndex((w) => start >= w.start && end <= w.start + w.data.length);
     let window = at >= 0 ? this.windows.splice(at, 1)[0]! : undefined;
     if (!window) {
@@ -51,14 +51,16 @@ class WindowedZipReader extends yauzl.RandomAccessReader {
     return Readable.from(pieces(this), { objectMode: false });
   }
 
+  /** Fills `into` with the bytes from `position` on, a window at a time. */
+  async readInto(into: Buffer, position: number, offset = 0, length = into.length - offset): Promise<void> {
+    for (let done = 0; done < length; done += WINDOW_BYTES) {
+      const n = Math.min(WINDOW_BYTES, length - done);
+      (await this.slice(position + done, position + done + n)).copy(into, offset + done);
+    }
+  }
+
   override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
-    const pieces = async () => {
-      for (let done = 0; done < length; done += WINDOW_BYTES) {
-        const n = Math.min(WINDOW_BYTES, length - done);
-        (await this.slice(position + done, position + done + n)).copy(buffer, offset + done);
-      }
-    };
-    pieces().then(() => callback(null), (e: Error) => callback(e));
+    this.readInto(buffer, position, offset, length).then(() => callback(null), (e: Error) => callback(e));
   }
 
   override close(callback: (err: Error | null) => void): void {
@@ -67,14 +69,72 @@ class WindowedZipReader extends yauzl.RandomAccessReader {
   }
 }
 
-/** Opens a zip for reading entry by entry (`lazyEntries`), with entry sizes checked as they are read. */
-export async function openZip(path: string): Promise<yauzl.ZipFile> {
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const LOCAL_HEADER_BYTES = 30;
+
+/**
+ * A zip read entry by entry: the central directory through yauzl (which checks it, zip64
+ * included), each entry's stored bytes straight from the file's cached windows. A read stream per
+ * entry (yauzl's openReadStream) cost more than the small records themselves.
+ */
+export class ZipEntries {
+  private done = false;
+
+  constructor(
+    private readonly zip: yauzl.ZipFile,
+    private readonly reader: WindowedZipReader,
+    private readonly size: number,
+  ) {}
+
+  /** The next entry of the central directory; undefined after the last. */
+  next(): Promise<yauzl.Entry | undefined> {
+    if (this.done) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const onEntry = (entry: yauzl.Entry) => settle(() => resolve(entry));
+      const onEnd = () => settle(() => ((this.done = true), resolve(undefined)));
+      const onError = (e: Error) => settle(() => reject(e));
+      const settle = (then: () => void) => {
+        this.zip.off('entry', onEntry).off('end', onEnd).off('error', onError);
+        then();
+      };
+      this.zip.on('entry', onEntry).on('end', onEnd).on('error', onError);
+      this.zip.readEntry();
+    });
+  }
+
+  /** An entry's bytes as stored (deflated or not), after its local header; at most `max` bytes. Read-only. */
+  async storedBytes(entry: yauzl.Entry, max: number): Promise<Buffer> {
+    if ((entry.generalPurposeBitFlag & 0x1) !== 0) throw new Error('entry is encrypted');
+    if (entry.compressedSize > max) throw new Error(`entry larger than ${max} bytes`);
+    const at = entry.relativeOffsetOfLocalHeader;
+    if (at + LOCAL_HEADER_BYTES > this.size) throw new Error('local header beyond the end of the zip');
+    const header = await this.reader.slice(at, at + LOCAL_HEADER_BYTES);
+    if (header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) throw new Error('invalid local header signature');
+    const start = at + LOCAL_HEADER_BYTES + header.readUInt16LE(26) + header.readUInt16LE(28);
+    const end = start + entry.compressedSize;
+    if (end > this.size) throw new Error('entry data beyond the end of the zip');
+    // A small entry is a view of its cached window (windows are dropped, never overwritten).
+    if (entry.compressedSize <= WINDOW_BYTES) return this.reader.slice(start, end);
+    const bytes = Buffer.allocUnsafe(entry.compressedSize);
+    await this.reader.readInto(bytes, start);
+    return bytes;
+  }
+
+  close(): void {
+    this.zip.close();
+  }
+}
+
+/** Opens a zip for reading entry by entry, with entry sizes checked against the central directory. */
+export async function openZip(path: string): Promise<ZipEntries> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    return await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.fromRandomAccessReader(new WindowedZipReader(file, size), size, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => (err ? reject(err) : resolve(zip!))),
+    const reader = new WindowedZipReader(file, size);
+    const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      yauzl.fromRandomAccessReader(reader, size, { lazyEntries: true, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z!))),
     );
+    return new ZipEntries(zip, reader, size);
   } catch (e) {
     await file.close().catch(() => undefined);
     throw e;

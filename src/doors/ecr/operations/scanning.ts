@@ -101,7 +101,7 @@ async function startImageScan(input: EcrInput, ctx: EcrContext) {
 
 function enhancedShape(ctx: EcrContext, repo: Repository, scan: ImageScanRow, tags: string[], f: EnhancedFindingFacts): Record<string, unknown> {
   const observed = epochSeconds(scan.completedAt ?? scan.requestedAt);
-  const hash = createHash('sha256').update(`${repo.id}\0${scan.digest}\0${f.recordId}\0${f.package.name}\0${f.package.filePath}`).digest('hex').slice(0, 32);
+  const hash = createHash('sha256').update(`${repo.id}\0${scan.digest}\0${f.recordId}\0${f.vulnerabilityId}\0${f.package.name}\0${f.package.filePath}`).digest('hex').slice(0, 32);
   const cvss = f.cvss.map((c) => ({ baseScore: c.baseScore, scoringVector: c.scoringVector, source: 'OSV', version: c.version }));
   const fixed = f.package.fixedInVersion;
   return {
