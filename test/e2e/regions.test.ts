@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { freePort, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
+import Database from 'better-sqlite3';
 import { ECRClient, GetAccountSettingCommand, PutAccountSettingCommand } from '@aws-sdk/client-ecr';
 import { run, skopeo, skopeoCreds, tempDir } from '../helpers/tools.js';
 
@@ -100,6 +101,22 @@ describe('regions', () => {
     const rows = (JSON.parse(res.stdout).repositories as any[]).filter((r) => r.repositoryName === 'team/app');
     assert.deepEqual(rows.map((r) => r.region).sort(), [OTHER, HOME].sort());
     for (const row of rows) assert.ok(row.storageBytes > 0, `${row.region} team/app stores bytes`);
+  });
+
+  test('berth admin vulndb import loads the records into every region, so each scans against them', async () => {
+    const berth = (args: string[]) => run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', 'vulndb', ...args, '--data-dir', b.dataDir], { env: regionEnv, timeoutMs: 120_000 });
+    await berth(['import', join(REPO_ROOT, 'test', 'fixtures', 'scanning', 'osv')]);
+    const records = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT COUNT(*) AS n FROM vuln_records').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const home = records(join(b.dataDir, 'metadata.db'));
+    assert.ok(home > 0);
+    assert.equal(records(join(b.dataDir, 'regions', OTHER, 'metadata.db')), home);
   });
 
   test("a region's login token is accepted by its own registry only", async () => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { isStale } from '../../domain/scanning/vulndb/vulndb.js';
 import type { ImportReport } from '../../domain/scanning/vulndb/import.js';
-import { openDomain, type Domain } from '../../wiring.js';
+import { openDomain, openRegionDomains, type Domain } from '../../wiring.js';
 
 interface StoreOptions {
   dataDir?: string;
@@ -15,6 +15,22 @@ async function withDomain<T>(opts: StoreOptions, fn: (domain: Domain) => Promise
     return await fn(domain);
   } finally {
     await domain.close();
+  }
+}
+
+/**
+ * Runs `fn` on every region's domain, the home region first; reports the home region's result.
+ * Each region scans against a vulnerability database of its own, so each gets the same records.
+ */
+async function inEveryRegion<T>(opts: StoreOptions, fn: (domain: Domain) => Promise<T>): Promise<T> {
+  const domains = await openRegionDomains(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }));
+  try {
+    const [home, ...others] = domains.values();
+    const result = await fn(home!);
+    for (const domain of others) await fn(domain);
+    return result;
+  } finally {
+    await Promise.all([...domains.values()].map((d) => d.close()));
   }
 }
 
@@ -49,7 +65,7 @@ export function registerVulnDbAdmin(admin: Command): void {
       .description('load OSV JSON files, directories, OSV all.zip files, Debian security-tracker JSON or Alpine secdb JSON')
       .argument('<path...>', 'files or directories'),
   ).action(async (paths: string[], opts: StoreOptions & { json?: boolean }) => {
-    printReport(await withDomain(opts, (d) => d.scanning.vulnDb.import(paths)), opts.json);
+    printReport(await inEveryRegion(opts, (d) => d.scanning.vulnDb.import(paths)), opts.json);
   });
 
   storeOptions(
@@ -58,7 +74,7 @@ export function registerVulnDbAdmin(admin: Command): void {
       .description('fetch an OSV zip (e.g. an ecosystem\'s all.zip) over HTTP(S) and import it')
       .requiredOption('--url <url>', 'where to fetch it'),
   ).action(async (opts: StoreOptions & { url: string; json?: boolean }) => {
-    printReport(await withDomain(opts, (d) => d.scanning.vulnDb.update(opts.url)), opts.json);
+    printReport(await inEveryRegion(opts, (d) => d.scanning.vulnDb.update(opts.url)), opts.json);
   });
 
   storeOptions(vulndb.command('status').description('records per ecosystem, sources, newest modified time')).action(
