@@ -1,5 +1,4 @@
 import { PermanentJobFailure, type JobHandler } from '../jobs/worker.js';
-import type { Images } from './images.js';
 
 /** Completes a restore from the archive that UpdateImageStorageClass started. */
 export const RESTORE_JOB = 'image.restore';
@@ -13,7 +12,7 @@ export interface RestoreJobPayload {
 }
 
 /** Runs the job; completing a restore twice changes nothing, so a job that runs again is harmless. */
-export function restoreJobHandler(images: Pick<Images, 'completeRestore'>): JobHandler {
+export function restoreJobHandler(images: { completeRestore(restore: RestoreJobPayload): Promise<unknown> }): JobHandler {
   return async (job) => {
     await images.completeRestore(restorePayload(job.payload));
   };
