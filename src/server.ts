@@ -63,7 +63,6 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const log = pino({ level: config.logLevel, base: undefined });
   const scheme = config.tls ? 'https' : 'http';
   const domains = new Map<string, Domain>();
-  const closeDomains = () => Promise.all([...domains.values()].map((d) => d.close().catch(() => undefined)));
   let home: RegionService;
   const services = new Map<string, RegionService>();
   const metrics = new BerthMetrics();
@@ -85,8 +84,8 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     }
     home = services.get(config.region)!;
   } catch (e) {
-    await Promise.all([...services.values()].map((s) => s.close().catch(() => undefined)));
-    await closeDomains();
+    // A started region's service closes its domain; the others' domains are closed here.
+    await Promise.all([...domains].map(([region, d]) => (services.get(region)?.close() ?? d.close()).catch(() => undefined)));
     throw e;
   }
   const { identity } = home;

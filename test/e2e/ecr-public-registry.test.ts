@@ -5,13 +5,13 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { cp, rm, writeFile } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startBerth, type Berth } from '../helpers/berth.js';
 import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
-import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
+import { credentialFreeEnv, createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
 
 
 /** The parameters of a `WWW-Authenticate: Bearer k="v",…` challenge. */
@@ -41,9 +41,7 @@ describe('ECR Public registry on its own address', () => {
     b = await startBerth({ env: { BERTH_PUBLIC_LISTEN: publicHost } });
     work = await tempDir('ecr-public-registry');
     env = await awsCliEnv(b);
-    const emptyAuth = join(work.path, 'empty-auth.json');
-    await writeFile(emptyAuth, '{"auths":{}}\n');
-    anonymousEnv = { REGISTRY_AUTH_FILE: emptyAuth, XDG_RUNTIME_DIR: work.path, DOCKER_CONFIG: work.path };
+    anonymousEnv = await credentialFreeEnv(work.path);
     image = await buildImage({ layout: join(work.path, 'img'), tag: 'v1', files: [{ path: '/etc/motd', content: 'from the public registry\n' }] });
   });
 

@@ -14,7 +14,7 @@ import { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
 import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { startBerth, readAdminCredentials, REPO_ROOT, type Berth } from '../helpers/berth.js';
 import { buildImage, type LayoutImage } from '../helpers/images.js';
-import { createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
+import { credentialFreeEnv, createPodman, run, skopeo, skopeoCreds, tempDir, type Podman } from '../helpers/tools.js';
 
 /** A 1×1 PNG. */
 const LOGO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
@@ -49,9 +49,7 @@ describe('ECR Public via the aws CLI v2, podman and skopeo', () => {
     b = await startBerth();
     work = await tempDir('ecr-public');
     env = { ...(await awsCliEnv(b)), AWS_DEFAULT_REGION: 'us-east-1' };
-    const emptyAuth = join(work.path, 'empty-auth.json');
-    await writeFile(emptyAuth, '{"auths":{}}\n');
-    anonymousEnv = { REGISTRY_AUTH_FILE: emptyAuth, XDG_RUNTIME_DIR: work.path, DOCKER_CONFIG: work.path };
+    anonymousEnv = await credentialFreeEnv(work.path);
     image = await buildImage({ layout: join(work.path, 'img'), tag: 'v1', files: [{ path: '/etc/motd', content: 'public image\n' }] });
     other = await buildImage({ layout: join(work.path, 'img'), tag: 'private', files: [{ path: '/etc/motd', content: 'private image\n' }] });
   });

@@ -180,3 +180,10 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove: (
   const path = await mkdtemp(join(tmpdir(), `berth-${prefix}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
+
+/** The environment of a container client (skopeo, podman) with no credentials at all: an empty auth file, no docker config. */
+export async function credentialFreeEnv(dir: string): Promise<Record<string, string>> {
+  const emptyAuth = join(dir, 'empty-auth.json');
+  await writeFile(emptyAuth, '{"auths":{}}\n');
+  return { REGISTRY_AUTH_FILE: emptyAuth, XDG_RUNTIME_DIR: dir, DOCKER_CONFIG: dir };
+}
