@@ -1,34 +1,91 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { nativeSha256, resumable, resumableSha256 } from '../../src/domain/registry/running-hash.js';
+import { newRunningSha256, nodeSha256, resumable, wasmSha256, type RunningHash } from '../../src/domain/registry/running-hash.js';
+import { systemSha256 } from '../../src/runtime/sha256.js';
+
+/** Hands `data` over in chunks of `chunk` bytes, waiting whenever the hash asks to. */
+async function feed(hash: RunningHash, data: Buffer, chunk: number): Promise<void> {
+  for (let at = 0; at < data.length; at += chunk) {
+    const behind = hash.update(data.subarray(at, at + chunk));
+    if (behind) await behind;
+  }
+  await hash.settle();
+}
 
 describe('running upload hashes', () => {
   const data = Buffer.from(Array.from({ length: 200_003 }, (_, i) => (i * 31) % 251));
   const expected = createHash('sha256').update(data).digest('hex');
+  // Past the inline first mebibyte, so stages are hashed on libuv threads, several in flight.
+  const large = Buffer.alloc(9 * 1024 * 1024 + 12345);
+  for (let i = 0; i < large.length; i += 4096) large.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const expectedLarge = createHash('sha256').update(large).digest('hex');
+
+  it('the system library is used here (this machine has libcrypto.so.3)', () => {
+    assert.ok(systemSha256, 'libcrypto.so.3 should load and pass its self-test');
+  });
 
   it('a saved state resumed elsewhere gives the digest of the whole, at any split point', async () => {
-    for (const cut of [0, 1, 63, 64, 65, 100_000, data.length]) {
-      const first = await resumableSha256();
-      first.update(data.subarray(0, cut));
-      const state = first.save()!;
-      const second = await resumableSha256(state);
-      second.update(data.subarray(cut));
-      assert.equal(second.hex(), expected, `cut at ${cut}`);
+    for (const make of [() => newRunningSha256({ saveable: true }), () => wasmSha256()]) {
+      for (const cut of [0, 1, 63, 64, 65, 100_000, data.length]) {
+        const first = await make();
+        await feed(first, data.subarray(0, cut), 4096);
+        const state = first.save()!;
+        const second = (await resumable(state))!;
+        await feed(second, data.subarray(cut), 4096);
+        assert.equal(second.hex(), expected, `cut at ${cut}`);
+      }
     }
   });
 
+  it('large inputs hashed in the background give the same digest, in any chunk size, and resume from a saved state', async () => {
+    for (const chunk of [1, 65536, 1 << 20, 3 * 1024 * 1024 + 7]) {
+      if (chunk === 1) continue; // byte by byte over 9 MiB is slow; covered by the small cases
+      const hash = await newRunningSha256({ saveable: false });
+      await feed(hash, large, chunk);
+      assert.equal(hash.hex(), expectedLarge, `chunks of ${chunk}`);
+    }
+    const cut = 5 * 1024 * 1024 + 3;
+    const first = await newRunningSha256({ saveable: true });
+    await feed(first, large.subarray(0, cut), 65536);
+    const second = (await resumable(first.save()!))!;
+    await feed(second, large.subarray(cut), 65536);
+    assert.equal(second.hex(), expectedLarge);
+  });
+
+  it('a chunk may be reused by the caller as soon as update returns', async () => {
+    const hash = await newRunningSha256({ saveable: false });
+    const scratch = Buffer.alloc(65536);
+    for (let at = 0; at < large.length; at += scratch.length) {
+      const n = large.copy(scratch, 0, at);
+      const behind = hash.update(scratch.subarray(0, n));
+      if (behind) await behind;
+      scratch.fill(0xee); // the hash must already hold what it was given
+    }
+    await hash.settle();
+    assert.equal(hash.hex(), expectedLarge);
+  });
+
   it('reading the digest midway does not disturb the running hash', async () => {
-    for (const hash of [nativeSha256(), await resumableSha256()]) {
-      hash.update(data.subarray(0, 1000));
+    for (const hash of [nodeSha256(), await wasmSha256(), await newRunningSha256({ saveable: true })]) {
+      await feed(hash, data.subarray(0, 1000), 1000);
       assert.equal(hash.hex(), createHash('sha256').update(data.subarray(0, 1000)).digest('hex'));
-      hash.update(data.subarray(1000));
+      await feed(hash, data.subarray(1000), 7000);
       assert.equal(hash.hex(), expected);
     }
   });
 
-  it('the process-only hash has no state to save; a state that is not one resumes as nothing', async () => {
-    assert.equal(nativeSha256().save(), undefined);
+  it('the digest is refused while input is still being hashed', async () => {
+    const hash = await newRunningSha256({ saveable: false });
+    const behind = hash.update(large);
+    assert.throws(() => hash.hex(), /not settled/);
+    if (behind) await behind;
+    await hash.settle();
+    assert.equal(hash.hex(), expectedLarge);
+  });
+
+  it("node's hash has no state to save; a state that is not one resumes as nothing", async () => {
+    assert.equal(nodeSha256().save(), undefined);
     assert.equal(await resumable(Buffer.from('not a hash state')), undefined);
   });
 });

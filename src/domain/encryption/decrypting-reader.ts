@@ -31,31 +31,65 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
   let plainAt = start;
   // Sized for the batch, so a small blob (a config) does not take the buffers of a large one.
   const batch = Math.max(1, Math.min(SEGMENTS_PER_READ, lastSegment - firstSegment + 1));
-  const sealedBuf = Buffer.allocUnsafe(SEALED_SEGMENT_BYTES * batch);
+  const batches = Math.ceil((lastSegment - firstSegment + 1) / batch);
+  // Two sealed buffers when there is more than one batch: the next batch is read while this one is
+  // decrypted and sent, so the store's latency hides behind the work on the current one.
+  const sealedBufs = Array.from({ length: batches > 1 ? 2 : 1 }, () => Buffer.allocUnsafe(SEALED_SEGMENT_BYTES * batch));
   const plainBuf = Buffer.allocUnsafe(SEGMENT_BYTES * batch);
+  let reads = 0;
+  let ahead: StoredBatch | undefined;
+
+  interface StoredBatch {
+    segment: number;
+    count: number;
+    sealed: Buffer;
+    /** Settles with the read; a failure is kept here until the batch is needed. */
+    done: Promise<unknown>;
+  }
+
+  /** Starts reading the batch at `segment` from the store into the next sealed buffer. */
+  function readBatch(segment: number): StoredBatch {
+    const count = Math.min(batch, lastSegment - segment + 1);
+    const segStart = segment * SEALED_SEGMENT_BYTES;
+    const want = Math.min(storedSize(plainSize), (segment + count) * SEALED_SEGMENT_BYTES) - segStart;
+    const buf = sealedBufs[reads++ % sealedBufs.length]!;
+    const read = async () => {
+      let got = 0;
+      while (got < want) {
+        const n = await inner!.read(buf.subarray(got, want));
+        if (n === 0) throw new SegmentError(`stored blob ${digest} is shorter than its size`);
+        got += n;
+      }
+    };
+    return { segment, count, sealed: buf.subarray(0, want), done: read().then(() => undefined, (e: unknown) => e ?? new Error('read failed')) };
+  }
 
   async function decryptMore(): Promise<boolean> {
     if (nextSegment > lastSegment) return false;
-    const count = Math.min(batch, lastSegment - nextSegment + 1);
-    const segStart = nextSegment * SEALED_SEGMENT_BYTES;
-    const want = Math.min(storedSize(plainSize), (nextSegment + count) * SEALED_SEGMENT_BYTES) - segStart;
-    let got = 0;
-    while (got < want) {
-      const n = await inner!.read(sealedBuf.subarray(got, want));
-      if (n === 0) throw new SegmentError(`stored blob ${digest} is shorter than its size`);
-      got += n;
-    }
+    const stored = ahead?.segment === nextSegment ? ahead : readBatch(nextSegment);
+    ahead = undefined;
+    const failure = await stored.done;
+    if (failure) throw failure;
+    const following = nextSegment + stored.count;
+    if (following <= lastSegment) ahead = readBatch(following);
     const segmentPlainStart = nextSegment * SEGMENT_BYTES;
     segments = [];
-    for (let i = 0; i < count; i++) {
-      const sealed = sealedBuf.subarray(i * SEALED_SEGMENT_BYTES, Math.min(want, (i + 1) * SEALED_SEGMENT_BYTES));
+    for (let i = 0; i < stored.count; i++) {
+      const sealed = stored.sealed.subarray(i * SEALED_SEGMENT_BYTES, Math.min(stored.sealed.length, (i + 1) * SEALED_SEGMENT_BYTES));
       segments.push(openStoredSegment(key, nextSegment + i, sealed, plainBuf.subarray(i * SEGMENT_BYTES, (i + 1) * SEGMENT_BYTES)));
     }
-    nextSegment += count;
+    nextSegment = following;
     current = 0;
     plain = segments[0]!;
     plainAt = segmentPlainStart;
     return true;
+  }
+
+  /** Lets a read still in flight finish before the store's reader is closed under it. */
+  async function closeInner(): Promise<void> {
+    await ahead?.done;
+    ahead = undefined;
+    await inner!.close();
   }
 
   function openStoredSegment(key: Buffer, index: number, sealed: Buffer, into: Buffer): Buffer {
@@ -80,7 +114,7 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
   try {
     await decryptMore();
   } catch (e) {
-    await inner.close().catch(() => undefined);
+    await closeInner().catch(() => undefined);
     throw e;
   }
 
@@ -97,6 +131,6 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
       }
       return written;
     },
-    close: () => inner.close(),
+    close: closeInner,
   };
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { aesGcm } from '../../runtime/aes-gcm.js';
 
 /**
@@ -20,6 +20,25 @@ export function storedSize(plainSize: number): number {
   return full * SEALED_SEGMENT_BYTES + (rest > 0 ? rest + SEGMENT_OVERHEAD : 0);
 }
 
+/**
+ * Nonces cut from a block of random bytes filled at once: one small `randomBytes` call per segment
+ * was measured at ~11 µs here (a system call each), a sixth of the cost of sealing 64 KiB. A used
+ * block is never refilled, so a nonce handed out stays as it was.
+ */
+const NONCE_BLOCK_BYTES = NONCE_BYTES * 4096;
+let nonceBlock = Buffer.alloc(0);
+let nonceAt = 0;
+
+function nextNonce(): Buffer {
+  if (nonceAt + NONCE_BYTES > nonceBlock.length) {
+    nonceBlock = randomFillSync(Buffer.allocUnsafeSlow(NONCE_BLOCK_BYTES));
+    nonceAt = 0;
+  }
+  const nonce = nonceBlock.subarray(nonceAt, nonceAt + NONCE_BYTES);
+  nonceAt += NONCE_BYTES;
+  return nonce;
+}
+
 function indexAad(index: number): Buffer {
   const aad = Buffer.alloc(9);
   aad.writeUInt8(0x53, 0); // 'S': a segment of a blob
@@ -37,7 +56,7 @@ export function tailAad(plainLength: number): Buffer {
 
 export function sealWith(key: Buffer, plain: Buffer, aad: Buffer): Buffer {
   const out = Buffer.allocUnsafe(plain.length + SEGMENT_OVERHEAD);
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = nextNonce();
   nonce.copy(out, 0);
   const tag = aesGcm.seal(key, nonce, aad, plain, out.subarray(NONCE_BYTES, NONCE_BYTES + plain.length));
   tag.copy(out, NONCE_BYTES + plain.length);
@@ -59,10 +78,15 @@ export function sealSegment(key: Buffer, index: number, plain: Buffer): Buffer {
   return sealWith(key, plain, indexAad(index));
 }
 
-/** `sealSegment` as its three parts (nonce, ciphertext, tag), for writers that copy anyway: no joining copy. */
-export function sealSegmentParts(key: Buffer, index: number, plain: Buffer): [Buffer, Buffer, Buffer] {
-  const nonce = randomBytes(NONCE_BYTES);
-  const body = Buffer.allocUnsafe(plain.length);
+/**
+ * `sealSegment` as its three parts (nonce, ciphertext, tag), for writers that copy anyway: no joining
+ * copy. The ciphertext is written into `into` (at least as long as `plain`), which the caller may
+ * reuse once the parts were consumed: a fresh 64 KiB buffer per segment costs more in garbage
+ * collection than the encryption.
+ */
+export function sealSegmentParts(key: Buffer, index: number, plain: Buffer, into: Buffer): [Buffer, Buffer, Buffer] {
+  const nonce = nextNonce();
+  const body = into.subarray(0, plain.length);
   const tag = aesGcm.seal(key, nonce, indexAad(index), plain, body);
   return [nonce, body, tag];
 }

@@ -33,6 +33,8 @@ export class UploadCipher {
     const full = Math.floor(offset / SEGMENT_BYTES);
     const current = offset % SEGMENT_BYTES === 0 ? undefined : await this.readTail(id, key, offset);
     const segment = Buffer.allocUnsafe(SEGMENT_BYTES);
+    // Reused for every sealed segment: the store consumes each part before it asks for the next.
+    const sealedBody = Buffer.allocUnsafe(SEGMENT_BYTES);
     let filled = 0;
     if (current) filled = current.plain.copy(segment, 0);
     let index = full;
@@ -46,7 +48,7 @@ export class UploadCipher {
           filled += n;
           at += n;
           if (filled === SEGMENT_BYTES) {
-            yield* sealSegmentParts(key, index++, segment);
+            yield* sealSegmentParts(key, index++, segment, sealedBody);
             filled = 0;
           }
         }

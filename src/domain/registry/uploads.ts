@@ -6,7 +6,7 @@ import { RegistryError } from './errors.js';
 import type { Repository, Upload } from './model.js';
 import type { SpaceReserveState } from './readiness.js';
 import { ClaimRenewal, claimExpiry, newClaimHolder } from './claims.js';
-import { nativeSha256, resumable, resumableSha256, type RunningHash } from './running-hash.js';
+import { newRunningSha256, resumable, type RunningHash } from './running-hash.js';
 
 interface UploadHashState {
   offset: number;
@@ -173,7 +173,7 @@ export class Uploads {
   private async hashAt(upload: Upload, last: boolean): Promise<RunningHash | undefined> {
     const held = this.hashes.get(upload.id);
     if (held && held.offset === upload.size) return held.hash;
-    if (upload.size === 0) return this.hashesLive === 'saved' && !last ? resumableSha256() : nativeSha256();
+    if (upload.size === 0) return newRunningSha256({ saveable: this.hashesLive === 'saved' && !last });
     if (upload.hashState) return resumable(upload.hashState);
     return undefined;
   }
@@ -198,9 +198,11 @@ function outOfOrder(upload: Upload): RegistryError {
 
 async function* hashing(body: AsyncIterable<Buffer>, hash: RunningHash | undefined): AsyncIterable<Buffer> {
   for await (const chunk of body) {
-    hash?.update(chunk);
+    const behind = hash?.update(chunk);
+    if (behind) await behind;
     yield chunk;
   }
+  await hash?.settle();
 }
 
 /**

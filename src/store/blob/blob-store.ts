@@ -25,7 +25,8 @@ export interface BlobReader {
 export interface BlobStore {
   /**
    * Appends one part to the upload, whose counted length is `offset`; whatever a failed earlier
-   * append left past `offset` is not part of the upload. Returns the bytes appended.
+   * append left past `offset` is not part of the upload. Returns the bytes appended. Each chunk is
+   * consumed (written or copied) before the next is asked for: writers may reuse their buffers.
    */
   appendUpload(id: string, offset: number, data: AsyncIterable<Buffer>): Promise<number>;
   /** The upload's first `size` bytes. */
