@@ -19,7 +19,7 @@ import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
 import { createTokenEndpoint, publicRegistryPath, TOKEN_PATH } from './doors/oci/public-registry.js';
 import type { Registry } from './domain/registry/registry.js';
-import { CachedStorageFigures } from './domain/stats/storage-figures.js';
+import { CachedStorageFigures, combineRegions } from './domain/stats/storage-figures.js';
 import { peekCredential } from './iam/auth/sigv4.js';
 import type { Identity } from './iam/identity.js';
 import { startRegionService, type RegionService } from './region-service.js';
@@ -90,7 +90,6 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   }
   const { identity } = home;
   const { registry } = home.domain;
-  const { meta } = home.domain.stores;
   let publicListener: Listener | undefined;
   const publicRegistryHost = () => publicListener && new URL(publicListener.url).host;
   const ecrPublic = createEcrPublicDoor({ identity, registry, baseUrl: baseUrl(config.region), publicRegistryHost }, log);
@@ -108,10 +107,10 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
   const tokenEndpoint = createTokenEndpoint(identity);
   const iamDoor = { identity, directory: home.domain.identities, log, onChange: () => services.forEach((s) => s.identity.resourcesChanged?.()) };
 
-  const storageFigures = new CachedStorageFigures(() => meta.stats);
+  const storageFigures = [...services].map(([region, service]) => ({ region, cached: new CachedStorageFigures(() => service.domain.stores.meta.stats) }));
   const scrape = metricsEndpoint({
     metrics,
-    figures: () => storageFigures.current(),
+    figures: async () => combineRegions(await Promise.all(storageFigures.map(async ({ region, cached }) => ({ region, figures: await cached.current() })))),
     token: await metricsToken({ dataDir: config.dataDir, token: config.metricsToken, public: config.metricsPublic }),
   });
   const requestLog = createRequestLog(config.logLevel);

@@ -3,6 +3,7 @@
 // keys) and by skopeo at each region's registry address; tokens of one region refused by the other.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
@@ -101,6 +102,20 @@ describe('regions', () => {
     const rows = (JSON.parse(res.stdout).repositories as any[]).filter((r) => r.repositoryName === 'team/app');
     assert.deepEqual(rows.map((r) => r.region).sort(), [OTHER, HOME].sort());
     for (const row of rows) assert.ok(row.storageBytes > 0, `${row.region} team/app stores bytes`);
+  });
+
+  test('/metrics reports the storage of every region, each repository with its region', async () => {
+    const token = (await readFile(join(b.dataDir, 'metrics-token'), 'utf8')).trim();
+    const res = await fetch(`${b.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 200);
+    const lines = (await res.text()).split('\n');
+    const bytesOf = (region: string) => {
+      const line = lines.find((l) => l.startsWith('berth_repository_storage_bytes{') && l.includes('repository="team/app"') && l.includes(`region="${region}"`));
+      return line === undefined ? undefined : Number(line.split(' ').pop());
+    };
+    for (const region of [HOME, OTHER]) assert.ok((bytesOf(region) ?? 0) > 0, `team/app in ${region} is in /metrics`);
+    const total = Number(lines.find((l) => l.startsWith('berth_storage_bytes '))!.split(' ').pop());
+    assert.ok(total >= bytesOf(HOME)! + bytesOf(OTHER)!, `the total (${total}) counts both regions' blobs`);
   });
 
   test('berth admin vulndb import loads the records into every region, so each scans against them', async () => {

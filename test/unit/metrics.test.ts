@@ -8,7 +8,7 @@ import { metricsToken } from '../../src/doors/http/metrics-endpoint.js';
 import { loadConfig } from '../../src/config.js';
 import type { RequestFigures, RequestRecord } from '../../src/doors/http/request-record.js';
 
-const figures = { repositories: [{ registryId: '111122223333', repositoryName: 'app', bytes: 42 }], totalBytes: 42, uploadsInProgress: 1, jobs: [{ kind: 'gc.run', status: 'queued', count: 2 }], readAt: 0 };
+const figures = { repositories: [{ registryId: '111122223333', repositoryName: 'app', bytes: 42, region: 'us-east-1' }], totalBytes: 42, uploadsInProgress: 1, jobs: [{ kind: 'gc.run', status: 'queued', count: 2 }], readAt: 0 };
 
 function request(action: string, status = 200): [RequestRecord, RequestFigures] {
   return [
@@ -30,7 +30,7 @@ test('requests are counted by door, action and status, with latency and bytes', 
   assert.match(text, /berth_http_request_duration_seconds_bucket\{door="oci",action="pull manifest",le="0.0025"\} 3/);
   assert.match(text, /berth_http_request_duration_seconds_bucket\{door="oci",action="pull manifest",le="\+Inf"\} 3/);
   assert.match(text, /berth_http_sent_bytes_total\{door="oci",action="pull manifest"\} 60/);
-  assert.match(text, /berth_repository_storage_bytes\{registry_id="111122223333",repository="app"\} 42/);
+  assert.match(text, /berth_repository_storage_bytes\{registry_id="111122223333",repository="app",region="us-east-1"\} 42/);
   assert.match(text, /berth_jobs\{kind="gc.run",status="queued"\} 2/);
   assert.match(text, /berth_uploads_in_progress 1/);
 });

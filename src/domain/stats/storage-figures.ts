@@ -1,7 +1,8 @@
 import type { RepositoryStorage, StatsStore } from '../../store/meta/stats-store.js';
 
 export interface StorageFigures {
-  repositories: RepositoryStorage[];
+  /** Each with the region it is in, once the figures of the regions served are combined. */
+  repositories: Array<RepositoryStorage & { region?: string }>;
   /** Every stored blob once, however many repositories link it. */
   totalBytes: number;
   uploadsInProgress: number;
@@ -41,4 +42,24 @@ export class CachedStorageFigures {
     this.last = { repositories, totalBytes, uploadsInProgress, jobs, readAt: this.now() };
     return this.last;
   }
+}
+
+/** The figures of every region served as one: repositories named with their region, the rest summed. */
+export function combineRegions(parts: Array<{ region: string; figures: StorageFigures }>): StorageFigures {
+  const jobs = new Map<string, { kind: string; status: string; count: number }>();
+  for (const { figures } of parts) {
+    for (const j of figures.jobs) {
+      const key = `${j.kind}\0${j.status}`;
+      const seen = jobs.get(key);
+      if (seen) seen.count += j.count;
+      else jobs.set(key, { ...j });
+    }
+  }
+  return {
+    repositories: parts.flatMap(({ region, figures }) => figures.repositories.map((r) => ({ ...r, region }))),
+    totalBytes: parts.reduce((n, p) => n + p.figures.totalBytes, 0),
+    uploadsInProgress: parts.reduce((n, p) => n + p.figures.uploadsInProgress, 0),
+    jobs: [...jobs.values()],
+    readAt: Math.min(...parts.map((p) => p.figures.readAt)),
+  };
 }

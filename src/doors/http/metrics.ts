@@ -10,8 +10,8 @@ import { RequestMetrics } from './request-metrics.js';
 export class BerthMetrics {
   readonly registry = new Registry();
   private readonly uploads = new Gauge({ name: 'berth_uploads_in_progress', help: 'Blob upload sessions started and not yet finished or cancelled.', registers: [this.registry] });
-  private readonly repositoryBytes = new Gauge({ name: 'berth_repository_storage_bytes', help: 'Bytes of the blobs each repository holds, each blob counted once per repository.', labelNames: ['registry_id', 'repository'] as const, registers: [this.registry] });
-  private readonly storedBytes = new Gauge({ name: 'berth_storage_bytes', help: 'Bytes of all stored blobs, each counted once however many repositories hold it.', registers: [this.registry] });
+  private readonly repositoryBytes = new Gauge({ name: 'berth_repository_storage_bytes', help: 'Bytes of the blobs each repository holds, each blob counted once per repository.', labelNames: ['registry_id', 'repository', 'region'] as const, registers: [this.registry] });
+  private readonly storedBytes = new Gauge({ name: 'berth_storage_bytes', help: 'Bytes of all stored blobs (of every region served), each counted once however many repositories of its region hold it.', registers: [this.registry] });
   private readonly repositories = new Gauge({ name: 'berth_repositories', help: 'Repositories, in all registries.', registers: [this.registry] });
   private readonly jobs = new Gauge({ name: 'berth_jobs', help: 'Jobs in the queue, by kind and status.', labelNames: ['kind', 'status'] as const, registers: [this.registry] });
   private readonly jobRuns = new Counter({ name: 'berth_job_runs_total', help: 'Job attempts run by this node, by kind and outcome.', labelNames: ['kind', 'outcome'] as const, registers: [this.registry] });
@@ -76,7 +76,7 @@ export class BerthMetrics {
   /** The exposition text, with the storage and queue gauges set from `figures`. */
   async render(figures: StorageFigures): Promise<string> {
     this.repositoryBytes.reset();
-    for (const r of figures.repositories) this.repositoryBytes.set({ registry_id: r.registryId, repository: r.repositoryName }, r.bytes);
+    for (const r of figures.repositories) this.repositoryBytes.set({ registry_id: r.registryId, repository: r.repositoryName, region: r.region ?? '' }, r.bytes);
     this.repositories.set(figures.repositories.length);
     this.storedBytes.set(figures.totalBytes);
     this.uploads.set(figures.uploadsInProgress);
