@@ -104,6 +104,24 @@ describe('regions', () => {
     for (const row of rows) assert.ok(row.storageBytes > 0, `${row.region} team/app stores bytes`);
   });
 
+  test('berth admin gc and lifecycle run cover every region, or the one --region names; jobs list takes --region', async () => {
+    const admin = (args: string[]) => run(process.execPath, [join(REPO_ROOT, 'bin', 'berth.js'), 'admin', ...args, '--data-dir', b.dataDir], { env: regionEnv, timeoutMs: 120_000, check: false });
+    const gc = await admin(['gc', '--dry-run']);
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stdout, new RegExp(`^gc \\(dry run\\) in ${HOME}: would remove`, 'm'));
+    assert.match(gc.stdout, new RegExp(`^gc \\(dry run\\) in ${OTHER}: would remove`, 'm'));
+    const one = await admin(['lifecycle', 'run', '--region', OTHER]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, new RegExp(`^lifecycle in ${OTHER}: \\d+ repositories evaluated`, 'm'));
+    assert.doesNotMatch(one.stdout, new RegExp(`in ${HOME}`));
+    const unserved = await admin(['gc', '--dry-run', '--region', 'ap-south-1']);
+    assert.notEqual(unserved.code, 0);
+    assert.match(unserved.stderr, /does not serve region ap-south-1/);
+    const jobs = await admin(['jobs', 'list', '--json', '--region', OTHER]);
+    assert.equal(jobs.code, 0, jobs.stderr);
+    assert.ok(Array.isArray(JSON.parse(jobs.stdout)));
+  });
+
   test('/metrics reports the storage of every region, each repository with its region', async () => {
     const token = (await readFile(join(b.dataDir, 'metrics-token'), 'utf8')).trim();
     const res = await fetch(`${b.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });

@@ -2,10 +2,12 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import type { StoredEvent } from '../../domain/events/event-log.js';
 import type { Job, JobStatus } from '../../domain/jobs/queue.js';
-import { openDomain, type Domain } from '../../wiring.js';
+import type { Domain } from '../../wiring.js';
+import { withRegionDomains } from './regions.js';
 import { table } from './text-table.js';
 
 interface StoreOptions {
+  region?: string;
   dataDir?: string;
   databaseUrl?: string;
   blobStore?: string;
@@ -13,13 +15,10 @@ interface StoreOptions {
 
 const STATUSES: JobStatus[] = ['queued', 'running', 'succeeded', 'dead'];
 
+/** The home region's domain, or the one `--region` names. */
 async function withDomain<T>(opts: StoreOptions, fn: (domain: Domain) => Promise<T>): Promise<T> {
-  const domain = await openDomain(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore }));
-  try {
-    return await fn(domain);
-  } finally {
-    await domain.close();
-  }
+  const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl, blobStore: opts.blobStore });
+  return withRegionDomains(config, { region: opts.region, every: false }, ([[, domain]]) => fn(domain!));
 }
 
 function count(value: string): number {
@@ -51,6 +50,7 @@ export function registerJobsAdmin(admin: Command): void {
     .option('--kind <kind>', 'only jobs of this kind (e.g. gc.run, lifecycle.run-all)')
     .option('--limit <n>', 'at most this many', count, 100)
     .option('--json', 'print JSON')
+    .option('--region <region>', 'the region whose queue to list (default: the home region)')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
@@ -69,6 +69,7 @@ export function registerJobsAdmin(admin: Command): void {
     .option('--type <type>', 'only events of this type (e.g. image.pushed)')
     .option('--limit <n>', 'at most this many', count, 100)
     .option('--json', 'print JSON')
+    .option('--region <region>', 'the region whose outbox to list (default: the home region)')
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .option('--blob-store <url>', 'S3 blob store, s3://BUCKET/PREFIX (env BERTH_BLOB_STORE)')
