@@ -48,9 +48,9 @@ const INLINE_BYTES = 1 << 20;
  * next fills, so a large push hashes on one core while it receives, encrypts and writes on another.
  * Measured: hashing was a third of a push's CPU time on the request thread.
  */
-const STAGE_BYTES = 1 << 20;
+const STAGE_BYTES = 512 * 1024;
 const STAGES_PER_HASH = 3;
-const stages = new BufferPool(STAGE_BYTES, 8);
+const stages = new BufferPool(STAGE_BYTES, 4);
 
 function isSystemState(state: Buffer): boolean {
   return state.length === SYSTEM_STATE_TAG.length + (systemSha256?.stateBytes ?? 112) && state.subarray(0, SYSTEM_STATE_TAG.length).equals(SYSTEM_STATE_TAG);
