@@ -81,8 +81,21 @@ export interface S3BlobStoreConfig {
   /** Static credentials; unset means the standard AWS credential chain. */
   accessKeyId?: string;
   secretAccessKey?: string;
-  /** Whether /v2 blob GETs answer 307 to a pre-signed URL of the object, so bytes bypass berth. */
+  /**
+   * Whether blob downloads (/v2 blob GETs, GetDownloadUrlForLayer) answer with a pre-signed URL of
+   * the object, so bytes bypass berth. Only with `serverSideEncryption`: blobs are then stored as
+   * their plaintext under the object store's encryption, which such a URL decrypts.
+   */
   redirect: boolean;
+  /** The object store's own encryption of every object berth writes (BERTH_S3_SSE). */
+  serverSideEncryption?: S3ServerSideEncryption;
+}
+
+/** S3's server-side encryption: SSE-S3 (`AES256`) or SSE-KMS (`aws:kms`, with the store's KMS key). */
+export interface S3ServerSideEncryption {
+  type: 'AES256' | 'aws:kms';
+  /** The object store's KMS key for `aws:kms`; unset means its default key. */
+  kmsKeyId?: string;
 }
 
 export interface ConnectionLimits {
@@ -168,7 +181,7 @@ function flag(name: string, v: string | undefined, fallback: boolean): boolean {
 }
 
 const BLOB_STORE_SETTING = '--blob-store / BERTH_BLOB_STORE';
-const S3_SETTINGS = ['BERTH_S3_ENDPOINT', 'BERTH_S3_REGION', 'BERTH_S3_FORCE_PATH_STYLE', 'BERTH_S3_ACCESS_KEY_ID', 'BERTH_S3_SECRET_ACCESS_KEY', 'BERTH_S3_REDIRECT'];
+const S3_SETTINGS = ['BERTH_S3_ENDPOINT', 'BERTH_S3_REGION', 'BERTH_S3_FORCE_PATH_STYLE', 'BERTH_S3_ACCESS_KEY_ID', 'BERTH_S3_SECRET_ACCESS_KEY', 'BERTH_S3_REDIRECT', 'BERTH_S3_SSE', 'BERTH_S3_SSE_KMS_KEY_ID'];
 
 /** `s3://bucket/prefix` (plus the BERTH_S3_* settings), or unset for files in the data dir. */
 export function blobStoreConfig(url: string | undefined, env: NodeJS.ProcessEnv): BlobStoreConfig {
@@ -215,19 +228,28 @@ export function blobStoreConfig(url: string | undefined, env: NodeJS.ProcessEnv)
     forcePathStyle: flag('BERTH_S3_FORCE_PATH_STYLE', env.BERTH_S3_FORCE_PATH_STYLE, false),
     accessKeyId,
     secretAccessKey,
-    redirect: noRedirect(env.BERTH_S3_REDIRECT),
+    ...redirectSettings(env),
   };
 }
 
 /**
- * Redirecting blob downloads to the object store would hand out ciphertext: berth encrypts every
- * blob at rest and serves it decrypted itself. Asking for it stops berth instead of being ignored.
+ * Redirected downloads need the object store to encrypt at rest: berth's own encryption would make a
+ * pre-signed URL serve ciphertext, so with BERTH_S3_REDIRECT=true blobs are stored as plaintext under
+ * the store's encryption (BERTH_S3_SSE). Redirecting without it would leave blobs unencrypted at
+ * rest, and stops berth instead.
  */
-function noRedirect(v: string | undefined): false {
-  if (flag('BERTH_S3_REDIRECT', v, false)) {
-    throw new Error('BERTH_S3_REDIRECT=true cannot be honoured: blobs are encrypted at rest, so an object-store URL would serve ciphertext; berth serves them itself');
+function redirectSettings(env: NodeJS.ProcessEnv): Pick<S3BlobStoreConfig, 'redirect' | 'serverSideEncryption'> {
+  const redirect = flag('BERTH_S3_REDIRECT', env.BERTH_S3_REDIRECT, false);
+  const type = env.BERTH_S3_SSE || undefined;
+  if (type !== undefined && type !== 'AES256' && type !== 'aws:kms') throw new Error(`BERTH_S3_SSE must be AES256 or aws:kms, got ${JSON.stringify(type)}`);
+  const kmsKeyId = env.BERTH_S3_SSE_KMS_KEY_ID || undefined;
+  if (kmsKeyId !== undefined && type !== 'aws:kms') throw new Error('BERTH_S3_SSE_KMS_KEY_ID names the key of BERTH_S3_SSE=aws:kms: set BERTH_S3_SSE=aws:kms too');
+  if (redirect && type === undefined) {
+    throw new Error(
+      'BERTH_S3_REDIRECT=true needs BERTH_S3_SSE (AES256 or aws:kms): berth encrypts blobs itself, so an object-store URL would serve ciphertext, unless the object store encrypts them at rest instead',
+    );
   }
-  return false;
+  return { redirect, ...(type === undefined ? {} : { serverSideEncryption: { type, ...(kmsKeyId ? { kmsKeyId } : {}) } }) };
 }
 
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;

@@ -125,7 +125,7 @@ async function openBlobStore(config: BlobStoreConfig, dataDir: string): Promise<
   }
   // Loaded only when configured, like the PostgreSQL client.
   const [{ S3BlobStore }, { createS3Client }] = await Promise.all([import('./store/blob/s3-blob-store.js'), import('./store/blob/s3-client.js')]);
-  const store = new S3BlobStore(createS3Client(config), { bucket: config.bucket, prefix: config.prefix });
+  const store = new S3BlobStore(createS3Client(config), { bucket: config.bucket, prefix: config.prefix, serverSideEncryption: config.serverSideEncryption });
   try {
     await store.init();
   } catch (e) {
@@ -161,7 +161,9 @@ export async function openDomain(config: BerthConfig, log?: Logger, other?: { re
   if (other) config = { ...config, region: other.region };
   setClaimNode(await readOrCreateNodeId(config.dataDir));
   const kms = new Kms(() => stores.meta.kms, stores.master);
-  const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region);
+  // Redirected downloads rely on the object store's encryption at rest (the configuration requires it).
+  const storeEncrypts = config.blobStore.kind === 's3' && config.blobStore.redirect;
+  const encryption = new BlobEncryption(stores.meta, stores.blobs, stores.master, kms, config.region, storeEncrypts);
   const identities = other?.identities ?? new IdentityDirectory(stores.meta.identities);
   const serviceRoles = new RolePermissions(identities, async (arn) => (await kmsKeyPolicy(kms, arn))?.policyText);
   const jobs = new JobQueue(stores.meta.jobs);

@@ -9,8 +9,9 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetDownloadUrlForLayerCommand } from '@aws-sdk/client-ecr';
-import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../src/store/blob/s3-client.js';
+import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { REPO_ROOT, startBerth, type Berth } from '../helpers/berth.js';
 import { buildImage, readBlob, readLayoutImage, verifyLayoutBlobs, type LayoutImage } from '../helpers/images.js';
 import { expectStatus, finishUpload, request, sha256, startUpload, uploadBlob } from '../helpers/oci.js';
@@ -175,14 +176,87 @@ describe('berth with its blobs in S3 (Ceph RADOS Gateway)', () => {
     for (const digest of [image.configDigest, ...image.layerDigests]) assert.ok(await inBucket(digest), `${digest} of s3/app:v1 is kept`);
   });
 
-  it('BERTH_S3_REDIRECT=true is refused at start: an object-store URL would serve ciphertext', async () => {
+  it('BERTH_S3_REDIRECT=true without BERTH_S3_SSE is refused at start: an object-store URL would serve ciphertext', async () => {
     const refused = await berthCli(['serve', '--listen', '127.0.0.1:0', '--data-dir', join(work.path, 'redirect')], {
       ...rgw.berthEnv,
       BERTH_BLOB_STORE: `s3://${BUCKET}/redirecting`,
       BERTH_S3_REDIRECT: 'true',
     });
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /BERTH_S3_REDIRECT=true cannot be honoured/);
+    assert.match(refused.stderr, /BERTH_S3_REDIRECT=true needs BERTH_S3_SSE/);
+  });
+
+  it('with BERTH_S3_REDIRECT and SSE-KMS, blobs download from the object store by pre-signed URL and are encrypted at rest by it; a disabled KMS key stops them', async () => {
+    const redirectPrefix = 'redirecting';
+    const r = await startBerth({
+      env: {
+        ...rgw.berthEnv,
+        BERTH_BLOB_STORE: `s3://${BUCKET}/${redirectPrefix}`,
+        BERTH_S3_REDIRECT: 'true',
+        BERTH_S3_SSE: 'aws:kms',
+        BERTH_S3_SSE_KMS_KEY_ID: rgw.sseKmsKeyId,
+        BERTH_GC_INTERVAL: '0',
+        BERTH_LIFECYCLE_INTERVAL: '0',
+      },
+    });
+    try {
+      await r.createRepository('sse/app');
+      await skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', r.password), image.ref, `docker://${r.host}/sse/app:v1`]);
+      const layer = await readBlob(join(work.path, 'src'), bigLayer);
+      const key = (digest: string) => `${redirectPrefix}/blobs/sha256/${digest.slice(7, 9)}/${digest.slice(7)}`;
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key(bigLayer) }));
+      assert.equal(head.ServerSideEncryption, 'aws:kms', 'the object store encrypts the blob');
+      assert.equal(head.ContentLength, layer.length, 'the object is the blob itself, for the URL to serve');
+
+      // /v2 blob GET: a 307 to the object store, whose URL serves the blob to a client without credentials.
+      const res = await r.fetch(`/v2/sse/app/blobs/${bigLayer}`, { redirect: 'manual' });
+      assert.equal(res.status, 307);
+      const location = res.headers.get('location')!;
+      assert.ok(location.startsWith(`${rgw.endpoint}/`), location);
+      const direct = Buffer.from(await (await fetch(location)).arrayBuffer());
+      assert.equal(sha256(direct), bigLayer);
+      const { downloadUrl } = await r.ecr!.send(new GetDownloadUrlForLayerCommand({ repositoryName: 'sse/app', layerDigest: bigLayer }));
+      assert.ok(downloadUrl!.startsWith(`${rgw.endpoint}/`), downloadUrl);
+      assert.equal(sha256(Buffer.from(await (await fetch(downloadUrl!)).arrayBuffer())), bigLayer);
+
+      // skopeo follows the redirects and gets the image back unchanged.
+      const out = join(work.path, 'pulled-sse');
+      await skopeo(['copy', '--preserve-digests', '--src-tls-verify=false', ...skopeoCreds('--src-creds', r.password), `docker://${r.host}/sse/app:v1`, `oci:${out}:v1`]);
+      assert.equal((await readLayoutImage(out, 'v1')).digest, image.digest);
+      assert.deepEqual((await verifyLayoutBlobs(out)).sort(), [image.digest, image.configDigest, ...image.layerDigests].sort());
+
+      // At rest, below the gateway, the layer's bytes appear nowhere; an object written without
+      // encryption shows the same scan finds them.
+      const marker = layer.subarray(1_000_000, 1_000_064);
+      const stored = async () => (await rgw.radosObjects('default.rgw.buckets.data')).some((o) => o.includes(marker));
+      assert.equal(await stored(), false, 'the layer is stored encrypted');
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'control/plain', Body: marker }));
+      assert.equal(await stored(), true, 'the scan finds bytes stored in plaintext');
+      await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'control/plain' }));
+
+      // A KMS repository: its key must be usable for a URL to be handed out.
+      const env = await awsCliEnv(r);
+      const aws = async (args: string[]) => run(AWS, ['--endpoint-url', r.url, '--output', 'json', ...args], { env, check: false });
+      const keyId = JSON.parse((await aws(['kms', 'create-key'])).stdout).KeyMetadata.KeyId as string;
+      const created = await aws(['ecr', 'create-repository', '--repository-name', 'sse/kms', '--encryption-configuration', `encryptionType=KMS,kmsKey=${keyId}`]);
+      assert.equal(created.code, 0, created.stderr);
+      // The same layers again, now also linked from the KMS repository.
+      await skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', ...skopeoCreds('--dest-creds', r.password), image.ref, `docker://${r.host}/sse/kms:v1`]);
+      const digest = bigLayer;
+      assert.equal((await r.fetch(`/v2/sse/kms/blobs/${digest}`, { redirect: 'manual' })).status, 307);
+      assert.equal((await aws(['kms', 'disable-key', '--key-id', keyId])).code, 0);
+      assert.equal((await r.fetch(`/v2/sse/kms/blobs/${digest}`, { redirect: 'manual' })).status, 403, 'no URL while the key is disabled');
+      const url = await aws(['ecr', 'get-download-url-for-layer', '--repository-name', 'sse/kms', '--layer-digest', digest]);
+      assert.notEqual(url.code, 0);
+      assert.match(url.stderr, /KmsException/);
+      assert.equal((await aws(['kms', 'enable-key', '--key-id', keyId])).code, 0);
+      assert.equal((await r.fetch(`/v2/sse/kms/blobs/${digest}`, { redirect: 'manual' })).status, 307);
+      const again = await aws(['ecr', 'get-download-url-for-layer', '--repository-name', 'sse/kms', '--layer-digest', digest]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.ok((JSON.parse(again.stdout).downloadUrl as string).startsWith(`${rgw.endpoint}/`));
+    } finally {
+      await r.destroy();
+    }
   });
 
   it('a bad blob store setting or an unreachable object store stops berth with a message naming it', async () => {

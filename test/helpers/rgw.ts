@@ -17,6 +17,10 @@ export interface Rgw {
   region: string;
   /** The environment that points berth at this gateway (BERTH_S3_*), bucket and prefix aside. */
   berthEnv: Record<string, string>;
+  /** The gateway's own KMS key for SSE-KMS (`BERTH_S3_SSE=aws:kms`). */
+  sseKmsKeyId: string;
+  /** Reads every object of a RADOS pool as it is stored, below the gateway (`rados get`). */
+  radosObjects(pool: string): Promise<Buffer[]>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +60,8 @@ export async function startRgw(): Promise<Rgw> {
             BERTH_S3_ACCESS_KEY_ID: ACCESS_KEY,
             BERTH_S3_SECRET_ACCESS_KEY: SECRET_KEY,
           },
+          sseKmsKeyId: 'berth-test-key',
+          radosObjects: (pool) => radosObjects(dir, pool),
           stop,
         };
       }
@@ -109,4 +115,16 @@ function logTails(dir: string): string {
     if (existsSync(p)) out.push(`--- ${f} ---\n${readFileSync(p, 'utf8').slice(-1500)}`);
   }
   return out.join('\n');
+}
+
+async function radosObjects(dir: string, pool: string): Promise<Buffer[]> {
+  const env = { CEPH_CONF: join(dir, 'ceph.conf') };
+  const names = (await run('rados', ['-p', pool, 'ls'], { env, timeoutMs: 60_000 })).stdout.split('\n').filter(Boolean);
+  const out: Buffer[] = [];
+  for (const name of names) {
+    const file = join(dir, 'object.bin');
+    await run('rados', ['-p', pool, 'get', name, file], { env, timeoutMs: 60_000 });
+    out.push(readFileSync(file));
+  }
+  return out;
 }

@@ -42,6 +42,11 @@ memstore device bytes = 4294967296
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw data = $D/rgw
 rgw thread pool size = 64
+# SSE-KMS with a key of RGW's own (its testing backend, Ceph 16 has no SSE-S3): the key is named
+# berth-test-key; plain HTTP is allowed for it on loopback.
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = berth-test-key=$(head -c 32 /dev/urandom | base64)
+rgw crypt require ssl = false
 CONF
 export CEPH_CONF="$D/ceph.conf"; K="$D/keyring"
 # cephx with every key in the mon's mkfs keyring: without auth the OSD can race its monmap and exit.

@@ -35,6 +35,17 @@ describe('blob store configuration', () => {
     });
   });
 
+  it('redirected downloads with the object store encrypting at rest (SSE-KMS with its key, or SSE-S3)', () => {
+    const kms = loadConfig({}, { BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_REDIRECT: 'true', BERTH_S3_SSE: 'aws:kms', BERTH_S3_SSE_KMS_KEY_ID: 'alias/registry' }).blobStore;
+    assert.ok(kms.kind === 's3');
+    assert.equal(kms.redirect, true);
+    assert.deepEqual(kms.serverSideEncryption, { type: 'aws:kms', kmsKeyId: 'alias/registry' });
+    const s3 = loadConfig({}, { BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_SSE: 'AES256' }).blobStore;
+    assert.ok(s3.kind === 's3');
+    assert.equal(s3.redirect, false);
+    assert.deepEqual(s3.serverSideEncryption, { type: 'AES256' });
+  });
+
   it('defaults: the bucket root, AWS S3, the AWS region from the environment, the AWS credential chain, virtual-hosted URLs', () => {
     assert.deepEqual(loadConfig({}, { BERTH_BLOB_STORE: 's3://bucket.with.dots', AWS_REGION: 'ap-south-1' }).blobStore, {
       kind: 's3',
@@ -73,7 +84,10 @@ describe('blob store configuration', () => {
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_ACCESS_KEY_ID: 'AK' }, /BERTH_S3_ACCESS_KEY_ID and BERTH_S3_SECRET_ACCESS_KEY go together/],
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_SECRET_ACCESS_KEY: 'SK' }, /go together/],
       [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_REDIRECT: 'maybe' }, /BERTH_S3_REDIRECT must be true or false/],
-      [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_REDIRECT: 'true' }, /BERTH_S3_REDIRECT=true cannot be honoured/],
+      [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_REDIRECT: 'true' }, /BERTH_S3_REDIRECT=true needs BERTH_S3_SSE/],
+      [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_REDIRECT: 'true', BERTH_S3_SSE: 'aws:kms:foo' }, /BERTH_S3_SSE must be AES256 or aws:kms/],
+      [{ BERTH_BLOB_STORE: 's3://bucket', BERTH_S3_SSE: 'AES256', BERTH_S3_SSE_KMS_KEY_ID: 'k' }, /BERTH_S3_SSE_KMS_KEY_ID names the key of BERTH_S3_SSE=aws:kms/],
+      [{ BERTH_S3_SSE: 'AES256' }, /BERTH_S3_SSE is set, but blobs are kept in the data dir/],
       [{ BERTH_S3_ENDPOINT: 'http://127.0.0.1:7480' }, /BERTH_S3_ENDPOINT is set, but blobs are kept in the data dir/],
       [{ BERTH_S3_REDIRECT: 'true' }, /BERTH_S3_REDIRECT is set, but blobs are kept in the data dir/],
     ];

@@ -208,6 +208,31 @@ describe('encryption at rest', () => {
     assert.ok((await readRange(other, repo, dg(data))).equals(data));
   });
 
+  it('when the object store encrypts (redirected downloads), new blobs are stored as plaintext without data keys, an encrypted one stays encrypted, and the plaintext job leaves them', async () => {
+    const data = layer();
+    const digest = dg(data);
+    // A blob berth encrypted before the store took over encryption.
+    await registry.uploads.whole(aes, digest, chunks(data, []));
+    const master = await MasterKey.load(join(dir, 'master.key'));
+    const storeEncrypted = new BlobEncryption(meta, blobs, master, kms, REGION, true);
+    const viaStore = new Registry(meta, blobs, { encryption: storeEncrypted, region: REGION });
+    const other = await viaStore.repositories.create({ registryId: ACCOUNT, name: 'other' }, {});
+    await viaStore.uploads.whole(other, digest, chunks(data, [SEGMENT_BYTES / 3]));
+    assert.ok(await storeEncrypted.isEncrypted(digest), 'the stored ciphertext and its data keys are kept');
+    assert.ok((await readRange(viaStore, other, digest)).equals(data));
+
+    const fresh = Buffer.concat([data, Buffer.from('another blob')]);
+    const freshDigest = dg(fresh);
+    const u = await viaStore.uploads.start(other);
+    await viaStore.uploads.append(other, u.id, chunks(fresh.subarray(0, 1000), []));
+    await viaStore.uploads.complete(other, u.id, freshDigest, chunks(fresh.subarray(1000), [SEGMENT_BYTES]));
+    assert.equal(await storeEncrypted.isEncrypted(freshDigest), false, 'no data key: the store encrypts it');
+    assert.equal(await blobs.stat(freshDigest), fresh.length, 'stored as the blob itself, for a pre-signed URL to serve');
+    assert.ok((await readRange(viaStore, other, freshDigest)).equals(fresh));
+    assert.deepEqual(await encryptPlaintextBlobs(meta, storeEncrypted), { encrypted: 0, left: 0 }, 'plaintext is what the store is meant to hold');
+    assert.equal(await storeEncrypted.isEncrypted(freshDigest), false);
+  });
+
   it('blobs and manifests written before encryption are served as they were; pushing them again keeps them', async () => {
     const old = Buffer.from(`an old layer with ${MARKER}`);
     const digest = dg(old);

@@ -11,6 +11,7 @@ import type { Repository } from '../registry/model.js';
 import type { RepositorySettings } from '../registry/settings.js';
 import { openDecryptingReader } from './decrypting-reader.js';
 import { SegmentError, storedSize } from './segments.js';
+import { StoreEncryptedUploads, type UploadBytes } from './upload-bytes.js';
 import { UploadCipher } from './upload-cipher.js';
 
 /** The wrapping key of repositories with `AES256`: berth's own, under the master key. */
@@ -29,7 +30,9 @@ type RepositoryKey = { ref: typeof BERTH_MANAGED_KEY } | { ref: string; kms: Kms
  * read as it was written.
  */
 export class BlobEncryption {
-  readonly uploads: UploadCipher;
+  /** How uploads in progress are stored: sealed by berth, or as plaintext when the store encrypts. */
+  readonly uploads: UploadBytes;
+  private readonly cipher: UploadCipher;
   /** The commit of each digest in progress in this process, which the next one waits for. */
   private readonly committing = new Map<string, Promise<unknown>>();
 
@@ -40,8 +43,15 @@ export class BlobEncryption {
     private readonly kms: Kms,
     /** The region of repositories whose settings name no key ARN. */
     private readonly region: string,
+    /**
+     * The blob store encrypts every object at rest itself (S3 server-side encryption), so that its
+     * pre-signed URLs can serve blobs: new blobs are stored as their plaintext, without data keys.
+     * Repositories' keys still decide who may read and whether anyone can (a disabled KMS key).
+     */
+    readonly storeEncrypts = false,
   ) {
-    this.uploads = new UploadCipher(store, master);
+    this.cipher = new UploadCipher(store, master);
+    this.uploads = storeEncrypts ? new StoreEncryptedUploads(store) : this.cipher;
   }
 
   /**
@@ -103,13 +113,13 @@ export class BlobEncryption {
     let replace = false;
     let wrapping: Buffer | undefined;
     if (wrapped.size === 0 && existing === plainSize) {
-      // Stored before encryption (or empty): served as it is.
-    } else if (wrapped.size > 0 && existing === stored) {
+      // Stored as plaintext (before encryption, or under the store's own encryption), or empty: served as it is.
+    } else if (wrapped.size > 0 && existing === storedSize(plainSize)) {
       if (!wrapped.has(key.ref)) wrapping = await this.wrap(this.kms, key, digest, await this.unwrapAny(this.kms, digest, wrapped, key.ref));
     } else {
-      // New bytes, or bytes a crash left without their key: this upload's bytes and key replace them.
+      // New bytes, or bytes a crash left without their key: this upload's bytes (and key) replace them.
       replace = true;
-      wrapping = plainSize > 0 ? await this.wrap(this.kms, key, digest, this.uploads.keyOf(uploadId)) : undefined;
+      wrapping = plainSize > 0 && !this.storeEncrypts ? await this.wrap(this.kms, key, digest, this.cipher.keyOf(uploadId)) : undefined;
       if (existing !== undefined) await this.store.delete(digest);
       await this.store.commitUpload(uploadId, digest, stored);
     }
@@ -179,7 +189,7 @@ export class BlobEncryption {
    * cannot be done now (encrypted meanwhile, gone, unlinked, or a repository's KMS key unusable).
    */
   async encryptStoredPlaintext(digest: string, plainSize: number, repos: Repository[]): Promise<boolean> {
-    if (plainSize === 0 || repos.length === 0) return false;
+    if (plainSize === 0 || repos.length === 0 || this.storeEncrypts) return false;
     return whileClaimed(this.meta, `commit:${digest}`, async () => {
       if ((await this.store.stat(digest)) !== plainSize) return false;
       const keys = new Map<string, RepositoryKey>();
@@ -193,12 +203,12 @@ export class BlobEncryption {
         const reader = await this.store.openReader(digest);
         if (!reader) return false;
         const hash = createHash(digest.slice(0, digest.indexOf(':')));
-        const appended = await this.uploads.append(uploadId, 0, hashed(reader, hash), { last: true });
+        const appended = await this.cipher.append(uploadId, 0, hashed(reader, hash), { last: true });
         if (appended !== plainSize || `${digest.slice(0, digest.indexOf(':'))}:${hash.digest('hex')}` !== digest) {
           throw new SegmentError(`stored blob ${digest} no longer matches its digest; left as it is`);
         }
-        const stored = await this.uploads.finish(uploadId, plainSize);
-        const dataKey = this.uploads.keyOf(uploadId);
+        const stored = await this.cipher.finish(uploadId, plainSize);
+        const dataKey = this.cipher.keyOf(uploadId);
         const wrappings: [string, Buffer][] = [];
         for (const key of keys.values()) wrappings.push([key.ref, await this.wrap(this.kms, key, digest, dataKey)]);
         await this.meta.transaction(async (tx) => {
@@ -207,10 +217,10 @@ export class BlobEncryption {
           for (const [ref, wrapped] of wrappings) await tx.kms.addBlobDataKey(digest, ref, wrapped);
         });
         await this.store.commitUpload(uploadId, digest, stored);
-        await this.uploads.dropTails(uploadId);
+        await this.cipher.dropTails(uploadId);
         return true;
       } catch (e) {
-        await this.uploads.cancel(uploadId).catch(() => undefined);
+        await this.cipher.cancel(uploadId).catch(() => undefined);
         throw e;
       }
     });

@@ -23,6 +23,8 @@ export interface PlaintextMigrationReport {
 
 export async function encryptPlaintextBlobs(meta: MetadataStore, encryption: BlobEncryption, log?: Logger): Promise<PlaintextMigrationReport> {
   const report: PlaintextMigrationReport = { encrypted: 0, left: 0 };
+  // Plaintext is how blobs are meant to be stored when the object store encrypts them.
+  if (encryption.storeEncrypts) return report;
   let after = '';
   for (;;) {
     const page = await meta.kms.plaintextBlobs(after, PAGE);

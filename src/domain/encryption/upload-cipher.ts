@@ -1,5 +1,6 @@
 import type { BlobStore } from '../../store/blob/blob-store.js';
 import type { MasterKey } from '../kms/master-key.js';
+import type { UploadBytes } from './upload-bytes.js';
 import { openSegment, openWith, SEALED_SEGMENT_BYTES, sealSegment, sealSegmentParts, sealWith, SEGMENT_BYTES, SegmentError, storedSize, tailAad } from './segments.js';
 
 /**
@@ -9,7 +10,7 @@ import { openSegment, openWith, SEALED_SEGMENT_BYTES, sealSegment, sealSegmentPa
  * one of two tail slots, bound to the upload's length: a new tail goes to the slot that does not
  * hold the current one, so a crash while writing it loses nothing that was acknowledged.
  */
-export class UploadCipher {
+export class UploadCipher implements UploadBytes {
   /** Uploads whose final chunk this process sealed to the end (see `append`'s `last`), by length. */
   private readonly sealedToEnd = new Map<string, number>();
 

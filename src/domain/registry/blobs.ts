@@ -36,6 +36,8 @@ export class Blobs {
     if (!this.redirectDownloads || !this.store.directUrl) return undefined;
     if (await this.encryption.isEncrypted(digest)) return undefined;
     if (!(await this.meta.getRepoBlob(repo.id, digest))) return undefined;
+    // The repository's KMS key must be usable now, as for a read through berth.
+    await this.encryption.assertReadable(repo);
     return this.store.directUrl(digest, REDIRECT_URL_SECONDS);
   }
 

@@ -92,9 +92,10 @@ async function getDownloadUrlForLayer(input: EcrInput, ctx: EcrContext) {
   const repo = await authorizedRepository(ctx, 'ecr:GetDownloadUrlForLayer', name);
   await authorizeDecrypt(ctx, repo);
   await ctx.registry.blobs.assertLayerInUse(repo, layerDigest);
-  // Served through berth, decrypted: the store holds ciphertext (and a blob stored in plaintext by an
-  // earlier version may be encrypted in place while a URL to its stored bytes is still out).
-  return { downloadUrl: ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
+  // The object store's own URL where downloads are redirected (the store encrypts at rest); otherwise
+  // served through berth, decrypted, since the store holds ciphertext.
+  const direct = await ctx.registry.blobs.redirectUrl(repo, layerDigest);
+  return { downloadUrl: direct ?? ctx.baseUrl + layerDownloadPath(await ctx.registry.downloads.issue(repo, layerDigest)), layerDigest };
 }
 
 export const LAYER_OPERATIONS: EcrOperations = {
