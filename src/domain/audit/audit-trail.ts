@@ -18,6 +18,8 @@ export interface AuditTrailOptions {
 /**
  * The audit trail: calls are recorded without waiting (the request is answered meanwhile) and
  * written in batches; `close()` writes everything still waiting, so a clean shutdown loses none.
+ * A crash of the process loses the calls still waiting to be written: those of about the last
+ * `flushMs`, more while the database is slow or refuses writes.
  */
 export class AuditTrail {
   private pending: AuditedCall[] = [];
