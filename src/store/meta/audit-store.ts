@@ -133,6 +133,16 @@ const INSERT_COLUMNS = [
 const ROW_PLACEHOLDERS = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
 const insertStatements = new Map<number, string>();
 
+/**
+ * How many of `left` rows the next INSERT takes: AUDIT_ROWS_PER_INSERT, else the largest power of
+ * two. A database keeps one prepared statement per row count (a third of a megabyte each at 200
+ * rows), so batches of any size use at most nine of them.
+ */
+function chunkSize(left: number): number {
+  if (left >= AUDIT_ROWS_PER_INSERT) return AUDIT_ROWS_PER_INSERT;
+  return 2 ** Math.floor(Math.log2(left));
+}
+
 /** The INSERT of `rows` rows; the same text for the same count, so the prepared statement is reused. */
 function insertStatement(rows: number): string {
   let sql = insertStatements.get(rows);
@@ -148,14 +158,15 @@ export class AuditStore {
   constructor(private readonly db: SqlDb) {}
 
   /**
-   * Inserts the rows, AUDIT_ROWS_PER_INSERT per statement, each statement atomic; a row whose event
-   * id is already stored is skipped, so a retry after a failure part-way writes each row once.
+   * Inserts the rows, up to AUDIT_ROWS_PER_INSERT per statement, each statement atomic; a row whose
+   * event id is already stored is skipped, so a retry after a failure part-way writes each row once.
    * Commits are not flushed to disk one by one (a power failure may lose the last ones, a crash
    * of the process does not): the trail is written often, and must not stall requests on fsync.
    */
   async append(rows: AuditRow[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += AUDIT_ROWS_PER_INSERT) {
-      const chunk = rows.slice(i, i + AUDIT_ROWS_PER_INSERT);
+    for (let i = 0; i < rows.length; ) {
+      const chunk = rows.slice(i, i + chunkSize(rows.length - i));
+      i += chunk.length;
       const params: SqlValue[] = [];
       for (const r of chunk) {
         const c = r.call;
