@@ -113,6 +113,28 @@ export function observabilityStoreContract(name: string, makeStore: () => Promis
       assert.deepEqual(await ids({ limit: 2, after: { eventTime: 20, eventId: 'b' }, oldestFirst: true }), ['c', 'd']);
     });
 
+    it('a row stored without its record reads back with its call columns, and filters like the others', async () => {
+      const call = {
+        requestId: 'req-9',
+        principalArn: `arn:aws:iam::${A}:user/alice`,
+        principalAccount: A,
+        principalId: 'AIDAALICE',
+        sourceIp: '10.0.0.7',
+        userAgent: 'docker/27.0',
+        requestParameters: JSON.stringify({ repositoryName: 'app', imageIds: [{ imageTag: 'v1' }] }),
+        responseElements: null,
+        errorCode: 'AccessDeniedException',
+        errorMessage: 'not authorized',
+        recipientAccountId: B,
+        region: 'eu-west-1',
+      };
+      const anonymous = { ...call, requestId: 'req-10', principalArn: null, principalAccount: null, principalId: null, errorCode: null, errorMessage: null, requestParameters: null };
+      await meta.audit.append([row('c1', 10, { record: '', call, eventName: 'BatchGetImage' }), row('c2', 20, { record: '', call: anonymous, username: null, accessKeyId: null }), row('r1', 30)]);
+      const all = await meta.audit.lookup({ limit: 10, oldestFirst: true });
+      assert.deepEqual(all, [row('c1', 10, { record: '', call, eventName: 'BatchGetImage' }), row('c2', 20, { record: '', call: anonymous, username: null, accessKeyId: null }), row('r1', 30)]);
+      assert.deepEqual((await meta.audit.lookup({ limit: 10, attribute: { key: 'eventName', value: 'BatchGetImage' } })).map((r) => r.eventId), ['c1']);
+    });
+
     it('prunes what is older than a time', async () => {
       await meta.audit.append([row('old', 10), row('edge', 20), row('new', 30)]);
       assert.equal(await meta.audit.prune(20), 1);

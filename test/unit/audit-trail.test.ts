@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AuditTrail } from '../../src/domain/audit/audit-trail.js';
-import { auditRow, HIDDEN, type AuditedCall } from '../../src/domain/audit/cloudtrail-record.js';
+import { auditCallRow, auditRow, HIDDEN, withRecord, type AuditedCall } from '../../src/domain/audit/cloudtrail-record.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
@@ -83,7 +83,7 @@ test('the trail writes in batches without waiting, and close() writes everything
     await trail.close();
     assert.equal(trail.waiting, 0);
     assert.equal(trail.written, 250);
-    const rows = await meta.audit.lookup({ limit: 1000 });
+    const rows = await trail.lookup({ limit: 1000 });
     assert.equal(rows.length, 250);
     assert.equal(JSON.parse(rows[0]!.record).userIdentity.principalId, 'AIDAALICE');
     assert.deepEqual(new Set(rows.map((r) => JSON.parse(r.record).requestID)).size, 250);
@@ -140,7 +140,7 @@ test('retention: a periodic audit.prune job through the job queue deletes what i
       await scheduler.stop();
       await worker.stop();
     }
-    const left = await meta.audit.lookup({ limit: 10 });
+    const left = await trail.lookup({ limit: 10 });
     assert.deepEqual(left.map((r) => JSON.parse(r.record).requestID), ['recent']);
     assert.ok((await queue.list({ kind: AUDIT_PRUNE_JOB })).some((j) => j.status === 'succeeded'));
   } finally {
@@ -154,4 +154,37 @@ test('oversized parameters are left out of the record, the rest is kept', () => 
   assert.deepEqual(r.requestParameters, { omitted: true, reason: 'larger than the trail keeps' });
   assert.deepEqual(r.responseElements, { repositoryName: 'app' });
   assert.equal(r.eventName, 'SetRepositoryPolicy');
+});
+
+test('a call stored without its record reads back with the very record auditRow() builds', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-audit-compact-'));
+  const db = new SqliteDb(join(dir, 'metadata.db'));
+  try {
+    await migrate(db);
+    const meta = new MetadataStore(db);
+    const calls: AuditedCall[] = [
+      call({ principalId: 'AIDAALICE' }),
+      call({ principal: { arn: `arn:aws:iam::${ACCOUNT}:user/bob`, account: ACCOUNT, userName: 'bob', anonymous: false } }),
+      call({ principal: { arn: `arn:aws:iam::${ACCOUNT}:root`, account: ACCOUNT, accessKeyId: 'AKIAROOT', anonymous: false }, recipientAccountId: '444455556666' }),
+      call({ principal: { arn: '*', account: ACCOUNT, anonymous: true }, errorCode: 'AccessDeniedException', errorMessage: 'not authorized' }),
+      call({ errorCode: 'RepositoryNotFoundException', responseElements: undefined }),
+      call({ eventName: 'BatchGetImage', readOnly: true, requestParameters: { registryId: ACCOUNT, repositoryName: 'team/app', imageIds: [{ imageTag: 'v1' }], acceptedMediaTypes: ['application/vnd.oci.image.manifest.v1+json'] }, responseElements: undefined }),
+      call({ eventSource: 'iam.amazonaws.com', eventName: 'CreateLoginProfile', requestParameters: { userName: 'bob', password: 'hunter2' }, responseElements: { loginProfile: { userName: 'bob' } } }),
+      call({ eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', requestParameters: null, responseElements: null }),
+      call({ eventName: 'SetRepositoryPolicy', requestParameters: { repositoryName: 'app', policyText: 'x'.repeat(200_000) }, responseElements: { repositoryName: 'app' } }),
+    ];
+    const rows = calls.map((c, i) => auditCallRow({ ...c, time: c.time + i }, `event-${i}`));
+    for (const row of rows) assert.equal(row.record, '', 'nothing of the record is built on the way in');
+    assert.ok(!JSON.stringify(rows).includes('hunter2'), 'secrets are hidden before the row is stored');
+    await meta.audit.append(rows);
+    const read = (await meta.audit.lookup({ limit: 100, oldestFirst: true })).map(withRecord);
+    assert.equal(read.length, calls.length);
+    read.forEach((row, i) => {
+      const expected = auditRow({ ...calls[i]!, time: calls[i]!.time + i }, `event-${i}`);
+      assert.deepEqual(row, expected, `call ${i} (${calls[i]!.eventName})`);
+    });
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

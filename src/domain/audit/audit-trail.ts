@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AUDIT_ROWS_PER_INSERT, type AuditQuery, type AuditRow, type AuditStore } from '../../store/meta/audit-store.js';
-import { auditRow, type AuditedCall } from './cloudtrail-record.js';
+import { auditCallRow, withRecord, type AuditedCall } from './cloudtrail-record.js';
 
 export interface AuditTrailOptions {
   log?: Logger;
@@ -17,6 +18,8 @@ export interface AuditTrailOptions {
 /**
  * The audit trail: calls are recorded without waiting (the request is answered meanwhile) and
  * written in batches; `close()` writes everything still waiting, so a clean shutdown loses none.
+ * A crash of the process loses the calls still waiting to be written: those of about the last
+ * `flushMs`, more while the database is slow or refuses writes.
  */
 export class AuditTrail {
   private pending: AuditedCall[] = [];
@@ -33,6 +36,11 @@ export class AuditTrail {
   private readonly flushMs: number;
   private readonly batchSize: number;
   private readonly maxPending: number;
+  // Event ids are UUID-shaped: a random prefix per trail and a counter. Unique across processes and
+  // nodes like random ones, but each process's ids follow one another, so the primary key index
+  // grows at a few places instead of at random ones (measured: about a third of the insert).
+  private readonly eventIdPrefix = randomUUID().slice(0, 24);
+  private eventCount = 0;
 
   constructor(
     private readonly store: () => AuditStore,
@@ -73,8 +81,9 @@ export class AuditTrail {
     await this.flush();
   }
 
-  lookup(q: AuditQuery): Promise<AuditRow[]> {
-    return this.store().lookup(q);
+  /** The rows with their CloudTrail records. */
+  async lookup(q: AuditQuery): Promise<AuditRow[]> {
+    return (await this.store().lookup(q)).map(withRecord);
   }
 
   /** Deletes records older than `retentionDays`; returns how many. */
@@ -94,7 +103,10 @@ export class AuditTrail {
       if (this.unwritten.length === 0) {
         const batch = this.pending.splice(0, this.batchSize);
         await this.resolveUserIds(batch);
-        this.unwritten = batch.map((call) => auditRow({ ...call, principalId: call.principalId ?? this.knownUserId(call) }));
+        this.unwritten = batch.map((call) => {
+          call.principalId ??= this.knownUserId(call);
+          return auditCallRow(call, this.nextEventId());
+        });
       }
       try {
         await this.store().append(this.unwritten);
@@ -106,6 +118,10 @@ export class AuditTrail {
         return;
       }
     }
+  }
+
+  private nextEventId(): string {
+    return this.eventIdPrefix + (++this.eventCount).toString(16).padStart(12, '0');
   }
 
   private userKey(call: AuditedCall): string | undefined {

@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../../config.js';
+import { withRecord } from '../../domain/audit/cloudtrail-record.js';
 import type { AuditQuery } from '../../store/meta/audit-store.js';
 import { openDomain } from '../../wiring.js';
 
@@ -62,7 +63,7 @@ export function registerAuditAdmin(admin: Command): void {
         let left = opts.limit ?? Number.POSITIVE_INFINITY;
         while (left > 0) {
           const rows = await audit.lookup({ ...query, limit: Math.min(PAGE, left) });
-          for (const row of rows) if (!out.write(row.record + '\n')) await once(out, 'drain');
+          for (const row of rows) if (!out.write(withRecord(row).record + '\n')) await once(out, 'drain');
           left -= rows.length;
           if (rows.length < Math.min(PAGE, left + rows.length)) break;
           const last = rows[rows.length - 1]!;

@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import type { RequestObserver } from './request-record.js';
+import type { RequestFigures, RequestObserver, RequestRecord } from './request-record.js';
 
 export interface RequestLog {
   observer: RequestObserver;
@@ -15,13 +15,34 @@ export interface RequestLog {
  */
 export function createRequestLog(level: string, flushMs = 1000, fd = 1): RequestLog {
   const destination = pino.destination({ dest: fd, sync: true, minLength: 4096, periodicFlush: flushMs });
-  const log = pino({ level, base: undefined }, destination);
+  const enabled = pino({ level }, destination).isLevelEnabled('info');
   return {
-    observer: requestLogObserver(log),
+    observer: enabled ? (record, figures) => destination.write(requestLine(record, figures)) : () => undefined,
     flush: () => destination.flushSync(),
   };
 }
 
+const str = JSON.stringify;
+
+/**
+ * The request's line, exactly as pino writes `log.info({requestId, door, …}, 'request')` (fields
+ * left undefined are left out), but built directly: pino's serializer walks objects of every shape
+ * the server logs, and in the server that generic walk cost about three times its own time.
+ */
+export function requestLine(record: RequestRecord, figures: RequestFigures, time = Date.now()): string {
+  let line = `{"level":30,"time":${time},"requestId":${str(record.id)},"door":${str(record.door)}`;
+  if (record.action !== undefined) line += `,"action":${str(record.action)}`;
+  if (record.repository !== undefined) line += `,"repository":${str(record.repository)}`;
+  if (record.principal?.arn !== undefined) line += `,"principal":${str(record.principal.arn)}`;
+  line += `,"method":${str(figures.method)},"path":${str(figures.path)},"status":${figures.status}`;
+  if (record.errorCode !== undefined) line += `,"errorCode":${str(record.errorCode)}`;
+  line += `,"bytesIn":${figures.bytesIn},"bytesOut":${figures.bytesOut},"durationMs":${Math.round(figures.durationSeconds * 1e6) / 1e3}`;
+  line += `,"clientIp":${str(figures.clientIp)},"userAgent":${str(figures.userAgent)}`;
+  if (!figures.completed) line += ',"completed":false';
+  return line + ',"msg":"request"}\n';
+}
+
+/** The same line through a pino logger (other destinations, tests). */
 export function requestLogObserver(log: Logger): RequestObserver {
   return (record, figures) => {
     if (!log.isLevelEnabled('info')) return;

@@ -25,28 +25,42 @@ const ECR = 'ecr.amazonaws.com';
  * DELETE is BatchDeleteImage, which it is authorized as. Other /v2 requests are not recorded.
  */
 export function ociAuditReport(route: RouteName, method: string, url: URL, accept: string | undefined, registryId: string, repositoryName: string, ref: string): AuditReport | undefined {
-  const base = { registryId, repositoryName };
-  const imageId = ref.includes(':') ? { imageDigest: ref } : { imageTag: ref };
-  const report = (eventName: string, readOnly: boolean, requestParameters: Record<string, unknown>): AuditReport => ({
-    eventSource: ECR,
-    eventName,
-    readOnly,
-    requestParameters,
-    recipientAccountId: registryId,
-  });
+  // Every parameter object is built whole in one literal (no spreads): this runs on every pull.
   if (route === 'manifest') {
-    if (method === 'GET') return report('BatchGetImage', true, { ...base, imageIds: [imageId], ...(accept ? { acceptedMediaTypes: accept.split(',').map((t) => t.split(';')[0]!.trim()).filter(Boolean) } : {}) });
-    if (method === 'PUT') return report('PutImage', false, { ...base, ...(ref.includes(':') ? { imageDigest: ref } : { imageTag: ref }) });
-    if (method === 'DELETE') return report('BatchDeleteImage', false, { ...base, imageIds: [imageId] });
+    const imageId = ref.includes(':') ? { imageDigest: ref } : { imageTag: ref };
+    if (method === 'GET') {
+      const params: Record<string, unknown> = { registryId, repositoryName, imageIds: [imageId] };
+      if (accept) params.acceptedMediaTypes = mediaTypes(accept);
+      return report('BatchGetImage', true, registryId, params);
+    }
+    if (method === 'PUT') {
+      return report('PutImage', false, registryId, ref.includes(':') ? { registryId, repositoryName, imageDigest: ref } : { registryId, repositoryName, imageTag: ref });
+    }
+    if (method === 'DELETE') return report('BatchDeleteImage', false, registryId, { registryId, repositoryName, imageIds: [imageId] });
   }
-  if (route === 'blob' && method === 'GET') return report('GetDownloadUrlForLayer', true, { ...base, layerDigest: ref });
+  if (route === 'blob' && method === 'GET') return report('GetDownloadUrlForLayer', true, registryId, { registryId, repositoryName, layerDigest: ref });
   if (route === 'uploadStart' && method === 'POST') {
     const digest = url.searchParams.get('digest');
-    if (digest !== null) return report('CompleteLayerUpload', false, { ...base, layerDigests: [digest] });
-    return report('InitiateLayerUpload', false, base);
+    if (digest !== null) return report('CompleteLayerUpload', false, registryId, { registryId, repositoryName, layerDigests: [digest] });
+    return report('InitiateLayerUpload', false, registryId, { registryId, repositoryName });
   }
   if (route === 'upload' && method === 'PUT') {
-    return report('CompleteLayerUpload', false, { ...base, uploadId: ref, layerDigests: [url.searchParams.get('digest') ?? ''] });
+    return report('CompleteLayerUpload', false, registryId, { registryId, repositoryName, uploadId: ref, layerDigests: [url.searchParams.get('digest') ?? ''] });
   }
   return undefined;
+}
+
+function report(eventName: string, readOnly: boolean, registryId: string, requestParameters: Record<string, unknown>): AuditReport {
+  return { eventSource: ECR, eventName, readOnly, requestParameters, recipientAccountId: registryId };
+}
+
+/** The media types an Accept header names, without their parameters. */
+function mediaTypes(accept: string): string[] {
+  const types: string[] = [];
+  for (const part of accept.split(',')) {
+    const semicolon = part.indexOf(';');
+    const type = (semicolon === -1 ? part : part.slice(0, semicolon)).trim();
+    if (type) types.push(type);
+  }
+  return types;
 }

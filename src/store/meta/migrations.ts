@@ -18,6 +18,7 @@ import { USAGE_SCHEMA } from './schema/016-usage.js';
 import { ARCHIVE_SCHEMA } from './schema/017-archive.js';
 import { SCAN_FRESHNESS_SCHEMA } from './schema/018-scan.js';
 import { USAGE_ARCHIVE_SCHEMA } from './schema/019-ecr.js';
+import { AUDIT_COMPACT_SCHEMA } from './schema/020-audit-compact.js';
 
 /**
  * One migration set for both databases. `{bytes}` becomes BLOB or BYTEA, `{serial}` an
@@ -26,7 +27,7 @@ import { USAGE_ARCHIVE_SCHEMA } from './schema/019-ecr.js';
  * On PostgreSQL every TEXT column gets the "C" collation: SQLite compares text bytewise (BINARY),
  * and ORDER BY, `name > ?` paging and their indexes must agree on both.
  */
-const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA, ECR_OPS_SCHEMA, EVENTBRIDGE_SCHEMA, ECR_PUBLIC_SCHEMA, SCANNING_SCHEMA, AUDIT_SCHEMA, KMS_SCHEMA, CLAIMS_SCHEMA, IAM_ROLES_SCHEMA, USAGE_SCHEMA, ARCHIVE_SCHEMA, SCAN_FRESHNESS_SCHEMA, USAGE_ARCHIVE_SCHEMA];
+const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA, ECR_OPS_SCHEMA, EVENTBRIDGE_SCHEMA, ECR_PUBLIC_SCHEMA, SCANNING_SCHEMA, AUDIT_SCHEMA, KMS_SCHEMA, CLAIMS_SCHEMA, IAM_ROLES_SCHEMA, USAGE_SCHEMA, ARCHIVE_SCHEMA, SCAN_FRESHNESS_SCHEMA, USAGE_ARCHIVE_SCHEMA, AUDIT_COMPACT_SCHEMA];
 
 export async function migrate(db: SqlDb): Promise<void> {
   // Inside the transaction, so several servers starting on one database migrate one at a time.
