@@ -120,6 +120,14 @@ describe('regions', () => {
     const jobs = await admin(['jobs', 'list', '--json', '--region', OTHER]);
     assert.equal(jobs.code, 0, jobs.stderr);
     assert.ok(Array.isArray(JSON.parse(jobs.stdout)));
+    // Each region's trail holds the calls signed for it: the repository created in each region above.
+    for (const region of [HOME, OTHER]) {
+      const audit = await admin(['audit', '--event-name', 'CreateRepository', '--region', region]);
+      assert.equal(audit.code, 0, audit.stderr);
+      const records = audit.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      assert.ok(records.length > 0, `CreateRepository is in ${region}'s trail`);
+      for (const r of records) assert.equal(r.awsRegion, region);
+    }
   });
 
   test('/metrics reports the storage of every region, each repository with its region', async () => {

@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../../config.js';
 import { withRecord } from '../../domain/audit/cloudtrail-record.js';
-import type { AuditQuery } from '../../store/meta/audit-store.js';
-import { openDomain } from '../../wiring.js';
+import type { AuditQuery, AuditStore } from '../../store/meta/audit-store.js';
+import { withRegionDomains } from './regions.js';
 
 interface AuditOptions {
   since?: number;
@@ -15,6 +15,7 @@ interface AuditOptions {
   limit?: number;
   oldestFirst?: boolean;
   output?: string;
+  region?: string;
   dataDir?: string;
   databaseUrl?: string;
 }
@@ -45,33 +46,39 @@ export function registerAuditAdmin(admin: Command): void {
     .option('--limit <n>', 'at most this many records', count)
     .option('--oldest-first', 'oldest first (for exports)')
     .option('--output <file>', 'write to this file instead of standard output')
+    .option('--region <region>', "the region whose trail to print (default: the home region), as CloudTrail's are regional")
     .option('--data-dir <dir>', 'data dir (env BERTH_DATA_DIR)')
     .option('--database-url <url>', 'PostgreSQL metadata database (env BERTH_DATABASE_URL)')
     .action(async (opts: AuditOptions) => {
       if (opts.eventName && opts.user) throw new InvalidArgumentError('give --event-name or --user, not both');
-      const domain = await openDomain(loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl }));
-      const out: Writable = opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout;
-      try {
-        const audit = domain.stores.meta.audit;
-        const query: AuditQuery = {
-          start: opts.since,
-          end: opts.until,
-          oldestFirst: opts.oldestFirst,
-          limit: PAGE,
-          attribute: opts.eventName ? { key: 'eventName', value: opts.eventName } : opts.user ? { key: 'username', value: opts.user } : undefined,
-        };
-        let left = opts.limit ?? Number.POSITIVE_INFINITY;
-        while (left > 0) {
-          const rows = await audit.lookup({ ...query, limit: Math.min(PAGE, left) });
-          for (const row of rows) if (!out.write(withRecord(row).record + '\n')) await once(out, 'drain');
-          left -= rows.length;
-          if (rows.length < Math.min(PAGE, left + rows.length)) break;
-          const last = rows[rows.length - 1]!;
-          query.after = { eventTime: last.eventTime, eventId: last.eventId };
+      const config = loadConfig({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+      await withRegionDomains(config, { region: opts.region, every: false }, async ([[, domain]]) => {
+        const out: Writable = opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout;
+        try {
+          await printTrail(domain!.stores.meta.audit, opts, out);
+        } finally {
+          if (opts.output) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
         }
-      } finally {
-        if (opts.output) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-        await domain.close();
-      }
+      });
     });
+}
+
+/** Writes the records the options select, a JSON line each, a page at a time. */
+async function printTrail(audit: AuditStore, opts: AuditOptions, out: Writable): Promise<void> {
+  const query: AuditQuery = {
+    start: opts.since,
+    end: opts.until,
+    oldestFirst: opts.oldestFirst,
+    limit: PAGE,
+    attribute: opts.eventName ? { key: 'eventName', value: opts.eventName } : opts.user ? { key: 'username', value: opts.user } : undefined,
+  };
+  let left = opts.limit ?? Number.POSITIVE_INFINITY;
+  while (left > 0) {
+    const rows = await audit.lookup({ ...query, limit: Math.min(PAGE, left) });
+    for (const row of rows) if (!out.write(withRecord(row).record + '\n')) await once(out, 'drain');
+    left -= rows.length;
+    if (rows.length < Math.min(PAGE, left + rows.length)) break;
+    const last = rows[rows.length - 1]!;
+    query.after = { eventTime: last.eventTime, eventId: last.eventId };
+  }
 }
