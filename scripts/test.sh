@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(skopeo podman runc umoci awscli docker-registry uidmap busybox-static postgresql nginx-light wrk curl zstd rpm python3-urllib3 python3-requests golang-golang-x-vuln-dev golang-github-knqyf263-go-rpmdb-dev golang-github-aquasecurity-go-dep-parser-dev golang-github-knqyf263-go-apk-version-dev golang-github-knqyf263-go-rpm-version-dev ceph-mon ceph-osd radosgw ceph-common uuid-runtime)
+DEBIAN_PACKAGES=(skopeo podman runc umoci awscli docker-registry uidmap busybox-static postgresql nginx-light wrk curl zstd rpm python3-urllib3 python3-requests golang-golang-x-vuln-dev golang-github-knqyf263-go-rpmdb-dev golang-github-aquasecurity-go-dep-parser-dev golang-github-knqyf263-go-apk-version-dev golang-github-knqyf263-go-rpm-version-dev ceph-mon ceph-osd radosgw ceph-common uuid-runtime libisal2)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
+import { gunzip } from '../../../runtime/gunzip.js';
 
 /** How a layer blob is compressed, from its first bytes (media types lie: docker ships tar+gzip as "tar"). */
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -41,9 +41,16 @@ class ZstdStream extends Transform {
   }
 }
 
-/** A decompressing stream for the compression, or undefined for plain tar. */
-export function decompressor(compression: Compression): Transform | undefined {
-  if (compression === 'gzip') return createGunzip();
+/** A pipeline stage that decompresses a layer: a stream or an async generator over the compressed chunks. */
+export type Decompressor = Transform | ((source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer>);
+
+async function* gunzipLayer(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield* (await gunzip()).inflate(source);
+}
+
+/** The decompressing stage for the compression, or undefined for plain tar. */
+export function decompressor(compression: Compression): Decompressor | undefined {
+  if (compression === 'gzip') return gunzipLayer;
   if (compression === 'zstd') return new ZstdStream();
   return undefined;
 }
