@@ -176,7 +176,7 @@ async function startBerth(options: StartOptions): Promise<RunningServer> {
   ensureBerthBuilt();
   const port = await freePort();
   const version = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
-  const nodeArgs = options.berthCpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.berthCpuProfileDir)}`] : [];
+  const nodeArgs = options.berthCpuProfileDir ? ['--cpu-prof', ...(process.env.BENCH_CPU_PROF_INTERVAL ? [`--cpu-prof-interval=${process.env.BENCH_CPU_PROF_INTERVAL}`] : []), `--cpu-prof-dir=${path.resolve(options.berthCpuProfileDir)}`] : [];
   const child = spawn(
     process.execPath,
     [

@@ -22,6 +22,8 @@ export interface Gunzip {
  * bounds the memory a layer being inflated holds (a chunk being filled, one being read).
  */
 export const INFLATE_CHUNK = 2 * 1024 * 1024;
+/** Inflated chunks kept ready ahead of the consumer. */
+const OUTPUT_AHEAD = 3;
 
 export const nodeGunzip: Gunzip = {
   engine: 'node',
@@ -261,20 +263,44 @@ async function* isalInflate(lib: IsalLibrary, source: AsyncIterable<Buffer>, off
     }
   };
 
-  let inflight: Promise<Buffer | undefined | 'done'> | undefined;
+  // Inflating runs ahead of the consumer by up to OUTPUT_AHEAD chunks, so the library's thread
+  // stays busy while the consumer (on the main thread) works, and the other way round.
+  const ready: Array<Buffer | undefined | 'done'> = [];
+  let failure: { error: unknown } | undefined;
+  let wakeConsumer: (() => void) | undefined;
+  let wakeProducer: (() => void) | undefined;
+  let stopped = false;
+  const producing = (async () => {
+    try {
+      for (;;) {
+        while (ready.length >= OUTPUT_AHEAD && !stopped) await new Promise<void>((resolve) => (wakeProducer = resolve));
+        if (stopped) return;
+        const result = await next();
+        ready.push(result);
+        wakeConsumer?.();
+        if (result === 'done') return;
+      }
+    } catch (e) {
+      failure = { error: e };
+      wakeConsumer?.();
+    }
+  })();
   try {
-    inflight = next();
     for (;;) {
-      const result = await inflight;
-      inflight = undefined;
+      while (ready.length === 0 && !failure) await new Promise<void>((resolve) => (wakeConsumer = resolve));
+      wakeConsumer = undefined;
+      if (ready.length === 0) throw failure!.error;
+      const result = ready.shift()!;
+      wakeProducer?.();
+      wakeProducer = undefined;
       if (result === 'done') return;
-      inflight = next();
-      inflight.catch(() => undefined); // awaited on the next turn, or in finally
       if (result) yield result;
     }
   } finally {
     // A consumer that stopped early may leave one call running on the buffers.
-    if (inflight) await inflight.catch(() => undefined);
+    stopped = true;
+    wakeProducer?.();
+    await producing;
     stream.free();
     if (!sourceDone) await it.return?.();
   }

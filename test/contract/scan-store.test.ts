@@ -67,6 +67,11 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
       assert.deepEqual(newer, { added: 0, replaced: 1, unchanged: 0 });
       assert.deepEqual(await scans.recordsFor('npm', ['lodash', 'lodash-es']), []);
       assert.equal(JSON.parse((await scans.recordsFor('npm', ['lodash.merge']))[0]!.body).summary, 'v2');
+      // The same lookups in two steps (keys, then bodies), as the scanner's record cache makes them.
+      const keys = await scans.recordKeysFor('npm', ['lodash.merge', 'lodash']);
+      assert.deepEqual(keys, [{ name: 'lodash.merge', id: 'GHSA-1', modified: Date.parse('2024-01-01T00:00:00Z') }]);
+      const bodies = await scans.recordBodies(['GHSA-1', 'GHSA-absent']);
+      assert.deepEqual(bodies.map((b) => [b.id, b.modified, JSON.parse(b.body).summary]), [['GHSA-1', Date.parse('2024-01-01T00:00:00Z'), 'v2']]);
 
       const status = await scans.vulnDbStatus();
       assert.equal(status.records, 2);

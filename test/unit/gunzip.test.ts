@@ -141,6 +141,39 @@ describe('gunzip', () => {
     assert.equal((await inflateAll(isal!, cut(big, [big.length]))).data.length, 6 * INFLATE_CHUNK);
   });
 
+  test('inflating runs ahead of a slow consumer, which still gets every byte in order', async () => {
+    const data = randomBytes(9 * INFLATE_CHUNK + 12345);
+    const gz = Buffer.concat([gzipSync(data.subarray(0, 4 * INFLATE_CHUNK), { level: 1 }), gzipSync(data.subarray(4 * INFLATE_CHUNK), { level: 1 })]);
+    let consumed = 0;
+    let sourceRead = 0;
+    let readAhead = 0;
+    async function* counted(): AsyncGenerator<Buffer> {
+      for await (const part of cut(gz, [256 * 1024])) {
+        sourceRead += part.length;
+        yield part;
+      }
+    }
+    const parts: Buffer[] = [];
+    for await (const chunk of isal!.inflate(counted())) {
+      parts.push(chunk);
+      consumed++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (consumed === 1) readAhead = sourceRead;
+    }
+    assert.ok(Buffer.concat(parts).equals(data));
+    assert.ok(readAhead > 3.5 * INFLATE_CHUNK, `the inflater should have read ahead while the consumer waited (read ${readAhead} bytes)`);
+    assert.ok(readAhead < 7 * INFLATE_CHUNK, 'but only a few chunks ahead');
+  });
+
+  test('a source failing midway fails the consumer, also while the inflater is ahead of it', async () => {
+    const gz = gzipSync(randomBytes(4 * INFLATE_CHUNK), { level: 0 });
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield gz.subarray(0, 3 * INFLATE_CHUNK);
+      throw new Error('the disk went away');
+    }
+    await assert.rejects(inflateAll(isal!, failing()), /the disk went away/);
+  });
+
   test('without ISA-L (library absent, or not ISA-L) there is no ISA-L engine; node:zlib is the fallback', async () => {
     assert.equal(await loadIsalGunzip('libisal.so.0-absent'), undefined);
     assert.equal(await loadIsalGunzip('libz.so.1'), undefined);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { analyzeLayer, type LayerFacts } from '../../src/domain/scanning/layers/analyze.js';
 import { mergeLayers } from '../../src/domain/scanning/layers/merge.js';
+import { GoBuildInfoScanner } from '../../src/domain/scanning/detect/go-binary.js';
 import { isScanError } from '../../src/domain/scanning/errors.js';
 import { chunked, dpkgStanzas, layerOf, tarOf, type LayerEntry } from '../helpers/layers.js';
 
@@ -159,6 +160,27 @@ describe('scanning: package detection from layers', () => {
     // The same bytes without an execute bit are not searched.
     const plain = await analyze([{ path: 'usr/share/umoci', source: '/usr/bin/umoci', mode: 0o644 }]);
     assert.deepEqual(plain.files, []);
+  });
+
+  it('finds the Go build info wherever the chunks of the binary are cut, also right through its magic', () => {
+    const binary = readFileSync('/usr/bin/umoci');
+    const magicAt = binary.indexOf(Buffer.from('\xff Go buildinf:', 'latin1'));
+    assert.ok(magicAt > 0);
+    const scan = (cuts: number[]) => {
+      const scanner = new GoBuildInfoScanner();
+      let from = 0;
+      for (const to of [...cuts, binary.length]) {
+        scanner.push(binary.subarray(from, to));
+        from = to;
+      }
+      return scanner.result();
+    };
+    const whole = scan([]);
+    assert.ok(whole && /^go1\.\d+/.test(whole.goVersion) && whole.modInfo.includes('path\t'), JSON.stringify(whole));
+    for (let offset = -2; offset <= 16; offset++) {
+      assert.deepEqual(scan([4096, magicAt + offset]), whole, `cut at magic ${offset >= 0 ? '+' : ''}${offset}`);
+      assert.deepEqual(scan([4096, magicAt + offset - 3, magicAt + offset]), whole, `tiny chunk before magic ${offset}`);
+    }
   });
 
   it('reads Maven artifacts from a real war with nested jars', async () => {

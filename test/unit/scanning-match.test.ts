@@ -7,7 +7,7 @@ import { buildFindings, rpmVersionParts } from '../../src/domain/scanning/findin
 import type { OsvRecord } from '../../src/domain/scanning/vulndb/osv.js';
 import { analyzeLayer } from '../../src/domain/scanning/layers/analyze.js';
 import { mergeLayers } from '../../src/domain/scanning/layers/merge.js';
-import { evaluateAffected, evaluateRange, matchPackages, osSupported } from '../../src/domain/scanning/match.js';
+import { evaluateAffected, evaluateRange, matchPackages, osSupported, ParsedRecords } from '../../src/domain/scanning/match.js';
 import { parseOsFile } from '../../src/domain/scanning/detect/os-release.js';
 import { osEcosystems } from '../../src/domain/scanning/os-ecosystems.js';
 import { cvssScore, severityOfScore } from '../../src/domain/scanning/severity.js';
@@ -348,5 +348,45 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
   it('an unsupported RPM distribution matches nothing, even with records of a neighbour (CentOS 7 image, RHEL records)', async () => {
     const pkg = { type: 'rpm' as const, name: 'sudo', version: '1.8.23-10.el7', srcName: 'sudo', srcVersion: '1.8.23-10.el7', path: 'var/lib/rpm/Packages', layer: 'sha256:l1' };
     assert.deepEqual(await matchPackages(osOf('CentOS 7'), [pkg], meta.scans), []);
+  });
+});
+
+describe('scanning: parsed advisories are kept until a newer copy is imported', () => {
+  it('a record re-imported with a newer `modified` is read again; the same one is not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-parsed-'));
+    const db = new SqliteDb(join(dir, 'metadata.db'));
+    try {
+      await migrate(db);
+      const meta = new MetadataStore(db);
+      const vulnDb = new VulnDb(meta.scans);
+      const original = readFileSync(join(FIXTURES, 'osv', 'GHSA-jf85-cpcp-j695.json'), 'utf8');
+      await vulnDb.import([join(FIXTURES, 'osv', 'GHSA-jf85-cpcp-j695.json')]);
+      const lodash = { type: 'npm' as const, name: 'lodash', version: '4.17.11', path: 'app/node_modules/lodash/package.json', layer: 'sha256:l1' };
+      const parsed = new ParsedRecords();
+      let reads = 0;
+      const counting = {
+        recordKeysFor: (eco: string, names: string[]) => meta.scans.recordKeysFor(eco, names),
+        recordBodies: (ids: string[]) => {
+          reads += ids.length;
+          return meta.scans.recordBodies(ids);
+        },
+      };
+      assert.equal((await matchPackages(undefined, [lodash], counting, parsed)).length, 1);
+      assert.equal((await matchPackages(undefined, [lodash], counting, parsed)).length, 1);
+      assert.equal(reads, 1, 'parsed once, then kept');
+
+      // The advisory is revised: fixed from a version below the image's, so it no longer applies.
+      const revised = JSON.parse(original) as OsvRecord & { modified: string };
+      revised.modified = new Date(Date.parse(revised.modified) + 86_400_000).toISOString();
+      for (const a of revised.affected ?? []) a.ranges = [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.0.0' }] }];
+      const file = join(dir, 'revised.json');
+      writeFileSync(file, JSON.stringify(revised));
+      await vulnDb.import([file]);
+      assert.deepEqual(await matchPackages(undefined, [lodash], counting, parsed), []);
+      assert.equal(reads, 2, 'the newer copy was read');
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -110,6 +110,16 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(scan2.status, 'COMPLETE', scan2.description ?? '');
     assert.equal((scan2.result as ScanResult).findings.length, 2);
 
+    // Another node (a scanner of its own, nothing held in memory) also takes the facts from the database.
+    const otherNode = new Scanning(meta, registry, jobs);
+    const third = await pushImage(repo, 'v3', [baseLayer, await layerOf([{ path: 'srv/readme.txt', data: 'another image on the same base\n' }])]);
+    const job = await meta.jobs.claim('other-node', [SCAN_JOB], 60_000);
+    assert.ok(job);
+    await otherNode.scanJobHandler()(job);
+    const scan3 = (await otherNode.scanOf(repo, third))!;
+    assert.equal(scan3.status, 'COMPLETE', scan3.description ?? '');
+    assert.equal((scan3.result as ScanResult).findings.length, 2);
+
     // The 24-hour limit applies to manual scans after a scan on push.
     await assert.rejects(scanning.startScan(repo, (await registry.images.get(repo, 'v1'))), (e) => isScanError(e, 'LimitExceeded'));
     // Deleting the image deletes its scan.

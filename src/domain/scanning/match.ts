@@ -1,11 +1,62 @@
+import { LRUCache } from 'lru-cache';
 import { OS_PACKAGE_TYPES, type ImagePackage, type OsInfo } from './model.js';
 import { osEcosystems } from './os-ecosystems.js';
 import { comparator, schemeOfEcosystem, type Comparator } from './version/index.js';
 import { packageKey, type OsvAffected, type OsvEvent, type OsvRange, type OsvRecord } from './vulndb/osv.js';
 
-/** Where matching reads records: bodies of the records affecting `names` in `ecosystem`. */
+/** Where matching reads records: which records affect `names` in `ecosystem`, then their bodies. */
 export interface RecordSource {
-  recordsFor(ecosystem: string, names: string[]): Promise<Array<{ name: string; body: string }>>;
+  recordKeysFor(ecosystem: string, names: string[]): Promise<Array<{ name: string; id: string; modified: number }>>;
+  recordBodies(ids: string[]): Promise<Array<{ id: string; modified: number; body: string }>>;
+}
+
+/** Text of parsed records kept, in characters of their JSON. */
+const PARSED_RECORDS_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Parsed records, by id and `modified`: an import replaces a record only by a newer `modified`,
+ * so a record parsed once stays right until then. Parsing the same advisories again for every image
+ * was most of a rescan's matching (and most of its garbage).
+ */
+export class ParsedRecords {
+  private readonly cache: LRUCache<string, OsvRecord>;
+  private readonly sizes = new Map<string, number>();
+
+  constructor(maxBytes = PARSED_RECORDS_BYTES) {
+    this.cache = new LRUCache<string, OsvRecord>({
+      maxSize: maxBytes,
+      sizeCalculation: (_record, key) => Math.max(1, this.sizes.get(key) ?? 1),
+      dispose: (_record, key) => this.sizes.delete(key),
+    });
+  }
+
+  /** The records affecting any of `names` in `ecosystem`, each with the name it was found under. */
+  async recordsFor(source: RecordSource, ecosystem: string, names: string[]): Promise<Array<{ name: string; record: OsvRecord }>> {
+    const keys = await source.recordKeysFor(ecosystem, names);
+    const key = (id: string, modified: number) => `${id}\0${modified}`;
+    const byId = new Map<string, OsvRecord>();
+    const missing: string[] = [];
+    for (const k of keys) {
+      const held = this.cache.get(key(k.id, k.modified));
+      if (held) byId.set(k.id, held);
+      else missing.push(k.id);
+    }
+    if (missing.length > 0) {
+      for (const row of await source.recordBodies(missing)) {
+        const record = JSON.parse(row.body) as OsvRecord;
+        const at = key(row.id, row.modified);
+        this.sizes.set(at, row.body.length);
+        this.cache.set(at, record);
+        byId.set(row.id, record);
+      }
+    }
+    const out: Array<{ name: string; record: OsvRecord }> = [];
+    for (const k of keys) {
+      const record = byId.get(k.id);
+      if (record) out.push({ name: k.name, record }); // gone if deleted between the two reads
+    }
+    return out;
+  }
 }
 
 export interface VulnMatch {
@@ -134,7 +185,7 @@ export function evaluateAffected(a: OsvAffected, ecosystem: string, version: str
  * Every (record, package) pair where the package's version is affected. Records are fetched per
  * ecosystem in one lookup for all names; withdrawn records never match.
  */
-export async function matchPackages(os: OsInfo | undefined, packages: ImagePackage[], source: RecordSource): Promise<VulnMatch[]> {
+export async function matchPackages(os: OsInfo | undefined, packages: ImagePackage[], source: RecordSource, parsed = new ParsedRecords()): Promise<VulnMatch[]> {
   const wanted = new Map<string, Set<string>>();
   for (const pkg of packages) {
     for (const eco of ecosystemsFor(os, pkg)) {
@@ -144,12 +195,9 @@ export async function matchPackages(os: OsInfo | undefined, packages: ImagePacka
     }
   }
   const found = new Map<string, OsvRecord[]>();
-  const parsed = new Map<string, OsvRecord>();
   for (const [eco, names] of wanted) {
-    for (const row of await source.recordsFor(eco, [...names])) {
-      const key = `${eco}\0${row.name}`;
-      const record = parsed.get(row.body) ?? (JSON.parse(row.body) as OsvRecord);
-      parsed.set(row.body, record);
+    for (const { name, record } of await parsed.recordsFor(source, eco, [...names])) {
+      const key = `${eco}\0${name}`;
       let list = found.get(key);
       if (!list) found.set(key, (list = []));
       list.push(record);

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { ImageScanRow } from '../../store/meta/scan-store.js';
@@ -8,13 +9,19 @@ import { isScanError, ScanError } from './errors.js';
 import { buildFindings, type ScanResult } from './findings.js';
 import { analyzeLayer, ANALYZER_VERSION, type LayerFacts } from './layers/analyze.js';
 import { mergeLayers } from './layers/merge.js';
-import { matchPackages, osSupported } from './match.js';
+import { matchPackages, osSupported, ParsedRecords } from './match.js';
 import { OS_PACKAGE_TYPES } from './model.js';
 import { isStale } from './vulndb/vulndb.js';
 
 const IMAGE_CONFIG_TYPES = new Set(['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json']);
 /** Bytes read from a layer's blob at a time: each chunk is one inflate call (fewer, larger calls run faster). */
 const READ_CHUNK = 1024 * 1024;
+/**
+ * Layer facts kept parsed in memory, by the length of their JSON: a base layer's facts (every file
+ * its OS packages own) run to megabytes, and reading and parsing them again was a quarter of a
+ * rescan. Facts of a layer digest never change, so nothing needs invalidating.
+ */
+const FACTS_CACHE_JSON_BYTES = 32 * 1024 * 1024;
 
 export const COMPLETE_DESCRIPTION = 'The scan was completed successfully.';
 export const UNSUPPORTED_DESCRIPTION = 'UnsupportedImageError: The operating system and/or package manager are not supported.';
@@ -36,6 +43,12 @@ function isTarLayer(mediaType: string): boolean {
 
 /** Scans images: reads their layers (each once, then from the cache), matches, stores findings. */
 export class ImageScanner {
+  private readonly parsedRecords = new ParsedRecords();
+  private readonly factsCache = new LRUCache<string, { facts: LayerFacts; jsonLength: number }>({
+    maxSize: FACTS_CACHE_JSON_BYTES,
+    sizeCalculation: (entry) => Math.max(1, entry.jsonLength),
+  });
+
   constructor(
     private readonly meta: MetadataStore,
     private readonly registry: Registry,
@@ -74,7 +87,7 @@ export class ImageScanner {
       if (contents.os && !osSupported(contents.os) && scan.scanType === 'BASIC') {
         return this.finish(repo, scan, { status: 'UNSUPPORTED_IMAGE', description: UNSUPPORTED_DESCRIPTION });
       }
-      const matches = await matchPackages(contents.os, contents.packages, this.meta.scans);
+      const matches = await matchPackages(contents.os, contents.packages, this.meta.scans, this.parsedRecords);
       const result: ScanResult = buildFindings(matches, scan.scanType);
       const db = await this.meta.scans.vulnDbFreshness();
       const description = db.empty
@@ -121,8 +134,10 @@ export class ImageScanner {
 
   /** A layer's facts from the cache, or read from the blob once and cached for every image sharing it. */
   private async layerFacts(repo: Repository, digest: string): Promise<LayerFacts> {
+    const held = this.factsCache.get(digest);
+    if (held) return held.facts;
     const cached = await this.meta.scans.getLayerFacts(digest, ANALYZER_VERSION);
-    if (cached) return JSON.parse(cached) as LayerFacts;
+    if (cached) return this.remember(digest, JSON.parse(cached) as LayerFacts, cached.length);
     const { body } = await this.registry.blobs.open(repo, digest);
     let facts: LayerFacts;
     if (Buffer.isBuffer(body)) {
@@ -134,7 +149,13 @@ export class ImageScanner {
         await body.close();
       }
     }
-    await this.meta.scans.putLayerFacts(digest, ANALYZER_VERSION, JSON.stringify(facts));
+    const json = JSON.stringify(facts);
+    await this.meta.scans.putLayerFacts(digest, ANALYZER_VERSION, json);
+    return this.remember(digest, facts, json.length);
+  }
+
+  private remember(digest: string, facts: LayerFacts, jsonLength: number): LayerFacts {
+    this.factsCache.set(digest, { facts, jsonLength });
     return facts;
   }
 }

@@ -196,6 +196,37 @@ export class ScanStore {
     return out;
   }
 
+  /** Which records (id and `modified`) affect any of `names` in `ecosystem`, with the name each was found under. */
+  async recordKeysFor(ecosystem: string, names: string[]): Promise<Array<{ name: string; id: string; modified: number }>> {
+    const out: Array<{ name: string; id: string; modified: number }> = [];
+    const unique = [...new Set(names)];
+    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
+      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
+      const rows = await this.db.all<{ name: string; id: string; modified: number | string }>(
+        `SELECT a.name, r.id, r.modified FROM vuln_affected a JOIN vuln_records r ON r.id = a.vuln_id
+         WHERE a.ecosystem = ? AND a.name IN (${placeholders(chunk.length)}) ORDER BY a.name, r.id`,
+        [ecosystem, ...chunk],
+      );
+      for (const r of rows) out.push({ name: r.name, id: r.id, modified: Number(r.modified) });
+    }
+    return out;
+  }
+
+  /** The bodies (and `modified`) of the records with these ids; ids not stored are left out. */
+  async recordBodies(ids: string[]): Promise<Array<{ id: string; modified: number; body: string }>> {
+    const out: Array<{ id: string; modified: number; body: string }> = [];
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
+      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
+      const rows = await this.db.all<{ id: string; modified: number | string; body: string }>(
+        `SELECT id, modified, body FROM vuln_records WHERE id IN (${placeholders(chunk.length)})`,
+        chunk,
+      );
+      for (const r of rows) out.push({ id: r.id, modified: Number(r.modified), body: r.body });
+    }
+    return out;
+  }
+
   async getRecord(id: string): Promise<string | undefined> {
     return (await this.db.get<{ body: string }>('SELECT body FROM vuln_records WHERE id = ?', [id]))?.body;
   }

@@ -50,15 +50,22 @@ export class GoBuildInfoScanner {
       }
       return;
     }
-    const window = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    const at = window.indexOf(MAGIC);
-    if (at >= 0) {
-      const rest = window.subarray(at);
-      this.found = [Buffer.from(rest)];
-      this.foundBytes = rest.length;
-      return;
+    // The magic may straddle the previous chunk and this one: that seam is searched on its own,
+    // so a chunk (megabytes of an executable) is never copied to join it to the carry.
+    if (this.carry.length) {
+      const seam = Buffer.concat([this.carry, chunk.subarray(0, MAGIC.length - 1)]);
+      const at = seam.indexOf(MAGIC);
+      if (at >= 0) return this.start([seam.subarray(at), chunk.subarray(MAGIC.length - 1)]);
     }
-    this.carry = Buffer.from(window.subarray(Math.max(0, window.length - (MAGIC.length - 1))));
+    const at = chunk.indexOf(MAGIC);
+    if (at >= 0) return this.start([chunk.subarray(at)]);
+    const tail = chunk.subarray(Math.max(0, chunk.length - (MAGIC.length - 1)));
+    this.carry = tail.length === MAGIC.length - 1 ? Buffer.from(tail) : Buffer.concat([this.carry, tail]).subarray(-(MAGIC.length - 1));
+  }
+
+  private start(parts: Buffer[]): void {
+    this.found = parts.filter((p) => p.length > 0).map((p) => Buffer.from(p));
+    this.foundBytes = this.found.reduce((n, p) => n + p.length, 0);
   }
 
   /** The Go version and module lines, when a build info blob was found and is in the inline form. */

@@ -30,12 +30,20 @@ export function mergeLayers(layers: Array<{ digest: string; facts: LayerFacts }>
     for (const file of facts.files) tree.set(file.path, { file, layer: digest });
   }
 
+  // Only the paths of language packages' metadata files are looked up among the owned ones (a
+  // base layer's OS packages own tens of thousands of files; a set of them all cost more than the rest).
   const osFiles = new Map<string, OsInfo>();
-  const owned = new Set<string>();
+  const languageFiles = new Set<string>();
   for (const [path, { file }] of tree) {
     const resolved = file.link ? tree.get(file.link)?.file : file;
     if (resolved?.os) osFiles.set(path, resolved.os);
-    for (const p of file.owned ?? []) owned.add(p);
+    if (file.packages?.some((pkg) => !OS_PACKAGE_TYPES.has(pkg.type))) languageFiles.add(path);
+  }
+  const owned = new Set<string>();
+  if (languageFiles.size > 0) {
+    for (const { file } of tree.values()) {
+      for (const p of file.owned ?? []) if (languageFiles.has(p)) owned.add(p);
+    }
   }
 
   const packages: ImagePackage[] = [];

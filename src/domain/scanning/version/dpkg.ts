@@ -1,3 +1,4 @@
+import { memoized } from './memoized.js';
 /** dpkg's version order (`dpkg --compare-versions`): epoch, then upstream, then revision. */
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
@@ -46,7 +47,9 @@ interface DebVersion {
 
 const VALID = /^(?:(\d+):)?([0-9][A-Za-z0-9.+~:-]*?)(?:-([A-Za-z0-9.+~]+))?$/;
 
-export function parseDpkgVersion(v: string): DebVersion | undefined {
+export const parseDpkgVersion = memoized(parseUncached);
+
+function parseUncached(v: string): DebVersion | undefined {
   const s = v.trim();
   const colon = s.indexOf(':');
   const epochText = colon >= 0 ? s.slice(0, colon) : '0';

@@ -3,6 +3,7 @@ import semver from 'semver';
 import { compareApk, isValidApkVersion } from './apk.js';
 import { compareDpkg, isValidDpkgVersion } from './dpkg.js';
 import { compareMaven } from './maven.js';
+import { memoized } from './memoized.js';
 import { compareRpm } from './rpm.js';
 
 /** The version schemes berth compares, one per family of ecosystems. */
@@ -14,14 +15,10 @@ export interface Comparator {
   compare(a: string, b: string): number;
 }
 
-function semverOf(v: string): semver.SemVer | null {
-  return semver.parse(v, { loose: true });
-}
+const semverOf = memoized((v: string): semver.SemVer | null => semver.parse(v, { loose: true }));
 
 /** Go module versions: SemVer with a `v` (OSV drops it); `+incompatible` is build metadata. */
-function goSemver(v: string): semver.SemVer | null {
-  return semver.parse(v.replace(/^v/, '').replace(/\+incompatible$/, ''));
-}
+const goSemver = memoized((v: string): semver.SemVer | null => semver.parse(v.replace(/^v/, '').replace(/\+incompatible$/, '')));
 
 const COMPARATORS: Record<VersionScheme, Comparator> = {
   dpkg: { isValid: isValidDpkgVersion, compare: compareDpkg },
