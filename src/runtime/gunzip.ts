@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { createGunzip, gzipSync } from 'node:zlib';
+import { startWorkerGunzip } from './gunzip-worker-host.js';
 
 /**
  * Streaming gzip decoding (multi-member, as gzip and tar+gzip layers are) in bounded memory.
@@ -105,7 +106,7 @@ function loadIsal(libraryName: string): IsalLibrary | undefined {
   }
 }
 
-class GunzipError extends Error {}
+export class GunzipError extends Error {}
 
 /** The most input handed to one isal_inflate call (its avail_in is 32-bit). */
 const MAX_FEED = 1 << 30;
@@ -265,6 +266,8 @@ async function* isalInflate(lib: IsalLibrary, source: AsyncIterable<Buffer>, off
 
   // Inflating runs ahead of the consumer by up to OUTPUT_AHEAD chunks, so the library's thread
   // stays busy while the consumer (on the main thread) works, and the other way round.
+  // Inline (in a worker thread of its own) there is nothing to overlap with.
+  const outputAhead = offThread ? OUTPUT_AHEAD : 1;
   const ready: Array<Buffer | undefined | 'done'> = [];
   let failure: { error: unknown } | undefined;
   let wakeConsumer: (() => void) | undefined;
@@ -273,7 +276,7 @@ async function* isalInflate(lib: IsalLibrary, source: AsyncIterable<Buffer>, off
   const producing = (async () => {
     try {
       for (;;) {
-        while (ready.length >= OUTPUT_AHEAD && !stopped) await new Promise<void>((resolve) => (wakeProducer = resolve));
+        while (ready.length >= outputAhead && !stopped) await new Promise<void>((resolve) => (wakeProducer = resolve));
         if (stopped) return;
         const result = await next();
         ready.push(result);
@@ -339,18 +342,25 @@ async function selfTest(lib: IsalLibrary): Promise<boolean> {
   }
 }
 
-/** ISA-L's gunzip from the named library (libisal.so.2 by default), or undefined when it is absent or fails the self-test. */
-export async function loadIsalGunzip(libraryName = 'libisal.so.2'): Promise<Gunzip | undefined> {
+/**
+ * ISA-L's gunzip from the named library (libisal.so.2 by default), or undefined when it is absent or
+ * fails the self-test. Each call runs on a libuv thread, or with `inline` on the calling thread (for
+ * a worker thread that does nothing else).
+ */
+export async function loadIsalGunzip(libraryName = 'libisal.so.2', opts: { inline?: boolean } = {}): Promise<Gunzip | undefined> {
   const lib = loadIsal(libraryName);
   if (!lib || !(await selfTest(lib))) return undefined;
-  return { engine: 'isa-l', inflate: (source) => isalInflate(lib, source) };
+  return { engine: 'isa-l', inflate: (source) => isalInflate(lib, source, !opts.inline) };
 }
 
 let chosen: Promise<Gunzip> | undefined;
 
-/** The fastest gunzip available here (decided once, on first use). */
+/**
+ * The fastest gunzip available here (decided once, on first use): ISA-L in a worker thread of its
+ * own, else ISA-L on libuv threads, else node's zlib.
+ */
 export function gunzip(): Promise<Gunzip> {
-  chosen ??= loadIsalGunzip().then((isal) => isal ?? nodeGunzip);
+  chosen ??= (async () => (await startWorkerGunzip()) ?? (await loadIsalGunzip()) ?? nodeGunzip)();
   return chosen;
 }
 

@@ -8,13 +8,21 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { analyzeLayer } from '../../src/domain/scanning/layers/analyze.js';
 import { isScanError } from '../../src/domain/scanning/errors.js';
 import { gunzip, INFLATE_CHUNK, loadIsalGunzip, nodeGunzip, type Gunzip } from '../../src/runtime/gunzip.js';
+import { startWorkerGunzip } from '../../src/runtime/gunzip-worker-host.js';
 import { chunked, layerOf } from '../helpers/layers.js';
 
 const isal = await loadIsalGunzip();
+const inWorker = await startWorkerGunzip();
 
 function engines(): Gunzip[] {
   assert.ok(isal, 'ISA-L (libisal2) should load here: scripts/test.sh installs it');
-  return [isal, nodeGunzip];
+  assert.ok(inWorker, 'ISA-L should also run in a worker thread');
+  return [isal, inWorker, nodeGunzip];
+}
+
+/** ISA-L called on libuv threads, and in a worker thread of its own. */
+function isalEngines(): Gunzip[] {
+  return engines().slice(0, 2);
 }
 
 async function* cut(data: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
@@ -117,10 +125,10 @@ describe('gunzip', () => {
     }
     // zlib tells a wrong length and a wrong block apart; ISA-L reports a data check and an invalid block.
     assert.equal(await rejection(nodeGunzip, flip(-1)), 'incorrect length check');
-    assert.equal(await rejection(isal!, flip(-1)), 'incorrect data check');
+    for (const engine of isalEngines()) assert.equal(await rejection(engine, flip(-1)), 'incorrect data check');
     const garbled = Buffer.concat([member.subarray(0, 20), Buffer.alloc(200, 7)]);
     assert.match(await rejection(nodeGunzip, garbled), /invalid/);
-    assert.match(await rejection(isal!, garbled), /invalid/);
+    for (const engine of isalEngines()) assert.match(await rejection(engine, garbled), /invalid/);
   });
 
   test('a corrupt or truncated gzip layer fails its analysis as an unreadable layer', async () => {
@@ -132,18 +140,21 @@ describe('gunzip', () => {
 
   test('a consumer that stops early leaves no call running on freed memory', async () => {
     const big = gzipSync(randomBytes(6 * INFLATE_CHUNK), { level: 0 });
-    for (let round = 0; round < 20; round++) {
-      for await (const chunk of isal!.inflate(cut(big, [64 * 1024]))) {
-        assert.equal(chunk.length, INFLATE_CHUNK);
-        break;
+    for (const engine of isalEngines()) {
+      for (let round = 0; round < 20; round++) {
+        for await (const chunk of engine.inflate(cut(big, [64 * 1024]))) {
+          assert.equal(chunk.length, INFLATE_CHUNK);
+          break;
+        }
       }
+      assert.equal((await inflateAll(engine, cut(big, [big.length]))).data.length, 6 * INFLATE_CHUNK);
     }
-    assert.equal((await inflateAll(isal!, cut(big, [big.length]))).data.length, 6 * INFLATE_CHUNK);
   });
 
   test('inflating runs ahead of a slow consumer, which still gets every byte in order', async () => {
     const data = randomBytes(9 * INFLATE_CHUNK + 12345);
     const gz = Buffer.concat([gzipSync(data.subarray(0, 4 * INFLATE_CHUNK), { level: 1 }), gzipSync(data.subarray(4 * INFLATE_CHUNK), { level: 1 })]);
+    for (const engine of isalEngines()) {
     let consumed = 0;
     let sourceRead = 0;
     let readAhead = 0;
@@ -154,7 +165,7 @@ describe('gunzip', () => {
       }
     }
     const parts: Buffer[] = [];
-    for await (const chunk of isal!.inflate(counted())) {
+    for await (const chunk of engine.inflate(counted())) {
       parts.push(chunk);
       consumed++;
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -163,6 +174,7 @@ describe('gunzip', () => {
     assert.ok(Buffer.concat(parts).equals(data));
     assert.ok(readAhead > 3.5 * INFLATE_CHUNK, `the inflater should have read ahead while the consumer waited (read ${readAhead} bytes)`);
     assert.ok(readAhead < 7 * INFLATE_CHUNK, 'but only a few chunks ahead');
+    }
   });
 
   test('a source failing midway fails the consumer, also while the inflater is ahead of it', async () => {
@@ -171,7 +183,7 @@ describe('gunzip', () => {
       yield gz.subarray(0, 3 * INFLATE_CHUNK);
       throw new Error('the disk went away');
     }
-    await assert.rejects(inflateAll(isal!, failing()), /the disk went away/);
+    for (const engine of isalEngines()) await assert.rejects(inflateAll(engine, failing()), /the disk went away/);
   });
 
   test('without ISA-L (library absent, or not ISA-L) there is no ISA-L engine; node:zlib is the fallback', async () => {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { gunzip } from '../../runtime/gunzip.js';
 import type { Job } from '../../store/meta/job-store.js';
 import type { MetadataStore, RepositoryRow } from '../../store/meta/metadata-store.js';
 import type { ImageScanRow } from '../../store/meta/scan-store.js';
@@ -90,6 +91,8 @@ export class Scanning {
   // ---- background work ------------------------------------------------------------------------
   /** Runs queued scans; after the last failed attempt the scan is marked FAILED with the error. */
   scanJobHandler(): JobHandler {
+    // A process that runs scans readies its gunzip (a worker thread) now, not during its first scan.
+    void gunzip();
     return async (job: Job) => {
       const { repoId, digest } = job.payload as { repoId: string; digest: string };
       try {
