@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { GunzipError, type Gunzip } from './gunzip.js';
+import { spawnBeside } from './spawn-worker.js';
 
 /**
  * ISA-L in a worker thread of its own. Called from the main thread (each call a round trip through
@@ -152,23 +153,13 @@ class WorkerGunzip {
 }
 
 /**
- * A worker running the module `name` beside this one: its .js when built; its .ts when run from
- * source, where the worker must first load tsx (workers do not inherit the `--import` hooks here).
- */
-function spawnBeside(name: string): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url));
-  const entry = new URL(`./${name}.ts`, import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
-}
-
-/**
  * Starts the gunzip worker; undefined where it cannot run ISA-L (no library, a failed self-test, no
  * worker threads), and the caller inflates on the main thread's side instead.
  */
 export async function startWorkerGunzip(): Promise<Gunzip | undefined> {
   let worker: Worker;
   try {
-    worker = spawnBeside('gunzip-worker');
+    worker = spawnBeside(import.meta.url, 'gunzip-worker');
   } catch {
     return undefined;
   }
