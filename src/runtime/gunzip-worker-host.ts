@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { GunzipError, type Gunzip } from './gunzip.js';
+import { GunzipError, type Gunzip } from './gunzip-engine.js';
 import { spawnBeside } from './spawn-worker.js';
 
 /**

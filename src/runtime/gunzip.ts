@@ -2,18 +2,9 @@ import { createRequire } from 'node:module';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { startWorkerGunzip } from './gunzip-worker-host.js';
 
-/**
- * Streaming gzip decoding (multi-member, as gzip and tar+gzip layers are) in bounded memory.
- * Where the system's ISA-L library (Debian's libisal2) loads, its inflater is called through the
- * koffi FFI, off the main thread: it inflated image layers about 1.7× faster than Node's zlib on
- * the bench machine, and zlib was the bottleneck of a first image scan. Elsewhere node:zlib does it.
- * Either way each call inflates at most {@link INFLATE_CHUNK} bytes of output, whatever a layer's size.
- */
-export interface Gunzip {
-  readonly engine: 'isa-l' | 'node';
-  /** The decompressed bytes of `source`, chunk by chunk; a corrupt or truncated stream throws. */
-  inflate(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer>;
-}
+import { GunzipError, type Gunzip } from './gunzip-engine.js';
+
+export { GunzipError, type Gunzip };
 
 /**
  * Output bytes per inflate call, and the most a chunk handed on holds. Each call is a round trip
@@ -106,7 +97,6 @@ function loadIsal(libraryName: string): IsalLibrary | undefined {
   }
 }
 
-export class GunzipError extends Error {}
 
 /** The most input handed to one isal_inflate call (its avail_in is 32-bit). */
 const MAX_FEED = 1 << 30;
