@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { loadIsalGunzip } from './gunzip.js';
+import type { Gunzip } from './gunzip-engine.js';
 import type { FromHost, ToHost } from './gunzip-worker-host.js';
 
 /**
@@ -51,7 +52,7 @@ async function* inputOf(id: number, stream: Stream): AsyncGenerator<Buffer> {
   }
 }
 
-async function run(id: number, stream: Stream, engine: NonNullable<Awaited<ReturnType<typeof loadIsalGunzip>>>): Promise<void> {
+async function run(id: number, stream: Stream, engine: Gunzip): Promise<void> {
   try {
     for await (const chunk of engine.inflate(inputOf(id, stream))) {
       if (stream.closed) break;

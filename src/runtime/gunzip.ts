@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { startWorkerGunzip } from './gunzip-worker-host.js';
-
 import { GunzipError, type Gunzip } from './gunzip-engine.js';
 
 export { GunzipError, type Gunzip };
@@ -96,7 +95,6 @@ function loadIsal(libraryName: string): IsalLibrary | undefined {
     return undefined;
   }
 }
-
 
 /** The most input handed to one isal_inflate call (its avail_in is 32-bit). */
 const MAX_FEED = 1 << 30;

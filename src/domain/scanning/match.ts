@@ -20,14 +20,9 @@ const PARSED_RECORDS_BYTES = 16 * 1024 * 1024;
  */
 export class ParsedRecords {
   private readonly cache: LRUCache<string, OsvRecord>;
-  private readonly sizes = new Map<string, number>();
 
   constructor(maxBytes = PARSED_RECORDS_BYTES) {
-    this.cache = new LRUCache<string, OsvRecord>({
-      maxSize: maxBytes,
-      sizeCalculation: (_record, key) => Math.max(1, this.sizes.get(key) ?? 1),
-      dispose: (_record, key) => this.sizes.delete(key),
-    });
+    this.cache = new LRUCache<string, OsvRecord>({ maxSize: maxBytes });
   }
 
   /** The records affecting any of `names` in `ecosystem`, each with the name it was found under. */
@@ -44,9 +39,7 @@ export class ParsedRecords {
     if (missing.length > 0) {
       for (const row of await source.recordBodies(missing)) {
         const record = JSON.parse(row.body) as OsvRecord;
-        const at = key(row.id, row.modified);
-        this.sizes.set(at, row.body.length);
-        this.cache.set(at, record);
+        this.cache.set(key(row.id, row.modified), record, { size: Math.max(1, row.body.length) });
         byId.set(row.id, record);
       }
     }

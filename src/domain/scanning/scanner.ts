@@ -44,10 +44,7 @@ function isTarLayer(mediaType: string): boolean {
 /** Scans images: reads their layers (each once, then from the cache), matches, stores findings. */
 export class ImageScanner {
   private readonly parsedRecords = new ParsedRecords();
-  private readonly factsCache = new LRUCache<string, { facts: LayerFacts; jsonLength: number }>({
-    maxSize: FACTS_CACHE_JSON_BYTES,
-    sizeCalculation: (entry) => Math.max(1, entry.jsonLength),
-  });
+  private readonly factsCache = new LRUCache<string, LayerFacts>({ maxSize: FACTS_CACHE_JSON_BYTES });
 
   constructor(
     private readonly meta: MetadataStore,
@@ -135,7 +132,7 @@ export class ImageScanner {
   /** A layer's facts from the cache, or read from the blob once and cached for every image sharing it. */
   private async layerFacts(repo: Repository, digest: string): Promise<LayerFacts> {
     const held = this.factsCache.get(digest);
-    if (held) return held.facts;
+    if (held) return held;
     const cached = await this.meta.scans.getLayerFacts(digest, ANALYZER_VERSION);
     if (cached) return this.remember(digest, JSON.parse(cached) as LayerFacts, cached.length);
     const { body } = await this.registry.blobs.open(repo, digest);
@@ -155,7 +152,7 @@ export class ImageScanner {
   }
 
   private remember(digest: string, facts: LayerFacts, jsonLength: number): LayerFacts {
-    this.factsCache.set(digest, { facts, jsonLength });
+    this.factsCache.set(digest, facts, { size: Math.max(1, jsonLength) });
     return facts;
   }
 }

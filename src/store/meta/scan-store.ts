@@ -77,6 +77,14 @@ function placeholders(n: number): string {
 
 const UPDATED_AT_KEY = 'vulndb:updated_at';
 const LOOKUP_CHUNK = 500;
+
+/** The distinct `keys` in lists of at most LOOKUP_CHUNK, one `IN (…)` lookup each. */
+function lookupChunks(keys: string[]): string[][] {
+  const unique = [...new Set(keys)];
+  const chunks: string[][] = [];
+  for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) chunks.push(unique.slice(i, i + LOOKUP_CHUNK));
+  return chunks;
+}
 /** Rows per multi-row statement (PostgreSQL): 5 parameters each, 5,000 a statement. */
 const WRITE_CHUNK = 1000;
 
@@ -182,47 +190,38 @@ export class ScanStore {
 
   /** Record bodies affecting any of `names` in `ecosystem`, with the name each was found under. */
   async recordsFor(ecosystem: string, names: string[]): Promise<Array<{ name: string; body: string }>> {
-    const out: Array<{ name: string; body: string }> = [];
-    const unique = [...new Set(names)];
-    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
-      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
-      const rows = await this.db.all<{ name: string; body: string }>(
-        `SELECT a.name, r.body FROM vuln_affected a JOIN vuln_records r ON r.id = a.vuln_id
-         WHERE a.ecosystem = ? AND a.name IN (${placeholders(chunk.length)}) ORDER BY a.name, r.id`,
-        [ecosystem, ...chunk],
-      );
-      out.push(...rows);
-    }
-    return out;
+    return this.affecting<{ name: string; body: string }>('a.name, r.body', ecosystem, names);
   }
 
   /** Which records (id and `modified`) affect any of `names` in `ecosystem`, with the name each was found under. */
   async recordKeysFor(ecosystem: string, names: string[]): Promise<Array<{ name: string; id: string; modified: number }>> {
-    const out: Array<{ name: string; id: string; modified: number }> = [];
-    const unique = [...new Set(names)];
-    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
-      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
-      const rows = await this.db.all<{ name: string; id: string; modified: number | string }>(
-        `SELECT a.name, r.id, r.modified FROM vuln_affected a JOIN vuln_records r ON r.id = a.vuln_id
-         WHERE a.ecosystem = ? AND a.name IN (${placeholders(chunk.length)}) ORDER BY a.name, r.id`,
-        [ecosystem, ...chunk],
-      );
-      for (const r of rows) out.push({ name: r.name, id: r.id, modified: Number(r.modified) });
-    }
-    return out;
+    const rows = await this.affecting<{ name: string; id: string; modified: number | string }>('a.name, r.id, r.modified', ecosystem, names);
+    return rows.map((r) => ({ name: r.name, id: r.id, modified: Number(r.modified) }));
   }
 
   /** The bodies (and `modified`) of the records with these ids; ids not stored are left out. */
   async recordBodies(ids: string[]): Promise<Array<{ id: string; modified: number; body: string }>> {
     const out: Array<{ id: string; modified: number; body: string }> = [];
-    const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += LOOKUP_CHUNK) {
-      const chunk = unique.slice(i, i + LOOKUP_CHUNK);
+    for (const chunk of lookupChunks(ids)) {
       const rows = await this.db.all<{ id: string; modified: number | string; body: string }>(
         `SELECT id, modified, body FROM vuln_records WHERE id IN (${placeholders(chunk.length)})`,
         chunk,
       );
       for (const r of rows) out.push({ id: r.id, modified: Number(r.modified), body: r.body });
+    }
+    return out;
+  }
+
+  /** `columns` of the records affecting any of `names` in `ecosystem` (`a` the lookup row, `r` the record). */
+  private async affecting<T>(columns: string, ecosystem: string, names: string[]): Promise<T[]> {
+    const out: T[] = [];
+    for (const chunk of lookupChunks(names)) {
+      const rows = await this.db.all<T>(
+        `SELECT ${columns} FROM vuln_affected a JOIN vuln_records r ON r.id = a.vuln_id
+         WHERE a.ecosystem = ? AND a.name IN (${placeholders(chunk.length)}) ORDER BY a.name, r.id`,
+        [ecosystem, ...chunk],
+      );
+      out.push(...rows);
     }
     return out;
   }

@@ -1,5 +1,5 @@
-import { memoized } from './memoized.js';
 /** dpkg's version order (`dpkg --compare-versions`): epoch, then upstream, then revision. */
+import { memoized } from './memoized.js';
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
 const isLetter = (c: string | undefined) => c !== undefined && /[A-Za-z]/.test(c);
