@@ -14,6 +14,7 @@ import { createKmsDoor } from './doors/kms/door.js';
 import { createOciDoor } from './doors/oci/door.js';
 import { createIdentityAccess } from './doors/oci/identity-access.js';
 import { AuditTrail } from './domain/audit/audit-trail.js';
+import { AuditWriterThread } from './domain/audit/writer-thread.js';
 import { AUDIT_PRUNE_JOB, auditPruneJobHandler, startAuditPruneScheduler } from './domain/audit/retention.js';
 import { DELIVER_JOB, deliveryHandler } from './domain/eventbridge/delivery.js';
 import { EventDispatcher } from './domain/eventbridge/dispatcher.js';
@@ -84,7 +85,8 @@ export async function startRegionService(deps: RegionServiceDeps): Promise<Regio
     });
   const oci = createOciDoor(registry, createIdentityAccess({ identity, region, baseUrl: () => deps.baseUrl(), repositoryKeyArn }), log);
   const makeContext = ecrContextFactory({ identity, registry, lifecycle, scanning: domain.scanning, region, baseUrl: deps.baseUrl });
-  const trail = new AuditTrail(() => meta.audit, { log, userIdOf: async (account, name) => (await domain.identities.getUser(account, name))?.userId });
+  const { audit, auditFile } = domain.stores;
+  const trail = new AuditTrail(() => audit, { log, writer: auditFile ? new AuditWriterThread(auditFile) : undefined, userIdOf: async (account, name) => (await domain.identities.getUser(account, name))?.userId });
   metrics.watchAuditTrail(trail);
   const usageMeter = new UsageMeter(meta, region, { log });
 

@@ -19,6 +19,8 @@ import type { BlobStore } from './store/blob/blob-store.js';
 import { FsBlobStore } from './store/blob/fs-blob-store.js';
 import { prepareDataDir } from './store/data-dir.js';
 import { SpaceReserve } from './store/space-reserve.js';
+import { AuditStore } from './store/meta/audit-store.js';
+import { openAuditFile } from './store/meta/audit-file.js';
 import { MetadataStore } from './store/meta/metadata-store.js';
 import { migrate } from './store/meta/migrations.js';
 import type { SqlDb } from './store/meta/sql.js';
@@ -33,6 +35,10 @@ export interface Stores {
   spaceReserve?: SpaceReserve;
   /** The root of trust of encryption at rest (`BERTH_MASTER_KEY_FILE`). */
   master: MasterKey;
+  /** The audit trail's rows: in the metadata database on PostgreSQL, else in `audit.db` (see audit-file.ts). */
+  audit: AuditStore;
+  /** `audit.db`, when the trail has a file of its own that a writer thread can open. */
+  auditFile?: string;
   close(): Promise<void>;
 }
 
@@ -85,10 +91,13 @@ export async function openStores(config: BerthConfig, place: RegionPlace = regio
   await spaceReserve?.ensure();
   const db = config.databaseUrl ? await openPostgres(config.databaseUrl, place.schema) : new SqliteDb(join(place.dir, 'metadata.db'), spaceReserve);
   let master: MasterKey;
+  let audit: { db?: SqliteDb; store: AuditStore };
+  const auditFile = config.databaseUrl ? undefined : join(place.dir, 'audit.db');
   try {
     await migrate(db);
     master = await MasterKey.load(config.masterKeyFile);
     await assertMasterKeyMatches(new MetadataStore(db), master, config.masterKeyFile);
+    audit = auditFile ? await openAuditFile(auditFile, join(place.dir, 'metadata.db')) : { store: new AuditStore(db) };
   } catch (e) {
     await db.close();
     throw e;
@@ -97,6 +106,7 @@ export async function openStores(config: BerthConfig, place: RegionPlace = regio
   try {
     blobs = await openBlobStore(place.blobStore, place.dir);
   } catch (e) {
+    await audit.db?.close();
     await db.close();
     throw e;
   }
@@ -105,8 +115,11 @@ export async function openStores(config: BerthConfig, place: RegionPlace = regio
     blobs: blobs.store,
     spaceReserve,
     master,
+    audit: audit.store,
+    auditFile,
     async close() {
       blobs.close();
+      await audit.db?.close();
       await db.close();
     },
   };

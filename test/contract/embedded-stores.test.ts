@@ -16,11 +16,12 @@ import { archiveStoreContract } from './archive-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { publicRegistryStoreContract } from './public-registry-store-contract.js';
-import { observabilityStoreContract } from './observability-store-contract.js';
+import { auditStoreContract, observabilityStoreContract } from './observability-store-contract.js';
 import { kmsStoreContract } from './kms-store-contract.js';
 import { usageStoreContract } from './usage-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
+import { openAuditFile } from '../../src/store/meta/audit-file.js';
 
 async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-contract-meta-'));
@@ -42,6 +43,17 @@ eventBridgeStoreContract('SQLite', openMetadataStore);
 ecrOpsStoreContract('SQLite', openMetadataStore);
 publicRegistryStoreContract('SQLite', openMetadataStore);
 observabilityStoreContract('SQLite', openMetadataStore);
+auditStoreContract('SQLite, the trail in a file of its own', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-contract-audit-'));
+  const { db, store } = await openAuditFile(join(dir, 'audit.db'), join(dir, 'metadata.db'));
+  return {
+    store,
+    async close() {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
 kmsStoreContract('SQLite', openMetadataStore);
 usageStoreContract('SQLite', openMetadataStore);
 

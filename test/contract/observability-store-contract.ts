@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import type { StoreHandle } from './metadata-store-contract.js';
-import type { AuditRow } from '../../src/store/meta/audit-store.js';
+import type { AuditQuery, AuditRow, AuditTrailStore } from '../../src/store/meta/audit-store.js';
 
 const dg = (s: string) => 'sha256:' + createHash('sha256').update(s).digest('hex');
 const A = '111122223333';
@@ -54,12 +54,16 @@ export function observabilityStoreContract(name: string, makeStore: () => Promis
     });
   });
 
+}
+
+/** Where the audit trail's rows are kept: the same answers on every database, and behind the writer thread. */
+export function auditStoreContract(name: string, makeStore: () => Promise<StoreHandle<AuditTrailStore>>): void {
   describe(`AuditStore contract: ${name}`, () => {
-    let h: StoreHandle<MetadataStore>;
-    let meta: MetadataStore;
+    let h: StoreHandle<AuditTrailStore>;
+    let audit: AuditTrailStore;
     beforeEach(async () => {
       h = await makeStore();
-      meta = h.store;
+      audit = h.store;
     });
     afterEach(async () => h.close());
 
@@ -78,26 +82,26 @@ export function observabilityStoreContract(name: string, makeStore: () => Promis
     });
 
     it('appends in batches, skips an event id already stored, lists newest first with ties broken by id', async () => {
-      await meta.audit.append([row('e1', 100), row('e2', 200), row('e3', 200)]);
-      await meta.audit.append([row('e2', 200, { eventName: 'Other' }), row('e4', 50)]);
-      const all = await meta.audit.lookup({ limit: 10 });
+      await audit.append([row('e1', 100), row('e2', 200), row('e3', 200)]);
+      await audit.append([row('e2', 200, { eventName: 'Other' }), row('e4', 50)]);
+      const all = await audit.lookup({ limit: 10 });
       assert.deepEqual(all.map((r) => r.eventId), ['e3', 'e2', 'e1', 'e4']);
       assert.deepEqual(all[1], row('e2', 200), 'the first write of an event id stays');
-      assert.deepEqual((await meta.audit.lookup({ limit: 10, oldestFirst: true })).map((r) => r.eventId), ['e4', 'e1', 'e2', 'e3']);
-      await meta.audit.append([]);
+      assert.deepEqual((await audit.lookup({ limit: 10, oldestFirst: true })).map((r) => r.eventId), ['e4', 'e1', 'e2', 'e3']);
+      await audit.append([]);
       const many = Array.from({ length: 450 }, (_, i) => row(`m${String(i).padStart(3, '0')}`, 1000 + i));
-      await meta.audit.append(many);
-      assert.equal((await meta.audit.lookup({ limit: 1000 })).length, 454);
+      await audit.append(many);
+      assert.equal((await audit.lookup({ limit: 1000 })).length, 454);
     });
 
     it('filters by one attribute and a time range; pages after a row in either order', async () => {
-      await meta.audit.append([
+      await audit.append([
         row('a', 10),
         row('b', 20, { eventName: 'BatchGetImage', readOnly: true, username: 'bob', accessKeyId: 'AKIABOB' }),
         row('c', 30, { eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', resourceType: 'AWS::IAM::User', resourceName: 'carol', username: null, accessKeyId: null }),
         row('d', 40, { resourceName: 'web' }),
       ]);
-      const ids = async (q: Parameters<MetadataStore['audit']['lookup']>[0]) => (await meta.audit.lookup(q)).map((r) => r.eventId);
+      const ids = async (q: AuditQuery) => (await audit.lookup(q)).map((r) => r.eventId);
       assert.deepEqual(await ids({ limit: 10, attribute: { key: 'eventName', value: 'PutImage' } }), ['d', 'a']);
       assert.deepEqual(await ids({ limit: 10, attribute: { key: 'readOnly', value: 'true' } }), ['b']);
       assert.deepEqual(await ids({ limit: 10, attribute: { key: 'readOnly', value: 'false' } }), ['d', 'c', 'a']);
@@ -129,17 +133,17 @@ export function observabilityStoreContract(name: string, makeStore: () => Promis
         region: 'eu-west-1',
       };
       const anonymous = { ...call, requestId: 'req-10', principalArn: null, principalAccount: null, principalId: null, errorCode: null, errorMessage: null, requestParameters: null };
-      await meta.audit.append([row('c1', 10, { record: '', call, eventName: 'BatchGetImage' }), row('c2', 20, { record: '', call: anonymous, username: null, accessKeyId: null }), row('r1', 30)]);
-      const all = await meta.audit.lookup({ limit: 10, oldestFirst: true });
+      await audit.append([row('c1', 10, { record: '', call, eventName: 'BatchGetImage' }), row('c2', 20, { record: '', call: anonymous, username: null, accessKeyId: null }), row('r1', 30)]);
+      const all = await audit.lookup({ limit: 10, oldestFirst: true });
       assert.deepEqual(all, [row('c1', 10, { record: '', call, eventName: 'BatchGetImage' }), row('c2', 20, { record: '', call: anonymous, username: null, accessKeyId: null }), row('r1', 30)]);
-      assert.deepEqual((await meta.audit.lookup({ limit: 10, attribute: { key: 'eventName', value: 'BatchGetImage' } })).map((r) => r.eventId), ['c1']);
+      assert.deepEqual((await audit.lookup({ limit: 10, attribute: { key: 'eventName', value: 'BatchGetImage' } })).map((r) => r.eventId), ['c1']);
     });
 
     it('prunes what is older than a time', async () => {
-      await meta.audit.append([row('old', 10), row('edge', 20), row('new', 30)]);
-      assert.equal(await meta.audit.prune(20), 1);
-      assert.deepEqual((await meta.audit.lookup({ limit: 10 })).map((r) => r.eventId), ['new', 'edge']);
-      assert.equal(await meta.audit.prune(20), 0);
+      await audit.append([row('old', 10), row('edge', 20), row('new', 30)]);
+      assert.equal(await audit.prune(20), 1);
+      assert.deepEqual((await audit.lookup({ limit: 10 })).map((r) => r.eventId), ['new', 'edge']);
+      assert.equal(await audit.prune(20), 0);
     });
   });
 }

@@ -21,11 +21,12 @@ import { archiveStoreContract } from './archive-store-contract.js';
 import { lifecycleGcStoreContract } from './lifecycle-gc-store-contract.js';
 import { ecrOpsStoreContract } from './ecr-ops-store-contract.js';
 import { publicRegistryStoreContract } from './public-registry-store-contract.js';
-import { observabilityStoreContract } from './observability-store-contract.js';
+import { auditStoreContract, observabilityStoreContract } from './observability-store-contract.js';
 import { kmsStoreContract } from './kms-store-contract.js';
 import { usageStoreContract } from './usage-store-contract.js';
 import { domainConcurrencyContract } from './domain-concurrency-contract.js';
 import { Registry } from '../../src/domain/registry/registry.js';
+import { AuditStore } from '../../src/store/meta/audit-store.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 
 let server: Postgres;
@@ -69,6 +70,18 @@ eventBridgeStoreContract('PostgreSQL', openMetadataStore);
 ecrOpsStoreContract('PostgreSQL', openMetadataStore);
 publicRegistryStoreContract('PostgreSQL', openMetadataStore);
 observabilityStoreContract('PostgreSQL', openMetadataStore);
+auditStoreContract('PostgreSQL', async () => {
+  const name = await freshDatabase();
+  const db = new PostgresDb(server.urlFor(name));
+  await migrate(db);
+  return {
+    store: new AuditStore(db),
+    async close() {
+      await db.close();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    },
+  };
+});
 kmsStoreContract('PostgreSQL', openMetadataStore);
 usageStoreContract('PostgreSQL', openMetadataStore);
 

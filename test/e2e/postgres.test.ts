@@ -83,6 +83,7 @@ describe('berth on PostgreSQL', { skip: process.env.BERTH_E2E_TARGET === 'distri
 
     // The metadata is in PostgreSQL, not in a SQLite file beside the blobs.
     assert.equal(existsSync(join(b.dataDir, 'metadata.db')), false);
+    assert.equal(existsSync(join(b.dataDir, 'audit.db')), false, 'the audit trail is in PostgreSQL too');
     const client = new pg.Client(server.url);
     await client.connect();
     try {

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { AuditTrail } from '../../src/domain/audit/audit-trail.js';
 import { auditCallRow, auditRow, HIDDEN, withRecord, type AuditedCall } from '../../src/domain/audit/cloudtrail-record.js';
+import { openAuditFile } from '../../src/store/meta/audit-file.js';
+import { AuditWriterThread } from '../../src/domain/audit/writer-thread.js';
+import { AuditStore } from '../../src/store/meta/audit-store.js';
 import { MetadataStore } from '../../src/store/meta/metadata-store.js';
 import { migrate } from '../../src/store/meta/migrations.js';
 import { SqliteDb } from '../../src/store/meta/sqlite.js';
@@ -71,13 +74,12 @@ test('a denied call records its error and no response; anonymous callers are AWS
   assert.deepEqual(r.userIdentity, { type: 'AWSAccount', principalId: '', accountId: 'anonymous' });
 });
 
-test('the trail writes in batches without waiting, and close() writes everything recorded', async () => {
+test('the trail writes in batches without waiting, on its writer thread, and close() writes everything recorded', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-audit-'));
-  const db = new SqliteDb(join(dir, 'metadata.db'));
+  const file = join(dir, 'audit.db');
+  const { db, store } = await openAuditFile(file, join(dir, 'metadata.db'));
   try {
-    await migrate(db);
-    const meta = new MetadataStore(db);
-    const trail = new AuditTrail(() => meta.audit, { flushMs: 60_000, batchSize: 100, userIdOf: async (_a, name) => `AIDA${name.toUpperCase()}` });
+    const trail = new AuditTrail(() => store, { flushMs: 60_000, batchSize: 100, writer: new AuditWriterThread(file), userIdOf: async (_a, name) => `AIDA${name.toUpperCase()}` });
     for (let i = 0; i < 250; i++) trail.record(call({ requestId: `r${i}`, time: 1000 + i }));
     assert.ok(trail.waiting > 0, 'record() returned before anything was written');
     await trail.close();
@@ -87,7 +89,68 @@ test('the trail writes in batches without waiting, and close() writes everything
     assert.equal(rows.length, 250);
     assert.equal(JSON.parse(rows[0]!.record).userIdentity.principalId, 'AIDAALICE');
     assert.deepEqual(new Set(rows.map((r) => JSON.parse(r.record).requestID)).size, 250);
-    assert.equal(await trail.prune(1, 1000 + 86_400_000 + 100), 100, 'retention counts days back from now');
+    assert.equal(await trail.prune(1, 1000 + 86_400_000 + 100), 100, 'retention counts days back from now (a closed writer starts again)');
+    assert.equal((await store.lookup({ limit: 1000 })).length, 150);
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the writer thread writes the same rows as the request thread would, and what it cannot clone as rows built here', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-audit-thread-'));
+  const file = join(dir, 'audit.db');
+  const { db, store } = await openAuditFile(file, join(dir, 'metadata.db'));
+  const writer = new AuditWriterThread(file);
+  try {
+    const principal = { ...call().principal, session: { refresh: () => 'not cloneable' } };
+    const calls = [
+      { ...call({ requestId: 'plain', time: 1000, principal }), eventId: 'e1' },
+      { ...call({ requestId: 'odd', time: 2000, requestParameters: { repositoryName: 'app', callback: () => 1 } }), eventId: 'e2' },
+    ];
+    await writer.write([calls[0]!]);
+    await writer.write([calls[1]!]);
+    const read = (await store.lookup({ limit: 10, oldestFirst: true })).map(withRecord);
+    assert.deepEqual(read, calls.map((c) => auditRow(c, c.eventId)));
+    assert.deepEqual(JSON.parse(read[1]!.record).requestParameters, { repositoryName: 'app' });
+  } finally {
+    await writer.close();
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the writer thread answers with the database error', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-audit-error-'));
+  const writer = new AuditWriterThread(join(dir, 'not-prepared.db'));
+  try {
+    await assert.rejects(writer.write([{ ...call(), eventId: 'e1' }]), /no such table: audit_events/);
+    await assert.rejects(writer.prune(1), /no such table: audit_events/);
+  } finally {
+    await writer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the trail file takes over the rows an earlier version kept in the metadata database, once', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-audit-adopt-'));
+  const metadataFile = join(dir, 'metadata.db');
+  const db = new SqliteDb(metadataFile);
+  try {
+    await migrate(db);
+    const rows = [auditCallRow(call({ requestId: 'early-1', time: 1000 }), 'early-1'), auditRow(call({ requestId: 'early-2', time: 2000 }), 'early-2')];
+    await new AuditStore(db).append(rows);
+    for (let start = 1; start <= 2; start++) {
+      const audit = await openAuditFile(join(dir, 'audit.db'), metadataFile);
+      try {
+        if (start === 1) await audit.store.append([auditCallRow(call({ requestId: 'later', time: 3000 }), 'later')]);
+        const ids = (await audit.store.lookup({ limit: 10 })).map((r) => r.eventId);
+        assert.deepEqual(ids, ['later', 'early-2', 'early-1'], `start ${start}`);
+      } finally {
+        await audit.db.close();
+      }
+    }
+    assert.deepEqual(await new AuditStore(db).lookup({ limit: 10 }), [], 'the metadata database keeps none of them');
   } finally {
     await db.close();
     await rm(dir, { recursive: true, force: true });
@@ -125,7 +188,8 @@ test('retention: a periodic audit.prune job through the job queue deletes what i
   try {
     await migrate(db);
     const meta = new MetadataStore(db);
-    const trail = new AuditTrail(() => meta.audit);
+    const audit = new AuditStore(db);
+    const trail = new AuditTrail(() => audit);
     const day = 86_400_000;
     trail.record(call({ requestId: 'ancient', time: Date.now() - 8 * day }));
     trail.record(call({ requestId: 'recent', time: Date.now() - 6 * day }));
@@ -135,7 +199,7 @@ test('retention: a periodic audit.prune job through the job queue deletes what i
     worker.start(queue);
     const scheduler = startAuditPruneScheduler(queue, log, 1);
     try {
-      for (let i = 0; i < 60 && (await meta.audit.lookup({ limit: 10 })).length > 1; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 60 && (await audit.lookup({ limit: 10 })).length > 1; i++) await new Promise((r) => setTimeout(r, 100));
     } finally {
       await scheduler.stop();
       await worker.stop();
@@ -161,7 +225,7 @@ test('a call stored without its record reads back with the very record auditRow(
   const db = new SqliteDb(join(dir, 'metadata.db'));
   try {
     await migrate(db);
-    const meta = new MetadataStore(db);
+    const audit = new AuditStore(db);
     const calls: AuditedCall[] = [
       call({ principalId: 'AIDAALICE' }),
       call({ principal: { arn: `arn:aws:iam::${ACCOUNT}:user/bob`, account: ACCOUNT, userName: 'bob', anonymous: false } }),
@@ -176,8 +240,8 @@ test('a call stored without its record reads back with the very record auditRow(
     const rows = calls.map((c, i) => auditCallRow({ ...c, time: c.time + i }, `event-${i}`));
     for (const row of rows) assert.equal(row.record, '', 'nothing of the record is built on the way in');
     assert.ok(!JSON.stringify(rows).includes('hunter2'), 'secrets are hidden before the row is stored');
-    await meta.audit.append(rows);
-    const read = (await meta.audit.lookup({ limit: 100, oldestFirst: true })).map(withRecord);
+    await audit.append(rows);
+    const read = (await audit.lookup({ limit: 100, oldestFirst: true })).map(withRecord);
     assert.equal(read.length, calls.length);
     read.forEach((row, i) => {
       const expected = auditRow({ ...calls[i]!, time: calls[i]!.time + i }, `event-${i}`);

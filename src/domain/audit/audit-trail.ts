@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AUDIT_ROWS_PER_INSERT, type AuditQuery, type AuditRow, type AuditStore } from '../../store/meta/audit-store.js';
-import { auditCallRow, withRecord, type AuditedCall } from './cloudtrail-record.js';
+import { AUDIT_ROWS_PER_INSERT, type AuditQuery, type AuditRow, type AuditTrailStore } from '../../store/meta/audit-store.js';
+import { inThreadWriter, type AuditWriter, type NumberedCall } from './audit-writer.js';
+import { withRecord, type AuditedCall } from './cloudtrail-record.js';
 
 export interface AuditTrailOptions {
   log?: Logger;
@@ -13,6 +14,8 @@ export interface AuditTrailOptions {
   maxPending?: number;
   /** The unique id (AIDA…) of an IAM user, for userIdentity.principalId. */
   userIdOf?: (account: string, userName: string) => Promise<string | undefined>;
+  /** Who writes the rows (and prunes them); default: built and written on this thread, into `store`. */
+  writer?: AuditWriter;
 }
 
 /**
@@ -23,8 +26,8 @@ export interface AuditTrailOptions {
  */
 export class AuditTrail {
   private pending: AuditedCall[] = [];
-  /** Rows built but not yet written (a write failed): written first, with the same event ids. */
-  private unwritten: AuditRow[] = [];
+  /** Calls numbered but not yet written (a write failed): written first, with the same event ids. */
+  private unwritten: NumberedCall[] = [];
   private timer?: NodeJS.Timeout;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -36,6 +39,7 @@ export class AuditTrail {
   private readonly flushMs: number;
   private readonly batchSize: number;
   private readonly maxPending: number;
+  private readonly writer: AuditWriter;
   // Event ids are UUID-shaped: a random prefix per trail and a counter. Unique across processes and
   // nodes like random ones, but each process's ids follow one another, so the primary key index
   // grows at a few places instead of at random ones (measured: about a third of the insert).
@@ -43,12 +47,13 @@ export class AuditTrail {
   private eventCount = 0;
 
   constructor(
-    private readonly store: () => AuditStore,
+    private readonly store: () => AuditTrailStore,
     private readonly opts: AuditTrailOptions = {},
   ) {
     this.flushMs = opts.flushMs ?? 200;
     this.batchSize = opts.batchSize ?? AUDIT_ROWS_PER_INSERT;
     this.maxPending = opts.maxPending ?? 100_000;
+    this.writer = opts.writer ?? inThreadWriter(store);
   }
 
   /** Records a call; returns at once. */
@@ -75,10 +80,11 @@ export class AuditTrail {
     return this.writing;
   }
 
-  /** Writes what is waiting and stops the timer; calls recorded later are written by the next flush(). */
+  /** Writes what is waiting, stops the timer and the writer; calls recorded later are written by the next flush(). */
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    await this.writer.close();
   }
 
   /** The rows with their CloudTrail records. */
@@ -88,7 +94,7 @@ export class AuditTrail {
 
   /** Deletes records older than `retentionDays`; returns how many. */
   prune(retentionDays: number, now = Date.now()): Promise<number> {
-    return this.store().prune(now - retentionDays * 24 * 60 * 60 * 1000);
+    return this.writer.prune(now - retentionDays * 24 * 60 * 60 * 1000);
   }
 
   private flushSoon(ms: number): void {
@@ -105,11 +111,11 @@ export class AuditTrail {
         await this.resolveUserIds(batch);
         this.unwritten = batch.map((call) => {
           call.principalId ??= this.knownUserId(call);
-          return auditCallRow(call, this.nextEventId());
+          return Object.assign(call, { eventId: this.nextEventId() });
         });
       }
       try {
-        await this.store().append(this.unwritten);
+        await this.writer.write(this.unwritten);
         this.written += this.unwritten.length;
         this.unwritten = [];
       } catch (err) {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../../config.js';
 import { withRecord } from '../../domain/audit/cloudtrail-record.js';
-import type { AuditQuery, AuditStore } from '../../store/meta/audit-store.js';
+import type { AuditQuery, AuditTrailStore } from '../../store/meta/audit-store.js';
 import { withRegionDomains } from './regions.js';
 
 interface AuditOptions {
@@ -55,7 +55,7 @@ export function registerAuditAdmin(admin: Command): void {
       await withRegionDomains(config, { region: opts.region, every: false }, async ([[, domain]]) => {
         const out: Writable = opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout;
         try {
-          await printTrail(domain!.stores.meta.audit, opts, out);
+          await printTrail(domain!.stores.audit, opts, out);
         } finally {
           if (opts.output) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
         }
@@ -64,7 +64,7 @@ export function registerAuditAdmin(admin: Command): void {
 }
 
 /** Writes the records the options select, a JSON line each, a page at a time. */
-async function printTrail(audit: AuditStore, opts: AuditOptions, out: Writable): Promise<void> {
+async function printTrail(audit: AuditTrailStore, opts: AuditOptions, out: Writable): Promise<void> {
   const query: AuditQuery = {
     start: opts.since,
     end: opts.until,

@@ -153,8 +153,16 @@ function insertStatement(rows: number): string {
   return sql;
 }
 
+/** Where the audit trail's rows are kept: `AuditStore` on a database, or one behind a worker thread. */
+export interface AuditTrailStore {
+  append(rows: AuditRow[]): Promise<void>;
+  lookup(q: AuditQuery): Promise<AuditRow[]>;
+  /** Deletes rows older than `before` (epoch ms); returns how many. */
+  prune(before: number): Promise<number>;
+}
+
 /** The audit trail's rows. */
-export class AuditStore {
+export class AuditStore implements AuditTrailStore {
   constructor(private readonly db: SqlDb) {}
 
   /**
@@ -210,5 +218,24 @@ export class AuditStore {
   /** Deletes rows older than `before` (epoch ms); returns how many. */
   async prune(before: number): Promise<number> {
     return (await this.db.run('DELETE FROM audit_events WHERE event_time < ?', [before])).changes;
+  }
+
+  /**
+   * SQLite only: moves the rows of another database's `audit_events` (the metadata database, where
+   * the trail was kept before it had a file of its own) into this one. Copy, then delete: a crash in
+   * between copies them again at the next start, and rows already here are skipped.
+   */
+  async adoptRowsOf(file: string): Promise<number> {
+    await this.db.run('ATTACH DATABASE ? AS earlier', [file]);
+    try {
+      const found = await this.db.get<{ present: number }>("SELECT COUNT(*) AS present FROM earlier.sqlite_master WHERE type = 'table' AND name = 'audit_events'");
+      if (!found?.present) return 0;
+      const columns = INSERT_COLUMNS.join(', ');
+      const { changes } = await this.db.run(`INSERT INTO main.audit_events (${columns}) SELECT ${columns} FROM earlier.audit_events WHERE true ON CONFLICT (event_id) DO NOTHING`);
+      await this.db.run('DELETE FROM earlier.audit_events');
+      return changes;
+    } finally {
+      await this.db.run('DETACH DATABASE earlier');
+    }
   }
 }

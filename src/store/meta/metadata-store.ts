@@ -10,7 +10,6 @@ import { PullExclusionStore } from './pull-exclusion-store.js';
 import { PublicRegistryStore } from './public-registry-store.js';
 import { ScanStore } from './scan-store.js';
 import { StatsStore } from './stats-store.js';
-import { AuditStore } from './audit-store.js';
 import { UsageStore } from './usage-store.js';
 import { KmsStore } from './kms-store.js';
 import type { SqlDb } from './sql.js';
@@ -214,8 +213,6 @@ export class MetadataStore {
   get scans(): ScanStore { return new ScanStore(this.db); }
   /** Aggregate figures for metrics. */
   get stats(): StatsStore { return new StatsStore(this.db); }
-  /** The audit trail. */
-  get audit(): AuditStore { return new AuditStore(this.db); }
   /** Hourly usage rows: storage, transfer out, pushes and pulls per repository. */
   get usage(): UsageStore { return new UsageStore(this.db); }
 

@@ -29,14 +29,17 @@ import { AUDIT_COMPACT_SCHEMA } from './schema/020-audit-compact.js';
  */
 const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA, ECR_OPS_SCHEMA, EVENTBRIDGE_SCHEMA, ECR_PUBLIC_SCHEMA, SCANNING_SCHEMA, AUDIT_SCHEMA, KMS_SCHEMA, CLAIMS_SCHEMA, IAM_ROLES_SCHEMA, USAGE_SCHEMA, ARCHIVE_SCHEMA, SCAN_FRESHNESS_SCHEMA, USAGE_ARCHIVE_SCHEMA, AUDIT_COMPACT_SCHEMA];
 
-export async function migrate(db: SqlDb): Promise<void> {
+/** The audit trail's own SQLite file (the embedded default keeps it apart from the metadata database). */
+export const AUDIT_FILE_MIGRATIONS: string[] = [AUDIT_SCHEMA, AUDIT_COMPACT_SCHEMA];
+
+export async function migrate(db: SqlDb, migrations: string[] = MIGRATIONS): Promise<void> {
   // Inside the transaction, so several servers starting on one database migrate one at a time.
   await db.transaction(async (tx) => {
     await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
     const row = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
     const current = Number(row?.v ?? 0);
-    for (let i = current; i < MIGRATIONS.length; i++) {
-      const sql = forDialect(MIGRATIONS[i]!, db.dialect);
+    for (let i = current; i < migrations.length; i++) {
+      const sql = forDialect(migrations[i]!, db.dialect);
       if (sql.trim() === '') continue;
       for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) {
         await tx.run(statement);
