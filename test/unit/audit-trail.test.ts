@@ -97,22 +97,26 @@ test('the trail writes in batches without waiting, on its writer thread, and clo
   }
 });
 
-test('the writer thread writes the same rows as the request thread would, and what it cannot clone as rows built here', async () => {
+test('the writer thread writes the very rows the request thread would, a user id learnt after recording included', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-audit-thread-'));
   const file = join(dir, 'audit.db');
   const { db, store } = await openAuditFile(file, join(dir, 'metadata.db'));
   const writer = new AuditWriterThread(file);
   try {
-    const principal = { ...call().principal, session: { refresh: () => 'not cloneable' } };
-    const calls = [
-      { ...call({ requestId: 'plain', time: 1000, principal }), eventId: 'e1' },
-      { ...call({ requestId: 'odd', time: 2000, requestParameters: { repositoryName: 'app', callback: () => 1 } }), eventId: 'e2' },
+    const held = [
+      { call: call({ requestId: 'plain', time: 1000, requestParameters: { repositoryName: 'app', note: 'line\nbreak', password: 'hunter2' } }), eventId: 'e1' },
+      { call: call({ requestId: 'odd', time: 2000, requestParameters: { repositoryName: 'app', callback: () => 1 } }), eventId: 'e2' },
+      { call: call({ requestId: 'anonymous', time: 3000, principal: { arn: '*', account: ACCOUNT, anonymous: true } }), eventId: 'e3' },
     ];
-    await writer.write([calls[0]!]);
-    await writer.write([calls[1]!]);
+    const numbered = held.map((h) => ({ ...h, json: JSON.stringify(h.call) }));
+    numbered[0]!.call.principalId = 'AIDALEARNTLATER';
+    await writer.write(numbered.slice(0, 2));
+    await writer.write(numbered.slice(2));
     const read = (await store.lookup({ limit: 10, oldestFirst: true })).map(withRecord);
-    assert.deepEqual(read, calls.map((c) => auditRow(c, c.eventId)));
+    assert.deepEqual(read, held.map((h) => auditRow(h.call, h.eventId)));
+    assert.equal(JSON.parse(read[0]!.record).userIdentity.principalId, 'AIDALEARNTLATER');
     assert.deepEqual(JSON.parse(read[1]!.record).requestParameters, { repositoryName: 'app' });
+    assert.ok(!read[0]!.record.includes('hunter2'));
   } finally {
     await writer.close();
     await db.close();
@@ -124,7 +128,7 @@ test('the writer thread answers with the database error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-audit-error-'));
   const writer = new AuditWriterThread(join(dir, 'not-prepared.db'));
   try {
-    await assert.rejects(writer.write([{ ...call(), eventId: 'e1' }]), /no such table: audit_events/);
+    await assert.rejects(writer.write([{ call: call(), eventId: 'e1' }]), /no such table: audit_events/);
     await assert.rejects(writer.prune(1), /no such table: audit_events/);
   } finally {
     await writer.close();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AUDIT_ROWS_PER_INSERT, type AuditQuery, type AuditRow, type AuditTrailStore } from '../../store/meta/audit-store.js';
-import { inThreadWriter, type AuditWriter, type NumberedCall } from './audit-writer.js';
+import { inThreadWriter, type AuditWriter, type HeldCall, type NumberedCall } from './audit-writer.js';
 import { withRecord, type AuditedCall } from './cloudtrail-record.js';
 
 export interface AuditTrailOptions {
@@ -25,7 +25,7 @@ export interface AuditTrailOptions {
  * `flushMs`, more while the database is slow or refuses writes.
  */
 export class AuditTrail {
-  private pending: AuditedCall[] = [];
+  private pending: HeldCall[] = [];
   /** Calls numbered but not yet written (a write failed): written first, with the same event ids. */
   private unwritten: NumberedCall[] = [];
   private timer?: NodeJS.Timeout;
@@ -62,7 +62,7 @@ export class AuditTrail {
       if (this.dropped++ % 10_000 === 0) this.opts.log?.error({ dropped: this.dropped }, 'audit trail: too many calls waiting to be written; dropping');
       return;
     }
-    this.pending.push(call);
+    this.pending.push(this.writer.takesJson ? { call, json: JSON.stringify(call) } : { call });
     if (this.closed) return;
     if (this.pending.length >= this.batchSize) this.flushSoon(0);
     else this.flushSoon(this.flushMs);
@@ -109,9 +109,9 @@ export class AuditTrail {
       if (this.unwritten.length === 0) {
         const batch = this.pending.splice(0, this.batchSize);
         await this.resolveUserIds(batch);
-        this.unwritten = batch.map((call) => {
-          call.principalId ??= this.knownUserId(call);
-          return Object.assign(call, { eventId: this.nextEventId() });
+        this.unwritten = batch.map((held) => {
+          held.call.principalId ??= this.knownUserId(held.call);
+          return { ...held, eventId: this.nextEventId() };
         });
       }
       try {
@@ -143,9 +143,9 @@ export class AuditTrail {
   }
 
   /** Looks up the ids of the batch's users not seen before (once each). */
-  private async resolveUserIds(batch: AuditedCall[]): Promise<void> {
+  private async resolveUserIds(batch: HeldCall[]): Promise<void> {
     const lookups: Array<Promise<unknown>> = [];
-    for (const call of batch) {
+    for (const { call } of batch) {
       const key = this.userKey(call);
       if (key === undefined || this.userIds.has(key)) continue;
       if (this.userIds.size >= 10_000) this.userIds.clear();
