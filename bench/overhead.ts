@@ -1,8 +1,9 @@
 // What a change costs on the manifest GET row, paired: berth from this checkout (A) against a
 // build of another checkout (B, e.g. the commit before the change), both running at once, measured
 // in turn A B A B… with wrk at one connection count. Reports per round and as medians the
-// requests per second and the server's CPU time per request (user + system, from /proc), which
-// stays meaningful on a shared, noisy machine where requests per second alone swings.
+// requests per second and the server's CPU time per request (user + system, from /proc), of the
+// whole process and of its main (request) thread, which stay meaningful on a shared, noisy machine
+// where requests per second alone swings.
 //
 //   BENCH_OVERHEAD_BASE=/path/to/other/checkout node --import tsx bench/overhead.ts
 //
@@ -37,8 +38,10 @@ interface Server {
   running: RunningServer;
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** CPU time of the whole process, or with `thread` of that thread alone (the main thread's id is the pid). */
+function cpuSeconds(pid: number, thread?: number): number {
+  const file = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
 }
 
@@ -72,27 +75,32 @@ async function main(): Promise<void> {
   const servers = [await start('A (candidate)', candidate, dirs[0]!), await start('B (base)', path.resolve(base!), dirs[1]!)];
   const rps: number[][] = [[], []];
   const cpu: number[][] = [[], []];
+  const mainCpu: number[][] = [[], []];
   try {
     for (const s of servers) await manifestLoad(s.running, 'GET', connections, 1); // warm-up
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? [0, 1] : [1, 0];
       for (const i of order) {
         const s = servers[i]!;
-        const before = cpuSeconds(s.running.pid);
+        const pid = s.running.pid;
+        const [before, mainBefore] = [cpuSeconds(pid), cpuSeconds(pid, pid)];
         const r = await manifestLoad(s.running, 'GET', connections, seconds);
-        const used = cpuSeconds(s.running.pid) - before;
+        const used = cpuSeconds(pid) - before;
+        const mainUsed = cpuSeconds(pid, pid) - mainBefore;
         rps[i]!.push(r.rps);
         cpu[i]!.push((used / r.requests) * 1e6);
-        process.stderr.write(`round ${round} ${s.label}: ${r.rps.toFixed(0)} req/s, ${((used / r.requests) * 1e6).toFixed(1)} µs CPU/request, p99 ${r.p99Ms.toFixed(1)} ms\n`);
+        mainCpu[i]!.push((mainUsed / r.requests) * 1e6);
+        process.stderr.write(`round ${round} ${s.label}: ${r.rps.toFixed(0)} req/s, ${((used / r.requests) * 1e6).toFixed(1)} µs CPU/request (main thread ${((mainUsed / r.requests) * 1e6).toFixed(1)}), p99 ${r.p99Ms.toFixed(1)} ms\n`);
       }
     }
     const pairRps = rps[0]!.map((a, k) => a / rps[1]![k]!);
     const pairCpu = cpu[0]!.map((a, k) => a / cpu[1]![k]!);
     console.log(`manifest GET by tag, ${connections} conn (wrk), ${rounds} rounds of ${seconds} s, log level ${logLevel}`);
-    console.log(`| server | req/s (median) | server CPU µs/request (median) |`);
-    console.log(`|---|---:|---:|`);
-    for (const i of [0, 1]) console.log(`| ${servers[i]!.label} | ${median(rps[i]!).toFixed(0)} | ${median(cpu[i]!).toFixed(1)} |`);
-    console.log(`| A/B, median of per-round ratios | ${median(pairRps).toFixed(3)} | ${median(pairCpu).toFixed(3)} |`);
+    const pairMain = mainCpu[0]!.map((a, k) => a / mainCpu[1]![k]!);
+    console.log(`| server | req/s (median) | server CPU µs/request (median) | main thread CPU µs/request (median) |`);
+    console.log(`|---|---:|---:|---:|`);
+    for (const i of [0, 1]) console.log(`| ${servers[i]!.label} | ${median(rps[i]!).toFixed(0)} | ${median(cpu[i]!).toFixed(1)} | ${median(mainCpu[i]!).toFixed(1)} |`);
+    console.log(`| A/B, median of per-round ratios | ${median(pairRps).toFixed(3)} | ${median(pairCpu).toFixed(3)} | ${median(pairMain).toFixed(3)} |`);
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
     await sleep(500);
