@@ -41,3 +41,31 @@ test('the request line is the line pino writes, field for field and byte for byt
     assert.equal(JSON.parse(line).msg, 'request');
   }
 });
+
+test('lines reach the file whole and in order: in blocks, on flush, after a pause, and one longer than a block', async () => {
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const { openSync, closeSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { LineWriter } = await import('../../src/runtime/line-writer.js');
+  const dir = await mkdtemp(join(tmpdir(), 'berth-lines-'));
+  const file = join(dir, 'log');
+  const fd = openSync(file, 'w');
+  try {
+    const out = new LineWriter(fd, 50);
+    const lines = Array.from({ length: 2000 }, (_, i) => `{"n":${i},"text":"${'é漢😀'.repeat(i % 7)}"}\n`);
+    for (const line of lines.slice(0, 1000)) out.write(line);
+    const partly = await readFile(file, 'utf8');
+    assert.ok(partly.length > 0 && partly.length < lines.slice(0, 1000).join('').length, 'full blocks are written, the rest waits');
+    assert.ok(lines.join('').startsWith(partly), 'what is written is whole lines, in order');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(await readFile(file, 'utf8'), lines.slice(0, 1000).join(''), 'a pause writes what waited');
+    const long = `{"long":"${'x'.repeat(100_000)}"}\n`;
+    for (const line of [...lines.slice(1000, 1500), long, ...lines.slice(1500)]) out.write(line);
+    out.flush();
+    assert.equal(await readFile(file, 'utf8'), [...lines.slice(0, 1500), long, ...lines.slice(1500)].join(''));
+  } finally {
+    closeSync(fd);
+    await rm(dir, { recursive: true, force: true });
+  }
+});

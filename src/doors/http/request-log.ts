@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { LineWriter } from '../../runtime/line-writer.js';
 import type { RequestFigures, RequestObserver, RequestRecord } from './request-record.js';
 
 export interface RequestLog {
@@ -8,17 +9,17 @@ export interface RequestLog {
 }
 
 /**
- * One structured `request` line per finished request, at level info, to stdout. Lines are
- * written in blocks of about 32 KiB, at least every `flushMs`: one write per request would be most
- * of the log's cost on small requests. All writes happen on the main thread, so they never
- * interleave with the other log lines on the same stream.
+ * One structured `request` line per finished request, at level info, to stdout, written in blocks
+ * (see LineWriter) at least every `flushMs`: one write per request would be most of the log's cost
+ * on small requests. All writes happen on the main thread, so they never interleave with the other
+ * log lines on the same stream.
  */
 export function createRequestLog(level: string, flushMs = 1000, fd = 1): RequestLog {
-  const destination = pino.destination({ dest: fd, sync: true, minLength: 32_768, maxWrite: 65_536, periodicFlush: flushMs });
-  const enabled = pino({ level }, destination).isLevelEnabled('info');
+  const enabled = pino({ level }, { write: () => undefined }).isLevelEnabled('info');
+  const out = new LineWriter(fd, flushMs);
   return {
-    observer: enabled ? (record, figures) => destination.write(requestLine(record, figures)) : () => undefined,
-    flush: () => destination.flushSync(),
+    observer: enabled ? (record, figures) => out.write(requestLine(record, figures)) : () => undefined,
+    flush: () => out.flush(),
   };
 }
 
