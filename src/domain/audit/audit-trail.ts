@@ -109,10 +109,11 @@ export class AuditTrail {
       if (this.unwritten.length === 0) {
         const batch = this.pending.splice(0, this.batchSize);
         await this.resolveUserIds(batch);
-        this.unwritten = batch.map((held) => {
+        this.unwritten = batch as NumberedCall[];
+        for (const held of this.unwritten) {
           held.call.principalId ??= this.knownUserId(held.call);
-          return { ...held, eventId: this.nextEventId() };
-        });
+          held.eventId = this.nextEventId();
+        }
       }
       try {
         await this.writer.write(this.unwritten);

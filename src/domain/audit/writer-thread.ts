@@ -2,11 +2,11 @@ import type { Worker } from 'node:worker_threads';
 import { spawnBeside } from '../../runtime/spawn-worker.js';
 import type { AuditWriter, NumberedCall } from './audit-writer.js';
 
-/** A batch of calls: their JSON, a line each, as UTF-8 bytes (moved, not copied), and each one's event id and user id. */
-export interface CallBatch {
-  lines: Uint8Array;
-  ids: Array<[eventId: string, principalId: string | null]>;
-}
+/**
+ * A batch of calls as UTF-8 bytes (moved to the thread, not copied): a line each, its event id,
+ * a tab, its user id (or nothing), a tab, and the call's JSON (which holds no raw tab or newline).
+ */
+export type CallBatch = Uint8Array;
 
 export type WriterRequest = { id: number; op: 'write'; batch: CallBatch } | { id: number; op: 'prune'; before: number } | { id: number; op: 'close' };
 export type WriterReply = { id: number; result?: unknown; error?: { message: string; code?: string } };
@@ -32,9 +32,10 @@ export class AuditWriterThread implements AuditWriter {
 
   async write(calls: NumberedCall[]): Promise<void> {
     if (calls.length === 0) return;
-    const lines = utf8.encode(calls.map(({ call, json }) => json ?? JSON.stringify(call)).join('\n'));
-    const ids = calls.map(({ call, eventId }): [string, string | null] => [eventId, call.principalId ?? null]);
-    await this.call({ op: 'write', batch: { lines, ids } }, [lines.buffer as ArrayBuffer]);
+    let text = '';
+    for (const { call, json, eventId } of calls) text += `${text ? '\n' : ''}${eventId}\t${call.principalId ?? ''}\t${json ?? JSON.stringify(call)}`;
+    const batch = utf8.encode(text);
+    await this.call({ op: 'write', batch }, [batch.buffer as ArrayBuffer]);
   }
 
   prune(before: number): Promise<number> {

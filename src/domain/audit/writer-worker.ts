@@ -13,12 +13,13 @@ const port = parentPort!;
 
 const utf8 = new TextDecoder();
 
-function calls({ lines, ids }: CallBatch): NumberedCall[] {
-  return utf8.decode(lines).split('\n').map((line, i) => {
-    const [eventId, principalId] = ids[i]!;
-    const call = JSON.parse(line) as AuditedCall;
-    if (principalId !== null) call.principalId = principalId;
-    return { call, eventId };
+function calls(batch: CallBatch): NumberedCall[] {
+  return utf8.decode(batch).split('\n').map((line) => {
+    const idEnd = line.indexOf('\t');
+    const userEnd = line.indexOf('\t', idEnd + 1);
+    const call = JSON.parse(line.slice(userEnd + 1)) as AuditedCall;
+    if (userEnd > idEnd + 1) call.principalId = line.slice(idEnd + 1, userEnd);
+    return { call, eventId: line.slice(0, idEnd) };
   });
 }
 
