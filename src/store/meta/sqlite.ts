@@ -3,6 +3,42 @@ import type { SpaceReserve } from '../space-reserve.js';
 import { MetadataFullError, type SqlDb, type SqlValue } from './sql.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
+type Row = Record<string, unknown>;
+
+/**
+ * A prepared statement and, for one that returns rows, how to read them: as arrays (raw), made into
+ * objects here. better-sqlite3 makes each row's keys from the column names anew, which measured
+ * about 3 µs a row on a manifest's 20 columns, a fifth of a manifest lookup.
+ */
+class Prepared {
+  private readonly names?: string[];
+
+  constructor(readonly statement: Statement) {
+    if (!statement.reader) return;
+    statement.raw(true);
+    this.names = statement.columns().map((c) => c.name);
+  }
+
+  get(params: unknown[]): Row | undefined {
+    const values = this.statement.get(...params) as unknown[] | undefined;
+    return values && this.row(values);
+  }
+
+  all(params: unknown[]): Row[] {
+    return (this.statement.all(...params) as unknown[][]).map((values) => this.row(values));
+  }
+
+  run(params: unknown[]): Database.RunResult {
+    return this.statement.run(...params);
+  }
+
+  private row(values: unknown[]): Row {
+    const names = this.names!;
+    const row: Row = {};
+    for (let i = 0; i < names.length; i++) row[names[i]!] = values[i];
+    return row;
+  }
+}
 
 /**
  * SQLite through better-sqlite3. Calls are synchronous underneath; a transaction holds the one
@@ -11,7 +47,7 @@ type Statement = Database.Statement<unknown[], unknown>;
 export class SqliteDb implements SqlDb {
   readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, Prepared>();
   private txTail: Promise<void> = Promise.resolve();
   private txActive = false;
 
@@ -27,10 +63,10 @@ export class SqliteDb implements SqlDb {
     this.db.pragma('foreign_keys = ON');
   }
 
-  private prepare(sql: string): Statement {
+  private prepare(sql: string): Prepared {
     let st = this.statements.get(sql);
     if (!st) {
-      st = this.db.prepare(sql);
+      st = new Prepared(this.db.prepare(sql));
       this.statements.set(sql, st);
     }
     return st;
@@ -42,18 +78,18 @@ export class SqliteDb implements SqlDb {
 
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
     if (this.txActive) await this.idle();
-    return this.prepare(sql).all(...params) as T[];
+    return this.prepare(sql).all(params) as T[];
   }
 
   async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
     if (this.txActive) await this.idle();
-    return this.prepare(sql).get(...params) as T | undefined;
+    return this.prepare(sql).get(params) as T | undefined;
   }
 
   async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
     return this.write(async () => {
       if (this.txActive) await this.idle();
-      return { changes: this.prepare(sql).run(...params).changes };
+      return { changes: this.prepare(sql).run(params).changes };
     });
   }
 
@@ -66,7 +102,7 @@ export class SqliteDb implements SqlDb {
     // In WAL mode NORMAL skips the fsync of this commit only; the next FULL commit flushes it too.
     this.db.pragma('synchronous = NORMAL');
     try {
-      return { changes: this.prepare(sql).run(...params).changes };
+      return { changes: this.prepare(sql).run(params).changes };
     } finally {
       this.db.pragma('synchronous = FULL');
     }
@@ -120,7 +156,7 @@ export class SqliteDb implements SqlDb {
   }
 
   /** Statement access for the transaction handle, which must not wait on itself. */
-  direct(): { prepare(sql: string): Statement } {
+  direct(): { prepare(sql: string): Prepared } {
     return { prepare: (sql) => this.prepare(sql) };
   }
 
@@ -141,13 +177,13 @@ class SqliteTx implements SqlDb {
   readonly dialect = 'sqlite' as const;
   constructor(private readonly owner: SqliteDb) {}
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return this.owner.direct().prepare(sql).all(...params) as T[];
+    return this.owner.direct().prepare(sql).all(params) as T[];
   }
   async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    return this.owner.direct().prepare(sql).get(...params) as T | undefined;
+    return this.owner.direct().prepare(sql).get(params) as T | undefined;
   }
   async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
-    return { changes: this.owner.direct().prepare(sql).run(...params).changes };
+    return { changes: this.owner.direct().prepare(sql).run(params).changes };
   }
   runUnsynced(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
     return this.run(sql, params);
