@@ -74,11 +74,21 @@ test('a denied call records its error and no response; anonymous callers are AWS
   assert.deepEqual(r.userIdentity, { type: 'AWSAccount', principalId: '', accountId: 'anonymous' });
 });
 
-test('the trail writes in batches without waiting, on its writer thread, and close() writes everything recorded', async () => {
+/** Runs `fn` on a fresh trail file (schema ready), then closes and removes it. */
+async function withAuditFile(fn: (file: string, store: AuditStore) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-audit-'));
   const file = join(dir, 'audit.db');
   const { db, store } = await openAuditFile(file, join(dir, 'metadata.db'));
   try {
+    await fn(file, store);
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('the trail writes in batches without waiting, on its writer thread, and close() writes everything recorded', () =>
+  withAuditFile(async (file, store) => {
     const trail = new AuditTrail(() => store, { flushMs: 60_000, batchSize: 100, writer: new AuditWriterThread(file), userIdOf: async (_a, name) => `AIDA${name.toUpperCase()}` });
     for (let i = 0; i < 250; i++) trail.record(call({ requestId: `r${i}`, time: 1000 + i }));
     assert.ok(trail.waiting > 0, 'record() returned before anything was written');
@@ -91,38 +101,31 @@ test('the trail writes in batches without waiting, on its writer thread, and clo
     assert.deepEqual(new Set(rows.map((r) => JSON.parse(r.record).requestID)).size, 250);
     assert.equal(await trail.prune(1, 1000 + 86_400_000 + 100), 100, 'retention counts days back from now (a closed writer starts again)');
     assert.equal((await store.lookup({ limit: 1000 })).length, 150);
-  } finally {
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+    await trail.close();
+  }));
 
-test('the writer thread writes the very rows the request thread would, a user id learnt after recording included', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-audit-thread-'));
-  const file = join(dir, 'audit.db');
-  const { db, store } = await openAuditFile(file, join(dir, 'metadata.db'));
-  const writer = new AuditWriterThread(file);
-  try {
-    const held = [
-      { call: call({ requestId: 'plain', time: 1000, requestParameters: { repositoryName: 'app', note: 'line\nbreak', password: 'hunter2' } }), eventId: 'e1' },
-      { call: call({ requestId: 'odd', time: 2000, requestParameters: { repositoryName: 'app', callback: () => 1 } }), eventId: 'e2' },
-      { call: call({ requestId: 'anonymous', time: 3000, principal: { arn: '*', account: ACCOUNT, anonymous: true } }), eventId: 'e3' },
-    ];
-    const numbered = held.map((h) => ({ ...h, json: JSON.stringify(h.call) }));
-    numbered[0]!.call.principalId = 'AIDALEARNTLATER';
-    await writer.write(numbered.slice(0, 2));
-    await writer.write(numbered.slice(2));
-    const read = (await store.lookup({ limit: 10, oldestFirst: true })).map(withRecord);
-    assert.deepEqual(read, held.map((h) => auditRow(h.call, h.eventId)));
-    assert.equal(JSON.parse(read[0]!.record).userIdentity.principalId, 'AIDALEARNTLATER');
-    assert.deepEqual(JSON.parse(read[1]!.record).requestParameters, { repositoryName: 'app' });
-    assert.ok(!read[0]!.record.includes('hunter2'));
-  } finally {
-    await writer.close();
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test('the writer thread writes the very rows the request thread would, a user id learnt after recording included', () =>
+  withAuditFile(async (file, store) => {
+    const writer = new AuditWriterThread(file);
+    try {
+      const held = [
+        { call: call({ requestId: 'plain', time: 1000, requestParameters: { repositoryName: 'app', note: 'line\nbreak', password: 'hunter2' } }), eventId: 'e1' },
+        { call: call({ requestId: 'odd', time: 2000, requestParameters: { repositoryName: 'app', callback: () => 1 } }), eventId: 'e2' },
+        { call: call({ requestId: 'anonymous', time: 3000, principal: { arn: '*', account: ACCOUNT, anonymous: true } }), eventId: 'e3' },
+      ];
+      const numbered = held.map((h) => ({ ...h, json: JSON.stringify(h.call) }));
+      numbered[0]!.call.principalId = 'AIDALEARNTLATER';
+      await writer.write(numbered.slice(0, 2));
+      await writer.write(numbered.slice(2));
+      const read = (await store.lookup({ limit: 10, oldestFirst: true })).map(withRecord);
+      assert.deepEqual(read, held.map((h) => auditRow(h.call, h.eventId)));
+      assert.equal(JSON.parse(read[0]!.record).userIdentity.principalId, 'AIDALEARNTLATER');
+      assert.deepEqual(JSON.parse(read[1]!.record).requestParameters, { repositoryName: 'app' });
+      assert.ok(!read[0]!.record.includes('hunter2'));
+    } finally {
+      await writer.close();
+    }
+  }));
 
 test('the writer thread answers with the database error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'berth-audit-error-'));

@@ -5,9 +5,9 @@ import { SqliteDb } from './sqlite.js';
 /**
  * The embedded default keeps the audit trail in a SQLite file of its own beside the metadata
  * database. Every pull is a `BatchGetImage` record, so under load the trail is the busiest writer;
- * apart, its writes take no lock the registry's writes wait for, and its pages do not fill the WAL
- * that manifest reads search. Opens it with its schema, after moving into it the rows an earlier
- * version kept in the metadata database.
+ * apart, its writer (a thread of its own, see AuditWriterThread) takes no lock the registry's writes
+ * wait for. Opens it with its schema, after moving into it the rows an earlier version kept in the
+ * metadata database.
  */
 export async function openAuditFile(file: string, metadataFile: string): Promise<{ db: SqliteDb; store: AuditStore }> {
   const db = new SqliteDb(file);

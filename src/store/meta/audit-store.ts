@@ -153,7 +153,7 @@ function insertStatement(rows: number): string {
   return sql;
 }
 
-/** Where the audit trail's rows are kept: `AuditStore` on a database, or one behind a worker thread. */
+/** What the audit trail reads and writes its rows through (`AuditStore`, or a test's stand-in). */
 export interface AuditTrailStore {
   append(rows: AuditRow[]): Promise<void>;
   lookup(q: AuditQuery): Promise<AuditRow[]>;
