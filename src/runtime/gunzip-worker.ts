@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { loadIsalGunzip } from './gunzip.js';
 import type { Gunzip } from './gunzip-engine.js';
 import type { FromHost, ToHost } from './gunzip-worker-host.js';
+import { noteShortLivedBytes, tuneHeapForServer } from './heap.js';
 
 /**
  * The inflating thread: ISA-L called inline, stream after stream, so it goes on inflating while the
@@ -69,6 +70,7 @@ async function run(id: number, stream: Stream, engine: Gunzip): Promise<void> {
   }
 }
 
+tuneHeapForServer();
 const engine = await loadIsalGunzip(undefined, { inline: true });
 post({ type: 'ready', ok: engine !== undefined });
 
@@ -82,7 +84,10 @@ port.on('message', (message: FromHost) => {
   }
   const stream = streams.get(message.id);
   if (!stream) return;
-  if (message.type === 'input') stream.inputs.push(Buffer.from(message.data, 0, message.length));
+  if (message.type === 'input') {
+    stream.inputs.push(Buffer.from(message.data, 0, message.length));
+    noteShortLivedBytes(message.length);
+  }
   else if (message.type === 'input-end') stream.inputEnded = true;
   else if (message.type === 'taken') stream.outstanding--;
   else if (message.type === 'close') stream.closed = true;

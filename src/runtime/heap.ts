@@ -3,19 +3,20 @@ import vm from 'node:vm';
 
 type CollectGarbage = (options: { type: 'minor'; execution: 'sync' }) => void;
 
-/** Received body bytes between two young-generation collections. */
+/** Bytes of short-lived buffers between two young-generation collections. */
 const COLLECT_EVERY_BYTES = 2 << 20;
 
 let collectYoung: CollectGarbage | undefined;
-let receivedSinceCollect = 0;
+let bytesSinceCollect = 0;
 
 /**
  * Keeps a serving process's memory flat (measured in BENCHMARKS.md):
  * - The young generation stays at its initial size instead of growing to 16 MiB semi-spaces under
  *   high request rates; survivors are few, so the extra scavenges cost little.
- * - Every received body chunk is a fresh buffer that V8 counts as external memory and frees only
- *   after a collection, which it starts by itself only at 64 MiB of growth. A young-generation
- *   collection every few MiB of received bytes frees them while they are still young.
+ * - Every received body chunk, and every chunk a scan reads and inflates, is a fresh buffer that V8
+ *   counts as external memory and frees only after a collection, which it starts by itself only at
+ *   64 MiB of growth; what malloc hands back then stays in the process. A young-generation
+ *   collection every few MiB of such bytes frees them while they are still young.
  * Both are V8 flags that take effect when set at run time.
  */
 export function tuneHeapForServer(): void {
@@ -28,10 +29,10 @@ export function tuneHeapForServer(): void {
   }
 }
 
-/** Counts received body bytes, collecting the young generation every few MiB. */
-export function noteReceived(bytes: number): void {
-  receivedSinceCollect += bytes;
-  if (receivedSinceCollect < COLLECT_EVERY_BYTES || !collectYoung) return;
-  receivedSinceCollect = 0;
+/** Counts bytes of short-lived buffers (received, read), collecting the young generation every few MiB. */
+export function noteShortLivedBytes(bytes: number): void {
+  bytesSinceCollect += bytes;
+  if (bytesSinceCollect < COLLECT_EVERY_BYTES || !collectYoung) return;
+  bytesSinceCollect = 0;
   collectYoung({ type: 'minor', execution: 'sync' });
 }

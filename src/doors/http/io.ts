@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { noteReceived } from '../../runtime/heap.js';
+import { noteShortLivedBytes } from '../../runtime/heap.js';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -49,7 +49,7 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
 /** A request body as it arrives, noted for heap tuning. */
 export async function* bodyChunks(req: IncomingMessage): AsyncIterable<Buffer> {
   for await (const chunk of req) {
-    noteReceived((chunk as Buffer).length);
+    noteShortLivedBytes((chunk as Buffer).length);
     yield chunk as Buffer;
   }
 }
