@@ -48,6 +48,23 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
     });
     afterEach(async () => h.close());
 
+    it('ecosystems: the distinct ones starting with a prefix, in byte order', async () => {
+      await meta.scans.importRecords(
+        [
+          record('SUSE-SU-1', '2024-01-01T00:00:00Z', [['SUSE:Linux Enterprise Module for Basesystem 15 SP5', 'openssl-3'], ['SUSE:Linux Enterprise Server 15 SP5-LTSS', 'openssl-3'], ['SUSE:Linux Enterprise Module for Basesystem 15 SP5', 'glibc']]),
+          record('SUSE-SU-2', '2024-01-01T00:00:00Z', [['SUSE:Linux Enterprise Micro 5.5', 'glibc'], ['SUSE:Linux Enterprise!', 'x'], ['SUSE:Linux Enterprisf', 'x']]),
+          record('openSUSE-SU-1', '2024-01-01T00:00:00Z', [['openSUSE:Leap 15.5', 'glibc'], ['SUSE:Linux', 'glibc']]),
+        ],
+        1000,
+      );
+      assert.deepEqual(await meta.scans.ecosystemsStartingWith('SUSE:Linux Enterprise '), [
+        'SUSE:Linux Enterprise Micro 5.5',
+        'SUSE:Linux Enterprise Module for Basesystem 15 SP5',
+        'SUSE:Linux Enterprise Server 15 SP5-LTSS',
+      ]);
+      assert.deepEqual(await meta.scans.ecosystemsStartingWith('Debian:'), []);
+    });
+
     it('records: imported, looked up by (ecosystem, name), replaced only by a later modified', async () => {
       const scans = meta.scans;
       assert.deepEqual(await scans.vulnDbFreshness(), { empty: true, newestModified: null });

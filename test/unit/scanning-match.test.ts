@@ -9,7 +9,7 @@ import { analyzeLayer } from '../../src/domain/scanning/layers/analyze.js';
 import { mergeLayers } from '../../src/domain/scanning/layers/merge.js';
 import { evaluateAffected, evaluateRange, matchPackages, osSupported, ParsedRecords } from '../../src/domain/scanning/match.js';
 import { parseOsFile } from '../../src/domain/scanning/detect/os-release.js';
-import { osEcosystems } from '../../src/domain/scanning/os-ecosystems.js';
+import { osEcosystemFamily, osEcosystems } from '../../src/domain/scanning/os-ecosystems.js';
 import { cvssScore, severityOfScore } from '../../src/domain/scanning/severity.js';
 import { comparator, schemeOfEcosystem } from '../../src/domain/scanning/version/index.js';
 import { VulnDb } from '../../src/domain/scanning/vulndb/vulndb.js';
@@ -231,8 +231,7 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
       'Azure Linux 3.0': ['Azure Linux:3'],
       'CBL-Mariner 2.0': ['Azure Linux:2'],
       'RHEL 9.4 (UBI)': ['Red Hat:enterprise_linux:9::baseos', 'Red Hat:enterprise_linux:9::appstream', 'Red Hat:enterprise_linux:9::crb'],
-      // SUSE files advisories per product module, which os-release does not name; the others publish none.
-      'SLES 15 SP5': [],
+      // These publish none.
       'Fedora 40': [],
       'CentOS 7': [],
       'Amazon Linux 2023': [],
@@ -244,6 +243,28 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
       assert.equal(osSupported(osOf(name)), ecosystems.length > 0, name);
       for (const eco of ecosystems) assert.equal(schemeOfEcosystem(eco), 'rpm', eco);
     }
+  });
+
+  it('SUSE Linux Enterprise: every product and module of the image\'s release, with or without a support-phase suffix', () => {
+    const sles = osEcosystemFamily(osOf('SLES 15 SP5'))!;
+    assert.ok(osSupported(osOf('SLES 15 SP5')));
+    assert.deepEqual(osEcosystems(osOf('SLES 15 SP5')), []);
+    const held = [
+      'SUSE:Linux Enterprise Module for Basesystem 15 SP5',
+      'SUSE:Linux Enterprise Server 15 SP5-LTSS',
+      'SUSE:Linux Enterprise Module for Server Applications 15 SP5',
+      'SUSE:Linux Enterprise Module for Basesystem 15 SP4',
+      'SUSE:Linux Enterprise Server 15',
+      'SUSE:Linux Enterprise Micro 5.5',
+      'SUSE:Linux Enterprise Server 12 SP5',
+      'openSUSE:Leap 15.5',
+    ];
+    assert.deepEqual(held.filter((eco) => sles.includes(eco)), held.slice(0, 3));
+    const sles15 = osEcosystemFamily(parseOsFile('etc/os-release', 'NAME="SLES"\nVERSION="15"\nVERSION_ID="15"\nID="sles"\n')!)!;
+    assert.deepEqual(held.filter((eco) => sles15.includes(eco)), ['SUSE:Linux Enterprise Server 15']);
+    const micro = osEcosystemFamily(parseOsFile('etc/os-release', 'NAME="SLE Micro"\nVERSION="5.5"\nVERSION_ID="5.5"\nID="sle-micro"\n')!)!;
+    assert.deepEqual(held.filter((eco) => micro.includes(eco)), ['SUSE:Linux Enterprise Micro 5.5']);
+    for (const eco of held.slice(0, 3)) assert.equal(schemeOfEcosystem(eco), 'rpm', eco);
   });
 
   // Records laid out like the distributions' OSV advisories (ids, ecosystems, source RPM names,
@@ -272,6 +293,13 @@ describe('scanning: RPM distributions other than AlmaLinux and Rocky Linux', () 
       record: { id: 'AZL-47256', upstream: ['CVE-2023-45853'], ecosystem: 'Azure Linux:3', name: 'zlib', fixed: '1.3.1-1.azl3' },
       other: 'Azure Linux:2',
       pkg: { name: 'zlib', srcName: 'zlib', vulnerable: '1.2.13-2.azl3', fixedInstalled: '1.3.1-1.azl3' },
+    },
+    {
+      os: 'SLES 15 SP5',
+      // Filed under the module that ships the package, and again under the LTSS product: still one finding.
+      record: { id: 'SUSE-SU-2024:0336-1', upstream: ['CVE-2024-0727'], ecosystem: 'SUSE:Linux Enterprise Module for Basesystem 15 SP5', alsoIn: 'SUSE:Linux Enterprise Server 15 SP5-LTSS', name: 'openssl-3', fixed: '3.0.8-150500.5.20.1' },
+      other: 'SUSE:Linux Enterprise Module for Basesystem 15 SP4',
+      pkg: { name: 'libopenssl3', srcName: 'openssl-3', vulnerable: '3.0.8-150500.5.14.1', fixedInstalled: '3.0.8-150500.5.20.1' },
     },
     {
       os: 'RHEL 9.4 (UBI)',
@@ -366,6 +394,7 @@ describe('scanning: parsed advisories are kept until a newer copy is imported', 
       let reads = 0;
       const counting = {
         recordKeysFor: (eco: string, names: string[]) => meta.scans.recordKeysFor(eco, names),
+        ecosystemsStartingWith: (prefix: string) => meta.scans.ecosystemsStartingWith(prefix),
         recordBodies: (ids: string[]) => {
           reads += ids.length;
           return meta.scans.recordBodies(ids);

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { OS_PACKAGE_TYPES, type ImagePackage, type OsInfo } from './model.js';
-import { osEcosystems } from './os-ecosystems.js';
+import { osEcosystemFamily, osEcosystems } from './os-ecosystems.js';
 import { comparator, schemeOfEcosystem, type Comparator } from './version/index.js';
 import { packageKey, type OsvAffected, type OsvEvent, type OsvRange, type OsvRecord } from './vulndb/osv.js';
 
@@ -8,6 +8,8 @@ import { packageKey, type OsvAffected, type OsvEvent, type OsvRange, type OsvRec
 export interface RecordSource {
   recordKeysFor(ecosystem: string, names: string[]): Promise<Array<{ name: string; id: string; modified: number }>>;
   recordBodies(ids: string[]): Promise<Array<{ id: string; modified: number; body: string }>>;
+  /** The ecosystems starting with `prefix` that any record affects. */
+  ecosystemsStartingWith(prefix: string): Promise<string[]>;
 }
 
 /** Text of parsed records kept, in characters of their JSON. */
@@ -61,11 +63,19 @@ export interface VulnMatch {
 }
 
 /**
- * The OSV ecosystems a package is looked up in. OS packages go by the image's release
- * (`Debian:12`, `Alpine:v3.19`, `AlmaLinux:9`), bare `Debian` records too; none when the OS is
- * unknown. Language packages by their registry.
+ * The OSV ecosystems an image's OS packages are looked up in: by the image's release (`Debian:12`,
+ * `Alpine:v3.19`, `AlmaLinux:9`), bare `Debian` records too, and for SUSE Linux Enterprise every
+ * product and module of its release that the database holds; none when the OS is unknown.
  */
-export function ecosystemsFor(os: OsInfo | undefined, pkg: ImagePackage): string[] {
+export async function osPackageEcosystems(os: OsInfo | undefined, source: RecordSource): Promise<string[]> {
+  if (!os) return [];
+  const family = osEcosystemFamily(os);
+  if (!family) return osEcosystems(os);
+  return [...osEcosystems(os), ...(await source.ecosystemsStartingWith(family.prefix)).filter((eco) => family.includes(eco))];
+}
+
+/** The OSV ecosystems a package is looked up in: its registry's, or those of the image's OS. */
+function ecosystemsFor(osEcos: string[], pkg: ImagePackage): string[] {
   switch (pkg.type) {
     case 'npm':
       return ['npm'];
@@ -76,23 +86,25 @@ export function ecosystemsFor(os: OsInfo | undefined, pkg: ImagePackage): string
     case 'maven':
       return ['Maven'];
   }
-  return os ? osEcosystems(os) : [];
+  return osEcos;
 }
 
-/** Whether berth has advisories for the OS's packages (its release maps to an OSV ecosystem). */
+/** Whether berth has advisories for the OS's packages (its release maps to OSV ecosystems). */
 export function osSupported(os: OsInfo): boolean {
-  return osEcosystems(os).length > 0;
+  return osEcosystems(os).length > 0 || osEcosystemFamily(os) !== undefined;
 }
 
 /**
  * The names a package is recorded under: the source package for OS packages (Debian source,
- * Alpine origin, source RPM); Red Hat names binary or source RPMs, so both.
+ * Alpine origin, source RPM); Red Hat and SUSE name binary or source RPMs, so both.
  */
 function lookupNames(pkg: ImagePackage, ecosystem: string): string[] {
   if (!OS_PACKAGE_TYPES.has(pkg.type)) return [packageKey(ecosystem, pkg.name)];
   const source = pkg.srcName ?? pkg.name;
-  return ecosystem.startsWith('Red Hat:') && source !== pkg.name ? [source, pkg.name] : [source];
+  return BINARY_OR_SOURCE.test(ecosystem) && source !== pkg.name ? [source, pkg.name] : [source];
 }
+
+const BINARY_OR_SOURCE = /^(Red Hat|SUSE|openSUSE):/;
 
 /** The version advisories speak of: the source version for OS packages (a binNMU's binary version is not it). */
 function lookupVersion(pkg: ImagePackage): string {
@@ -179,9 +191,10 @@ export function evaluateAffected(a: OsvAffected, ecosystem: string, version: str
  * ecosystem in one lookup for all names; withdrawn records never match.
  */
 export async function matchPackages(os: OsInfo | undefined, packages: ImagePackage[], source: RecordSource, parsed = new ParsedRecords()): Promise<VulnMatch[]> {
+  const osEcos = await osPackageEcosystems(os, source);
   const wanted = new Map<string, Set<string>>();
   for (const pkg of packages) {
-    for (const eco of ecosystemsFor(os, pkg)) {
+    for (const eco of ecosystemsFor(osEcos, pkg)) {
       let names = wanted.get(eco);
       if (!names) wanted.set(eco, (names = new Set()));
       for (const name of lookupNames(pkg, eco)) names.add(name);
@@ -200,7 +213,7 @@ export async function matchPackages(os: OsInfo | undefined, packages: ImagePacka
   for (const pkg of packages) {
     // A record listing the package under several ecosystems or names (Red Hat's BaseOS and AppStream) matches it once.
     const matched = new Set<string>();
-    for (const eco of ecosystemsFor(os, pkg)) {
+    for (const eco of ecosystemsFor(osEcos, pkg)) {
       for (const name of lookupNames(pkg, eco)) {
         for (const record of found.get(`${eco}\0${name}`) ?? []) {
           if (record.withdrawn || matched.has(record.id)) continue;

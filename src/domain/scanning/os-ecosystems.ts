@@ -4,8 +4,8 @@ import type { OsInfo } from './model.js';
  * The OSV ecosystems holding advisories for an OS release's own packages, spelled as the
  * distributions publish them into OSV (ossf/osv-schema `ecosystems.json`, and the sources OSV.dev
  * imports): none for an OS without such a source (CentOS, Fedora, Oracle Linux, Amazon Linux,
- * Photon OS), and none for SUSE Linux Enterprise, whose advisories are filed per product module
- * ("SUSE:Linux Enterprise Module for Basesystem 15 SP5"), which the image's os-release does not name.
+ * Photon OS). SUSE Linux Enterprise files its advisories per product and module instead, which
+ * os-release does not name: see `osEcosystemFamily`.
  */
 export function osEcosystems(os: OsInfo): string[] {
   const major = /^(\d+)/.exec(os.version)?.[1];
@@ -60,4 +60,30 @@ function openSuseEcosystems(os: OsInfo): string[] {
   const product = /^openSUSE\s+(Leap \d+\.\d+)$/.exec((os.name ?? '').trim())?.[1];
   if (product) return [`openSUSE:${product}`];
   return /^\d+\.\d+$/.test(os.version) ? [`openSUSE:Leap ${os.version}`] : [];
+}
+
+/** Ecosystems of one OS release found among those the database holds: all that start with `prefix` and pass `includes`. */
+export interface EcosystemFamily {
+  prefix: string;
+  includes(ecosystem: string): boolean;
+}
+
+const SLE_PRODUCTS = new Set(['sles', 'sled', 'sles_sap', 'sle_hpc', 'sle-micro']);
+
+/**
+ * SUSE Linux Enterprise files each advisory under the products and modules that ship the package
+ * (`SUSE:Linux Enterprise Module for Basesystem 15 SP5`, `SUSE:Linux Enterprise Server 15 SP5-LTSS`,
+ * `SUSE:Linux Enterprise Micro 5.5`), and an image's os-release names only the base product. Its
+ * packages come from that release's modules, so every `SUSE:Linux Enterprise … <release>` ecosystem
+ * counts, with or without a support-phase suffix (`-LTSS`, `-ESPOS`). The release is `15 SP5` for
+ * VERSION_ID 15.5, `15` for 15, and VERSION_ID itself for SLE Micro (`5.5`).
+ */
+export function osEcosystemFamily(os: OsInfo): EcosystemFamily | undefined {
+  if (!SLE_PRODUCTS.has(os.family)) return undefined;
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(os.version.trim());
+  if (!m) return undefined;
+  const release = os.family === 'sle-micro' ? os.version.trim() : m[2] && m[2] !== '0' ? `${m[1]} SP${m[2]}` : m[1]!;
+  const prefix = 'SUSE:Linux Enterprise ';
+  const tail = new RegExp(` ${release.replaceAll('.', '\\.')}(-[A-Za-z0-9-]+)?$`);
+  return { prefix, includes: (ecosystem) => ecosystem.startsWith(prefix) && tail.test(ecosystem) };
 }

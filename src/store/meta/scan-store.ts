@@ -212,6 +212,25 @@ export class ScanStore {
     return out;
   }
 
+  /**
+   * The distinct ecosystems starting with `prefix`, one index seek each (a loose index scan): a
+   * family of products can have millions of lookup rows. Text compares bytewise on both databases.
+   */
+  async ecosystemsStartingWith(prefix: string): Promise<string[]> {
+    if (prefix === '') throw new Error('ecosystemsStartingWith needs a prefix');
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const rows = await this.db.all<{ ecosystem: string }>(
+      `WITH RECURSIVE found(ecosystem) AS (
+         SELECT MIN(ecosystem) FROM vuln_affected WHERE ecosystem >= ? AND ecosystem < ?
+         UNION ALL
+         SELECT (SELECT MIN(ecosystem) FROM vuln_affected WHERE ecosystem > found.ecosystem AND ecosystem < ?) FROM found WHERE found.ecosystem IS NOT NULL
+       )
+       SELECT ecosystem FROM found WHERE ecosystem IS NOT NULL`,
+      [prefix, end, end],
+    );
+    return rows.map((r) => r.ecosystem);
+  }
+
   /** `columns` of the records affecting any of `names` in `ecosystem` (`a` the lookup row, `r` the record). */
   private async affecting<T>(columns: string, ecosystem: string, names: string[]): Promise<T[]> {
     const out: T[] = [];
