@@ -112,11 +112,14 @@ test('the writer thread writes the very rows the request thread would, a user id
         { call: call({ requestId: 'plain', time: 1000, requestParameters: { repositoryName: 'app', note: 'line\nbreak', password: 'hunter2' } }), eventId: 'e1' },
         { call: call({ requestId: 'odd', time: 2000, requestParameters: { repositoryName: 'app', callback: () => 1 } }), eventId: 'e2' },
         { call: call({ requestId: 'anonymous', time: 3000, principal: { arn: '*', account: ACCOUNT, anonymous: true } }), eventId: 'e3' },
+        // Multi-byte UTF-8 and a lone surrogate (JSON escapes it) cross to the thread intact.
+        { call: call({ requestId: 'utf8', time: 4000, requestParameters: { repositoryName: 'app', imageTag: 'café-ü-日本-🚢', odd: '\ud800' } }), eventId: 'e4' },
       ];
       const numbered = held.map((h) => ({ ...h, json: JSON.stringify(h.call) }));
       numbered[0]!.call.principalId = 'AIDALEARNTLATER';
       await writer.write(numbered.slice(0, 2));
       await writer.write(numbered.slice(2));
+      assert.equal(JSON.parse((await store.lookup({ limit: 10, oldestFirst: true })).map(withRecord)[3]!.record).requestParameters.imageTag, 'café-ü-日本-🚢');
       const read = (await store.lookup({ limit: 10, oldestFirst: true })).map(withRecord);
       assert.deepEqual(read, held.map((h) => auditRow(h.call, h.eventId)));
       assert.equal(JSON.parse(read[0]!.record).userIdentity.principalId, 'AIDALEARNTLATER');
