@@ -170,7 +170,7 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(fedoraScan.description, 'UnsupportedImageError: The operating system and/or package manager are not supported.');
 
     // CentOS 7 with its real rpmdb (go-rpmdb's test database): berth reads the packages, but no
-    // advisory source covers CentOS. openSUSE Leap publishes into OSV: its image is scanned.
+    // advisory source covers CentOS. openSUSE Leap and SUSE Linux Enterprise publish into OSV: their images are scanned.
     const centos = await pushImage(repo, 'centos', [
       await layerOf([
         { path: 'etc/os-release', data: 'NAME="CentOS Linux"\nVERSION="7 (Core)"\nID="centos"\nVERSION_ID="7"\n' },
@@ -178,12 +178,16 @@ describe('scanning: the scanner over the embedded stores', () => {
       ]),
     ]);
     const leap = await pushImage(repo, 'leap', [await layerOf([{ path: 'etc/os-release', data: 'NAME="openSUSE Leap"\nID="opensuse-leap"\nVERSION_ID="15.5"\nPRETTY_NAME="openSUSE Leap 15.5"\n' }])]);
+    const sles = await pushImage(repo, 'sles', [await layerOf([{ path: 'usr/lib/os-release', data: 'NAME="SLES"\nVERSION="15-SP5"\nVERSION_ID="15.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"\nID="sles"\n' }])]);
     await scanning.startScan(repo, await registry.images.get(repo, 'centos'));
     await scanning.startScan(repo, await registry.images.get(repo, 'leap'));
+    await scanning.startScan(repo, await registry.images.get(repo, 'sles'));
     await runJobs(SCAN_JOB);
     assert.equal((await scanning.scanOf(repo, centos))!.status, 'UNSUPPORTED_IMAGE');
     const leapScan = (await scanning.scanOf(repo, leap))!;
     assert.equal(leapScan.status, 'COMPLETE', leapScan.description ?? '');
+    const slesScan = (await scanning.scanOf(repo, sles))!;
+    assert.equal(slesScan.status, 'COMPLETE', slesScan.description ?? '');
 
     const config = Buffer.from('{}');
     const configDigest = await putBlob(repo, config);
