@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { loadIsalGunzip } from './gunzip.js';
 import type { Gunzip } from './gunzip-engine.js';
 import type { FromHost, ToHost } from './gunzip-worker-host.js';
-import { noteShortLivedBytes, tuneHeapForServer } from './heap.js';
+import { collectShortLivedBytes, noteShortLivedBytes } from './heap.js';
 
 /**
  * The inflating thread: ISA-L called inline, stream after stream, so it goes on inflating while the
@@ -70,7 +70,8 @@ async function run(id: number, stream: Stream, engine: Gunzip): Promise<void> {
   }
 }
 
-tuneHeapForServer();
+// Its input chunks would otherwise wait for a collection this thread's small heap seldom starts.
+collectShortLivedBytes();
 const engine = await loadIsalGunzip(undefined, { inline: true });
 post({ type: 'ready', ok: engine !== undefined });
 
@@ -87,8 +88,7 @@ port.on('message', (message: FromHost) => {
   if (message.type === 'input') {
     stream.inputs.push(Buffer.from(message.data, 0, message.length));
     noteShortLivedBytes(message.length);
-  }
-  else if (message.type === 'input-end') stream.inputEnded = true;
+  } else if (message.type === 'input-end') stream.inputEnded = true;
   else if (message.type === 'taken') stream.outstanding--;
   else if (message.type === 'close') stream.closed = true;
   for (const wake of stream.waiting.splice(0)) wake();

@@ -21,6 +21,11 @@ let bytesSinceCollect = 0;
  */
 export function tuneHeapForServer(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
+  collectShortLivedBytes();
+}
+
+/** Makes `noteShortLivedBytes` collect the young generation of this thread's heap (a worker thread calls it for its own). */
+export function collectShortLivedBytes(): void {
   v8.setFlagsFromString('--expose-gc');
   try {
     collectYoung = vm.runInNewContext('gc') as CollectGarbage;

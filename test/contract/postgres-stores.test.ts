@@ -50,18 +50,21 @@ async function freshDatabase(): Promise<string> {
   return name;
 }
 
-async function openMetadataStore(): Promise<StoreHandle<MetadataStore>> {
+/** A store of `make`'s kind on a fresh, migrated database of its own, dropped on close. */
+async function openStore<T>(make: (db: PostgresDb) => T): Promise<StoreHandle<T>> {
   const name = await freshDatabase();
   const db = new PostgresDb(server.urlFor(name));
   await migrate(db);
   return {
-    store: new MetadataStore(db),
+    store: make(db),
     async close() {
       await db.close();
       await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
     },
   };
 }
+
+const openMetadataStore = () => openStore((db) => new MetadataStore(db));
 
 metadataStoreContract('PostgreSQL', openMetadataStore);
 archiveStoreContract('PostgreSQL', openMetadataStore);
@@ -70,18 +73,7 @@ eventBridgeStoreContract('PostgreSQL', openMetadataStore);
 ecrOpsStoreContract('PostgreSQL', openMetadataStore);
 publicRegistryStoreContract('PostgreSQL', openMetadataStore);
 observabilityStoreContract('PostgreSQL', openMetadataStore);
-auditStoreContract('PostgreSQL', async () => {
-  const name = await freshDatabase();
-  const db = new PostgresDb(server.urlFor(name));
-  await migrate(db);
-  return {
-    store: new AuditStore(db),
-    async close() {
-      await db.close();
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    },
-  };
-});
+auditStoreContract('PostgreSQL', () => openStore((db) => new AuditStore(db)));
 kmsStoreContract('PostgreSQL', openMetadataStore);
 usageStoreContract('PostgreSQL', openMetadataStore);
 
@@ -102,18 +94,7 @@ eventJobStoreContract('PostgreSQL', async () => {
   };
 });
 
-identityStoreContract('PostgreSQL', async () => {
-  const name = await freshDatabase();
-  const db = new PostgresDb(server.urlFor(name));
-  await migrate(db);
-  return {
-    store: new IdentityStore(db),
-    async close() {
-      await db.close();
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    },
-  };
-});
+identityStoreContract('PostgreSQL', () => openStore((db) => new IdentityStore(db)));
 
 // Two pools on one database and one blob directory: two berth nodes.
 domainConcurrencyContract('PostgreSQL', async () => {
