@@ -154,7 +154,9 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
       assert.equal(await meta.scans.requestScan(repo.id, digest, 'BASIC', 2000, 999), false);
       assert.equal((await meta.scans.getScan(repo.id, digest))?.requestedAt, 1000);
       assert.equal(await meta.scans.updateScan(repo.id, digest, { status: 'IN_PROGRESS' }), true);
-      await meta.scans.updateScan(repo.id, digest, { status: 'COMPLETE', completedAt: 1500, vulnSourceUpdatedAt: 900, result: { findings: [{ name: 'CVE-1' }] } });
+      assert.equal(await meta.scans.getScanResult(repo.id, digest), undefined, 'no result while in progress');
+      const result = { findings: [{ name: 'CVE-1' }], counts: { HIGH: 1 } };
+      await meta.scans.updateScan(repo.id, digest, { status: 'COMPLETE', completedAt: 1500, vulnSourceUpdatedAt: 900, result });
       const done = await meta.scans.getScan(repo.id, digest);
       assert.deepEqual(done, {
         repoId: repo.id,
@@ -165,8 +167,15 @@ function scanStoreContract(name: string, open: () => Promise<{ db: SqlDb; close(
         requestedAt: 1000,
         completedAt: 1500,
         vulnSourceUpdatedAt: 900,
-        result: { findings: [{ name: 'CVE-1' }] },
+        counts: { HIGH: 1 },
       });
+      const stored = await meta.scans.getScanResult(repo.id, digest);
+      assert.deepEqual({ ...stored, json: JSON.parse(stored!.json) }, { completedAt: 1500, json: result });
+      assert.deepEqual((await meta.scans.listScans(repo.id, [digest]))[0]?.counts, { HIGH: 1 });
+      // A row stored before the counts had a column of their own: its counts come from the result.
+      await h.db.run('UPDATE image_scans SET finding_counts = NULL WHERE repo_id = ? AND digest = ?', [repo.id, digest]);
+      assert.deepEqual((await meta.scans.getScan(repo.id, digest))?.counts, { HIGH: 1 });
+      assert.deepEqual((await meta.scans.listScans(repo.id, [digest]))[0]?.counts, { HIGH: 1 });
       assert.deepEqual(await meta.scans.listCompletedScans(), [{ repoId: repo.id, digest }]);
       assert.equal((await meta.scans.listScans(repo.id, [digest, dg('other')])).length, 1);
       assert.equal(await meta.scans.requestScan(repo.id, digest, 'BASIC', 5000, 1000), true);

@@ -13,7 +13,6 @@ import type { Repository } from '../../src/domain/registry/model.js';
 import { Registry } from '../../src/domain/registry/registry.js';
 import { isScanError } from '../../src/domain/scanning/errors.js';
 import { RESCAN_JOB, SCAN_JOB, Scanning } from '../../src/domain/scanning/scanning.js';
-import type { ScanResult } from '../../src/domain/scanning/findings.js';
 import { ANALYZER_VERSION } from '../../src/domain/scanning/layers/analyze.js';
 import { FsBlobStore } from '../../src/store/blob/fs-blob-store.js';
 import type { Job } from '../../src/store/meta/job-store.js';
@@ -98,7 +97,7 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal((await runJobs(SCAN_JOB)).length, 1);
     const done = (await scanning.scanOf(repo, first))!;
     assert.equal(done.status, 'COMPLETE');
-    assert.deepEqual((done.result as ScanResult).findings.map((f) => f.name).sort(), ['CVE-2024-2004', 'CVE-2024-2398']);
+    assert.deepEqual((await scanning.findingsOf(done))!.findings.map((f) => f.name).sort(), ['CVE-2024-2004', 'CVE-2024-2398']);
 
     // The base layer's bytes go; a second image on the same base still scans, from the cached facts.
     await rm(join(dir, 'blobs', 'sha256', dg(baseLayer).slice(7, 9), dg(baseLayer).slice(7)), { force: true });
@@ -108,7 +107,7 @@ describe('scanning: the scanner over the embedded stores', () => {
     await runJobs(SCAN_JOB);
     const scan2 = (await scanning.scanOf(repo, second))!;
     assert.equal(scan2.status, 'COMPLETE', scan2.description ?? '');
-    assert.equal((scan2.result as ScanResult).findings.length, 2);
+    assert.equal((await scanning.findingsOf(scan2))!.findings.length, 2);
 
     // Another node (a scanner of its own, nothing held in memory) also takes the facts from the database.
     const otherNode = new Scanning(meta, registry, jobs);
@@ -118,7 +117,7 @@ describe('scanning: the scanner over the embedded stores', () => {
     await otherNode.scanJobHandler()(job);
     const scan3 = (await otherNode.scanOf(repo, third))!;
     assert.equal(scan3.status, 'COMPLETE', scan3.description ?? '');
-    assert.equal((scan3.result as ScanResult).findings.length, 2);
+    assert.equal((await otherNode.findingsOf(scan3))!.findings.length, 2);
 
     // The 24-hour limit applies to manual scans after a scan on push.
     await assert.rejects(scanning.startScan(repo, (await registry.images.get(repo, 'v1'))), (e) => isScanError(e, 'LimitExceeded'));
@@ -205,7 +204,7 @@ describe('scanning: the scanner over the embedded stores', () => {
     await runJobs(SCAN_JOB);
     const before = (await scanning.scanOf(repo, digest))!;
     assert.equal(before.status, 'COMPLETE');
-    assert.ok((before.result as ScanResult).enhancedFindings!.some((f) => f.vulnerabilityId === 'CVE-2021-44906'));
+    assert.ok((await scanning.findingsOf(before))!.enhancedFindings!.some((f) => f.vulnerabilityId === 'CVE-2021-44906'));
 
     // A newer minimist record (fixed later) arrives: the image is rescanned and shows the new fix.
     const { readFileSync, writeFileSync } = await import('node:fs');
@@ -218,7 +217,7 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal((await scanning.scanOf(repo, digest))?.status, 'PENDING');
     await runJobs(SCAN_JOB);
     const after = (await scanning.scanOf(repo, digest))!;
-    const minimist = (after.result as ScanResult).enhancedFindings!.find((f) => f.vulnerabilityId === 'CVE-2021-44906')!;
+    const minimist = (await scanning.findingsOf(after))!.enhancedFindings!.find((f) => f.vulnerabilityId === 'CVE-2021-44906')!;
     assert.equal(minimist.package.fixedInVersion, '1.2.7');
   });
 
@@ -243,7 +242,7 @@ describe('scanning: the scanner over the embedded stores', () => {
     assert.equal(old.status, 'COMPLETE');
     assert.equal(old.vulnSourceUpdatedAt, snapshot);
     assert.equal(old.description, 'The scan was completed successfully. Warning: the vulnerability database is older than 7 days.');
-    assert.deepEqual((old.result as ScanResult).findings.map((f) => f.name).sort(), ['CVE-2024-2004', 'CVE-2024-2398']);
+    assert.deepEqual((await scanning.findingsOf(old))!.findings.map((f) => f.name).sort(), ['CVE-2024-2004', 'CVE-2024-2398']);
 
     // A real record, as its source republished it a day ago: the database is current again.
     const record = JSON.parse(await readFile(join(FIXTURES, 'osv', 'GHSA-xvch-5gv4-984h.json'), 'utf8'));

@@ -186,6 +186,36 @@ export function evaluateAffected(a: OsvAffected, ecosystem: string, version: str
   return undefined;
 }
 
+type Verdict = { affected: OsvAffected; fixed?: string } | null;
+
+/**
+ * What each parsed record said about a package version, kept with the record: a parsed record
+ * stands for one id and `modified` (see ParsedRecords), so its ranges never change, and an image
+ * scanned again (a rescan, the same base under another image) asks the same questions.
+ */
+const verdicts = new WeakMap<OsvRecord, Map<string, Verdict>>();
+
+/** The first affected entry of `record` naming the package that covers `version`, with its fix; null if none. */
+function verdict(record: OsvRecord, ecosystem: string, name: string, version: string): Verdict {
+  let known = verdicts.get(record);
+  if (!known) verdicts.set(record, (known = new Map()));
+  const key = `${ecosystem}\0${name}\0${version}`;
+  let answer = known.get(key);
+  if (answer === undefined) {
+    answer = null;
+    for (const a of record.affected ?? []) {
+      if (!a.package || a.package.ecosystem !== ecosystem || packageKey(ecosystem, a.package.name) !== name) continue;
+      const hit = evaluateAffected(a, ecosystem, version);
+      if (hit) {
+        answer = { affected: a, ...(hit.fixed ? { fixed: hit.fixed } : {}) };
+        break;
+      }
+    }
+    known.set(key, answer);
+  }
+  return answer;
+}
+
 /**
  * Every (record, package) pair where the package's version is affected. Records are fetched per
  * ecosystem in one lookup for all names; withdrawn records never match.
@@ -217,14 +247,10 @@ export async function matchPackages(os: OsInfo | undefined, packages: ImagePacka
       for (const name of lookupNames(pkg, eco)) {
         for (const record of found.get(`${eco}\0${name}`) ?? []) {
           if (record.withdrawn || matched.has(record.id)) continue;
-          for (const a of record.affected ?? []) {
-            if (!a.package || a.package.ecosystem !== eco || packageKey(eco, a.package.name) !== name) continue;
-            const hit = evaluateAffected(a, eco, lookupVersion(pkg));
-            if (hit) {
-              matched.add(record.id);
-              matches.push({ record, affected: a, pkg, ...(hit.fixed ? { fixedVersion: hit.fixed } : {}) });
-              break;
-            }
+          const hit = verdict(record, eco, name, lookupVersion(pkg));
+          if (hit) {
+            matched.add(record.id);
+            matches.push({ record, affected: hit.affected, pkg, ...(hit.fixed ? { fixedVersion: hit.fixed } : {}) });
           }
         }
       }

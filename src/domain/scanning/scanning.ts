@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { gunzip } from '../../runtime/gunzip.js';
 import type { Job } from '../../store/meta/job-store.js';
@@ -18,6 +19,7 @@ import {
   type ScanType,
 } from './configuration.js';
 import { ScanError } from './errors.js';
+import type { ScanResult } from './findings.js';
 import { ImageScanner, scannableImage } from './scanner.js';
 import { VulnDb } from './vulndb/vulndb.js';
 
@@ -25,11 +27,19 @@ export const SCAN_JOB = 'scan.image';
 export const RESCAN_JOB = 'scan.rescan-continuous';
 /** ECR basic scanning: one scan per image per 24 hours, scan on push included. */
 export const SCAN_INTERVAL_MS = 24 * 60 * 60_000;
+/**
+ * Completed scans' results kept parsed, by the length of their JSON: a client waiting for a scan
+ * asks for its findings again and again, and an image with a thousand findings is a megabyte of
+ * JSON to read and parse per call. A result is keyed by the scan's completion time, so a rescan
+ * (on this node or another) is read afresh.
+ */
+const RESULTS_CACHE_JSON_BYTES = 16 * 1024 * 1024;
 
 /** Image scanning: the vulnerability database, scans and their findings, scanning configuration. */
 export class Scanning {
   readonly vulnDb: VulnDb;
   readonly scanner: ImageScanner;
+  private readonly results = new LRUCache<string, ScanResult>({ maxSize: RESULTS_CACHE_JSON_BYTES });
 
   constructor(
     private readonly meta: MetadataStore,
@@ -66,6 +76,20 @@ export class Scanning {
   /** The image's latest scan; undefined when it was never scanned. */
   scanOf(repo: Repository, digest: string): Promise<ImageScanRow | undefined> {
     return this.meta.scans.getScan(repo.id, digest);
+  }
+
+  /** A completed scan's findings and counts; null while it has none (not complete, or failed). */
+  async findingsOf(scan: ImageScanRow): Promise<ScanResult | null> {
+    if (scan.status !== 'COMPLETE') return null;
+    const key = `${scan.repoId}\n${scan.digest}\n${scan.completedAt}`;
+    const held = this.results.get(key);
+    if (held) return held;
+    const stored = await this.meta.scans.getScanResult(scan.repoId, scan.digest);
+    if (!stored) return null;
+    const result = JSON.parse(stored.json) as ScanResult;
+    // Cached only under the completion time it was stored with: a rescan may have finished meanwhile.
+    if (stored.completedAt === scan.completedAt) this.results.set(`${scan.repoId}\n${scan.digest}\n${stored.completedAt}`, result, { size: Math.max(1, stored.json.length) });
+    return result;
   }
 
   /** Latest scans of several images of a repository, by digest (for DescribeImages). */

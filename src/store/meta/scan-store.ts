@@ -39,8 +39,14 @@ export interface ImageScanRow {
   requestedAt: number;
   completedAt: number | null;
   vulnSourceUpdatedAt: number | null;
-  /** The findings and counts, as the scanner stored them (JSON). */
-  result: unknown;
+  /** Findings per severity of a completed scan; null before one completed. */
+  counts: Record<string, number> | null;
+}
+
+/** A scan's whole result (findings and counts) as the scanner stored it, JSON. */
+export interface StoredScanResult {
+  completedAt: number | null;
+  json: string;
 }
 
 interface RawScan {
@@ -52,7 +58,9 @@ interface RawScan {
   requested_at: number | string;
   completed_at: number | string | null;
   vuln_source_updated_at: number | string | null;
-  result: string | null;
+  finding_counts: string | null;
+  /** The whole result, selected only for rows stored before `finding_counts` existed. */
+  legacy_result: string | null;
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -67,9 +75,19 @@ function toScan(r: RawScan): ImageScanRow {
     requestedAt: Number(r.requested_at),
     completedAt: num(r.completed_at),
     vulnSourceUpdatedAt: num(r.vuln_source_updated_at),
-    result: r.result === null ? null : JSON.parse(r.result),
+    counts: countsOf(r),
   };
 }
+
+function countsOf(r: RawScan): Record<string, number> | null {
+  if (r.finding_counts !== null) return JSON.parse(r.finding_counts) as Record<string, number>;
+  if (r.legacy_result === null) return null;
+  return ((JSON.parse(r.legacy_result) as { counts?: Record<string, number> }).counts ?? {});
+}
+
+/** Every column of a scan but its result, which is read only for rows that lack their counts. */
+const SCAN_COLUMNS = `repo_id, digest, status, description, scan_type, requested_at, completed_at, vuln_source_updated_at, finding_counts,
+  CASE WHEN finding_counts IS NULL THEN result END AS legacy_result`;
 
 function placeholders(n: number): string {
   return new Array(n).fill('?').join(', ');
@@ -323,8 +341,17 @@ export class ScanStore {
   }
 
   async getScan(repoId: string, digest: string): Promise<ImageScanRow | undefined> {
-    const row = await this.db.get<RawScan>('SELECT * FROM image_scans WHERE repo_id = ? AND digest = ?', [repoId, digest]);
+    const row = await this.db.get<RawScan>(`SELECT ${SCAN_COLUMNS} FROM image_scans WHERE repo_id = ? AND digest = ?`, [repoId, digest]);
     return row && toScan(row);
+  }
+
+  /** The scan's stored result (every finding); undefined when there is none. */
+  async getScanResult(repoId: string, digest: string): Promise<StoredScanResult | undefined> {
+    const row = await this.db.get<{ completed_at: number | string | null; result: string | null }>(
+      'SELECT completed_at, result FROM image_scans WHERE repo_id = ? AND digest = ?',
+      [repoId, digest],
+    );
+    return row?.result ? { completedAt: num(row.completed_at), json: row.result } : undefined;
   }
 
   async listScans(repoId: string, digests: string[]): Promise<ImageScanRow[]> {
@@ -332,7 +359,7 @@ export class ScanStore {
     const out: ImageScanRow[] = [];
     for (let i = 0; i < digests.length; i += LOOKUP_CHUNK) {
       const chunk = digests.slice(i, i + LOOKUP_CHUNK);
-      const rows = await this.db.all<RawScan>(`SELECT * FROM image_scans WHERE repo_id = ? AND digest IN (${placeholders(chunk.length)})`, [repoId, ...chunk]);
+      const rows = await this.db.all<RawScan>(`SELECT ${SCAN_COLUMNS} FROM image_scans WHERE repo_id = ? AND digest IN (${placeholders(chunk.length)})`, [repoId, ...chunk]);
       out.push(...rows.map(toScan));
     }
     return out;
@@ -348,15 +375,16 @@ export class ScanStore {
   async updateScan(
     repoId: string,
     digest: string,
-    change: { status: ScanStatus; description?: string | null; completedAt?: number | null; vulnSourceUpdatedAt?: number | null; result?: unknown },
+    change: { status: ScanStatus; description?: string | null; completedAt?: number | null; vulnSourceUpdatedAt?: number | null; result?: { counts: Record<string, number> } },
   ): Promise<boolean> {
     const { changes } = await this.db.run(
-      `UPDATE image_scans SET status = ?, description = ?, completed_at = ?, vuln_source_updated_at = ?, result = ? WHERE repo_id = ? AND digest = ?`,
+      `UPDATE image_scans SET status = ?, description = ?, completed_at = ?, vuln_source_updated_at = ?, finding_counts = ?, result = ? WHERE repo_id = ? AND digest = ?`,
       [
         change.status,
         change.description ?? null,
         change.completedAt ?? null,
         change.vulnSourceUpdatedAt ?? null,
+        change.result === undefined ? null : JSON.stringify(change.result.counts),
         change.result === undefined ? null : JSON.stringify(change.result),
         repoId,
         digest,

@@ -3,7 +3,7 @@ import type { ImageScanRow } from '../../../store/meta/scan-store.js';
 import type { Manifest, Repository } from '../../../domain/registry/model.js';
 import type { RegistryScanningConfiguration, ScanningRule } from '../../../domain/scanning/configuration.js';
 import { isScanError, type ScanErrorKind } from '../../../domain/scanning/errors.js';
-import type { EnhancedFindingFacts, ScanResult } from '../../../domain/scanning/findings.js';
+import type { EnhancedFindingFacts } from '../../../domain/scanning/findings.js';
 import { page } from '../../../domain/registry/paging.js';
 import { isRegistryError } from '../../../domain/registry/errors.js';
 import { EcrError } from '../errors.js';
@@ -80,12 +80,11 @@ export function statusShape(scan: ImageScanRow): { status: string; description?:
 
 /** DescribeImages' summary of a scan: when it completed, how fresh the advisories were, the counts. */
 export function findingsSummary(scan: ImageScanRow): Record<string, unknown> | undefined {
-  const result = scan.result as ScanResult | null;
-  if (scan.status !== 'COMPLETE' || !result) return undefined;
+  if (scan.status !== 'COMPLETE' || !scan.counts) return undefined;
   return {
     imageScanCompletedAt: epochSeconds(scan.completedAt ?? scan.requestedAt),
     ...(scan.vulnSourceUpdatedAt !== null ? { vulnerabilitySourceUpdatedAt: epochSeconds(scan.vulnSourceUpdatedAt) } : {}),
-    findingSeverityCounts: result.counts,
+    findingSeverityCounts: scan.counts,
   };
 }
 
@@ -158,8 +157,8 @@ async function describeImageScanFindings(input: EcrInput, ctx: EcrContext) {
     );
   }
   const out: Record<string, unknown> = { registryId: repo.registryId, repositoryName: repo.name, imageId: imageIdShape(id, manifest), imageScanStatus: statusShape(scan) };
-  const result = scan.result as ScanResult | null;
-  if (scan.status !== 'COMPLETE' || !result) return out;
+  const result = await ctx.scanning.findingsOf(scan);
+  if (!result) return out;
   const scope = `scan:${repo.id}:${scan.digest}:${scan.completedAt}`;
   const findings: Record<string, unknown> = {
     imageScanCompletedAt: epochSeconds(scan.completedAt ?? scan.requestedAt),
