@@ -228,7 +228,7 @@ export async function startBerth(config: BerthConfig): Promise<Berth> {
     async close() {
       await Promise.all([...listeners.values(), ...(publicListener ? [publicListener] : [])].map(stopListening));
       await Promise.all([...services.values()].map((s) => s.close()));
-      requestLog.flush();
+      await requestLog.drain();
     },
   };
 }

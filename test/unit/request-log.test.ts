@@ -42,7 +42,15 @@ test('the request line is the line pino writes, field for field and byte for byt
   }
 });
 
-test('lines reach the file whole and in order: in blocks, on flush, after a pause, and one longer than a block', async () => {
+async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('lines reach the file whole and in order: full blocks in the background, the rest on drain, and one longer than a block', async () => {
   const { mkdtemp, readFile, rm } = await import('node:fs/promises');
   const { openSync, closeSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -52,20 +60,109 @@ test('lines reach the file whole and in order: in blocks, on flush, after a paus
   const file = join(dir, 'log');
   const fd = openSync(file, 'w');
   try {
-    const out = new LineWriter(fd, 50);
+    const out = new LineWriter(fd, { flushMs: 600_000 });
     const lines = Array.from({ length: 2000 }, (_, i) => `{"n":${i},"text":"${'é漢😀'.repeat(i % 7)}"}\n`);
     for (const line of lines.slice(0, 1000)) out.write(line);
+    const firstHalf = lines.slice(0, 1000).join('');
+    await until('full blocks are written', async () => (await readFile(file, 'utf8')).length > 0);
+    await new Promise((r) => setTimeout(r, 50));
     const partly = await readFile(file, 'utf8');
-    assert.ok(partly.length > 0 && partly.length < lines.slice(0, 1000).join('').length, 'full blocks are written, the rest waits');
-    assert.ok(lines.join('').startsWith(partly), 'what is written is whole lines, in order');
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(await readFile(file, 'utf8'), lines.slice(0, 1000).join(''), 'a pause writes what waited');
+    assert.ok(partly.length < firstHalf.length, 'the block being filled waits');
+    assert.ok(firstHalf.startsWith(partly), 'what is written is whole lines, in order');
+    await out.drain();
+    assert.equal(await readFile(file, 'utf8'), firstHalf, 'drain writes what waited');
     const long = `{"long":"${'x'.repeat(100_000)}"}\n`;
     for (const line of [...lines.slice(1000, 1500), long, ...lines.slice(1500)]) out.write(line);
-    out.flush();
+    await out.drain();
     assert.equal(await readFile(file, 'utf8'), [...lines.slice(0, 1500), long, ...lines.slice(1500)].join(''));
   } finally {
     closeSync(fd);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a pause writes what waited, without a drain', async () => {
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const { openSync, closeSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { LineWriter } = await import('../../src/runtime/line-writer.js');
+  const dir = await mkdtemp(join(tmpdir(), 'berth-lines-'));
+  const file = join(dir, 'log');
+  const fd = openSync(file, 'w');
+  try {
+    const out = new LineWriter(fd, { flushMs: 50 });
+    out.write('{"one":1}\n');
+    out.write('{"two":2}\n');
+    await until('the timer wrote the lines', async () => (await readFile(file, 'utf8')) === '{"one":1}\n{"two":2}\n');
+  } finally {
+    closeSync(fd);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a pipe whose reader stops: nothing waits on it, lines past 4 MiB are dropped and counted, the rest arrive whole and in order', async () => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { openSync, closeSync, readSync, constants } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { LineWriter } = await import('../../src/runtime/line-writer.js');
+  const { droppedLine } = await import('../../src/doors/http/request-log.js');
+  const dir = await mkdtemp(join(tmpdir(), 'berth-lines-'));
+  const fifo = join(dir, 'fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  // Both ends non-blocking, as stdout is when node made it a pipe: a full pipe answers EAGAIN.
+  const readEnd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeEnd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    const out = new LineWriter(writeEnd, { flushMs: 20, droppedNotice: (n) => droppedLine(n, 0) });
+    const total = 60_000;
+    const lines = Array.from({ length: total }, (_, i) => `{"n":${i},"pad":"${'p'.repeat(80 + (i % 50))}"}\n`);
+    const started = performance.now();
+    for (const line of lines) out.write(line);
+    assert.ok(performance.now() - started < 5_000, 'writing lines never waits for the reader');
+    // The reader comes back and reads everything.
+    const chunks: Buffer[] = [];
+    const buf = Buffer.alloc(65536);
+    const drained = out.drain(60_000);
+    let done = false;
+    void drained.then(() => (done = true));
+    await until('the writer drained', async () => {
+      for (;;) {
+        try {
+          const n = readSync(readEnd, buf, 0, buf.length, null);
+          if (n <= 0) break;
+          chunks.push(Buffer.from(buf.subarray(0, n)));
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          throw e;
+        }
+      }
+      return done;
+    }, 60_000);
+    for (;;) {
+      try {
+        const n = readSync(readEnd, buf, 0, buf.length, null);
+        if (n <= 0) break;
+        chunks.push(Buffer.from(buf.subarray(0, n)));
+      } catch {
+        break;
+      }
+    }
+    const received = Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => l !== '');
+    const notice = JSON.parse(received.at(-1)!) as { level: number; dropped: number; msg: string };
+    assert.equal(notice.level, 40);
+    assert.ok(notice.dropped > 0, 'some lines were dropped');
+    const kept = received.slice(0, -1);
+    assert.equal(kept.length + notice.dropped, total, 'every line is either written or counted as dropped');
+    assert.ok(kept.length >= 4 * 1024 * 1024 / 200, 'at least 4 MiB of lines were kept');
+    const numbers = kept.map((l) => (JSON.parse(l) as { n: number }).n);
+    for (let i = 1; i < numbers.length; i++) assert.ok(numbers[i]! > numbers[i - 1]!, 'in order, each line whole');
+    assert.deepEqual(kept.slice(0, 100), lines.slice(0, 100).map((l) => l.slice(0, -1)), 'the first lines are kept');
+  } finally {
+    closeSync(writeEnd);
+    closeSync(readEnd);
     await rm(dir, { recursive: true, force: true });
   }
 });

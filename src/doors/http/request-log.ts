@@ -4,23 +4,27 @@ import type { RequestFigures, RequestObserver, RequestRecord } from './request-r
 
 export interface RequestLog {
   observer: RequestObserver;
-  /** Writes out what is buffered; call on shutdown. */
-  flush(): void;
+  /** Writes out what is buffered, resolving once written; call on shutdown. */
+  drain(): Promise<void>;
 }
 
 /**
  * One structured `request` line per finished request, at level info, to stdout, written in blocks
- * (see LineWriter) at least every `flushMs`: one write per request would be most of the log's cost
- * on small requests. All writes happen on the main thread, so they never interleave with the other
- * log lines on the same stream.
+ * in the background (see LineWriter) at least every `flushMs`: a write per request, or a
+ * synchronous write per block, would be most of the log's cost on small requests.
  */
 export function createRequestLog(level: string, flushMs = 1000, fd = 1): RequestLog {
   const enabled = pino({ level }, { write: () => undefined }).isLevelEnabled('info');
-  const out = new LineWriter(fd, flushMs);
+  const out = new LineWriter(fd, { flushMs, droppedNotice: droppedLine });
   return {
     observer: enabled ? (record, figures) => out.write(requestLine(record, figures)) : () => undefined,
-    flush: () => out.flush(),
+    drain: () => out.drain(),
   };
+}
+
+/** A warning in pino's shape: how many request lines were dropped while stdout took no more. */
+export function droppedLine(dropped: number, time = Date.now()): string {
+  return `{"level":40,"time":${time},"dropped":${dropped},"msg":"request log lines dropped: the log's reader fell behind"}\n`;
 }
 
 const str = JSON.stringify;
