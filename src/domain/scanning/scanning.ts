@@ -88,7 +88,7 @@ export class Scanning {
     if (!stored) return null;
     const result = JSON.parse(stored.json) as ScanResult;
     // Cached only under the completion time it was stored with: a rescan may have finished meanwhile.
-    if (stored.completedAt === scan.completedAt) this.results.set(`${scan.repoId}\n${scan.digest}\n${stored.completedAt}`, result, { size: Math.max(1, stored.json.length) });
+    if (stored.completedAt === scan.completedAt) this.results.set(key, result, { size: Math.max(1, stored.json.length) });
     return result;
   }
 
