@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
-import { requestLine, requestLogObserver } from '../../src/doors/http/request-log.js';
+import { droppedLine, requestLine, requestLogObserver } from '../../src/doors/http/request-log.js';
+import { LineWriter } from '../../src/runtime/line-writer.js';
 import type { RequestFigures, RequestRecord } from '../../src/doors/http/request-record.js';
 
 const TIME = 1_796_255_330_389;
@@ -50,16 +56,21 @@ async function until(what: string, check: () => Promise<boolean>, ms = 10_000): 
   }
 }
 
-test('lines reach the file whole and in order: full blocks in the background, the rest on drain, and one longer than a block', async () => {
-  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
-  const { openSync, closeSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { LineWriter } = await import('../../src/runtime/line-writer.js');
+/** Runs `body` with a fresh directory and a log file opened for writing in it; removes both after. */
+async function withLogFile(body: (file: string, fd: number, dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-lines-'));
   const file = join(dir, 'log');
   const fd = openSync(file, 'w');
   try {
+    await body(file, fd, dir);
+  } finally {
+    closeSync(fd);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('lines reach the file whole and in order: full blocks in the background, the rest on drain, and one longer than a block', async () => {
+  await withLogFile(async (file, fd) => {
     const out = new LineWriter(fd, { flushMs: 600_000 });
     const lines = Array.from({ length: 2000 }, (_, i) => `{"n":${i},"text":"${'é漢😀'.repeat(i % 7)}"}\n`);
     for (const line of lines.slice(0, 1000)) out.write(line);
@@ -75,40 +86,19 @@ test('lines reach the file whole and in order: full blocks in the background, th
     for (const line of [...lines.slice(1000, 1500), long, ...lines.slice(1500)]) out.write(line);
     await out.drain();
     assert.equal(await readFile(file, 'utf8'), [...lines.slice(0, 1500), long, ...lines.slice(1500)].join(''));
-  } finally {
-    closeSync(fd);
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a pause writes what waited, without a drain', async () => {
-  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
-  const { openSync, closeSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { LineWriter } = await import('../../src/runtime/line-writer.js');
-  const dir = await mkdtemp(join(tmpdir(), 'berth-lines-'));
-  const file = join(dir, 'log');
-  const fd = openSync(file, 'w');
-  try {
+  await withLogFile(async (file, fd) => {
     const out = new LineWriter(fd, { flushMs: 50 });
     out.write('{"one":1}\n');
     out.write('{"two":2}\n');
     await until('the timer wrote the lines', async () => (await readFile(file, 'utf8')) === '{"one":1}\n{"two":2}\n');
-  } finally {
-    closeSync(fd);
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a pipe whose reader stops: nothing waits on it, lines past 4 MiB are dropped and counted, the rest arrive whole and in order', async () => {
-  const { mkdtemp, rm } = await import('node:fs/promises');
-  const { openSync, closeSync, readSync, constants } = await import('node:fs');
-  const { spawnSync } = await import('node:child_process');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { LineWriter } = await import('../../src/runtime/line-writer.js');
-  const { droppedLine } = await import('../../src/doors/http/request-log.js');
   const dir = await mkdtemp(join(tmpdir(), 'berth-lines-'));
   const fifo = join(dir, 'fifo');
   assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
@@ -125,31 +115,26 @@ test('a pipe whose reader stops: nothing waits on it, lines past 4 MiB are dropp
     // The reader comes back and reads everything.
     const chunks: Buffer[] = [];
     const buf = Buffer.alloc(65536);
-    const drained = out.drain(60_000);
-    let done = false;
-    void drained.then(() => (done = true));
-    await until('the writer drained', async () => {
+    /** Reads what the pipe holds now. */
+    const readAvailable = () => {
       for (;;) {
         try {
           const n = readSync(readEnd, buf, 0, buf.length, null);
-          if (n <= 0) break;
+          if (n <= 0) return;
           chunks.push(Buffer.from(buf.subarray(0, n)));
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return;
           throw e;
         }
       }
+    };
+    let done = false;
+    void out.drain(60_000).then(() => (done = true));
+    await until('the writer drained', async () => {
+      readAvailable();
       return done;
     }, 60_000);
-    for (;;) {
-      try {
-        const n = readSync(readEnd, buf, 0, buf.length, null);
-        if (n <= 0) break;
-        chunks.push(Buffer.from(buf.subarray(0, n)));
-      } catch {
-        break;
-      }
-    }
+    readAvailable();
     const received = Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => l !== '');
     const notice = JSON.parse(received.at(-1)!) as { level: number; dropped: number; msg: string };
     assert.equal(notice.level, 40);
