@@ -59,11 +59,11 @@ function layer(bytes = 3 * SEGMENT_BYTES + 12345): Buffer {
   return data;
 }
 
-async function readRange(registry: Registry, repo: Repository, digest: string, range?: { start: number; end: number }): Promise<Buffer> {
+async function readRange(registry: Registry, repo: Repository, digest: string, range?: { start: number; end: number }, bufferBytes = 50_000): Promise<Buffer> {
   const { body } = await registry.blobs.open(repo, digest, range);
   if (Buffer.isBuffer(body)) return body;
   const parts: Buffer[] = [];
-  const buf = Buffer.alloc(50_000);
+  const buf = Buffer.alloc(bufferBytes);
   try {
     for (;;) {
       const n = await body.read(buf);
@@ -132,6 +132,26 @@ describe('encryption at rest', () => {
     }
     assert.deepEqual(await filesContaining(dir, MARKER), []);
     assert.deepEqual(await readdir(join(dir, 'uploads')), [], 'upload files and tails are gone');
+  });
+
+  it('reads of whole batches of segments (as a pull sends them) and of other sizes return the same bytes', async () => {
+    const data = layer(20 * SEGMENT_BYTES + 777);
+    const digest = (await registry.uploads.whole(aes, dg(data), chunks(data, [SEGMENT_BYTES * 3 + 5]))).digest;
+    const batch = 8 * SEGMENT_BYTES;
+    for (const [range, bufferBytes] of [
+      [undefined, batch],
+      [undefined, batch + 1],
+      [undefined, 2 * batch],
+      [{ start: 100, end: 19 * SEGMENT_BYTES + 5 }, batch],
+      [{ start: batch, end: 2 * batch - 1 }, batch],
+      [{ start: batch, end: data.length - 1 }, batch],
+      [{ start: 0, end: 2 * batch - 2 }, batch],
+    ] as const) {
+      const start = range?.start ?? 0;
+      const end = range?.end ?? data.length - 1;
+      const got = await readRange(registry, aes, digest, range, bufferBytes);
+      assert.ok(got.equals(data.subarray(start, end + 1)), `range ${start}-${end} read ${bufferBytes} bytes at a time`);
+    }
   });
 
   it('the digest of an upload resumed elsewhere is computed from the decrypted bytes', async () => {

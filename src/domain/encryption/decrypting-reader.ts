@@ -1,6 +1,8 @@
 import type { BlobReader, BlobStore, ByteRange } from '../../store/blob/blob-store.js';
 import { openSegment, SEALED_SEGMENT_BYTES, SEGMENT_BYTES, SegmentError, storedSize } from './segments.js';
 
+const NOTHING = Buffer.alloc(0);
+
 /** Segments read from the store at once: fewer, larger reads. */
 const SEGMENTS_PER_READ = 8;
 
@@ -64,7 +66,12 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
     return { segment, count, sealed: buf.subarray(0, want), done: read().then(() => undefined, (e: unknown) => e ?? new Error('read failed')) };
   }
 
-  async function decryptMore(): Promise<boolean> {
+  /**
+   * Reads (or takes the read-ahead of) the next batch and decrypts it: into `plainBuf`, to be handed
+   * out segment by segment, or with `into` straight into the caller's buffer, which then holds the
+   * whole batch (see `directBytes`) and nothing of it is kept.
+   */
+  async function decryptMore(into?: Buffer): Promise<boolean> {
     if (nextSegment > lastSegment) return false;
     const stored = ahead?.segment === nextSegment ? ahead : readBatch(nextSegment);
     ahead = undefined;
@@ -73,16 +80,35 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
     const following = nextSegment + stored.count;
     if (following <= lastSegment) ahead = readBatch(following);
     const segmentPlainStart = nextSegment * SEGMENT_BYTES;
+    const target = into ?? plainBuf;
     segments = [];
     for (let i = 0; i < stored.count; i++) {
       const sealed = stored.sealed.subarray(i * SEALED_SEGMENT_BYTES, Math.min(stored.sealed.length, (i + 1) * SEALED_SEGMENT_BYTES));
-      segments.push(openStoredSegment(key, nextSegment + i, sealed, plainBuf.subarray(i * SEGMENT_BYTES, (i + 1) * SEGMENT_BYTES)));
+      segments.push(openStoredSegment(key, nextSegment + i, sealed, target.subarray(i * SEGMENT_BYTES, (i + 1) * SEGMENT_BYTES)));
     }
     nextSegment = following;
     current = 0;
     plain = segments[0]!;
     plainAt = segmentPlainStart;
+    if (into) {
+      plainAt = Math.min(plainSize, following * SEGMENT_BYTES);
+      plain = NOTHING;
+      segments = [];
+    }
     return true;
+  }
+
+  /**
+   * How many bytes the next batch decrypts straight into a caller's buffer with `room` bytes left:
+   * all of the batch when the reader stands at its start and it fits, wholly inside the range; else
+   * 0, and the batch goes through `plainBuf`. A pull's send buffers hold exactly one batch, so all
+   * but a ranged read's ends skip that copy.
+   */
+  function directBytes(room: number): number {
+    if (nextSegment > lastSegment || position !== nextSegment * SEGMENT_BYTES) return 0;
+    const count = Math.min(batch, lastSegment - nextSegment + 1);
+    const batchEnd = Math.min(plainSize, (nextSegment + count) * SEGMENT_BYTES);
+    return batchEnd <= end && batchEnd - position <= room ? batchEnd - position : 0;
   }
 
   /** Lets a read still in flight finish before the store's reader is closed under it. */
@@ -122,7 +148,16 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
     async read(into: Buffer): Promise<number> {
       let written = 0;
       while (written < into.length && position < end) {
-        if (position >= plainAt + plain.length && !(await advance())) break;
+        if (position >= plainAt + plain.length) {
+          const direct = current + 1 < segments.length ? 0 : directBytes(into.length - written);
+          if (direct > 0) {
+            await decryptMore(into.subarray(written, written + direct));
+            written += direct;
+            position += direct;
+            continue;
+          }
+          if (!(await advance())) break;
+        }
         const from = position - plainAt;
         const n = Math.min(into.length - written, plain.length - from, end - position);
         plain.copy(into, written, from, from + n);
