@@ -13,9 +13,9 @@ import type { RequestFigures, RequestRecord } from '../../src/doors/http/request
 const TIME = 1_796_255_330_389;
 
 /** The line pino writes for the same request, at a fixed time. */
-function pinoLine(record: RequestRecord, figures: RequestFigures): string {
+function pinoLine(record: RequestRecord, figures: RequestFigures, time = TIME): string {
   let written = '';
-  const log = pino({ level: 'info', base: undefined, timestamp: () => `,"time":${TIME}` }, { write: (s: string) => void (written += s) });
+  const log = pino({ level: 'info', base: undefined, timestamp: () => `,"time":${time}` }, { write: (s: string) => void (written += s) });
   requestLogObserver(log)(record, figures);
   return written;
 }
@@ -41,9 +41,12 @@ test('the request line is the line pino writes, field for field and byte for byt
     [{ id: 'req-4', startedAt: 0, door: 'oci', repository: 'a"b\\c' }, { ...figures, userAgent: 'quote " backslash \\ tab \t newline \n é 漢字 😀', clientIp: '::1' }],
     [{ id: 'req-5', startedAt: 0, door: 'iam', action: 'x'.repeat(150) }, { ...figures, status: 499, bytesIn: 0, bytesOut: 0, durationSeconds: 0, completed: false }],
   ];
-  for (const [record, f] of cases) {
-    const line = requestLine(record, f, TIME);
-    assert.equal(line, pinoLine(record, f), record.id);
+  for (const durationSeconds of [0.0015, 0.00105, 0.002, 0.0000004, 0.0009996, 0.01, 12345.6789125, 0.1 + 0.2]) {
+    cases.push([{ id: 'req-6', startedAt: 0, door: 'oci', action: 'pull manifest' }, { ...figures, durationSeconds }]);
+  }
+  for (const [i, [record, f]] of cases.entries()) {
+    const line = requestLine(record, f, TIME + (i % 2));
+    assert.equal(line, pinoLine(record, f, TIME + (i % 2)), `${record.id} in ${f.durationSeconds} s`);
     assert.equal(JSON.parse(line).msg, 'request');
   }
 });
