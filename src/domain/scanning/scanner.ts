@@ -5,7 +5,7 @@ import type { ImageScanRow } from '../../store/meta/scan-store.js';
 import { isIndexMediaType } from '../registry/media-types.js';
 import { toRepository, type Repository } from '../registry/model.js';
 import type { Registry } from '../registry/registry.js';
-import { noteShortLivedBytes } from '../../runtime/heap.js';
+import { noteShortLivedBytes, OFTEN_COLLECT_EVERY_BYTES } from '../../runtime/heap.js';
 import { isScanError, ScanError } from './errors.js';
 import { buildFindings, type ScanResult } from './findings.js';
 import { analyzeLayer, ANALYZER_VERSION, type LayerFacts } from './layers/analyze.js';
@@ -169,7 +169,7 @@ async function* readAll(reader: { read(into: Buffer): Promise<number> }): AsyncG
     const chunk = await next;
     if (chunk.length === 0) return;
     // Each chunk read, decrypted and inflated is garbage soon after: collect it while young.
-    noteShortLivedBytes(chunk.length);
+    noteShortLivedBytes(chunk.length, OFTEN_COLLECT_EVERY_BYTES);
     next = readChunk();
     // A consumer that stops early leaves one read in flight: its failure must not go unhandled.
     next.catch(() => undefined);
