@@ -10,11 +10,14 @@ type CollectGarbage = (options: { type: 'minor'; execution: 'sync' }) => void;
  * more (measured in BENCHMARKS.md).
  */
 const SERVER_COLLECT_EVERY_BYTES = 8 << 20;
-/** The same for a worker thread, whose heap holds little else. */
-const WORKER_COLLECT_EVERY_BYTES = 2 << 20;
+/**
+ * The same for a worker thread, whose heap holds little else, and for callers whose buffers raise RSS
+ * faster than received bodies do (a scan's layer reads: measured, its RSS rise was lower so).
+ */
+export const OFTEN_COLLECT_EVERY_BYTES = 2 << 20;
 
 let collectYoung: CollectGarbage | undefined;
-let collectEveryBytes = WORKER_COLLECT_EVERY_BYTES;
+let collectEveryBytes = OFTEN_COLLECT_EVERY_BYTES;
 let bytesSinceCollect = 0;
 
 /**
@@ -33,7 +36,7 @@ export function tuneHeapForServer(): void {
 }
 
 /** Makes `noteShortLivedBytes` collect the young generation of this thread's heap (a worker thread calls it for its own). */
-export function collectShortLivedBytes(everyBytes = WORKER_COLLECT_EVERY_BYTES): void {
+export function collectShortLivedBytes(everyBytes = OFTEN_COLLECT_EVERY_BYTES): void {
   collectEveryBytes = everyBytes;
   v8.setFlagsFromString('--expose-gc');
   try {
@@ -42,12 +45,6 @@ export function collectShortLivedBytes(everyBytes = WORKER_COLLECT_EVERY_BYTES):
     collectYoung = undefined;
   }
 }
-
-/**
- * Bytes between collections for callers whose buffers raise RSS faster than received bodies do (a
- * scan's layer reads): measured, a scan's RSS rise was lower with these collected every 2 MiB.
- */
-export const OFTEN_COLLECT_EVERY_BYTES = WORKER_COLLECT_EVERY_BYTES;
 
 /**
  * Counts bytes of short-lived buffers (received, read), collecting the young generation every few

@@ -40,6 +40,7 @@ test('the request line is the line pino writes, field for field and byte for byt
     [{ id: 'req-3', startedAt: 0, door: 'ecr', action: 'PutImage', principal, errorCode: 'ImageAlreadyExistsException' }, { ...figures, method: 'POST', path: '/', status: 400, durationSeconds: 1.2345678 }],
     [{ id: 'req-4', startedAt: 0, door: 'oci', repository: 'a"b\\c' }, { ...figures, userAgent: 'quote " backslash \\ tab \t newline \n é 漢字 😀', clientIp: '::1' }],
     [{ id: 'req-5', startedAt: 0, door: 'iam', action: 'x'.repeat(150) }, { ...figures, status: 499, bytesIn: 0, bytesOut: 0, durationSeconds: 0, completed: false }],
+    [{ id: 'req-7', startedAt: 0, door: 'oci' }, { ...figures, userAgent: `long "agent" ${'y'.repeat(400)}` }],
   ];
   for (const durationSeconds of [0.0015, 0.00105, 0.002, 0.0000004, 0.0009996, 0.01, 12345.6789125, 0.1 + 0.2]) {
     cases.push([{ id: 'req-6', startedAt: 0, door: 'oci', action: 'pull manifest' }, { ...figures, durationSeconds }]);

@@ -81,20 +81,17 @@ export async function openDecryptingReader(store: BlobStore, digest: string, key
     if (following <= lastSegment) ahead = readBatch(following);
     const segmentPlainStart = nextSegment * SEGMENT_BYTES;
     const target = into ?? plainBuf;
-    segments = [];
+    const opened: Buffer[] = [];
     for (let i = 0; i < stored.count; i++) {
       const sealed = stored.sealed.subarray(i * SEALED_SEGMENT_BYTES, Math.min(stored.sealed.length, (i + 1) * SEALED_SEGMENT_BYTES));
-      segments.push(openStoredSegment(key, nextSegment + i, sealed, target.subarray(i * SEGMENT_BYTES, (i + 1) * SEGMENT_BYTES)));
+      opened.push(openStoredSegment(key, nextSegment + i, sealed, target.subarray(i * SEGMENT_BYTES, (i + 1) * SEGMENT_BYTES)));
     }
     nextSegment = following;
     current = 0;
-    plain = segments[0]!;
-    plainAt = segmentPlainStart;
-    if (into) {
-      plainAt = Math.min(plainSize, following * SEGMENT_BYTES);
-      plain = NOTHING;
-      segments = [];
-    }
+    // Decrypted into the caller's buffer: nothing is left to hand out, and the next batch starts after it.
+    segments = into ? [] : opened;
+    plain = into ? NOTHING : opened[0]!;
+    plainAt = into ? Math.min(plainSize, following * SEGMENT_BYTES) : segmentPlainStart;
     return true;
   }
 

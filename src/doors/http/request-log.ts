@@ -33,10 +33,12 @@ function str(value: string): string {
   return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
 }
 
-/** Values that repeat from request to request (doors, actions, a client's user agent), quoted once. */
+/** Values that repeat from request to request (actions, principals, a client's user agent), quoted once. */
 const QUOTED_MAX = 512;
+const QUOTED_MAX_LENGTH = 256;
 const quoted = new Map<string, string>();
 function strRepeated(value: string): string {
+  if (value.length > QUOTED_MAX_LENGTH) return str(value);
   let json = quoted.get(value);
   if (json === undefined) {
     json = str(value);
@@ -50,13 +52,16 @@ function strRepeated(value: string): string {
 let openedAt = -1;
 let opening = '';
 
+const TRAILING_ZEROS = /0+$/;
+
 /** Milliseconds with three decimals from seconds, as `String(Math.round(s * 1e6) / 1e3)` writes them. */
 function millis(seconds: number): string {
   const micros = Math.round(seconds * 1e6);
   const fraction = micros % 1000;
   if (fraction === 0 || !Number.isFinite(micros) || micros >= 1e21 || micros < 0) return String(micros / 1e3);
-  const digits = fraction < 10 ? `00${fraction}` : fraction < 100 ? `0${fraction}` : `${fraction}`;
-  return `${(micros - fraction) / 1000}.${digits.charCodeAt(2) !== 48 ? digits : digits.charCodeAt(1) !== 48 ? digits.slice(0, 2) : digits.slice(0, 1)}`;
+  // Three digits, without the trailing zeros (the fraction is not 0, so at most two).
+  const digits = String(fraction).padStart(3, '0').replace(TRAILING_ZEROS, '');
+  return `${(micros - fraction) / 1000}.${digits}`;
 }
 
 /**
