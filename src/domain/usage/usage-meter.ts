@@ -21,13 +21,17 @@ export interface MeteredRequest {
   pull?: boolean;
 }
 
+/** Counts by hour, registry id and repository name. */
+type Pending = Map<number, Map<string, Map<string, UsageCounts>>>;
+
 /**
  * Counts transfer out, pushes and pulls per repository and hour in memory, and adds them to the
  * hourly rows every `flushIntervalMs` and on close: the request path only adds to a map. A flush
  * that fails keeps its counts for the next one.
  */
 export class UsageMeter {
-  private pending = new Map<string, UsageCounts>();
+  /** Nested maps rather than one joined key: counting a request builds no string. */
+  private pending: Pending = new Map();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -39,12 +43,7 @@ export class UsageMeter {
 
   count(repo: MeteredRepositoryRef, request: MeteredRequest, at = (this.opts.now ?? Date.now)()): void {
     const hour = Math.floor(at / MS_PER_HOUR) * MS_PER_HOUR;
-    const key = `${repo.registryId}\n${repo.name}\n${hour}`;
-    let row = this.pending.get(key);
-    if (!row) {
-      row = { registryId: repo.registryId, region: this.region, repositoryName: repo.name, hour, transferOutBytes: 0, pushCount: 0, pullCount: 0 };
-      this.pending.set(key, row);
-    }
+    const row = this.rowFor(repo.registryId, repo.name, hour);
     row.transferOutBytes += request.transferOutBytes ?? 0;
     if (request.push) row.pushCount++;
     if (request.pull) row.pullCount++;
@@ -58,24 +57,36 @@ export class UsageMeter {
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       if (this.pending.size === 0) return;
-      const batch = this.pending;
+      const batch = [...this.pending.values()].flatMap((registries) => [...registries.values()].flatMap((names) => [...names.values()]));
       this.pending = new Map();
       try {
-        await this.meta.transaction((tx) => tx.usage.addCounts([...batch.values()]), USAGE_SCOPE);
+        await this.meta.transaction((tx) => tx.usage.addCounts(batch), USAGE_SCOPE);
       } catch (err) {
         this.opts.log?.warn({ err }, 'could not record usage; keeping it for the next try');
-        for (const [key, row] of batch) this.restore(key, row);
+        for (const row of batch) this.restore(row);
       }
     });
     return this.flushing;
   }
 
-  private restore(key: string, row: UsageCounts): void {
-    const newer = this.pending.get(key);
-    if (!newer) return void this.pending.set(key, row);
-    newer.transferOutBytes += row.transferOutBytes;
-    newer.pushCount += row.pushCount;
-    newer.pullCount += row.pullCount;
+  private rowFor(registryId: string, repositoryName: string, hour: number): UsageCounts {
+    let registries = this.pending.get(hour);
+    if (!registries) this.pending.set(hour, (registries = new Map()));
+    let names = registries.get(registryId);
+    if (!names) registries.set(registryId, (names = new Map()));
+    let row = names.get(repositoryName);
+    if (!row) {
+      row = { registryId, region: this.region, repositoryName, hour, transferOutBytes: 0, pushCount: 0, pullCount: 0 };
+      names.set(repositoryName, row);
+    }
+    return row;
+  }
+
+  private restore(row: UsageCounts): void {
+    const kept = this.rowFor(row.registryId, row.repositoryName, row.hour);
+    kept.transferOutBytes += row.transferOutBytes;
+    kept.pushCount += row.pushCount;
+    kept.pullCount += row.pullCount;
   }
 
   async close(): Promise<void> {

@@ -84,7 +84,21 @@ const ID_PREFIX = randomUUID().slice(0, 24);
 let requestCount = 0;
 
 function newRecord(): RequestRecord {
-  return { id: ID_PREFIX + (++requestCount).toString(16).padStart(12, '0'), startedAt: Date.now(), door: 'none' };
+  // Every field from the start, in one order: records then share one shape whichever door fills
+  // them in, and the observers' reads of them stay monomorphic.
+  return {
+    id: ID_PREFIX + (++requestCount).toString(16).padStart(12, '0'),
+    startedAt: Date.now(),
+    door: 'none',
+    region: undefined,
+    action: undefined,
+    repository: undefined,
+    usedRepository: undefined,
+    principal: undefined,
+    errorCode: undefined,
+    errorMessage: undefined,
+    audit: undefined,
+  };
 }
 
 /** The record of the request being answered; doors write what they learn into it. */
