@@ -45,6 +45,12 @@ export class UploadCipher implements UploadBytes {
         received += chunk.length;
         let at = 0;
         while (at < chunk.length) {
+          if (filled === 0 && chunk.length - at >= SEGMENT_BYTES) {
+            // A whole segment within the chunk is sealed where it is, without a copy.
+            yield* sealSegmentParts(key, index++, chunk.subarray(at, at + SEGMENT_BYTES), sealedBody);
+            at += SEGMENT_BYTES;
+            continue;
+          }
           const n = chunk.copy(segment, filled, at);
           filled += n;
           at += n;

@@ -93,7 +93,7 @@ export class Uploads {
     try {
       const hash = await this.hashAt(upload, last);
       this.hashes.delete(upload.id);
-      const stream = claim.guard(hashing(keepOpen(body), hash), () => outOfOrder(upload));
+      const stream = claim.guard(hash ? hash.through(keepOpen(body)) : keepOpen(body), () => outOfOrder(upload));
       const written = await this.encryption.uploads.append(upload.id, upload.size, stream, { last }).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
           throw new RegistryError('StorageFull', 'no space left for the upload; the chunk was discarded, retry when space exists', { size: upload.size });
@@ -194,15 +194,6 @@ export class Uploads {
 
 function outOfOrder(upload: Upload): RegistryError {
   return new RegistryError('UploadOutOfOrder', 'chunk does not start at the end of the upload', { size: upload.size, uploadId: upload.id });
-}
-
-async function* hashing(body: AsyncIterable<Buffer>, hash: RunningHash | undefined): AsyncIterable<Buffer> {
-  for await (const chunk of body) {
-    const behind = hash?.update(chunk);
-    if (behind) await behind;
-    yield chunk;
-  }
-  await hash?.settle();
 }
 
 /**
