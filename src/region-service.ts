@@ -100,12 +100,12 @@ export async function startRegionService(deps: RegionServiceDeps): Promise<Regio
     }, config.gcGraceSeconds, log)))
     .register(AUDIT_PRUNE_JOB, metrics.timeJob(AUDIT_PRUNE_JOB, auditPruneJobHandler(trail, config.auditRetentionDays, log)))
     .register(USAGE_SAMPLE_JOB, metrics.timeJob(USAGE_SAMPLE_JOB, usageSampleJobHandler(meta, region, config.usage.retentionDays, log)))
-    .register(SCAN_JOB, domain.scanning.scanJobHandler())
-    .register(RESCAN_JOB, domain.scanning.rescanJobHandler())
+    .register(SCAN_JOB, metrics.timeJob(SCAN_JOB, domain.scanning.scanJobHandler((outcome) => metrics.scanFinished(outcome))))
+    .register(RESCAN_JOB, metrics.timeJob(RESCAN_JOB, domain.scanning.rescanJobHandler()))
     .register(RESTORE_JOB, metrics.timeJob(RESTORE_JOB, restoreJobHandler(registry.images)))
     .register(ENCRYPT_PLAINTEXT_JOB, metrics.timeJob(ENCRYPT_PLAINTEXT_JOB, encryptPlaintextJobHandler(meta, domain.encryption, log)));
   // Deliveries wait on other systems: their own worker, so a slow endpoint holds up no other job.
-  const deliveries = new JobWorker(meta.jobs, { log, concurrency: 8 }).register(DELIVER_JOB, deliveryHandler(domain.eventbridge, meta, log));
+  const deliveries = new JobWorker(meta.jobs, { log, concurrency: 8 }).register(DELIVER_JOB, metrics.timeJob(DELIVER_JOB, deliveryHandler(domain.eventbridge, meta, log)));
   const dispatcher = new EventDispatcher(meta, region, log, () => deliveries.poke());
   let schedulers: { stop(): Promise<void> }[] = [];
 

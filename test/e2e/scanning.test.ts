@@ -239,4 +239,20 @@ describe('image scanning via the aws CLI v2', () => {
     assert.match(out.imageScanStatus.description, /unreadable layer/);
     assert.equal((await awsJson(['describe-repositories', '--repository-names', 'scan/corrupt'])).repositories.length, 1);
   });
+
+  test('/metrics counts the scans by status and their findings by severity, and times the scan jobs', async () => {
+    const token = (await readFile(join(b.dataDir, 'metrics-token'), 'utf8')).trim();
+    const text = await (await fetch(`${b.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const value = (series: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    // The earlier tests completed BASIC scans (scan/app: one LOW, one MEDIUM finding) and failed one (scan/corrupt).
+    assert.ok(value('berth_scans_total{status="COMPLETE",scan_type="BASIC"}') >= 1, text);
+    assert.ok(value('berth_scans_total{status="FAILED",scan_type="BASIC"}') >= 1);
+    assert.ok(value('berth_scan_findings_total{severity="MEDIUM"}') >= 1);
+    assert.ok(value('berth_scan_findings_total{severity="LOW"}') >= 1);
+    assert.ok(value('berth_job_runs_total{kind="scan.image",outcome="succeeded"}') >= 2);
+    assert.ok(value('berth_job_duration_seconds_count{kind="scan.image"}') >= 2);
+  });
 });

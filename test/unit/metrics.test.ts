@@ -35,6 +35,20 @@ test('requests are counted by door, action and status, with latency and bytes', 
   assert.match(text, /berth_uploads_in_progress 1/);
 });
 
+test('finished scans are counted by status and type, their findings by severity', async () => {
+  const m = new BerthMetrics();
+  m.scanFinished({ status: 'COMPLETE', scanType: 'BASIC', counts: { HIGH: 2, LOW: 1, MEDIUM: 0 } });
+  m.scanFinished({ status: 'COMPLETE', scanType: 'ENHANCED', counts: { HIGH: 1 } });
+  m.scanFinished({ status: 'FAILED', scanType: 'BASIC', counts: {} });
+  const text = await m.render(figures);
+  assert.match(text, /berth_scans_total\{status="COMPLETE",scan_type="BASIC"\} 1/);
+  assert.match(text, /berth_scans_total\{status="COMPLETE",scan_type="ENHANCED"\} 1/);
+  assert.match(text, /berth_scans_total\{status="FAILED",scan_type="BASIC"\} 1/);
+  assert.match(text, /berth_scan_findings_total\{severity="HIGH"\} 3/);
+  assert.match(text, /berth_scan_findings_total\{severity="LOW"\} 1/);
+  assert.doesNotMatch(text, /severity="MEDIUM"/);
+});
+
 test('caller-chosen action names cannot grow the label sets without bound', async () => {
   const m = new BerthMetrics();
   for (let i = 0; i < 2100; i++) m.observer(...request(`made-up-${i}`));
@@ -48,12 +62,13 @@ test('the Grafana dashboard uses only metric names berth exposes', async () => {
   const dashboard = JSON.parse(await readFile(new URL('../../deploy/grafana/berth.json', import.meta.url), 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> };
   const m = new BerthMetrics();
   m.observer(...request('pull manifest'));
+  m.watchAuditTrail({ waiting: 0, written: 0, dropped: 0 });
   const text = await m.render(figures);
   const exposed = new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]));
   const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/\b(?:berth|process|nodejs)_[a-z0-9_]+/g) ?? [])));
   assert.ok(used.size > 10);
   for (const name of used) {
-    const counterOnly = /^berth_(gc|lifecycle|job_runs)/.test(name); // appear once something ran
+    const counterOnly = /^berth_(gc|lifecycle|job_runs|scan)/.test(name); // appear once something ran
     if (!counterOnly) assert.ok(exposed.has(name), `${name} is not exposed`);
   }
 });

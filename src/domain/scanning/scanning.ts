@@ -24,6 +24,14 @@ import { ImageScanner, scannableImage } from './scanner.js';
 import { VulnDb } from './vulndb/vulndb.js';
 
 export const SCAN_JOB = 'scan.image';
+
+/** How a scan ended, for the metrics. */
+export interface ScanOutcome {
+  status: ImageScanRow['status'];
+  scanType: ImageScanRow['scanType'];
+  /** Findings per severity (empty unless it completed). */
+  counts: Record<string, number>;
+}
 export const RESCAN_JOB = 'scan.rescan-continuous';
 /** ECR basic scanning: one scan per image per 24 hours, scan on push included. */
 export const SCAN_INTERVAL_MS = 24 * 60 * 60_000;
@@ -113,16 +121,24 @@ export class Scanning {
   }
 
   // ---- background work ------------------------------------------------------------------------
-  /** Runs queued scans; after the last failed attempt the scan is marked FAILED with the error. */
-  scanJobHandler(): JobHandler {
+  /**
+   * Runs queued scans; after the last failed attempt the scan is marked FAILED with the error.
+   * `finished` hears of every scan that ended (completed, failed, or found the image unsupported).
+   */
+  scanJobHandler(finished?: (outcome: ScanOutcome) => void): JobHandler {
     // A process that runs scans readies its gunzip (a worker thread) now, not during its first scan.
     void gunzip();
     return async (job: Job) => {
       const { repoId, digest } = job.payload as { repoId: string; digest: string };
       try {
-        await this.scanner.run(repoId, digest);
+        const scan = await this.scanner.run(repoId, digest);
+        if (scan) finished?.({ status: scan.status, scanType: scan.scanType, counts: scan.counts ?? {} });
       } catch (e) {
-        if (job.attempts >= job.maxAttempts) await this.scanner.fail(repoId, digest, `Scan failed: ${(e as Error).message}`);
+        if (job.attempts >= job.maxAttempts) {
+          await this.scanner.fail(repoId, digest, `Scan failed: ${(e as Error).message}`);
+          const scan = await this.meta.scans.getScan(repoId, digest);
+          if (scan) finished?.({ status: 'FAILED', scanType: scan.scanType, counts: {} });
+        }
         throw e;
       }
     };

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { GcReport } from '../../domain/gc/collect.js';
 import type { JobHandler } from '../../domain/jobs/worker.js';
 import type { LifecycleRunResult } from '../../domain/lifecycle/runner.js';
+import type { ScanOutcome } from '../../domain/scanning/scanning.js';
 import type { StorageFigures } from '../../domain/stats/storage-figures.js';
 import type { RequestObserver } from './request-record.js';
 import { RequestMetrics } from './request-metrics.js';
@@ -21,6 +22,8 @@ export class BerthMetrics {
   private readonly gcUploadsRemoved = new Counter({ name: 'berth_gc_uploads_removed_total', help: 'Abandoned uploads garbage collection removed.', registers: [this.registry] });
   private readonly gcLastRun = new Gauge({ name: 'berth_gc_last_run_timestamp_seconds', help: 'When this node last finished a garbage collection, Unix seconds.', registers: [this.registry] });
   private readonly lifecycleExpired = new Counter({ name: 'berth_lifecycle_images_expired_total', help: 'Images lifecycle policies expired, by registry and repository.', labelNames: ['registry_id', 'repository'] as const, registers: [this.registry] });
+  private readonly scans = new Counter({ name: 'berth_scans_total', help: 'Image scans this node finished, by status and scan type.', labelNames: ['status', 'scan_type'] as const, registers: [this.registry] });
+  private readonly scanFindings = new Counter({ name: 'berth_scan_findings_total', help: 'Findings the scans this node completed reported, by severity (an image scanned again counts again).', labelNames: ['severity'] as const, registers: [this.registry] });
   private readonly lifecycleLastRun = new Gauge({ name: 'berth_lifecycle_last_run_timestamp_seconds', help: 'When this node last finished a lifecycle run, Unix seconds.', registers: [this.registry] });
   private readonly requests = new RequestMetrics(this.registry);
 
@@ -58,6 +61,11 @@ export class BerthMetrics {
   lifecycleFinished(results: LifecycleRunResult[]): void {
     for (const r of results) if (r.expired.length > 0) this.lifecycleExpired.inc({ registry_id: r.registryId, repository: r.repositoryName }, r.expired.length);
     this.lifecycleLastRun.set(Date.now() / 1000);
+  }
+
+  scanFinished(outcome: ScanOutcome): void {
+    this.scans.inc({ status: outcome.status, scan_type: outcome.scanType });
+    for (const [severity, n] of Object.entries(outcome.counts)) if (n > 0) this.scanFindings.inc({ severity }, n);
   }
 
   /** Figures of the audit trail's writer: waiting, written, dropped. */
