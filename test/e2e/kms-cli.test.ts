@@ -117,6 +117,29 @@ describe('KMS API via the aws CLI v2', () => {
     assert.equal(await kmsError(['generate-data-key', '--key-id', k1.KeyId]), 'ValidationException');
   });
 
+  test('generate-data-key-without-plaintext, generate-random, update-key-description, list-key-policies', async () => {
+    const k = (await kms(['create-key', '--description', 'before'])).KeyMetadata;
+    const dk = await kms(['generate-data-key-without-plaintext', '--key-id', k.KeyId, '--number-of-bytes', '24', '--encryption-context', 'app=x']);
+    assert.equal(dk.KeyId, k.Arn);
+    assert.equal(dk.Plaintext, undefined);
+    const blobFile = join(work.path, 'dk.bin');
+    await writeFile(blobFile, Buffer.from(dk.CiphertextBlob, 'base64'));
+    assert.equal(Buffer.from((await kms(['decrypt', '--ciphertext-blob', `fileb://${blobFile}`, '--encryption-context', 'app=x'])).Plaintext, 'base64').length, 24);
+
+    const random = await kms(['generate-random', '--number-of-bytes', '48']);
+    assert.equal(Buffer.from(random.Plaintext, 'base64').length, 48);
+    assert.notEqual((await kms(['generate-random', '--number-of-bytes', '48'])).Plaintext, random.Plaintext);
+    assert.equal(await kmsError(['generate-random', '--number-of-bytes', '1025']), 'ValidationException');
+
+    await kms(['update-key-description', '--key-id', k.KeyId, '--description', 'after']);
+    assert.equal((await kms(['describe-key', '--key-id', k.KeyId])).KeyMetadata.Description, 'after');
+    assert.deepEqual((await kms(['list-key-policies', '--key-id', k.Arn])).PolicyNames, ['default']);
+
+    // What berth does not offer is refused as unsupported, not as an operation that does not exist.
+    assert.equal(await kmsError(['create-grant', '--key-id', k.KeyId, '--grantee-principal', `arn:aws:iam::${accountId}:root`, '--operations', 'Decrypt']), 'UnsupportedOperationException');
+    assert.equal(await kmsError(['sign', '--key-id', k.KeyId, '--message', 'aGk=', '--signing-algorithm', 'RSASSA_PSS_SHA_256']), 'UnsupportedOperationException');
+  });
+
   test('disable/enable, schedule/cancel deletion, rotation', async () => {
     const key = (await kms(['create-key'])).KeyMetadata;
     const plainFile = join(work.path, 'p2.txt');

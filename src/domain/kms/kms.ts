@@ -148,6 +148,11 @@ export class Kms {
     await this.store().updateKey(key.id, { state: 'Disabled' });
   }
 
+  async describe(key: KmsKeyRow, description: string): Promise<void> {
+    assertNotPendingDeletion(key);
+    await this.store().updateKey(key.id, { description });
+  }
+
   async scheduleDeletion(key: KmsKeyRow, pendingWindowDays = 30): Promise<{ deletionDate: number; pendingWindowDays: number }> {
     if (pendingWindowDays < 7 || pendingWindowDays > 30) {
       throw new KmsError('ValidationException', `1 validation error detected: Value '${pendingWindowDays}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`);

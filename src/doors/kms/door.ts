@@ -5,7 +5,7 @@ import type { Kms } from '../../domain/kms/kms.js';
 import type { Identity } from '../../iam/identity.js';
 import { readBody } from '../http/io.js';
 import { requestRecord, type AuditReport } from '../http/request-record.js';
-import { KMS_OPERATIONS, READ_ONLY, type KmsContext } from './operations.js';
+import { KMS_OPERATIONS, KMS_UNSUPPORTED, READ_ONLY, type KmsContext } from './operations.js';
 import { sendAwsJson, sendAwsJsonFailure } from '../http/aws-json.js';
 
 export const KMS_TARGET_PREFIX = 'TrentService.';
@@ -33,6 +33,7 @@ export function createKmsDoor(deps: KmsDoorDeps) {
       const operation = Object.hasOwn(KMS_OPERATIONS, name) ? KMS_OPERATIONS[name] : undefined;
       const principal = await identity.authenticateSigV4(req, body, 'kms');
       record.principal = principal;
+      if (!operation && Object.hasOwn(KMS_UNSUPPORTED, name)) throw new KmsError('UnsupportedOperationException', `${name} is not supported: ${KMS_UNSUPPORTED[name]}`);
       if (!operation) throw new KmsError('UnknownOperationException', `Unknown operation ${target}`);
       let input: unknown;
       try {

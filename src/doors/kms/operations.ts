@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Principal } from '../../iam/auth/principal.js';
 import { KmsError } from '../../domain/kms/errors.js';
 import { aliasArn, keyArn, type Kms, type KmsScope } from '../../domain/kms/kms.js';
@@ -235,6 +236,28 @@ export const KMS_OPERATIONS: Record<string, KmsOperation> = {
     return { CiphertextBlob: b64(ciphertext), Plaintext: b64(plaintext), KeyId: keyArn(key) };
   },
 
+  async GenerateDataKeyWithoutPlaintext(input, ctx) {
+    const ref = requiredString(input, 'KeyId', KEY_ID);
+    const context = encryptionContext(input, 'EncryptionContext');
+    const numberOfBytes = optionalInteger(input, 'NumberOfBytes', 1, 1024);
+    const keySpec = optionalEnum(input, 'KeySpec', DATA_KEY_SPECS);
+    if ((numberOfBytes === undefined) === (keySpec === undefined)) {
+      throw new KmsError('ValidationException', 'Please specify either number of bytes or key spec.');
+    }
+    const key = await keyFor(ctx, 'GenerateDataKeyWithoutPlaintext', ref, true);
+    const { ciphertext } = await ctx.kms.generateDataKey(key, numberOfBytes ?? (keySpec === 'AES_128' ? 16 : 32), context);
+    return { CiphertextBlob: b64(ciphertext), KeyId: keyArn(key) };
+  },
+
+  async GenerateRandom(input, ctx) {
+    const numberOfBytes = optionalInteger(input, 'NumberOfBytes', 1, 1024);
+    if (input.CustomKeyStoreId !== undefined) throw new KmsError('UnsupportedOperationException', 'Custom key stores are not supported');
+    if (input.Recipient !== undefined) throw new KmsError('UnsupportedOperationException', 'Attested (Nitro Enclaves) recipients are not supported');
+    if (numberOfBytes === undefined) throw new KmsError('ValidationException', 'Please specify the number of bytes.');
+    await ctx.authorize('kms:GenerateRandom', '*');
+    return { Plaintext: b64(randomBytes(numberOfBytes)) };
+  },
+
   async ReEncrypt(input, ctx) {
     const blob = requiredBlob(input, 'CiphertextBlob', 1, 6144);
     const sourceContext = encryptionContext(input, 'SourceEncryptionContext');
@@ -290,6 +313,23 @@ export const KMS_OPERATIONS: Record<string, KmsOperation> = {
     return { Policy: ctx.kms.getPolicy(await keyFor(ctx, 'GetKeyPolicy', ref), name) };
   },
 
+  async ListKeyPolicies(input, ctx) {
+    const ref = requiredString(input, 'KeyId', KEY_ID);
+    optionalInteger(input, 'Limit', 1, 1000);
+    // A key has one policy, `default`: no page follows the first, so no marker is one berth gave.
+    if (marker(input) !== '') throw new KmsError('InvalidMarkerException', 'Invalid marker');
+    const key = await keyFor(ctx, 'ListKeyPolicies', ref);
+    ctx.kms.getPolicy(key, 'default');
+    return { PolicyNames: ['default'], Truncated: false };
+  },
+
+  async UpdateKeyDescription(input, ctx) {
+    const ref = requiredString(input, 'KeyId', KEY_ID);
+    const description = requiredString(input, 'Description', { min: 0, max: 8192 });
+    await ctx.kms.describe(await keyFor(ctx, 'UpdateKeyDescription', ref), description);
+    return {};
+  },
+
   async PutKeyPolicy(input, ctx) {
     const ref = requiredString(input, 'KeyId', KEY_ID);
     const name = requiredString(input, 'PolicyName', { min: 1, max: 128, pattern: /^[\w]+$/ });
@@ -325,5 +365,39 @@ function assertSymmetric(algorithm: string | undefined): void {
 }
 
 /** Operations that change nothing a policy decision reads. */
-export const READ_ONLY = /^(Describe|List|Get|Encrypt|Decrypt|GenerateDataKey|ReEncrypt)/;
+export const READ_ONLY = /^(Describe|List|Get|Encrypt|Decrypt|GenerateDataKey|GenerateRandom|ReEncrypt)/;
+
+const SYMMETRIC_ONLY = "berth's KMS keys are symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)";
+/**
+ * KMS operations berth does not offer, with why: answered with KMS's UnsupportedOperationException
+ * rather than as operations that do not exist.
+ */
+export const KMS_UNSUPPORTED: Record<string, string> = {
+  Sign: SYMMETRIC_ONLY,
+  Verify: SYMMETRIC_ONLY,
+  GetPublicKey: SYMMETRIC_ONLY,
+  GenerateMac: SYMMETRIC_ONLY,
+  VerifyMac: SYMMETRIC_ONLY,
+  GenerateDataKeyPair: 'Data key pairs are not supported',
+  GenerateDataKeyPairWithoutPlaintext: 'Data key pairs are not supported',
+  DeriveSharedSecret: SYMMETRIC_ONLY,
+  CreateGrant: 'Grants are not supported; use key policies and IAM policies',
+  ListGrants: 'Grants are not supported; use key policies and IAM policies',
+  ListRetirableGrants: 'Grants are not supported; use key policies and IAM policies',
+  RetireGrant: 'Grants are not supported; use key policies and IAM policies',
+  RevokeGrant: 'Grants are not supported; use key policies and IAM policies',
+  CreateCustomKeyStore: 'Custom key stores are not supported',
+  ConnectCustomKeyStore: 'Custom key stores are not supported',
+  DeleteCustomKeyStore: 'Custom key stores are not supported',
+  DescribeCustomKeyStores: 'Custom key stores are not supported',
+  DisconnectCustomKeyStore: 'Custom key stores are not supported',
+  UpdateCustomKeyStore: 'Custom key stores are not supported',
+  GetParametersForImport: 'Imported key material is not supported; berth generates key material itself',
+  ImportKeyMaterial: 'Imported key material is not supported; berth generates key material itself',
+  DeleteImportedKeyMaterial: 'Imported key material is not supported; berth generates key material itself',
+  ReplicateKey: 'Multi-Region keys are not supported',
+  UpdatePrimaryRegion: 'Multi-Region keys are not supported',
+  RotateKeyOnDemand: 'On-demand rotation is not supported; enable automatic rotation instead',
+  ListKeyRotations: 'Listing rotations is not supported; GetKeyRotationStatus reports whether rotation is on',
+};
 
