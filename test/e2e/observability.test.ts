@@ -318,6 +318,17 @@ describe('observability: request log, metrics, audit trail', { timeout: 900_000 
     assert.equal(await error({ EventCategory: 'data' }), 'InvalidEventCategoryException');
   });
 
+  test('trails: describe-trails and list-trails show none, get-trail-status knows none, creating one is refused as unsupported', async () => {
+    assert.deepEqual(JSON.parse((await aws(['cloudtrail', 'describe-trails'])).stdout), { trailList: [] });
+    assert.deepEqual(JSON.parse((await aws(['cloudtrail', 'list-trails'])).stdout), { Trails: [] });
+    const status = await aws(['cloudtrail', 'get-trail-status', '--name', 'management-events'], false);
+    assert.notEqual(status.code, 0);
+    assert.match(status.stderr, /TrailNotFoundException/);
+    const create = await aws(['cloudtrail', 'create-trail', '--name', 'mine', '--s3-bucket-name', 'logs'], false);
+    assert.notEqual(create.code, 0);
+    assert.match(create.stderr, /UnsupportedOperationException/);
+  });
+
   test('lookup-events needs cloudtrail:LookupEvents, and the refusal is itself recorded', async () => {
     const env = await awsCliEnv({ accessKeyId: readerKeys.AccessKeyId, secretAccessKey: readerKeys.SecretAccessKey });
     const res = await run(AWS, ['--endpoint-url', b.url, 'cloudtrail', 'lookup-events'], { env, check: false, timeoutMs: 120_000 });

@@ -44,12 +44,16 @@ export function createCloudTrailDoor(deps: CloudTrailDoorDeps) {
         throw new CloudTrailError('SerializationException', 'Malformed JSON request body');
       }
       if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new CloudTrailError('SerializationException', 'Request body must be a JSON object');
-      if (name !== 'LookupEvents') throw new CloudTrailError('UnknownOperationException', `Unknown operation ${target}`);
+      const operation = Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name]! : undefined;
+      if (!operation && UNSUPPORTED.has(name)) {
+        throw new CloudTrailError('UnsupportedOperationException', `${name} is not supported: berth keeps CloudTrail's event history (LookupEvents); trails, event data stores, channels and queries are not offered`);
+      }
+      if (!operation) throw new CloudTrailError('UnknownOperationException', `Unknown operation ${target}`);
       const fields = input as Record<string, unknown>;
       record.audit = { eventSource: 'cloudtrail.amazonaws.com', eventName: name, readOnly: true, requestParameters: lowerCamel(fields), recipientAccountId: principal.account };
-      const decision = await deps.identity.authorize(principal, 'cloudtrail:LookupEvents', '*', { 'aws:SourceIp': req.socket.remoteAddress });
+      const decision = await deps.identity.authorize(principal, `cloudtrail:${name}`, '*', { 'aws:SourceIp': req.socket.remoteAddress });
       if (!decision.allowed) throw new CloudTrailError('AccessDeniedException', decision.message);
-      send(200, await lookupEvents(deps.trail, fields));
+      send(200, await operation(fields, deps.trail, principal.account));
     } catch (err) {
       if (!req.readableEnded) req.resume();
       if (err instanceof CloudTrailError) {
@@ -72,6 +76,58 @@ export function createCloudTrailDoor(deps: CloudTrailDoorDeps) {
     }
   };
 }
+
+type Operation = (fields: Record<string, unknown>, trail: AuditTrail, account: string) => Promise<Record<string, unknown>>;
+
+/**
+ * What berth answers: the event history, and the trails, of which there are none (the event
+ * history is kept without one, as on AWS).
+ */
+const OPERATIONS: Record<string, Operation> = {
+  LookupEvents: (fields, trail) => lookupEvents(trail, fields),
+  async DescribeTrails(fields) {
+    const names = fields.trailNameList;
+    if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) {
+      throw new CloudTrailError('SerializationException', 'trailNameList must be a list of strings');
+    }
+    if (fields.includeShadowTrails !== undefined && typeof fields.includeShadowTrails !== 'boolean') {
+      throw new CloudTrailError('SerializationException', 'includeShadowTrails must be a boolean');
+    }
+    return { trailList: [] };
+  },
+  async ListTrails(fields) {
+    if (fields.NextToken !== undefined) throw new CloudTrailError('InvalidNextTokenException', 'Invalid NextToken');
+    return { Trails: [] };
+  },
+  GetTrail: async (fields, _trail, account) => noSuchTrail(fields, account),
+  GetTrailStatus: async (fields, _trail, account) => noSuchTrail(fields, account),
+};
+
+const TRAIL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/;
+const TRAIL_ARN = /^arn:aws:cloudtrail:[a-z0-9-]+:\d{12}:trail\/[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/;
+
+function noSuchTrail(fields: Record<string, unknown>, account: string): never {
+  const name = fields.Name;
+  if (typeof name !== 'string' || !(TRAIL_NAME.test(name) || TRAIL_ARN.test(name))) {
+    throw new CloudTrailError(
+      'InvalidTrailNameException',
+      'Trail name or ARN can only contain uppercase letters, lowercase letters, numbers, periods (.), hyphens (-), and underscores (_).',
+    );
+  }
+  throw new CloudTrailError('TrailNotFoundException', `Unknown trail: ${name} for the user: ${account}`);
+}
+
+/** CloudTrail's other operations: real ones, answered as unsupported rather than unknown. */
+const UNSUPPORTED = new Set([
+  'AddTags', 'CancelQuery', 'CreateChannel', 'CreateDashboard', 'CreateEventDataStore', 'CreateTrail', 'DeleteChannel', 'DeleteDashboard',
+  'DeleteEventDataStore', 'DeleteResourcePolicy', 'DeleteTrail', 'DeregisterOrganizationDelegatedAdmin', 'DescribeQuery', 'DisableFederation',
+  'EnableFederation', 'GenerateQuery', 'GetChannel', 'GetDashboard', 'GetEventConfiguration', 'GetEventDataStore', 'GetEventSelectors', 'GetImport',
+  'GetInsightSelectors', 'GetQueryResults', 'GetResourcePolicy', 'ListChannels', 'ListDashboards', 'ListEventDataStores', 'ListImportFailures',
+  'ListImports', 'ListInsightsMetricData', 'ListPublicKeys', 'ListQueries', 'ListTags', 'PutEventConfiguration', 'PutEventSelectors',
+  'PutInsightSelectors', 'PutResourcePolicy', 'RegisterOrganizationDelegatedAdmin', 'RemoveTags', 'RestoreEventDataStore', 'SearchSampleQueries',
+  'StartDashboardRefresh', 'StartEventDataStoreIngestion', 'StartImport', 'StartLogging', 'StartQuery', 'StopEventDataStoreIngestion', 'StopImport',
+  'StopLogging', 'UpdateChannel', 'UpdateDashboard', 'UpdateEventDataStore', 'UpdateTrail',
+]);
 
 /** Parameters as CloudTrail records them: lowerCamelCase member names. */
 function lowerCamel(input: Record<string, unknown>): Record<string, unknown> {
