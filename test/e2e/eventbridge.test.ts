@@ -217,6 +217,46 @@ describe('EventBridge via the aws CLI v2', () => {
     assert.equal(received.filter((r) => r.path.endsWith('/permitted')).length, 1);
   });
 
+  it('put-events: an application\'s own events reach the rules that match them; aws.* sources and malformed details are refused per entry', { timeout: 180_000 }, async () => {
+    const bus = await awsJson(['describe-event-bus']);
+    assert.equal(bus.Name, 'default');
+    assert.match(bus.Arn, /^arn:aws:events:[a-z0-9-]+:\d{12}:event-bus\/default$/);
+    assert.deepEqual((await awsJson(['list-event-buses'])).EventBuses, [{ Name: 'default', Arn: bus.Arn }]);
+    assert.equal(await awsError(['describe-event-bus', '--name', 'other']), 'ResourceNotFoundException');
+
+    const connection = await awsJson(['create-connection', '--name', 'app-hooks', '--authorization-type', 'API_KEY',
+      '--auth-parameters', JSON.stringify({ ApiKeyAuthParameters: { ApiKeyName: API_KEY, ApiKeyValue: API_SECRET } })]);
+    const destination = await awsJson(['create-api-destination', '--name', 'app-hook', '--connection-arn', connection.ConnectionArn,
+      '--invocation-endpoint', endpointUrl, '--http-method', 'POST']);
+    await awsJson(['put-rule', '--name', 'app-events', '--event-pattern', JSON.stringify({ source: ['my.app'], detail: { level: ['high'] } })]);
+    const roleArn = await invokeRole('invoke-app-hooks', destination.ApiDestinationArn);
+    await awsJson(['put-targets', '--rule', 'app-events', '--targets', JSON.stringify([{ Id: 'hook', Arn: destination.ApiDestinationArn, RoleArn: roleArn }])]);
+
+    const put = await awsJson(['put-events', '--entries', JSON.stringify([
+      { Source: 'my.app', DetailType: 'Order Placed', Detail: JSON.stringify({ level: 'high', n: 1 }), Resources: ['arn:aws:ecr:us-east-1:123456789012:repository/x'] },
+      { Source: 'my.app', DetailType: 'Order Placed', Detail: JSON.stringify({ level: 'low', n: 2 }) },
+      { Source: 'aws.ecr', DetailType: 'ECR Image Action', Detail: '{}' },
+      { Source: 'my.app', DetailType: 'Order Placed', Detail: 'not json' },
+    ])]);
+    assert.equal(put.FailedEntryCount, 2);
+    assert.match(put.Entries[0].EventId, /^[0-9a-f-]{36}$/);
+    assert.match(put.Entries[1].EventId, /^[0-9a-f-]{36}$/);
+    assert.equal(put.Entries[2].ErrorCode, 'NotAuthorizedForSourceException');
+    assert.equal(put.Entries[3].ErrorCode, 'MalformedDetail');
+    assert.equal(await awsError(['put-events', '--entries', JSON.stringify(Array.from({ length: 11 }, () => ({ Source: 'my.app', DetailType: 'x', Detail: '{}' })))]), 'ValidationException');
+
+    const mine = () => received.filter((r) => r.event.source === 'my.app');
+    await waitFor('the matching event', () => mine().length >= 1);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(mine().length, 1, 'only the event the pattern matches, once');
+    const got = mine()[0]!.event as Record<string, any>;
+    assert.equal(got.id, put.Entries[0].EventId);
+    assert.equal(got['detail-type'], 'Order Placed');
+    assert.deepEqual(got.detail, { level: 'high', n: 1 });
+    assert.deepEqual(got.resources, ['arn:aws:ecr:us-east-1:123456789012:repository/x']);
+    assert.equal(got.account, bus.Arn.split(':')[4]);
+  });
+
   it('tests event patterns as EventBridge does: exact, prefix, anything-but, numeric, exists', async () => {
     const event = JSON.stringify({
       id: '1', account: '123456789012', source: 'aws.ecr', time: '2026-01-01T00:00:00Z', region: 'us-east-1', 'detail-type': 'ECR Image Action', resources: [],

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
+import { PUT_EVENT, putEventEnvelope } from './custom-events.js';
 import { ecrEnvelopes } from './ecr-events.js';
 import { DELIVER_JOB, maxAttemptsFor, type DeliveryPayload } from './delivery.js';
 import { compilePattern, type EventPattern } from './pattern.js';
@@ -71,7 +72,8 @@ export class EventDispatcher {
       const rules = await tx.eventbridge.enabledRules();
       let deliveries = 0;
       for (const event of events) {
-        for (const envelope of ecrEnvelopes(event, this.region)) {
+        const envelopes = event.type === PUT_EVENT ? [putEventEnvelope(event, this.region)] : ecrEnvelopes(event, this.region);
+        for (const envelope of envelopes) {
           for (const rule of rules) {
             if (rule.accountId !== envelope.account || !this.pattern(rule.eventPattern).matches(envelope)) continue;
             for (const target of await tx.eventbridge.listTargets(rule.accountId, rule.name)) {

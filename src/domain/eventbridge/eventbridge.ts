@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
 import type { ApiDestinationRow, ConnectionRow, RuleRow, TargetRow } from '../../store/meta/eventbridge-store.js';
 import type { ServiceRoles } from '../roles/service-roles.js';
+import { PUT_EVENT, putEventDetail, type PutEvent } from './custom-events.js';
 import { compilePattern, InvalidPatternError } from './pattern.js';
 
 /** The service principal EventBridge acts as when it assumes a target's role. */
@@ -153,6 +154,21 @@ export class EventBridge {
     const name = nameInArn(arn, 'connection');
     const found = name === undefined ? undefined : await this.meta.eventbridge.getConnection(accountId, name);
     return found?.arn === arn ? found : undefined;
+  }
+
+  // ---- events put by callers ------------------------------------------------------------------
+  /**
+   * Puts events on the account's default bus: each goes to the outbox, and from there to the
+   * targets of every enabled rule whose pattern matches it, as ECR's own events do. Returns their ids.
+   */
+  async putEvents(accountId: string, events: PutEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
+    const stored = await this.meta.transaction(async (tx) => {
+      const out = [];
+      for (const event of events) out.push(await tx.events.append({ type: PUT_EVENT, registryId: accountId, repositoryName: '', detail: putEventDetail(event) }));
+      return out;
+    });
+    return stored.map((e) => e.eventId);
   }
 
   // ---- rules ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { DEFAULT_EVENT_BUS, type EventBridge } from '../../domain/eventbridge/eventbridge.js';
+import type { PutEvent } from '../../domain/eventbridge/custom-events.js';
 import { compilePattern, InvalidPatternError } from '../../domain/eventbridge/pattern.js';
 import type { ApiDestinationRow, ConnectionRow, RuleRow } from '../../store/meta/eventbridge-store.js';
 import {
@@ -36,6 +37,42 @@ const ENDPOINT = /^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@&=+$,A-Za-z0-9])+)([).!';/?:
 const TARGET_ID = /^[.\-_A-Za-z0-9]+$/;
 
 const seconds = (ms: number) => ms / 1000;
+/** EventBridge's limit on a PutEvents request's entries (256 KB). */
+const MAX_PUT_EVENTS_BYTES = 256 * 1024;
+const busArn = (ctx: EventsContext) => `arn:aws:events:${ctx.region}:${ctx.accountId}:event-bus/${DEFAULT_EVENT_BUS}`;
+
+/** One PutEvents entry as an event to put, or the entry's error as EventBridge reports it. */
+function putEventEntry(entry: unknown, ctx: EventsContext): PutEvent | { ErrorCode: string; ErrorMessage: string } {
+  const invalid = (field: string, reason: string) => ({ ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${field} is not valid. Reason: ${reason}` });
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return invalid('Entries', 'Each entry must be an object.');
+  const e = entry as Input;
+  for (const field of ['Source', 'DetailType', 'Detail']) {
+    if (typeof e[field] !== 'string' || e[field] === '') return invalid(field, `${field} is a required argument.`);
+  }
+  const source = e.Source as string;
+  const detailType = e.DetailType as string;
+  if (source.length > 256) return invalid('Source', 'Source is longer than 256 characters.');
+  if (detailType.length > 128) return invalid('DetailType', 'DetailType is longer than 128 characters.');
+  if (source.startsWith('aws.')) return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
+  let detail: unknown;
+  try {
+    detail = JSON.parse(e.Detail as string);
+  } catch {
+    detail = undefined;
+  }
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  const resources = e.Resources ?? [];
+  if (!Array.isArray(resources) || resources.some((r) => typeof r !== 'string' || r.length > 2048)) return invalid('Resources', 'Resources must be a list of ARNs.');
+  if (e.Time !== undefined && (typeof e.Time !== 'number' || !Number.isFinite(e.Time))) return invalid('Time', 'Time must be a timestamp.');
+  if (e.TraceHeader !== undefined && (typeof e.TraceHeader !== 'string' || e.TraceHeader.length > 500)) return invalid('TraceHeader', 'TraceHeader is longer than 500 characters.');
+  try {
+    eventBus(e, ctx.region, ctx.accountId);
+  } catch (err) {
+    if (err instanceof EventsError) return { ErrorCode: err.type, ErrorMessage: err.message };
+    throw err;
+  }
+  return { source, detailType, detail: detail as Record<string, unknown>, resources: resources as string[], ...(e.Time !== undefined ? { time: Math.round((e.Time as number) * 1000) } : {}) };
+}
 const resource = (ctx: EventsContext, kind: string, id: string) => `arn:aws:events:${ctx.region}:${ctx.accountId}:${kind}/${id}`;
 
 function connectionSummary(c: ConnectionRow): Record<string, unknown> {
@@ -250,6 +287,35 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     return { FailedEntryCount: 0, FailedEntries: [] };
   },
 
+  async PutEvents(input, ctx) {
+    const entries = requiredList(input, 'Entries', 1, 10);
+    if (input.EndpointId !== undefined) throw new EventsError('ValidationException', 'EndpointId (global endpoints) is not supported by this endpoint.');
+    if (Buffer.byteLength(JSON.stringify(entries)) > MAX_PUT_EVENTS_BYTES) {
+      throw new EventsError('ValidationException', 'Total size of the entries in the request is over the limit.');
+    }
+    await ctx.authorize('PutEvents', busArn(ctx));
+    const results: Array<Record<string, unknown>> = [];
+    const accepted: Array<{ at: number; event: PutEvent }> = [];
+    entries.forEach((entry, at) => {
+      const checked = putEventEntry(entry, ctx);
+      if ('ErrorCode' in checked) results[at] = checked;
+      else accepted.push({ at, event: checked });
+    });
+    const ids = await ctx.eventbridge.putEvents(ctx.accountId, accepted.map((a) => a.event));
+    accepted.forEach((a, i) => (results[a.at] = { EventId: ids[i] }));
+    return { FailedEntryCount: entries.length - accepted.length, Entries: results };
+  },
+  async DescribeEventBus(input, ctx) {
+    eventBus({ EventBusName: input.Name }, ctx.region, ctx.accountId);
+    await ctx.authorize('DescribeEventBus', busArn(ctx));
+    return { Name: DEFAULT_EVENT_BUS, Arn: busArn(ctx) };
+  },
+  async ListEventBuses(input, ctx) {
+    const prefix = optionalNamePrefix(input);
+    await ctx.authorize('ListEventBuses', '*');
+    const { items, nextToken } = page([{ name: DEFAULT_EVENT_BUS }].filter((b) => b.name.startsWith(prefix ?? '')), input);
+    return { EventBuses: items.map(() => ({ Name: DEFAULT_EVENT_BUS, Arn: busArn(ctx) })), ...(nextToken ? { NextToken: nextToken } : {}) };
+  },
   async TestEventPattern(input, ctx) {
     const patternText = requiredString(input, 'EventPattern', { max: 4096 });
     const eventText = requiredString(input, 'Event');
