@@ -27,6 +27,15 @@ export function eventBridgeStoreContract(name: string, makeStore: () => Promise<
       assert.equal(await eb.insertDestination(dest), false);
       assert.deepEqual(await eb.getDestination(A, 'd'), dest);
       assert.equal(await eb.destinationsUsing('arn:c'), 1);
+      const movedDest = { ...dest, endpoint: 'http://h/q', httpMethod: 'PUT', rateLimit: 10, description: null, updatedAt: 9 };
+      assert.equal(await eb.updateDestination(movedDest), true);
+      assert.deepEqual(await eb.getDestination(A, 'd'), movedDest);
+      assert.equal(await eb.updateDestination({ ...movedDest, name: 'none' }), false);
+      const rotated = { ...conn, authorizationType: 'BASIC', auth: { BasicAuthParameters: { Username: 'u', Password: 'p' } }, description: 'd', updatedAt: 8 };
+      assert.equal(await eb.updateConnection(rotated), true);
+      assert.deepEqual(await eb.getConnection(A, 'hooks'), rotated);
+      assert.deepEqual(await eb.getConnection(B, 'hooks'), { ...conn, accountId: B }, 'another account\'s is untouched');
+      assert.equal(await eb.updateConnection({ ...rotated, name: 'none' }), false);
       assert.equal(await eb.deleteDestination(A, 'd'), true);
       assert.equal(await eb.deleteConnection(A, 'hooks'), true);
       assert.equal(await eb.getConnection(A, 'hooks'), undefined);

@@ -255,6 +255,22 @@ describe('EventBridge via the aws CLI v2', () => {
     assert.deepEqual(got.detail, { level: 'high', n: 1 });
     assert.deepEqual(got.resources, ['arn:aws:ecr:us-east-1:123456789012:repository/x']);
     assert.equal(got.account, bus.Arn.split(':')[4]);
+
+    // The key is rotated and the endpoint moved: the next delivery uses both.
+    const rotatedSecret = 'rotated-secret-value';
+    await awsJson(['update-connection', '--name', 'app-hooks', '--auth-parameters', JSON.stringify({ ApiKeyAuthParameters: { ApiKeyValue: rotatedSecret } })]);
+    assert.equal((await awsJson(['describe-connection', '--name', 'app-hooks'])).AuthParameters.ApiKeyAuthParameters.ApiKeyName, API_KEY);
+    const moved = await awsJson(['update-api-destination', '--name', 'app-hook', '--invocation-endpoint', endpointUrl.replace('/hooks/ecr', '/hooks/app')]);
+    assert.equal(moved.ApiDestinationArn, destination.ApiDestinationArn);
+    assert.equal(await awsError(['update-connection', '--name', 'app-hooks', '--authorization-type', 'BASIC']), 'ValidationException');
+    const again = await awsJson(['put-events', '--entries', JSON.stringify([{ Source: 'my.app', DetailType: 'Order Placed', Detail: JSON.stringify({ level: 'high', n: 3 }) }])]);
+    await waitFor('the event after the rotation', () => mine().length >= 2);
+    const rotated = mine()[1]!;
+    assert.equal(rotated.event.id, again.Entries[0].EventId);
+    assert.equal(rotated.path, '/hooks/app');
+    assert.equal(rotated.headers[API_KEY], rotatedSecret);
+    const stamp = String(rotated.headers['x-berth-timestamp']);
+    assert.equal(rotated.headers['x-berth-signature'], `sha256=${createHmac('sha256', rotatedSecret).update(`${stamp}.${rotated.body}`).digest('hex')}`);
   });
 
   it('tests event patterns as EventBridge does: exact, prefix, anything-but, numeric, exists', async () => {

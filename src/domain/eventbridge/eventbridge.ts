@@ -91,6 +91,29 @@ export class EventBridge {
     return row;
   }
 
+  /**
+   * Changes a connection: what the update names replaces what was there (an API key value alone
+   * rotates the key); a new authorization type needs its parameters whole. Later deliveries use it.
+   */
+  async updateConnection(accountId: string, name: string, patch: Partial<Omit<ConnectionInput, 'name'>>): Promise<ConnectionRow> {
+    const current = await this.connection(accountId, name);
+    const authorizationType = patch.authorizationType ?? current.authorizationType;
+    if (authorizationType !== 'BASIC' && authorizationType !== 'API_KEY') {
+      throw new EventBridgeError('Invalid', 'OAUTH_CLIENT_CREDENTIALS connections are not supported by this endpoint; use API_KEY or BASIC.');
+    }
+    const auth: Record<string, unknown> = authorizationType === current.authorizationType ? { ...current.auth } : {};
+    if (authorizationType !== current.authorizationType && current.auth.InvocationHttpParameters !== undefined) auth.InvocationHttpParameters = current.auth.InvocationHttpParameters;
+    for (const [member, value] of Object.entries(patch.authParameters ?? {})) {
+      const before = auth[member];
+      const merged = member !== 'InvocationHttpParameters' && isObject(before) && isObject(value) ? { ...before, ...value } : value;
+      auth[member] = merged;
+    }
+    checkAuthParameters(authorizationType, auth);
+    const row: ConnectionRow = { ...current, authorizationType, auth, description: patch.description ?? current.description, updatedAt: Date.now() };
+    if (!(await this.meta.eventbridge.updateConnection(row))) await this.connection(accountId, name);
+    return row;
+  }
+
   async connection(accountId: string, name: string): Promise<ConnectionRow> {
     const found = await this.meta.eventbridge.getConnection(accountId, name);
     if (!found) throw new EventBridgeError('NotFound', `Failed to describe the connection(s). Connection '${name}' does not exist.`);
@@ -126,6 +149,28 @@ export class EventBridge {
       updatedAt: now,
     };
     if (!(await this.meta.eventbridge.insertDestination(row))) throw new EventBridgeError('AlreadyExists', `An api-destination '${input.name}' already exists.`);
+    return row;
+  }
+
+  async updateDestination(accountId: string, name: string, patch: Partial<Omit<DestinationInput, 'name'>>): Promise<ApiDestinationRow> {
+    const current = await this.destination(accountId, name);
+    let connectionArn = current.connectionArn;
+    if (patch.connectionArn !== undefined) {
+      const connection = await this.connectionByArn(accountId, patch.connectionArn);
+      if (!connection) throw new EventBridgeError('NotFound', `Connection '${patch.connectionArn}' does not exist.`);
+      connectionArn = connection.arn;
+    }
+    if (patch.endpoint !== undefined && !/^https?:\/\//i.test(patch.endpoint)) throw new EventBridgeError('Invalid', 'InvocationEndpoint must be an http or https URL.');
+    const row: ApiDestinationRow = {
+      ...current,
+      description: patch.description ?? current.description,
+      connectionArn,
+      endpoint: patch.endpoint ?? current.endpoint,
+      httpMethod: patch.httpMethod ?? current.httpMethod,
+      rateLimit: patch.rateLimit ?? current.rateLimit,
+      updatedAt: Date.now(),
+    };
+    if (!(await this.meta.eventbridge.updateDestination(row))) await this.destination(accountId, name);
     return row;
   }
 
@@ -309,6 +354,10 @@ function checkAuthParameters(type: 'BASIC' | 'API_KEY', params: Record<string, u
   if (invocation?.BodyParameters !== undefined) {
     throw new EventBridgeError('Invalid', 'BodyParameters are not supported by this endpoint; use HeaderParameters or QueryStringParameters.');
   }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function nameInArn(arn: string, kind: 'connection' | 'api-destination'): string | undefined {

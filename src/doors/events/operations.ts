@@ -155,6 +155,15 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     const c = await ctx.eventbridge.createConnection(ctx.accountId, { name: n, description, authorizationType, authParameters });
     return { ConnectionArn: c.arn, ConnectionState: 'AUTHORIZED', CreationTime: seconds(c.createdAt), LastModifiedTime: seconds(c.updatedAt) };
   },
+  async UpdateConnection(input, ctx) {
+    const n = name(input);
+    const description = optionalString(input, 'Description', { max: 512 });
+    const authorizationType = optionalString(input, 'AuthorizationType', { values: AUTH_TYPES }) as (typeof AUTH_TYPES)[number] | undefined;
+    const authParameters = input.AuthParameters === undefined ? undefined : requiredObject(input, 'AuthParameters');
+    await ctx.authorize('UpdateConnection', resource(ctx, 'connection', n));
+    const c = await ctx.eventbridge.updateConnection(ctx.accountId, n, { description, authorizationType, authParameters });
+    return { ConnectionArn: c.arn, ConnectionState: 'AUTHORIZED', CreationTime: seconds(c.createdAt), LastModifiedTime: seconds(c.updatedAt), LastAuthorizedTime: seconds(c.updatedAt) };
+  },
   async DescribeConnection(input, ctx) {
     const n = name(input);
     await ctx.authorize('DescribeConnection', resource(ctx, 'connection', n));
@@ -185,6 +194,17 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     const rateLimit = optionalInteger(input, 'InvocationRateLimitPerSecond', 1, 300);
     await ctx.authorize('CreateApiDestination', resource(ctx, 'api-destination', n));
     const d = await ctx.eventbridge.createDestination(ctx.accountId, { name: n, description, connectionArn, endpoint, httpMethod, rateLimit });
+    return { ApiDestinationArn: d.arn, ApiDestinationState: 'ACTIVE', CreationTime: seconds(d.createdAt), LastModifiedTime: seconds(d.updatedAt) };
+  },
+  async UpdateApiDestination(input, ctx) {
+    const n = name(input);
+    const description = optionalString(input, 'Description', { max: 512 });
+    const connectionArn = optionalString(input, 'ConnectionArn', { min: 1, max: 1600, pattern: CONNECTION_ARN });
+    const endpoint = optionalString(input, 'InvocationEndpoint', { min: 1, max: 2048, pattern: ENDPOINT });
+    const httpMethod = optionalString(input, 'HttpMethod', { values: HTTP_METHODS });
+    const rateLimit = optionalInteger(input, 'InvocationRateLimitPerSecond', 1, 300);
+    await ctx.authorize('UpdateApiDestination', resource(ctx, 'api-destination', n));
+    const d = await ctx.eventbridge.updateDestination(ctx.accountId, n, { description, connectionArn, endpoint, httpMethod, rateLimit });
     return { ApiDestinationArn: d.arn, ApiDestinationState: 'ACTIVE', CreationTime: seconds(d.createdAt), LastModifiedTime: seconds(d.updatedAt) };
   },
   async DescribeApiDestination(input, ctx) {

@@ -108,6 +108,14 @@ export class EventBridgeStore {
     return changes === 1;
   }
 
+  async updateConnection(c: ConnectionRow): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `UPDATE eb_connections SET description = ?, authorization_type = ?, auth = ?, updated_at = ? WHERE account_id = ? AND name = ?`,
+      [c.description, c.authorizationType, JSON.stringify(c.auth), c.updatedAt, c.accountId, c.name],
+    );
+    return changes === 1;
+  }
+
   async getConnection(accountId: string, name: string): Promise<ConnectionRow | undefined> {
     const row = await this.db.get<Raw>('SELECT * FROM eb_connections WHERE account_id = ? AND name = ?', [accountId, name]);
     return row && toConnection(row);
@@ -128,6 +136,14 @@ export class EventBridgeStore {
       `INSERT INTO eb_api_destinations (account_id, name, arn, description, connection_arn, endpoint, http_method, rate_limit, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING`,
       [d.accountId, d.name, d.arn, d.description, d.connectionArn, d.endpoint, d.httpMethod, d.rateLimit, d.createdAt, d.updatedAt],
+    );
+    return changes === 1;
+  }
+
+  async updateDestination(d: ApiDestinationRow): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `UPDATE eb_api_destinations SET description = ?, connection_arn = ?, endpoint = ?, http_method = ?, rate_limit = ?, updated_at = ? WHERE account_id = ? AND name = ?`,
+      [d.description, d.connectionArn, d.endpoint, d.httpMethod, d.rateLimit, d.updatedAt, d.accountId, d.name],
     );
     return changes === 1;
   }
