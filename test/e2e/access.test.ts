@@ -169,6 +169,40 @@ describe('identity and access', { timeout: 120_000 }, () => {
     assert.deepEqual(after.Versions.map((v) => v.VersionId), ['v1']);
   });
 
+  test('groups through the aws CLI: members get the group\'s inline and managed policies; list-groups-for-user; delete needs it empty', async () => {
+    const profile = await writeProfile('grouped', await iamUser('grouped-user'));
+    const describe = () => aws(['ecr', 'describe-repositories'], profile, false);
+    assert.match((await describe()).stderr, /AccessDenied/, 'no policy of its own');
+
+    await aws(['iam', 'create-group', '--group-name', 'viewers']);
+    await aws(['iam', 'create-group', '--group-name', 'others']);
+    await aws(['iam', 'add-user-to-group', '--group-name', 'viewers', '--user-name', 'grouped-user']);
+    const allowDescribe = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: '*' }] });
+    await aws(['iam', 'put-group-policy', '--group-name', 'viewers', '--policy-name', 'describe', '--policy-document', allowDescribe]);
+    assert.equal((await describe()).code, 0, 'the group\'s inline policy allows it');
+
+    const group = await awsJson<{ Group: { GroupName: string; Arn: string }; Users: Array<{ UserName: string }> }>(['iam', 'get-group', '--group-name', 'viewers']);
+    assert.equal(group.Group.Arn, `arn:aws:iam::${accountId}:group/viewers`);
+    assert.deepEqual(group.Users.map((u) => u.UserName), ['grouped-user']);
+    const mine = await awsJson<{ Groups: Array<{ GroupName: string }> }>(['iam', 'list-groups-for-user', '--user-name', 'grouped-user']);
+    assert.deepEqual(mine.Groups.map((g) => g.GroupName), ['viewers']);
+    const missing = await aws(['iam', 'list-groups-for-user', '--user-name', 'nobody'], undefined, false);
+    assert.match(missing.stderr, /NoSuchEntity/);
+
+    const conflict = await aws(['iam', 'delete-group', '--group-name', 'viewers'], undefined, false);
+    assert.match(conflict.stderr, /DeleteConflict/);
+    await aws(['iam', 'delete-group-policy', '--group-name', 'viewers', '--policy-name', 'describe']);
+    await aws(['iam', 'attach-group-policy', '--group-name', 'viewers', '--policy-arn', READ_ONLY]);
+    assert.equal((await describe()).code, 0, 'the group\'s managed policy allows it');
+    await aws(['iam', 'remove-user-from-group', '--group-name', 'viewers', '--user-name', 'grouped-user']);
+    assert.match((await describe()).stderr, /AccessDenied/, 'out of the group, out of its policies');
+    assert.deepEqual((await awsJson<{ Groups: unknown[] }>(['iam', 'list-groups-for-user', '--user-name', 'grouped-user'])).Groups, []);
+    await aws(['iam', 'detach-group-policy', '--group-name', 'viewers', '--policy-arn', READ_ONLY]);
+    await aws(['iam', 'delete-group', '--group-name', 'viewers']);
+    await aws(['iam', 'delete-group', '--group-name', 'others']);
+    assert.deepEqual((await awsJson<{ Groups: Array<{ GroupName: string }> }>(['iam', 'list-groups'])).Groups.filter((g) => g.GroupName === 'viewers'), []);
+  });
+
   test('a ReadOnly user pulls but is denied pushing (403 DENIED)', async () => {
     const keys = await iamUser('reader', READ_ONLY);
     const attached = await awsJson<{ AttachedPolicies: Array<{ PolicyArn: string }> }>(['iam', 'list-attached-user-policies', '--user-name', 'reader']);

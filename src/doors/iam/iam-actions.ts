@@ -316,6 +316,12 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const g = await existingGroup(ctx, name);
     return { Group: groupXml(g), Users: (await ctx.directory.groupMembers(account(ctx), name)).map(userXml), IsTruncated: false };
   },
+  async ListGroupsForUser(ctx) {
+    const name = nameParam(ctx, 'UserName');
+    await ctx.authorize(userArn(account(ctx), name));
+    await existingUser(ctx, name);
+    return { Groups: (await ctx.directory.groupsOfUser(account(ctx), name)).map(groupXml), IsTruncated: false };
+  },
   async ListGroups(ctx) {
     await ctx.authorize(`arn:aws:iam::${account(ctx)}:group/*`);
     return { Groups: (await ctx.directory.listGroups(account(ctx))).map(groupXml), IsTruncated: false };

@@ -157,6 +157,12 @@ export class IdentityDirectory implements IdentityPolicySource {
     return this.store.groupMembers(accountId, groupName);
   }
 
+  /** The groups a user belongs to, by name. */
+  async groupsOfUser(accountId: string, userName: string): Promise<Group[]> {
+    const groups = await Promise.all((await this.store.groupsOfUser(accountId, userName)).map((name) => this.store.getGroup(accountId, name)));
+    return groups.filter((g): g is Group => g !== undefined);
+  }
+
   // ---- roles ----------------------------------------------------------------------------------
   /** The new role, or undefined if the account has one of that name. */
   async createRole(accountId: string, input: NewRole): Promise<Role | undefined> {
