@@ -82,6 +82,19 @@ async function keyFor(ctx: KmsContext, action: string, ref: string, aliases = fa
   return key;
 }
 
+/** A new data key under the request's KMS key: NumberOfBytes or KeySpec, one of them. */
+async function dataKey(input: KmsInput, ctx: KmsContext, action: string): Promise<{ key: KmsKeyRow; plaintext: Buffer; ciphertext: Buffer }> {
+  const ref = requiredString(input, 'KeyId', KEY_ID);
+  const context = encryptionContext(input, 'EncryptionContext');
+  const numberOfBytes = optionalInteger(input, 'NumberOfBytes', 1, 1024);
+  const keySpec = optionalEnum(input, 'KeySpec', DATA_KEY_SPECS);
+  if ((numberOfBytes === undefined) === (keySpec === undefined)) {
+    throw new KmsError('ValidationException', 'Please specify either number of bytes or key spec.');
+  }
+  const key = await keyFor(ctx, action, ref, true);
+  return { key, ...(await ctx.kms.generateDataKey(key, numberOfBytes ?? (keySpec === 'AES_128' ? 16 : 32), context)) };
+}
+
 function b64(buf: Buffer): string {
   return buf.toString('base64');
 }
@@ -223,29 +236,12 @@ export const KMS_OPERATIONS: Record<string, KmsOperation> = {
   },
 
   async GenerateDataKey(input, ctx) {
-    const ref = requiredString(input, 'KeyId', KEY_ID);
-    const context = encryptionContext(input, 'EncryptionContext');
-    const numberOfBytes = optionalInteger(input, 'NumberOfBytes', 1, 1024);
-    const keySpec = optionalEnum(input, 'KeySpec', DATA_KEY_SPECS);
-    if ((numberOfBytes === undefined) === (keySpec === undefined)) {
-      throw new KmsError('ValidationException', 'Please specify either number of bytes or key spec.');
-    }
-    const key = await keyFor(ctx, 'GenerateDataKey', ref, true);
-    const bytes = numberOfBytes ?? (keySpec === 'AES_128' ? 16 : 32);
-    const { plaintext, ciphertext } = await ctx.kms.generateDataKey(key, bytes, context);
+    const { key, plaintext, ciphertext } = await dataKey(input, ctx, 'GenerateDataKey');
     return { CiphertextBlob: b64(ciphertext), Plaintext: b64(plaintext), KeyId: keyArn(key) };
   },
 
   async GenerateDataKeyWithoutPlaintext(input, ctx) {
-    const ref = requiredString(input, 'KeyId', KEY_ID);
-    const context = encryptionContext(input, 'EncryptionContext');
-    const numberOfBytes = optionalInteger(input, 'NumberOfBytes', 1, 1024);
-    const keySpec = optionalEnum(input, 'KeySpec', DATA_KEY_SPECS);
-    if ((numberOfBytes === undefined) === (keySpec === undefined)) {
-      throw new KmsError('ValidationException', 'Please specify either number of bytes or key spec.');
-    }
-    const key = await keyFor(ctx, 'GenerateDataKeyWithoutPlaintext', ref, true);
-    const { ciphertext } = await ctx.kms.generateDataKey(key, numberOfBytes ?? (keySpec === 'AES_128' ? 16 : 32), context);
+    const { key, ciphertext } = await dataKey(input, ctx, 'GenerateDataKeyWithoutPlaintext');
     return { CiphertextBlob: b64(ciphertext), KeyId: keyArn(key) };
   },
 
