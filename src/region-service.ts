@@ -73,7 +73,7 @@ export async function startRegionService(deps: RegionServiceDeps): Promise<Regio
   // What this node's earlier run left claimed (killed mid-upload or mid-commit) is free again.
   await releaseClaimsOfEarlierRuns(meta);
   await registry.accounts.ensureDefaultAccount(region, deps.accountId);
-  const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry, domain.kms), config, accountId: deps.accountId, bootstrap: deps.home });
+  const identity = await createIdentity({ meta, directory: domain.identities, resources: resourcePolicies(registry, domain.kms, domain.eventbridge), config, accountId: deps.accountId, bootstrap: deps.home });
 
   // A repository's encryption is fixed at its creation, so its key is reused for as long as
   // policies are (a repository deleted and created again elsewhere is seen within that time).

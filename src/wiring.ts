@@ -227,8 +227,8 @@ export async function openRegionDomains(config: BerthConfig, log?: Logger): Prom
   }
 }
 
-/** Repository, registry and KMS key policies, as the authorizer reads them, from the domain. */
-export function resourcePolicies(registry: Registry, kms?: Kms): ResourcePolicySource {
+/** Repository, registry and KMS key policies, and EventBridge tags, as the authorizer reads them, from the domain. */
+export function resourcePolicies(registry: Registry, kms?: Kms, eventbridge?: EventBridge): ResourcePolicySource {
   return {
     async repository(registryId, name) {
       const repo = await registry.repositories.find({ registryId, name });
@@ -236,6 +236,10 @@ export function resourcePolicies(registry: Registry, kms?: Kms): ResourcePolicyS
     },
     registryPolicy: (accountId) => registry.accounts.registryPolicy(accountId),
     kmsKey: (arn) => kmsKeyPolicy(kms, arn),
+    async eventBridgeTags(arn) {
+      const tags = await eventbridge?.resourceTags(arn);
+      return tags?.map((t) => ({ Key: t.key, Value: t.value }));
+    },
   };
 }
 

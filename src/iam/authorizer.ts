@@ -22,6 +22,7 @@ interface ResourceSide {
 }
 
 const KMS_KEY_ARN = /^arn:[^:]+:kms:[^:]*:\d{12}:key\/.+$/;
+const EVENTS_ARN = /^arn:[^:]+:events:[^:]*:\d{12}:(rule|event-bus)\/.+$/;
 
 /** What anonymous callers (and anyone else) may do on a repository marked `public`. */
 export const PUBLIC_PULL_ACTIONS = [
@@ -58,6 +59,8 @@ export interface ResourcePolicySource {
   registryPolicy(accountId: string): Promise<string | undefined>;
   /** A KMS key's policy and resource tags, by key ARN; undefined if there is no such key. */
   kmsKey?(keyArn: string): Promise<{ policyText: string; tags: Array<{ Key: string; Value: string }> } | undefined>;
+  /** An EventBridge rule's or event bus's tags, by ARN; undefined if there is no such resource. */
+  eventBridgeTags?(arn: string): Promise<Array<{ Key: string; Value: string }> | undefined>;
 }
 
 /** Gathers the policies that bear on a request and asks the evaluator for a decision. */
@@ -110,6 +113,9 @@ export class Authorizer {
       const key = await this.resources.kmsKey(resourceArn);
       const doc = key && this.policies.get(key.policyText, 'resource');
       return { docs: doc ? [doc] : [], tags: key?.tags ?? [], authority: true };
+    }
+    if (EVENTS_ARN.test(resourceArn) && this.resources.eventBridgeTags) {
+      return { docs, tags: (await this.resources.eventBridgeTags(resourceArn)) ?? [] };
     }
     const publicRepo = parsePublicRepositoryArn(resourceArn);
     const repo = publicRepo ?? parseRepositoryArn(resourceArn);

@@ -61,5 +61,28 @@ export function eventBridgeStoreContract(name: string, makeStore: () => Promise<
       assert.equal(await eb.deleteRule(A, 'r'), true);
       assert.deepEqual(await eb.listTargets(A, 'r'), []);
     });
+
+    it('tags: set, replaced by key, removed, kept per resource and account, gone with their rule', async () => {
+      const eb = h.store.eventbridge;
+      const rule = { accountId: A, name: 'r', arn: 'arn:aws:events:r1:111122223333:rule/r', eventPattern: '{}', state: 'ENABLED' as const, description: null, roleArn: null, createdAt: 1 };
+      await eb.putRule(rule);
+      await eb.setTags(A, rule.arn, [{ key: 'team', value: 'a' }, { key: 'cost', value: '' }]);
+      await eb.setTags(A, rule.arn, [{ key: 'team', value: 'b' }]);
+      await eb.setTags(A, 'arn:bus', [{ key: 'env', value: 'lab' }]);
+      await eb.setTags(B, rule.arn, [{ key: 'other', value: 'account' }]);
+      assert.deepEqual(await eb.tags(A, rule.arn), [{ key: 'cost', value: '' }, { key: 'team', value: 'b' }]);
+      await eb.removeTags(A, rule.arn, ['cost', 'absent']);
+      assert.deepEqual(await eb.tags(A, rule.arn), [{ key: 'team', value: 'b' }]);
+      await eb.putTarget({ accountId: A, ruleName: 'r', targetId: 't', target: { Id: 't', Arn: 'arn:dest' } });
+      await eb.putRule({ ...rule, name: 'q', arn: 'arn:aws:events:r1:111122223333:rule/q' });
+      await eb.putTarget({ accountId: A, ruleName: 'q', targetId: 't', target: { Id: 't', Arn: 'arn:dest' } });
+      await eb.putTarget({ accountId: A, ruleName: 'q', targetId: 'u', target: { Id: 'u', Arn: 'arn:dest' } });
+      assert.deepEqual(await eb.ruleNamesWithTarget(A, 'arn:dest'), ['q', 'r']);
+      assert.deepEqual(await eb.ruleNamesWithTarget(B, 'arn:dest'), []);
+      assert.equal(await eb.deleteRule(A, 'r'), true);
+      assert.deepEqual(await eb.tags(A, rule.arn), []);
+      assert.deepEqual(await eb.tags(A, 'arn:bus'), [{ key: 'env', value: 'lab' }]);
+      assert.deepEqual(await eb.tags(B, rule.arn), [{ key: 'other', value: 'account' }], "another account's tags are its own");
+    });
   });
 }

@@ -292,4 +292,84 @@ describe('EventBridge via the aws CLI v2', () => {
     assert.equal(await awsError(['put-rule', '--name', 'on-schedule', '--schedule-expression', 'rate(5 minutes)']), 'ValidationException');
     assert.equal(await awsError(['list-rules', '--event-bus-name', 'other-bus']), 'ResourceNotFoundException');
   });
+
+  it('tags rules and the bus: given at creation, changed with tag-resource, gone with the rule, and read by policy conditions', { timeout: 120_000 }, async () => {
+    const pattern = JSON.stringify({ source: ['aws.ecr'] });
+    const created = await awsJson(['put-rule', '--name', 'tagged', '--event-pattern', pattern, '--tags', 'Key=team,Value=infra', 'Key=protected,Value=true']);
+    const tagsOf = async (arn: string) => (await awsJson(['list-tags-for-resource', '--resource-arn', arn])).Tags as Array<{ Key: string; Value: string }>;
+    assert.deepEqual(await tagsOf(created.RuleArn), [{ Key: 'protected', Value: 'true' }, { Key: 'team', Value: 'infra' }]);
+    // Replacing a rule with PutRule leaves its tags alone, as EventBridge documents.
+    await aws(['put-rule', '--name', 'tagged', '--event-pattern', pattern, '--tags', 'Key=team,Value=other']);
+    assert.deepEqual(await tagsOf(created.RuleArn), [{ Key: 'protected', Value: 'true' }, { Key: 'team', Value: 'infra' }]);
+    await aws(['tag-resource', '--resource-arn', created.RuleArn, '--tags', 'Key=team,Value=platform', 'Key=cost,Value=42']);
+    await aws(['untag-resource', '--resource-arn', created.RuleArn, '--tag-keys', 'cost']);
+    assert.deepEqual(await tagsOf(created.RuleArn), [{ Key: 'protected', Value: 'true' }, { Key: 'team', Value: 'platform' }]);
+    assert.equal(await awsError(['tag-resource', '--resource-arn', created.RuleArn, '--tags', 'Key=aws:owner,Value=x']), 'ValidationException');
+    const many = Array.from({ length: 49 }, (_, i) => `Key=k${i},Value=v`);
+    assert.equal(await awsError(['tag-resource', '--resource-arn', created.RuleArn, '--tags', ...many]), 'LimitExceededException', '2 + 49 tags are over the 50 a resource may have');
+    assert.equal((await tagsOf(created.RuleArn)).length, 2, 'a refused request adds none of its tags');
+    const bus = await awsJson(['describe-event-bus']);
+    await aws(['tag-resource', '--resource-arn', bus.Arn, '--tags', 'Key=env,Value=lab']);
+    assert.deepEqual(await tagsOf(bus.Arn), [{ Key: 'env', Value: 'lab' }]);
+    const missing = created.RuleArn.replace(/tagged$/, 'no-such-rule');
+    assert.equal(await awsError(['list-tags-for-resource', '--resource-arn', missing]), 'ResourceNotFoundException');
+    assert.equal(await awsError(['tag-resource', '--resource-arn', missing, '--tags', 'Key=a,Value=b']), 'ResourceNotFoundException');
+
+    // A policy may deny by a rule's tags: protected rules cannot be deleted by this user, others can.
+    await iam(['create-user', '--user-name', 'rule-janitor']);
+    await iam(['put-user-policy', '--user-name', 'rule-janitor', '--policy-name', 'events', '--policy-document', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'events:*', Resource: '*' },
+        { Effect: 'Deny', Action: 'events:DeleteRule', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/protected': 'true' } } },
+      ],
+    })]);
+    const key = JSON.parse((await run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'iam', 'create-access-key', '--user-name', 'rule-janitor'], { env })).stdout).AccessKey;
+    const asJanitor = (args: string[]) => run(AWS, ['--endpoint-url', b.url, '--output', 'json', 'events', ...args], {
+      env: { ...env, AWS_ACCESS_KEY_ID: key.AccessKeyId, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey },
+      check: false,
+    });
+    await aws(['put-rule', '--name', 'scratch', '--event-pattern', pattern]);
+    assert.match((await asJanitor(['delete-rule', '--name', 'tagged'])).stderr, /AccessDeniedException/);
+    assert.equal((await asJanitor(['delete-rule', '--name', 'scratch'])).code, 0);
+    await aws(['untag-resource', '--resource-arn', created.RuleArn, '--tag-keys', 'protected']);
+    assert.equal((await asJanitor(['delete-rule', '--name', 'tagged'])).code, 0, 'untagged, the rule may be deleted at once');
+    assert.equal(await awsError(['list-tags-for-resource', '--resource-arn', created.RuleArn]), 'ResourceNotFoundException');
+    await aws(['put-rule', '--name', 'tagged', '--event-pattern', pattern]);
+    assert.deepEqual(await tagsOf(created.RuleArn), [], 'a rule made again under the same name starts without the old tags');
+  });
+
+  it('lists rules by target; archives, replays, endpoints, other buses and partner sources answer that they are not available', { timeout: 120_000 }, async () => {
+    const connection = await awsJson([
+      'create-connection', '--name', 'by-target', '--authorization-type', 'BASIC',
+      '--auth-parameters', JSON.stringify({ BasicAuthParameters: { Username: 'u', Password: 'p' } }),
+    ]);
+    const destination = await awsJson(['create-api-destination', '--name', 'by-target', '--connection-arn', connection.ConnectionArn, '--invocation-endpoint', endpointUrl, '--http-method', 'POST']);
+    const roleArn = await invokeRole('invoke-by-target', destination.ApiDestinationArn);
+    for (const rule of ['b-second', 'a-first', 'c-none']) await aws(['put-rule', '--name', rule, '--event-pattern', JSON.stringify({ source: ['aws.ecr'] })]);
+    for (const rule of ['b-second', 'a-first']) await aws(['put-targets', '--rule', rule, '--targets', JSON.stringify([{ Id: 't', Arn: destination.ApiDestinationArn, RoleArn: roleArn }])]);
+    const names = await awsJson(['list-rule-names-by-target', '--target-arn', destination.ApiDestinationArn]);
+    assert.deepEqual(names.RuleNames, ['a-first', 'b-second']);
+    const firstPage = await awsJson(['list-rule-names-by-target', '--target-arn', destination.ApiDestinationArn, '--limit', '1', '--no-paginate']);
+    assert.deepEqual(firstPage.RuleNames, ['a-first']);
+    assert.ok(firstPage.NextToken);
+    assert.deepEqual((await awsJson(['list-rule-names-by-target', '--target-arn', 'arn:aws:lambda:us-east-1:123456789012:function:none'])).RuleNames, []);
+
+    assert.deepEqual((await awsJson(['list-archives'])).Archives, []);
+    assert.deepEqual((await awsJson(['list-replays'])).Replays, []);
+    assert.deepEqual((await awsJson(['list-endpoints'])).Endpoints, []);
+    assert.equal(await awsError(['describe-archive', '--archive-name', 'none']), 'ResourceNotFoundException');
+    for (const args of [
+      ['create-archive', '--archive-name', 'all', '--event-source-arn', (await awsJson(['describe-event-bus'])).Arn],
+      ['start-replay', '--replay-name', 'r', '--event-source-arn', 'arn:aws:events:us-east-1:123456789012:archive/all', '--event-start-time', '2026-01-01', '--event-end-time', '2026-01-02', '--destination', 'Arn=arn:aws:events:us-east-1:123456789012:event-bus/default'],
+      ['create-event-bus', '--name', 'apps'],
+      ['delete-event-bus', '--name', 'apps'],
+      ['put-permission', '--action', 'events:PutEvents', '--principal', '123456789012', '--statement-id', 's'],
+      ['list-event-sources'],
+      ['deauthorize-connection', '--name', 'by-target'],
+    ]) {
+      const res = await aws(args, false);
+      assert.match(res.stderr, /OperationDisabledException.*not available on this endpoint/, `${args[0]}: ${res.stderr}`);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MetadataStore } from '../../store/meta/metadata-store.js';
-import type { ApiDestinationRow, ConnectionRow, RuleRow, TargetRow } from '../../store/meta/eventbridge-store.js';
+import type { ApiDestinationRow, ConnectionRow, RuleRow, TagRow, TargetRow } from '../../store/meta/eventbridge-store.js';
 import type { ServiceRoles } from '../roles/service-roles.js';
 import { PUT_EVENT, putEventDetail, type PutEvent } from './custom-events.js';
 import { compilePattern, InvalidPatternError } from './pattern.js';
@@ -24,6 +24,8 @@ export const DEFAULT_EVENT_BUS = 'default';
 /** EventBridge's quota of targets per rule. */
 export const MAX_TARGETS_PER_RULE = 5;
 export const DEFAULT_RATE_LIMIT = 300;
+/** EventBridge's quota of tags per resource. */
+export const MAX_TAGS_PER_RESOURCE = 50;
 
 export interface ConnectionInput {
   name: string;
@@ -47,6 +49,8 @@ export interface RuleInput {
   state?: RuleRow['state'];
   description?: string;
   roleArn?: string;
+  /** Given to a rule when it is created; a PutRule that replaces a rule leaves its tags as they are, as on EventBridge. */
+  tags?: TagRow[];
 }
 
 export interface TargetFailure {
@@ -231,6 +235,7 @@ export class EventBridge {
       createdAt: existing?.createdAt ?? Date.now(),
     };
     await this.meta.eventbridge.putRule(row);
+    if (!existing && input.tags && input.tags.length > 0) await this.tagResource(accountId, row.arn, input.tags);
     return row;
   }
 
@@ -260,6 +265,56 @@ export class EventBridge {
 
   ruleArn(accountId: string, name: string): string {
     return `arn:aws:events:${this.region}:${accountId}:rule/${name}`;
+  }
+
+  busArn(accountId: string): string {
+    return `arn:aws:events:${this.region}:${accountId}:event-bus/${DEFAULT_EVENT_BUS}`;
+  }
+
+  /** Names of the account's rules with a target that delivers to `targetArn`. */
+  ruleNamesByTarget(accountId: string, targetArn: string): Promise<string[]> {
+    return this.meta.eventbridge.ruleNamesWithTarget(accountId, targetArn);
+  }
+
+  // ---- tags -----------------------------------------------------------------------------------
+  /** Tags a rule of the account's default bus, or the bus itself: the resources EventBridge tags. */
+  async tagResource(accountId: string, arn: string, tags: TagRow[]): Promise<void> {
+    await this.taggable(accountId, arn);
+    await this.meta.transaction(async (tx) => {
+      const keys = new Set([...(await tx.eventbridge.tags(accountId, arn)).map((t) => t.key), ...tags.map((t) => t.key)]);
+      if (keys.size > MAX_TAGS_PER_RESOURCE) throw new EventBridgeError('LimitExceeded', `A resource can have at most ${MAX_TAGS_PER_RESOURCE} tags.`);
+      await tx.eventbridge.setTags(accountId, arn, tags);
+    }, `eventbridge-tags ${accountId} ${arn}`);
+  }
+
+  async untagResource(accountId: string, arn: string, keys: string[]): Promise<void> {
+    await this.taggable(accountId, arn);
+    await this.meta.eventbridge.removeTags(accountId, arn, keys);
+  }
+
+  async tagsOf(accountId: string, arn: string): Promise<TagRow[]> {
+    await this.taggable(accountId, arn);
+    return this.meta.eventbridge.tags(accountId, arn);
+  }
+
+  /** A taggable resource's tags by ARN alone (for policy conditions); undefined when there is no such resource here. */
+  async resourceTags(arn: string): Promise<TagRow[] | undefined> {
+    const accountId = /^arn:aws[a-z-]*:events:[^:]*:(\d{12}):/.exec(arn)?.[1];
+    if (!accountId) return undefined;
+    return this.tagsOf(accountId, arn).catch((err: unknown) => {
+      if (err instanceof EventBridgeError) return undefined;
+      throw err;
+    });
+  }
+
+  private async taggable(accountId: string, arn: string): Promise<void> {
+    if (arn === this.busArn(accountId)) return;
+    const rule = /^arn:aws:events:([^:]*):(\d{12}):rule\/([.\-_A-Za-z0-9]+)$/.exec(arn);
+    if (rule && rule[1] === this.region && rule[2] === accountId) {
+      await this.rule(accountId, rule[3]!);
+      return;
+    }
+    throw new EventBridgeError('NotFound', `Resource ${arn} does not exist or cannot be tagged; EventBridge tags rules and event buses.`);
   }
 
   // ---- targets --------------------------------------------------------------------------------

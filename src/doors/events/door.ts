@@ -4,7 +4,7 @@ import { EventBridgeError, type EventBridge, type EventBridgeErrorKind } from '.
 import type { Identity } from '../../iam/identity.js';
 import { readBody } from '../http/io.js';
 import { requestRecord, type AuditReport } from '../http/request-record.js';
-import { EVENTS_OPERATIONS } from './operations.js';
+import { EVENTS_NOT_OFFERED, EVENTS_OPERATIONS } from './operations.js';
 import { EventsError } from './validate.js';
 import { sendAwsJson, sendAwsJsonFailure, type AwsJsonFault } from '../http/aws-json.js';
 
@@ -26,6 +26,7 @@ function eventsFault(err: unknown): AwsJsonFault | undefined {
 }
 
 const READ_ONLY_OPERATION = /^(Describe|List|Test)/;
+const CHANGES_TAGS = new Set(['TagResource', 'UntagResource', 'PutRule', 'DeleteRule']);
 
 /** The EventBridge door: AWS JSON 1.1 over `POST /`, SigV4 service `events`, on the default event bus. */
 export function createEventsDoor(identity: Identity, eventbridge: EventBridge, log: Logger) {
@@ -41,6 +42,7 @@ export function createEventsDoor(identity: Identity, eventbridge: EventBridge, l
       const principal = await identity.authenticateSigV4(req, body, 'events');
       record.principal = principal;
       const operation = Object.hasOwn(EVENTS_OPERATIONS, name) ? EVENTS_OPERATIONS[name] : undefined;
+      if (!operation && Object.hasOwn(EVENTS_NOT_OFFERED, name)) throw new EventsError('OperationDisabledException', `${name}: ${EVENTS_NOT_OFFERED[name]}`);
       if (!operation) throw new EventsError('UnknownOperationException', `Unknown operation ${target}`);
       let input: unknown;
       try {
@@ -63,6 +65,8 @@ export function createEventsDoor(identity: Identity, eventbridge: EventBridge, l
         },
       });
       if (!readOnly) audit.responseElements = output;
+      // Tags take part in policy decisions: the next request must see them.
+      if (CHANGES_TAGS.has(name)) identity.resourcesChanged?.();
       sendAwsJson(res, 200, output, requestId);
     } catch (err) {
       const fault = sendAwsJsonFailure(req, res, err, requestId, { fault: eventsFault, internalType: 'InternalException', api: 'EventBridge', log });

@@ -1,4 +1,4 @@
-import { DEFAULT_EVENT_BUS, type EventBridge } from '../../domain/eventbridge/eventbridge.js';
+import { DEFAULT_EVENT_BUS, MAX_TAGS_PER_RESOURCE, type EventBridge } from '../../domain/eventbridge/eventbridge.js';
 import type { PutEvent } from '../../domain/eventbridge/custom-events.js';
 import { compilePattern, InvalidPatternError } from '../../domain/eventbridge/pattern.js';
 import type { ApiDestinationRow, ConnectionRow, RuleRow } from '../../store/meta/eventbridge-store.js';
@@ -8,6 +8,7 @@ import {
   eventBus,
   EventsError,
   name,
+  NAME,
   optionalBoolean,
   optionalInteger,
   optionalNamePrefix,
@@ -16,6 +17,8 @@ import {
   requiredList,
   requiredObject,
   requiredString,
+  tagKeys,
+  tagList,
   type Input,
 } from './validate.js';
 
@@ -233,14 +236,16 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     if (input.ScheduleExpression !== undefined) {
       throw new EventsError('ValidationException', 'ScheduleExpression is not supported by this endpoint; rules match events with an EventPattern.');
     }
-    if (input.Tags !== undefined) throw new EventsError('ValidationException', 'Tags on rules are not supported by this endpoint.');
+    const tags = input.Tags === undefined || input.Tags === null ? undefined : tagList(input, 'Tags', MAX_TAGS_PER_RESOURCE);
     const eventPattern = optionalString(input, 'EventPattern', { max: 4096 });
     if (eventPattern === undefined) throw new EventsError('ValidationException', 'Parameter(s) EventPattern must be specified.');
     const state = optionalString(input, 'State', { values: RULE_STATES }) as RuleRow['state'] | undefined;
     const description = optionalString(input, 'Description', { max: 512 });
     const roleArn = optionalString(input, 'RoleArn', { min: 1, max: 1600 });
     await ctx.authorize('PutRule', ctx.eventbridge.ruleArn(ctx.accountId, n));
-    const rule = await ctx.eventbridge.putRule(ctx.accountId, { name: n, eventPattern, state, description, roleArn });
+    // Creating a rule with tags takes events:TagResource too, as on EventBridge.
+    if (tags && tags.length > 0) await ctx.authorize('TagResource', ctx.eventbridge.ruleArn(ctx.accountId, n));
+    const rule = await ctx.eventbridge.putRule(ctx.accountId, { name: n, eventPattern, state, description, roleArn, tags });
     return { RuleArn: rule.arn };
   },
   async DescribeRule(input, ctx) {
@@ -277,6 +282,35 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     await ctx.authorize('DeleteRule', ctx.eventbridge.ruleArn(ctx.accountId, n));
     await ctx.eventbridge.deleteRule(ctx.accountId, n, force);
     return {};
+  },
+
+  async ListRuleNamesByTarget(input, ctx) {
+    const targetArn = requiredString(input, 'TargetArn', { min: 1, max: 1600 });
+    eventBus(input, ctx.region, ctx.accountId);
+    await ctx.authorize('ListRuleNamesByTarget', '*');
+    const names = (await ctx.eventbridge.ruleNamesByTarget(ctx.accountId, targetArn)).map((n) => ({ name: n }));
+    const { items, nextToken } = page(names, input);
+    return { RuleNames: items.map((r) => r.name), ...(nextToken ? { NextToken: nextToken } : {}) };
+  },
+
+  async TagResource(input, ctx) {
+    const arn = requiredString(input, 'ResourceARN', { min: 1, max: 1600 });
+    const tags = tagList(input, 'Tags', MAX_TAGS_PER_RESOURCE);
+    await ctx.authorize('TagResource', arn);
+    await ctx.eventbridge.tagResource(ctx.accountId, arn, tags);
+    return {};
+  },
+  async UntagResource(input, ctx) {
+    const arn = requiredString(input, 'ResourceARN', { min: 1, max: 1600 });
+    const keys = tagKeys(input, 'TagKeys');
+    await ctx.authorize('UntagResource', arn);
+    await ctx.eventbridge.untagResource(ctx.accountId, arn, keys);
+    return {};
+  },
+  async ListTagsForResource(input, ctx) {
+    const arn = requiredString(input, 'ResourceARN', { min: 1, max: 1600 });
+    await ctx.authorize('ListTagsForResource', arn);
+    return { Tags: (await ctx.eventbridge.tagsOf(ctx.accountId, arn)).map((t) => ({ Key: t.key, Value: t.value })) };
   },
 
   async PutTargets(input, ctx) {
@@ -336,6 +370,48 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     const { items, nextToken } = page([{ name: DEFAULT_EVENT_BUS }].filter((b) => b.name.startsWith(prefix ?? '')), input);
     return { EventBuses: items.map(() => ({ Name: DEFAULT_EVENT_BUS, Arn: busArn(ctx) })), ...(nextToken ? { NextToken: nextToken } : {}) };
   },
+  // Archives, replays and global endpoints are not offered (see EVENTS_NOT_OFFERED): there are none to list or describe.
+  async ListArchives(input, ctx) {
+    optionalString(input, 'NamePrefix', { min: 1, max: 48, pattern: NAME });
+    optionalString(input, 'EventSourceArn', { min: 1, max: 1600 });
+    optionalString(input, 'State', { values: ['ENABLED', 'DISABLED', 'CREATING', 'UPDATING', 'CREATE_FAILED', 'UPDATE_FAILED'] });
+    page([], input);
+    await ctx.authorize('ListArchives', '*');
+    return { Archives: [] };
+  },
+  async DescribeArchive(input, ctx) {
+    const n = requiredString(input, 'ArchiveName', { min: 1, max: 48, pattern: NAME });
+    await ctx.authorize('DescribeArchive', resource(ctx, 'archive', n));
+    throw new EventsError('ResourceNotFoundException', `Archive ${n} does not exist.`);
+  },
+  async ListReplays(input, ctx) {
+    optionalNamePrefix(input);
+    optionalString(input, 'EventSourceArn', { min: 1, max: 1600 });
+    optionalString(input, 'State', { values: ['STARTING', 'RUNNING', 'CANCELLING', 'COMPLETED', 'CANCELLED', 'FAILED'] });
+    page([], input);
+    await ctx.authorize('ListReplays', '*');
+    return { Replays: [] };
+  },
+  async DescribeReplay(input, ctx) {
+    const n = requiredString(input, 'ReplayName', { min: 1, max: 64, pattern: NAME });
+    await ctx.authorize('DescribeReplay', resource(ctx, 'replay', n));
+    throw new EventsError('ResourceNotFoundException', `Replay ${n} does not exist.`);
+  },
+  async ListEndpoints(input, ctx) {
+    optionalNamePrefix(input);
+    optionalString(input, 'HomeRegion', { min: 9, max: 20, pattern: /^[-a-z0-9]+$/ });
+    optionalInteger(input, 'MaxResults', 1, 100);
+    optionalString(input, 'NextToken', { min: 1, max: 2048 });
+    await ctx.authorize('ListEndpoints', '*');
+    return { Endpoints: [] };
+  },
+  async DescribeEndpoint(input, ctx) {
+    const n = name(input);
+    optionalString(input, 'HomeRegion', { min: 9, max: 20, pattern: /^[-a-z0-9]+$/ });
+    await ctx.authorize('DescribeEndpoint', resource(ctx, 'endpoint', n));
+    throw new EventsError('ResourceNotFoundException', `Endpoint ${n} does not exist.`);
+  },
+
   async TestEventPattern(input, ctx) {
     const patternText = requiredString(input, 'EventPattern', { max: 4096 });
     const eventText = requiredString(input, 'Event');
@@ -359,4 +435,41 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     }
     return { Result: pattern.matches(event) };
   },
+};
+
+const ARCHIVES = 'Event archives and replays are not available on this endpoint.';
+const ENDPOINTS = 'Global endpoints are not available on this endpoint.';
+const BUSES = 'Event buses other than the default bus are not available on this endpoint.';
+const PARTNERS = 'Partner event sources are not available on this endpoint.';
+const PERMISSIONS = 'Event bus resource policies are not available on this endpoint; grant access with IAM policies.';
+
+/**
+ * EventBridge operations berth does not offer, with why: answered with EventBridge's
+ * OperationDisabledException rather than as operations that do not exist.
+ */
+export const EVENTS_NOT_OFFERED: Record<string, string> = {
+  CreateArchive: ARCHIVES,
+  UpdateArchive: ARCHIVES,
+  DeleteArchive: ARCHIVES,
+  StartReplay: ARCHIVES,
+  CancelReplay: ARCHIVES,
+  CreateEndpoint: ENDPOINTS,
+  UpdateEndpoint: ENDPOINTS,
+  DeleteEndpoint: ENDPOINTS,
+  CreateEventBus: BUSES,
+  UpdateEventBus: BUSES,
+  DeleteEventBus: BUSES,
+  ActivateEventSource: PARTNERS,
+  DeactivateEventSource: PARTNERS,
+  DescribeEventSource: PARTNERS,
+  ListEventSources: PARTNERS,
+  CreatePartnerEventSource: PARTNERS,
+  DeletePartnerEventSource: PARTNERS,
+  DescribePartnerEventSource: PARTNERS,
+  ListPartnerEventSources: PARTNERS,
+  ListPartnerEventSourceAccounts: PARTNERS,
+  PutPartnerEvents: PARTNERS,
+  PutPermission: PERMISSIONS,
+  RemovePermission: PERMISSIONS,
+  DeauthorizeConnection: 'Deauthorizing a connection is not available on this endpoint; update its credentials or delete it.',
 };

@@ -111,3 +111,19 @@ export function page<T extends { name: string }>(items: T[], input: Input, maxLi
   const shown = rest.slice(0, limit);
   return rest.length > limit ? { items: shown, nextToken: Buffer.from(shown[shown.length - 1]!.name).toString('base64url') } : { items: shown };
 }
+
+/** A TagList (Key 1–128, Value 0–256); keys under `aws:` are AWS's own. */
+export function tagList(input: Input, field: string, max: number): Array<{ key: string; value: string }> {
+  return requiredList(input, field, 0, max).map((t, i) => {
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw wrongType(`${field}.${i + 1}`, 'an object');
+    const key = requiredString(t as Input, 'Key', { min: 1, max: 128 });
+    const value = requiredString(t as Input, 'Value', { max: 256 });
+    if (key.toLowerCase().startsWith('aws:')) throw new EventsError('ValidationException', `Invalid tag key ${key}: the aws: prefix is reserved for use by AWS.`);
+    return { key, value };
+  });
+}
+
+/** A TagKeyList. */
+export function tagKeys(input: Input, field: string): string[] {
+  return requiredList(input, field, 0, 50).map((k) => requiredString({ [field]: k }, field, { min: 1, max: 128 }));
+}

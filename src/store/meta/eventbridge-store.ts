@@ -44,6 +44,11 @@ export interface TargetRow {
   target: Record<string, unknown>;
 }
 
+export interface TagRow {
+  key: string;
+  value: string;
+}
+
 type Raw = Record<string, string | number | null>;
 
 const num = (v: string | number | null) => Number(v);
@@ -200,6 +205,7 @@ export class EventBridgeStore {
 
   async deleteRule(accountId: string, name: string): Promise<boolean> {
     await this.db.run('DELETE FROM eb_targets WHERE account_id = ? AND rule_name = ?', [accountId, name]);
+    await this.db.run('DELETE FROM eb_tags WHERE account_id = ? AND resource_arn IN (SELECT arn FROM eb_rules WHERE account_id = ? AND name = ?)', [accountId, accountId, name]);
     return (await this.db.run('DELETE FROM eb_rules WHERE account_id = ? AND name = ?', [accountId, name])).changes === 1;
   }
 
@@ -223,6 +229,35 @@ export class EventBridgeStore {
 
   async deleteTarget(accountId: string, ruleName: string, targetId: string): Promise<boolean> {
     return (await this.db.run('DELETE FROM eb_targets WHERE account_id = ? AND rule_name = ? AND target_id = ?', [accountId, ruleName, targetId])).changes === 1;
+  }
+
+  // ---- tags ------------------------------------------------------------------------------------
+  /** A resource's tags, by key. */
+  async tags(accountId: string, resourceArn: string): Promise<TagRow[]> {
+    const rows = await this.db.all<Raw>('SELECT tag_key, tag_value FROM eb_tags WHERE account_id = ? AND resource_arn = ? ORDER BY tag_key', [accountId, resourceArn]);
+    return rows.map((r) => ({ key: String(r.tag_key), value: String(r.tag_value) }));
+  }
+
+  /** Adds the tags, replacing the values of keys the resource already has. */
+  async setTags(accountId: string, resourceArn: string, tags: TagRow[]): Promise<void> {
+    for (const t of tags) {
+      await this.db.run(
+        `INSERT INTO eb_tags (account_id, resource_arn, tag_key, tag_value) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, resource_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
+        [accountId, resourceArn, t.key, t.value],
+      );
+    }
+  }
+
+  async removeTags(accountId: string, resourceArn: string, keys: string[]): Promise<void> {
+    for (const key of keys) await this.db.run('DELETE FROM eb_tags WHERE account_id = ? AND resource_arn = ? AND tag_key = ?', [accountId, resourceArn, key]);
+  }
+
+  /** Names of the rules with a target that delivers to `arn`, in order. */
+  async ruleNamesWithTarget(accountId: string, arn: string): Promise<string[]> {
+    const rows = await this.db.all<Raw>('SELECT rule_name, target FROM eb_targets WHERE account_id = ? ORDER BY rule_name', [accountId]);
+    const names = rows.filter((r) => (JSON.parse(String(r.target)) as { Arn?: string }).Arn === arn).map((r) => String(r.rule_name));
+    return [...new Set(names)];
   }
 
   /** Targets (of any rule) that deliver to `arn`. */
