@@ -4,6 +4,18 @@ import type { AuthzDecision } from './decision.js';
 
 export type AuthzContext = Record<string, string | string[] | undefined>;
 
+/** A request's tags as IAM's condition keys: `aws:RequestTag/<key>` for each, and `aws:TagKeys`. */
+export function requestTagContext(tags: Array<[key: string, value: string]>): AuthzContext {
+  const context: AuthzContext = { 'aws:TagKeys': tags.map(([key]) => key) };
+  for (const [key, value] of tags) context[`aws:RequestTag/${key}`] = value;
+  return context;
+}
+
+/** The tag keys a request removes, as `aws:TagKeys`. */
+export function tagKeysContext(keys: string[]): AuthzContext {
+  return { 'aws:TagKeys': keys };
+}
+
 /**
  * Accounts, credentials and authorization, as the doors see them. Every authorization decision
  * in berth goes through `authorize`; each door renders a denial in its own protocol.

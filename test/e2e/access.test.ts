@@ -203,6 +203,52 @@ describe('identity and access', { timeout: 120_000 }, () => {
     assert.deepEqual((await awsJson<{ Groups: Array<{ GroupName: string }> }>(['iam', 'list-groups'])).Groups.filter((g) => g.GroupName === 'viewers'), []);
   });
 
+  test('tag-based policies: aws:RequestTag and aws:TagKeys decide creating and tagging in ECR, KMS and EventBridge', async () => {
+    await aws(['iam', 'create-user', '--user-name', 'tagger']);
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        // Creating needs the team tag set to infra.
+        { Effect: 'Allow', Action: ['ecr:CreateRepository', 'kms:CreateKey', 'kms:TagResource', 'events:PutRule'], Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/team': 'infra' } } },
+        // Tagging may only set team and cost; untagging anything but team is allowed.
+        { Effect: 'Allow', Action: ['ecr:TagResource', 'events:TagResource'], Resource: '*', Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['team', 'cost'] } } },
+        { Effect: 'Allow', Action: ['ecr:UntagResource', 'ecr:ListTagsForResource', 'kms:UntagResource'], Resource: '*' },
+        { Effect: 'Deny', Action: ['ecr:UntagResource', 'kms:UntagResource'], Resource: '*', Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['team'] } } },
+      ],
+    };
+    await aws(['iam', 'put-user-policy', '--user-name', 'tagger', '--policy-name', 'tags', '--policy-document', JSON.stringify(policy)]);
+    const out = await awsJson<{ AccessKey: { AccessKeyId: string; SecretAccessKey: string } }>(['iam', 'create-access-key', '--user-name', 'tagger']);
+    const profile = await writeProfile('tagger', { accessKeyId: out.AccessKey.AccessKeyId, secretAccessKey: out.AccessKey.SecretAccessKey });
+    const as = (args: string[]) => aws(args, profile, false);
+    const denied = async (args: string[], why: string) => assert.match((await as(args)).stderr, /AccessDenied/, why);
+    const allowed = async (args: string[], why: string) => {
+      const res = await as(args);
+      assert.equal(res.code, 0, `${why}: ${res.stderr}`);
+      return res;
+    };
+
+    await denied(['ecr', 'create-repository', '--repository-name', 'tags/none'], 'no tags: the condition key is absent');
+    await denied(['ecr', 'create-repository', '--repository-name', 'tags/other', '--tags', 'Key=team,Value=web'], 'the wrong team');
+    const repo = JSON.parse((await allowed(['ecr', 'create-repository', '--repository-name', 'tags/infra', '--tags', 'Key=team,Value=infra'], 'the team tag')).stdout).repository.repositoryArn as string;
+    await allowed(['ecr', 'tag-resource', '--resource-arn', repo, '--tags', 'Key=cost,Value=42'], 'cost is among the keys allowed');
+    await denied(['ecr', 'tag-resource', '--resource-arn', repo, '--tags', 'Key=cost,Value=1', 'Key=owner,Value=me'], 'owner is not');
+    await denied(['ecr', 'untag-resource', '--resource-arn', repo, '--tag-keys', 'cost', 'team'], 'removing team is denied');
+    await allowed(['ecr', 'untag-resource', '--resource-arn', repo, '--tag-keys', 'cost'], 'removing cost is not');
+    const tags = JSON.parse((await aws(['ecr', 'list-tags-for-resource', '--resource-arn', repo])).stdout).tags;
+    assert.deepEqual(tags, [{ Key: 'team', Value: 'infra' }]);
+
+    await denied(['kms', 'create-key'], 'a key without tags');
+    const key = JSON.parse((await allowed(['kms', 'create-key', '--tags', 'TagKey=team,TagValue=infra'], 'a key with the team tag')).stdout).KeyMetadata.KeyId as string;
+    await denied(['kms', 'untag-resource', '--key-id', key, '--tag-keys', 'team'], 'removing team from a key is denied');
+
+    const pattern = JSON.stringify({ source: ['aws.ecr'] });
+    await denied(['events', 'put-rule', '--name', 'untagged', '--event-pattern', pattern], 'a rule without tags');
+    await denied(['events', 'put-rule', '--name', 'owned', '--event-pattern', pattern, '--tags', 'Key=team,Value=infra', 'Key=owner,Value=me'], 'TagResource allows only team and cost');
+    const rule = JSON.parse((await allowed(['events', 'put-rule', '--name', 'tagged', '--event-pattern', pattern, '--tags', 'Key=team,Value=infra'], 'a rule with the team tag')).stdout).RuleArn as string;
+    await denied(['events', 'tag-resource', '--resource-arn', rule, '--tags', 'Key=owner,Value=me'], 'owner is not among the keys allowed');
+    await aws(['ecr', 'delete-repository', '--repository-name', 'tags/infra']);
+  });
+
   test('a ReadOnly user pulls but is denied pushing (403 DENIED)', async () => {
     const keys = await iamUser('reader', READ_ONLY);
     const attached = await awsJson<{ AttachedPolicies: Array<{ PolicyArn: string }> }>(['iam', 'list-attached-user-policies', '--user-name', 'reader']);
@@ -316,5 +362,20 @@ describe('identity and access', { timeout: 120_000 }, () => {
     assert.match(bad.stderr, /MalformedPolicyDocument/);
     const conflict = await aws(['iam', 'delete-user', '--user-name', 'reader'], undefined, false);
     assert.match(conflict.stderr, /DeleteConflict/);
+  });
+
+  test('what IAM here would store and not honour is refused: user permissions boundaries, user and policy tags', async () => {
+    const boundary = await aws(['iam', 'create-user', '--user-name', 'bounded', '--permissions-boundary', READ_ONLY], undefined, false);
+    assert.match(boundary.stderr, /InvalidInput.*Permissions boundaries are not supported/);
+    const tagged = await aws(['iam', 'create-user', '--user-name', 'bounded', '--tags', 'Key=team,Value=infra'], undefined, false);
+    assert.match(tagged.stderr, /InvalidInput.*Tags on users are not supported/);
+    assert.match((await aws(['iam', 'get-user', '--user-name', 'bounded'], undefined, false)).stderr, /NoSuchEntity/, 'a refused create leaves no user behind');
+    const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: '*' }] });
+    const policy = await aws(['iam', 'create-policy', '--policy-name', 'tagged-policy', '--policy-document', doc, '--tags', 'Key=team,Value=infra'], undefined, false);
+    assert.match(policy.stderr, /InvalidInput.*Tags on managed policies are not supported/);
+    await aws(['iam', 'create-policy', '--policy-name', 'usage-listed', '--policy-document', doc]);
+    const names = async (filter: string) => (await awsJson<{ Policies: Array<{ PolicyName: string }> }>(['iam', 'list-policies', '--scope', 'Local', '--policy-usage-filter', filter])).Policies.map((p) => p.PolicyName);
+    assert.ok((await names('PermissionsPolicy')).includes('usage-listed'));
+    assert.deepEqual(await names('PermissionsBoundary'), [], 'no policy is used as a boundary here');
   });
 });

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../../iam/auth/principal.js';
-import type { Identity } from '../../iam/identity.js';
+import type { AuthzContext, Identity } from '../../iam/identity.js';
 import type { Registry } from '../../domain/registry/registry.js';
 import { PUBLIC_PATH_PREFIX } from '../../domain/registry/public-registries.js';
 import { accessDenied } from './errors.js';
@@ -19,7 +19,8 @@ export interface EcrPublicContext {
    */
   publicRegistryRoot: string;
   /** Throws AccessDeniedException unless the principal may do `action` on `resourceArn`. */
-  authorize(action: string, resourceArn: string): Promise<void>;
+  /** Throws unless the caller may; `context` adds condition keys of this request (its tags). */
+  authorize(action: string, resourceArn: string, context?: AuthzContext): Promise<void>;
 }
 
 export type EcrPublicInput = Record<string, unknown>;
@@ -42,8 +43,8 @@ export function makeEcrPublicContext(deps: EcrPublicContextDeps, req: IncomingMe
     registry: deps.registry,
     baseUrl: base,
     publicRegistryRoot: deps.publicRegistryHost?.() ?? `${new URL(base).host}/${PUBLIC_PATH_PREFIX}`,
-    authorize: async (action, resourceArn) => {
-      const decision = await deps.identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress });
+    authorize: async (action, resourceArn, context) => {
+      const decision = await deps.identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
       if (!decision.allowed) throw accessDenied(decision);
     },
   };

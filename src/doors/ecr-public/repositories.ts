@@ -1,3 +1,4 @@
+import type { AuthzContext } from '../../iam/identity.js';
 import type { RepositoryCatalogData } from '../../domain/registry/catalog-data.js';
 import type { Repository } from '../../domain/registry/model.js';
 import { publicNamespaceAccount } from '../../domain/registry/names.js';
@@ -26,8 +27,8 @@ export async function addressedAccount(input: EcrPublicInput, ctx: EcrPublicCont
 }
 
 /** Authorizes `action` on the public repository, then loads it. */
-export async function authorizedRepository(ctx: EcrPublicContext, action: string, accountId: string, name: string): Promise<Repository> {
-  await ctx.authorize(action, publicRepositoryArn(accountId, name));
+export async function authorizedRepository(ctx: EcrPublicContext, action: string, accountId: string, name: string, context?: AuthzContext): Promise<Repository> {
+  await ctx.authorize(action, publicRepositoryArn(accountId, name), context);
   return ctx.registry.repositories.get(ctx.registry.publicRegistries.ref(accountId, name));
 }
 

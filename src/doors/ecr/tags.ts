@@ -1,3 +1,4 @@
+import type { AuthzContext } from '../../iam/identity.js';
 import { isValidRepositoryName, parseRepositoryArn } from '../../domain/registry/names.js';
 import type { Repository } from '../../domain/registry/model.js';
 import { MAX_RESOURCE_TAGS } from '../../domain/registry/settings.js';
@@ -32,12 +33,12 @@ export function parseTags(input: EcrInput, field: string, required: boolean): Re
  * The repository a tagging ARN names (only repositories are taggable), once the caller may do
  * `action` on it. An ARN that names no repository of this region is refused as ECR does.
  */
-export async function taggedRepository(input: EcrInput, ctx: EcrContext, action: string): Promise<Repository> {
+export async function taggedRepository(input: EcrInput, ctx: EcrContext, action: string, context?: AuthzContext): Promise<Repository> {
   const arn = requiredString(input, 'resourceArn', { min: 1, max: 1011 });
   const ref = parseRepositoryArn(arn);
   if (!ref || ref.region !== ctx.region || !isValidRepositoryName(ref.name)) {
     throw new EcrError('InvalidParameterException', 'The ARN provided is invalid.');
   }
-  await ctx.authorize(action, repositoryArn(ctx, ref.name, ref.registryId));
+  await ctx.authorize(action, repositoryArn(ctx, ref.name, ref.registryId), context);
   return findRepository(ctx, ref.name, ref.registryId);
 }

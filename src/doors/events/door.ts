@@ -59,8 +59,8 @@ export function createEventsDoor(identity: Identity, eventbridge: EventBridge, l
         accountId: principal.account,
         region: eventbridge.region,
         eventbridge,
-        authorize: async (action, resource) => {
-          const decision = await identity.authorize(principal, action.includes(':') ? action : `events:${action}`, resource, { 'aws:SourceIp': req.socket.remoteAddress });
+        authorize: async (action, resource, context) => {
+          const decision = await identity.authorize(principal, action.includes(':') ? action : `events:${action}`, resource, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
           if (!decision.allowed) throw new EventsError('AccessDeniedException', decision.message);
         },
       });

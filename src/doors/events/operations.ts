@@ -1,3 +1,4 @@
+import { requestTagContext, tagKeysContext, type AuthzContext } from '../../iam/identity.js';
 import { DEFAULT_EVENT_BUS, MAX_TAGS_PER_RESOURCE, type EventBridge } from '../../domain/eventbridge/eventbridge.js';
 import type { PutEvent } from '../../domain/eventbridge/custom-events.js';
 import { compilePattern, InvalidPatternError } from '../../domain/eventbridge/pattern.js';
@@ -26,8 +27,8 @@ export interface EventsContext {
   accountId: string;
   region: string;
   eventbridge: EventBridge;
-  /** Throws AccessDeniedException unless the caller may do `events:<action>` (or another service's `prefix:action`) on `resource`. */
-  authorize(action: string, resource: string): Promise<void>;
+  /** Throws AccessDeniedException unless the caller may do `events:<action>` (or another service's `prefix:action`) on `resource`; `context` adds the request's own condition keys (its tags). */
+  authorize(action: string, resource: string, context?: AuthzContext): Promise<void>;
 }
 
 type Operation = (input: Input, ctx: EventsContext) => Promise<Record<string, unknown>>;
@@ -242,9 +243,10 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     const state = optionalString(input, 'State', { values: RULE_STATES }) as RuleRow['state'] | undefined;
     const description = optionalString(input, 'Description', { max: 512 });
     const roleArn = optionalString(input, 'RoleArn', { min: 1, max: 1600 });
-    await ctx.authorize('PutRule', ctx.eventbridge.ruleArn(ctx.accountId, n));
+    const tagContext = tags && tags.length > 0 ? requestTagContext(tags.map((t) => [t.key, t.value])) : undefined;
+    await ctx.authorize('PutRule', ctx.eventbridge.ruleArn(ctx.accountId, n), tagContext);
     // Creating a rule with tags takes events:TagResource too, as on EventBridge.
-    if (tags && tags.length > 0) await ctx.authorize('TagResource', ctx.eventbridge.ruleArn(ctx.accountId, n));
+    if (tagContext) await ctx.authorize('TagResource', ctx.eventbridge.ruleArn(ctx.accountId, n), tagContext);
     const rule = await ctx.eventbridge.putRule(ctx.accountId, { name: n, eventPattern, state, description, roleArn, tags });
     return { RuleArn: rule.arn };
   },
@@ -296,14 +298,14 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
   async TagResource(input, ctx) {
     const arn = requiredString(input, 'ResourceARN', { min: 1, max: 1600 });
     const tags = tagList(input, 'Tags', MAX_TAGS_PER_RESOURCE);
-    await ctx.authorize('TagResource', arn);
+    await ctx.authorize('TagResource', arn, requestTagContext(tags.map((t) => [t.key, t.value])));
     await ctx.eventbridge.tagResource(ctx.accountId, arn, tags);
     return {};
   },
   async UntagResource(input, ctx) {
     const arn = requiredString(input, 'ResourceARN', { min: 1, max: 1600 });
     const keys = tagKeys(input, 'TagKeys');
-    await ctx.authorize('UntagResource', arn);
+    await ctx.authorize('UntagResource', arn, tagKeysContext(keys));
     await ctx.eventbridge.untagResource(ctx.accountId, arn, keys);
     return {};
   },

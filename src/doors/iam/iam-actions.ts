@@ -1,4 +1,5 @@
 import type { Principal } from '../../iam/auth/principal.js';
+import type { AuthzContext } from '../../iam/identity.js';
 import {
   groupArn,
   policyArn,
@@ -21,8 +22,13 @@ export interface ActionContext {
   principal: Principal;
   params: URLSearchParams;
   directory: IdentityDirectory;
-  /** Authorizes `iam:<action>` on the resource; throws AccessDenied. */
-  authorize(resourceArn: string): Promise<void>;
+  /** Authorizes `iam:<action>` on the resource, with the request's own condition keys (its tags); throws AccessDenied. */
+  authorize(resourceArn: string, context?: AuthzContext): Promise<void>;
+}
+
+/** Refuses a parameter berth would otherwise store and not honour. */
+export function refuseUnsupported(ctx: ActionContext, name: string, what: string): void {
+  if ([...ctx.params.keys()].some((k) => k === name || k.startsWith(`${name}.`))) throw new IamError('InvalidInput', `${what} not supported by this endpoint.`, 400);
 }
 
 export type ActionResult = { [key: string]: XmlValue } | undefined;
@@ -233,6 +239,8 @@ export const IAM_ACTIONS: Record<string, Action> = {
   async CreateUser(ctx) {
     const name = nameParam(ctx, 'UserName');
     const path = pathParam(ctx);
+    refuseUnsupported(ctx, 'PermissionsBoundary', 'Permissions boundaries are');
+    refuseUnsupported(ctx, 'Tags', 'Tags on users are');
     await ctx.authorize(userArn(account(ctx), name));
     const u = await ctx.directory.createUser(account(ctx), name, path);
     if (!u) throw alreadyExists(`User with name ${name} already exists.`);
@@ -372,6 +380,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const name = nameParam(ctx, 'PolicyName');
     const path = pathParam(ctx);
     const doc = policyDocumentParam(ctx);
+    refuseUnsupported(ctx, 'Tags', 'Tags on managed policies are');
     const arn = policyArn(account(ctx), name, path);
     await ctx.authorize(arn);
     const p = await ctx.directory.createPolicy(account(ctx), name, path, ctx.params.get('Description') ?? '', doc);
@@ -402,6 +411,12 @@ export const IAM_ACTIONS: Record<string, Action> = {
     await ctx.authorize(`arn:aws:iam::${account(ctx)}:policy/*`);
     const scope = ctx.params.get('Scope') || 'All';
     const onlyAttached = ctx.params.get('OnlyAttached') === 'true';
+    const usage = ctx.params.get('PolicyUsageFilter');
+    if (usage !== null && usage !== 'PermissionsPolicy' && usage !== 'PermissionsBoundary') {
+      throw validationError(`1 validation error detected: Value '${usage}' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]`);
+    }
+    // Every policy here is a permissions policy: none is used as a boundary (berth has no boundaries).
+    if (usage === 'PermissionsBoundary') return { Policies: [], IsTruncated: false };
     let rows: ManagedPolicy[] = [];
     if (scope === 'All' || scope === 'AWS') rows.push(...(await ctx.directory.awsManagedPolicies()));
     if (scope === 'All' || scope === 'Local') rows.push(...(await ctx.directory.listPolicies(account(ctx))));

@@ -65,8 +65,8 @@ export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, 
         principal,
         params,
         directory: deps.directory,
-        authorize: async (resourceArn) => {
-          const decision = await deps.identity.authorize(principal, `iam:${action}`, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress });
+        authorize: async (resourceArn, context) => {
+          const decision = await deps.identity.authorize(principal, `iam:${action}`, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
           if (!decision.allowed) throw new IamError('AccessDenied', decision.message, 403);
         },
       }), params);

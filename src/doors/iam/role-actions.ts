@@ -1,3 +1,4 @@
+import { requestTagContext } from '../../iam/identity.js';
 import { DEFAULT_MAX_SESSION_DURATION, roleArn, type Role } from '../../iam/identity/directory.js';
 import { parsePolicyDocument, PolicyValidationError } from '../../policy/index.js';
 import { account, existingRole, param, pathParam, roleNameParam, type Action, type ActionContext } from './iam-actions.js';
@@ -96,7 +97,7 @@ export const ROLE_ACTIONS: Record<string, Action> = {
     const maxSessionDuration = maxSessionParam(ctx) ?? DEFAULT_MAX_SESSION_DURATION;
     const tags = tagsParam(ctx);
     if (ctx.params.get('PermissionsBoundary')) throw new IamError('InvalidInput', 'Permissions boundaries are not supported by this endpoint.', 400);
-    await ctx.authorize(roleArn(account(ctx), name, path));
+    await ctx.authorize(roleArn(account(ctx), name, path), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
     const role = await ctx.directory.createRole(account(ctx), { name, path, assumeRolePolicy, description, maxSessionDuration, tags });
     if (!role) throw alreadyExists(`Role with name ${name} already exists.`);
     return { Role: roleXml(role, true) };

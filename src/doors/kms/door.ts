@@ -51,8 +51,8 @@ export function createKmsDoor(deps: KmsDoorDeps) {
         principal,
         scope: { accountId: principal.account, region },
         kms,
-        async authorize(action, resourceArn) {
-          const decision = await identity.authorize(principal, action, resourceArn, context);
+        async authorize(action, resourceArn, requestContext) {
+          const decision = await identity.authorize(principal, action, resourceArn, { ...context, ...requestContext });
           if (!decision.allowed) throw new KmsError('AccessDeniedException', decision.message);
         },
         async wouldAllow(action, keyArn, policyText) {

@@ -1,3 +1,4 @@
+import { requestTagContext, tagKeysContext, type AuthzContext } from '../../iam/identity.js';
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../../iam/auth/principal.js';
 import { KmsError } from '../../domain/kms/errors.js';
@@ -20,8 +21,8 @@ export interface KmsContext {
   principal: Principal;
   scope: KmsScope;
   kms: Kms;
-  /** Authorizes `kms:<action>` on the resource (a key ARN, or `*`); throws AccessDeniedException. */
-  authorize(action: string, resourceArn: string): Promise<void>;
+  /** Authorizes `kms:<action>` on the resource (a key ARN, or `*`), with the request's own condition keys (its tags); throws AccessDeniedException. */
+  authorize(action: string, resourceArn: string, context?: AuthzContext): Promise<void>;
   /** Whether the principal would be allowed `action` on `keyArn` under `policyText` (the lockout check). */
   wouldAllow(action: string, keyArn: string, policyText: string): Promise<boolean>;
 }
@@ -76,9 +77,9 @@ function page<T>(items: T[], limit: number, sortKey: (item: T) => string): { ite
 }
 
 /** Resolves the key a request names and authorizes the action on it. */
-async function keyFor(ctx: KmsContext, action: string, ref: string, aliases = false): Promise<KmsKeyRow> {
+async function keyFor(ctx: KmsContext, action: string, ref: string, aliases = false, context?: AuthzContext): Promise<KmsKeyRow> {
   const key = await ctx.kms.resolve(ctx.scope, ref, { aliases });
-  await ctx.authorize(`kms:${action}`, keyArn(key));
+  await ctx.authorize(`kms:${action}`, keyArn(key), context);
   return key;
 }
 
@@ -110,8 +111,9 @@ export const KMS_OPERATIONS: Record<string, KmsOperation> = {
     const bypass = optionalBoolean(input, 'BypassPolicyLockoutSafetyCheck') ?? false;
     if (optionalBoolean(input, 'MultiRegion')) throw new KmsError('UnsupportedOperationException', 'Multi-Region keys are not supported');
     if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) throw new KmsError('UnsupportedOperationException', 'Custom key stores are not supported');
-    await ctx.authorize('kms:CreateKey', '*');
-    if (tags?.length) await ctx.authorize('kms:TagResource', '*');
+    const tagContext = tags?.length ? requestTagContext(tags.map((t) => [t.TagKey, t.TagValue])) : undefined;
+    await ctx.authorize('kms:CreateKey', '*', tagContext);
+    if (tagContext) await ctx.authorize('kms:TagResource', '*', tagContext);
     if (policy !== undefined && !bypass) await assertNoLockout(ctx, `arn:aws:kms:${ctx.scope.region}:${ctx.scope.accountId}:key/*`, policy);
     const key = await ctx.kms.createKey(ctx.scope, { policy, description, keyUsage, keySpec, origin, tags });
     return { KeyMetadata: keyMetadata(key) };
@@ -282,14 +284,14 @@ export const KMS_OPERATIONS: Record<string, KmsOperation> = {
   async TagResource(input, ctx) {
     const ref = requiredString(input, 'KeyId', KEY_ID);
     const tags = tagList(input, 'Tags', true)!;
-    await ctx.kms.tag(await keyFor(ctx, 'TagResource', ref), tags);
+    await ctx.kms.tag(await keyFor(ctx, 'TagResource', ref, false, requestTagContext(tags.map((t) => [t.TagKey, t.TagValue]))), tags);
     return {};
   },
 
   async UntagResource(input, ctx) {
     const ref = requiredString(input, 'KeyId', KEY_ID);
     const keys = stringList(input, 'TagKeys');
-    await ctx.kms.untag(await keyFor(ctx, 'UntagResource', ref), keys);
+    await ctx.kms.untag(await keyFor(ctx, 'UntagResource', ref, false, tagKeysContext(keys)), keys);
     return {};
   },
 

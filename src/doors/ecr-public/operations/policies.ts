@@ -1,3 +1,4 @@
+import { requestTagContext, tagKeysContext, type AuthzContext } from '../../../iam/identity.js';
 import { parsePublicRepositoryArn } from '../../../domain/registry/public-registries.js';
 import type { EcrPublicContext, EcrPublicInput, EcrPublicOperation } from '../context.js';
 import { invalidParameter } from '../errors.js';
@@ -26,27 +27,27 @@ async function deleteRepositoryPolicy(input: EcrPublicInput, ctx: EcrPublicConte
 }
 
 /** The public repository a resource ARN names; ECR Public tags nothing else. */
-async function taggedRepository(ctx: EcrPublicContext, action: string, arn: string) {
+async function taggedRepository(ctx: EcrPublicContext, action: string, arn: string, context: AuthzContext) {
   const ref = parsePublicRepositoryArn(arn);
   if (!ref) throw invalidParameter('resourceArn', `Invalid ARN '${arn}': it must name an ECR Public repository`);
-  return authorizedRepository(ctx, action, ref.accountId, ref.name);
+  return authorizedRepository(ctx, action, ref.accountId, ref.name, context);
 }
 
 async function tagResource(input: EcrPublicInput, ctx: EcrPublicContext) {
   const tags = resourceTags(input.tags);
-  const repo = await taggedRepository(ctx, 'ecr-public:TagResource', input.resourceArn as string);
+  const repo = await taggedRepository(ctx, 'ecr-public:TagResource', input.resourceArn as string, requestTagContext(tags.map((t) => [t.Key, t.Value])));
   await ctx.registry.repositories.tag(repo, tags);
   return {};
 }
 
 async function untagResource(input: EcrPublicInput, ctx: EcrPublicContext) {
-  const repo = await taggedRepository(ctx, 'ecr-public:UntagResource', input.resourceArn as string);
+  const repo = await taggedRepository(ctx, 'ecr-public:UntagResource', input.resourceArn as string, tagKeysContext(input.tagKeys as string[]));
   await ctx.registry.repositories.untag(repo, input.tagKeys as string[]);
   return {};
 }
 
 async function listTagsForResource(input: EcrPublicInput, ctx: EcrPublicContext) {
-  const repo = await taggedRepository(ctx, 'ecr-public:ListTagsForResource', input.resourceArn as string);
+  const repo = await taggedRepository(ctx, 'ecr-public:ListTagsForResource', input.resourceArn as string, {});
   return { tags: repo.settings.tags };
 }
 

@@ -1,3 +1,4 @@
+import { requestTagContext } from '../../../iam/identity.js';
 import { page } from '../../../domain/registry/paging.js';
 import { publicRepositoryArn } from '../../../domain/registry/public-registries.js';
 import type { EcrPublicContext, EcrPublicInput, EcrPublicOperation } from '../context.js';
@@ -8,8 +9,8 @@ import { resourceTags } from '../tags.js';
 async function createRepository(input: EcrPublicInput, ctx: EcrPublicContext) {
   const name = input.repositoryName as string;
   const accountId = ctx.principal.account;
-  await ctx.authorize('ecr-public:CreateRepository', publicRepositoryArn(accountId, name));
   const tags = resourceTags(input.tags);
+  await ctx.authorize('ecr-public:CreateRepository', publicRepositoryArn(accountId, name), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
   const repo = await ctx.registry.publicRegistries.createRepository(accountId, name, catalogDataInput(input.catalogData), tags);
   const alias = await aliasOf(ctx, accountId);
   return { repository: repositoryShape(ctx, repo, alias), catalogData: catalogDataShape(ctx, repo, alias) };

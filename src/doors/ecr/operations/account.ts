@@ -1,3 +1,4 @@
+import { requestTagContext, tagKeysContext } from '../../../iam/identity.js';
 import { ACCOUNT_SETTINGS } from '../../../domain/registry/accounts.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
 import { ACCOUNT_RESOURCE } from '../repositories.js';
@@ -33,14 +34,16 @@ async function putAccountSetting(input: EcrInput, ctx: EcrContext) {
 }
 
 async function tagResource(input: EcrInput, ctx: EcrContext) {
-  const repo = await taggedRepository(input, ctx, 'ecr:TagResource');
-  await ctx.registry.repositories.tag(repo, parseTags(input, 'tags', true)!);
+  const tags = parseTags(input, 'tags', true)!;
+  const repo = await taggedRepository(input, ctx, 'ecr:TagResource', requestTagContext(tags.map((t) => [t.Key, t.Value])));
+  await ctx.registry.repositories.tag(repo, tags);
   return {};
 }
 
 async function untagResource(input: EcrInput, ctx: EcrContext) {
-  const repo = await taggedRepository(input, ctx, 'ecr:UntagResource');
-  await ctx.registry.repositories.untag(repo, stringList(input, 'tagKeys', 0, 200, true)!);
+  const keys = stringList(input, 'tagKeys', 0, 200, true)!;
+  const repo = await taggedRepository(input, ctx, 'ecr:UntagResource', tagKeysContext(keys));
+  await ctx.registry.repositories.untag(repo, keys);
   return {};
 }
 

@@ -1,4 +1,5 @@
 import { page } from '../../../domain/registry/paging.js';
+import { requestTagContext } from '../../../iam/identity.js';
 import type { EncryptionType, MutabilityExclusionFilter, RepositorySettings, TagMutability } from '../../../domain/registry/settings.js';
 import { EcrError } from '../errors.js';
 import type { EcrContext, EcrInput, EcrOperations } from '../operation.js';
@@ -73,8 +74,8 @@ function encryptionConfiguration(input: EcrInput): RepositorySettings['encryptio
 async function createRepository(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
-  await ctx.authorize('ecr:CreateRepository', repositoryArn(ctx, name));
   const tags = parseTags(input, 'tags', false) ?? [];
+  await ctx.authorize('ecr:CreateRepository', repositoryArn(ctx, name), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
   const repo = await ctx.registry.repositories.create(
     { registryId: ctx.registryId, name },
     {
