@@ -14,6 +14,12 @@ import { PolicyCache } from '../policy/policy-cache.js';
 const POLICY_TTL_MS = 2000;
 const MAX_CACHED_RESOURCES = 10_000;
 
+interface IdentitySide {
+  docs: PolicyDocument[];
+  tags: Array<{ Key: string; Value: string }>;
+}
+const NO_IDENTITY: IdentitySide = { docs: [], tags: [] };
+
 interface ResourceSide {
   docs: PolicyDocument[];
   tags: Array<{ Key: string; Value: string }>;
@@ -49,6 +55,8 @@ const PUBLIC_POLICY = JSON.stringify({
 export interface IdentityPolicySource {
   /** The documents (JSON text) of the user's own and its groups' policies, inline and attached; [] if there is no such user. */
   userPolicies(accountId: string, userName: string): Promise<string[]>;
+  /** The user's tags, which policies read as `aws:PrincipalTag/<key>`; [] if there is no such user. */
+  userTags?(accountId: string, userName: string): Promise<Array<{ Key: string; Value: string }>>;
 }
 
 /** Resource-based policies and resource tags. */
@@ -66,7 +74,7 @@ export interface ResourcePolicySource {
 /** Gathers the policies that bear on a request and asks the evaluator for a decision. */
 export class Authorizer {
   private readonly policies = new PolicyCache();
-  private readonly identityCache = new Map<string, { at: number; docs: PolicyDocument[] }>();
+  private readonly identityCache = new Map<string, { at: number; side: IdentitySide }>();
   private readonly resourceCache = new Map<string, { at: number; side: ResourceSide }>();
 
   constructor(
@@ -81,14 +89,23 @@ export class Authorizer {
   }
 
   async identityPolicies(principal: Principal): Promise<PolicyDocument[]> {
-    if (principal.anonymous || principal.userName === undefined) return [];
+    return (await this.identitySide(principal)).docs;
+  }
+
+  /** The principal's own policies and tags. */
+  private async identitySide(principal: Principal): Promise<IdentitySide> {
+    if (principal.anonymous || principal.userName === undefined) return NO_IDENTITY;
     const cached = this.identityCache.get(principal.arn);
     const now = Date.now();
-    if (cached && now - cached.at < POLICY_TTL_MS) return cached.docs;
-    const texts = await this.identities.userPolicies(principal.account, principal.userName);
+    if (cached && now - cached.at < POLICY_TTL_MS) return cached.side;
+    const [texts, tags] = await Promise.all([
+      this.identities.userPolicies(principal.account, principal.userName),
+      this.identities.userTags?.(principal.account, principal.userName) ?? [],
+    ]);
     const docs = texts.map((t) => this.policies.get(t, 'identity')).filter((d): d is PolicyDocument => d !== undefined);
-    this.identityCache.set(principal.arn, { at: now, docs });
-    return docs;
+    const side = { docs, tags };
+    this.identityCache.set(principal.arn, { at: now, side });
+    return side;
   }
 
   private async resourceSide(resourceArn: string, resourceAccount: string, principal: Principal): Promise<ResourceSide> {
@@ -151,7 +168,7 @@ export class Authorizer {
   /** Whether the principal may perform `action` on `resourceArn`. */
   async authorize(principal: Principal, action: string, resourceArn: string, context: AuthzContext = {}): Promise<AuthzDecision> {
     const resourceAccount = arnAccount(resourceArn) ?? principal.account;
-    const [identityPolicies, resource] = await Promise.all([this.identityPolicies(principal), this.resourceSide(resourceArn, resourceAccount, principal)]);
+    const [identity, resource] = await Promise.all([this.identitySide(principal), this.resourceSide(resourceArn, resourceAccount, principal)]);
     const now = new Date();
     const raw: RawContext = {
       'aws:CurrentTime': now.toISOString(),
@@ -162,10 +179,11 @@ export class Authorizer {
       raw[`ecr:ResourceTag/${Key}`] = Value;
       raw[`aws:ResourceTag/${Key}`] = Value;
     }
+    for (const { Key, Value } of identity.tags) raw[`aws:PrincipalTag/${Key}`] = Value;
     for (const [k, v] of Object.entries(context)) if (v !== undefined) raw[k] = v;
     const result = evaluate(
       { action, resource: resourceArn, resourceAccount, principal, context: raw },
-      { identityPolicies, resourcePolicies: resource.docs, resourcePolicyIsAuthority: resource.authority },
+      { identityPolicies: identity.docs, resourcePolicies: resource.docs, resourcePolicyIsAuthority: resource.authority },
     );
     if (result.decision === 'Allow') return ALLOWED;
     return denial(principal, action, resourceArn, result.decision === 'ExplicitDeny', result.reason);

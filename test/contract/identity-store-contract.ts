@@ -13,6 +13,7 @@ const user = (name: string, accountId = A, createdAt = 1000): UserRow => ({
   userId: `AIDA${accountId}${name.toUpperCase()}`,
   arn: `arn:aws:iam::${accountId}:user/${name}`,
   path: '/',
+  tags: [],
   createdAt,
 });
 
@@ -223,6 +224,24 @@ export function identityStoreContract(name: string, makeStore: () => Promise<Sto
       assert.equal(await store.deleteRole(A, 'deploy'), false);
       assert.equal(await store.getRoleByArn(deploy.arn), undefined);
       assert.ok(await store.getRole(B, 'deploy'));
+    });
+
+    it('tags of users and roles: stored with the user, changed in one step, per account', async () => {
+      const tagged = { ...user('tagged'), tags: [{ Key: 'team', Value: 'infra' }] };
+      assert.equal(await store.insertUser(tagged), true);
+      assert.deepEqual(await store.getUser(A, 'tagged'), tagged);
+      await store.insertUser(user('tagged', B));
+      const added = await store.changeTags('user', A, 'tagged', (tags) => [...tags, { Key: 'cost', Value: '42' }]);
+      assert.deepEqual(added, [{ Key: 'team', Value: 'infra' }, { Key: 'cost', Value: '42' }]);
+      assert.deepEqual((await store.getUser(A, 'tagged'))?.tags, added);
+      assert.deepEqual((await store.getUser(B, 'tagged'))?.tags, [], "another account's user keeps its own");
+      assert.equal(await store.changeTags('user', A, 'nobody', (tags) => tags), undefined);
+      await store.insertRole(role('tagged-role'));
+      assert.deepEqual(await store.changeTags('role', A, 'tagged-role', () => [{ Key: 'env', Value: 'lab' }]), [{ Key: 'env', Value: 'lab' }]);
+      assert.deepEqual((await store.getRole(A, 'tagged-role'))?.tags, [{ Key: 'env', Value: 'lab' }]);
+      // Concurrent changes each see the other's result.
+      await Promise.all(Array.from({ length: 8 }, (_, i) => store.changeTags('user', A, 'tagged', (tags) => [...tags, { Key: `k${i}`, Value: 'v' }])));
+      assert.equal((await store.getUser(A, 'tagged'))?.tags.length, 10);
     });
   });
 }

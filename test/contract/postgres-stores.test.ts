@@ -124,7 +124,7 @@ describe('PostgreSQL specifics', () => {
     try {
       await Promise.all(dbs.map((db) => migrate(db)));
       const rows = await dbs[0]!.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22]);
+      assert.deepEqual(rows.map((r) => r.version), [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]);
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
     }

@@ -20,7 +20,7 @@ interface Keys {
   secretAccessKey: string;
 }
 
-describe('identity and access', { timeout: 120_000 }, () => {
+describe('identity and access', { timeout: 300_000 }, () => {
   let b: Berth;
   let work: { path: string; remove: () => Promise<void> };
   let image: LayoutImage;
@@ -364,11 +364,49 @@ describe('identity and access', { timeout: 120_000 }, () => {
     assert.match(conflict.stderr, /DeleteConflict/);
   });
 
-  test('what IAM here would store and not honour is refused: user permissions boundaries, user and policy tags', async () => {
-    const boundary = await aws(['iam', 'create-user', '--user-name', 'bounded', '--permissions-boundary', READ_ONLY], undefined, false);
+  test('user and role tags: shown, changed, and read by policies as aws:PrincipalTag (ABAC with ${aws:PrincipalTag/team})', async () => {
+    const created = await awsJson<{ User: { Tags?: unknown } }>(['iam', 'create-user', '--user-name', 'abac', '--tags', 'Key=team,Value=infra', 'Key=cost,Value=1']);
+    assert.deepEqual(created.User.Tags, [{ Key: 'team', Value: 'infra' }, { Key: 'cost', Value: '1' }]);
+    await aws(['iam', 'tag-user', '--user-name', 'abac', '--tags', 'Key=Cost,Value=2']);
+    await aws(['iam', 'untag-user', '--user-name', 'abac', '--tag-keys', 'nothing']);
+    const listed = await awsJson<{ Tags: Array<{ Key: string; Value: string }> }>(['iam', 'list-user-tags', '--user-name', 'abac']);
+    assert.deepEqual(listed.Tags, [{ Key: 'team', Value: 'infra' }, { Key: 'Cost', Value: '2' }], 'keys compare without case: Cost replaced cost');
+    const got = await awsJson<{ User: { Tags?: unknown } }>(['iam', 'get-user', '--user-name', 'abac']);
+    assert.deepEqual(got.User.Tags, listed.Tags);
+    const users = await awsJson<{ Users: Array<{ UserName: string; Tags?: unknown }> }>(['iam', 'list-users']);
+    assert.equal(users.Users.find((u) => u.UserName === 'abac')?.Tags, undefined, 'ListUsers shows no tags, as IAM');
+    assert.match((await aws(['iam', 'tag-user', '--user-name', 'abac', '--tags', 'Key=aws:x,Value=y'], undefined, false)).stderr, /InvalidInput/);
+    const many = Array.from({ length: 49 }, (_, i) => `Key=k${i},Value=v`);
+    assert.match((await aws(['iam', 'tag-user', '--user-name', 'abac', '--tags', ...many], undefined, false)).stderr, /LimitExceeded/);
+    assert.match((await aws(['iam', 'tag-user', '--user-name', 'ghost', '--tags', 'Key=a,Value=b'], undefined, false)).stderr, /NoSuchEntity/);
+
+    // The user may see repositories whose team tag is its own team, and nothing once its tag is gone.
+    await aws(['iam', 'put-user-policy', '--user-name', 'abac', '--policy-name', 'team', '--policy-document', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': '${aws:PrincipalTag/team}' } } }],
+    })]);
+    await aws(['ecr', 'create-repository', '--repository-name', 'abac/infra', '--tags', 'Key=team,Value=infra']);
+    await aws(['ecr', 'create-repository', '--repository-name', 'abac/web', '--tags', 'Key=team,Value=web']);
+    const key = await awsJson<{ AccessKey: { AccessKeyId: string; SecretAccessKey: string } }>(['iam', 'create-access-key', '--user-name', 'abac']);
+    const profile = await writeProfile('abac', { accessKeyId: key.AccessKey.AccessKeyId, secretAccessKey: key.AccessKey.SecretAccessKey });
+    const describe = (name: string) => aws(['ecr', 'describe-repositories', '--repository-names', name], profile, false);
+    assert.equal((await describe('abac/infra')).code, 0, 'its own team');
+    assert.match((await describe('abac/web')).stderr, /AccessDenied/, 'another team');
+    await aws(['iam', 'untag-user', '--user-name', 'abac', '--tag-keys', 'TEAM']);
+    assert.match((await describe('abac/infra')).stderr, /AccessDenied/, 'without the tag, at once');
+    for (const repo of ['abac/infra', 'abac/web']) await aws(['ecr', 'delete-repository', '--repository-name', repo]);
+
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecr.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    await aws(['iam', 'create-role', '--role-name', 'tagged-role', '--assume-role-policy-document', trust, '--tags', 'Key=env,Value=lab']);
+    await aws(['iam', 'tag-role', '--role-name', 'tagged-role', '--tags', 'Key=owner,Value=ops']);
+    await aws(['iam', 'untag-role', '--role-name', 'tagged-role', '--tag-keys', 'env']);
+    assert.deepEqual((await awsJson<{ Tags: unknown }>(['iam', 'list-role-tags', '--role-name', 'tagged-role'])).Tags, [{ Key: 'owner', Value: 'ops' }]);
+    await aws(['iam', 'delete-role', '--role-name', 'tagged-role']);
+  });
+
+  test('what IAM here would store and not honour is refused: user permissions boundaries, policy tags', async () => {
+    const boundary = await aws(['iam', 'create-user', '--user-name', 'bounded', '--permissions-boundary', READ_ONLY, '--tags', 'Key=team,Value=infra'], undefined, false);
     assert.match(boundary.stderr, /InvalidInput.*Permissions boundaries are not supported/);
-    const tagged = await aws(['iam', 'create-user', '--user-name', 'bounded', '--tags', 'Key=team,Value=infra'], undefined, false);
-    assert.match(tagged.stderr, /InvalidInput.*Tags on users are not supported/);
     assert.match((await aws(['iam', 'get-user', '--user-name', 'bounded'], undefined, false)).stderr, /NoSuchEntity/, 'a refused create leaves no user behind');
     const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: '*' }] });
     const policy = await aws(['iam', 'create-policy', '--policy-name', 'tagged-policy', '--policy-document', doc, '--tags', 'Key=team,Value=infra'], undefined, false);

@@ -1,5 +1,5 @@
 import type { Principal } from '../../iam/auth/principal.js';
-import type { AuthzContext } from '../../iam/identity.js';
+import { requestTagContext, type AuthzContext } from '../../iam/identity.js';
 import {
   groupArn,
   policyArn,
@@ -17,6 +17,7 @@ import { managedPolicyByArn } from '../../policy/managed-policies.js';
 import { parsePolicyDocument, PolicyValidationError } from '../../policy/index.js';
 import { alreadyExists, deleteConflict, IamError, noSuchEntity, validationError } from './iam-error.js';
 import { isoSeconds, type XmlValue } from './query-xml.js';
+import { tagsParam } from './tag-params.js';
 
 export interface ActionContext {
   principal: Principal;
@@ -43,7 +44,7 @@ export function param(ctx: ActionContext, name: string): string {
   return v;
 }
 
-function nameParam(ctx: ActionContext, name: string): string {
+export function nameParam(ctx: ActionContext, name: string): string {
   const v = param(ctx, name);
   if (!NAME.test(v)) throw validationError(`The specified value for ${name.charAt(0).toLowerCase()}${name.slice(1)} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-`);
   return v;
@@ -68,8 +69,9 @@ function policyDocumentParam(ctx: ActionContext): string {
 
 export const account = (ctx: ActionContext) => ctx.principal.account;
 
-function userXml(u: User): XmlValue {
-  return { Path: u.path, UserName: u.name, UserId: u.userId, Arn: u.arn, CreateDate: isoSeconds(u.createdAt) };
+/** The User shape; `full` adds the tags GetUser and CreateUser show (ListUsers does not). */
+function userXml(u: User, full = false): XmlValue {
+  return { Path: u.path, UserName: u.name, UserId: u.userId, Arn: u.arn, CreateDate: isoSeconds(u.createdAt), Tags: full && u.tags.length > 0 ? u.tags : undefined };
 }
 function groupXml(g: Group): XmlValue {
   return { Path: g.path, GroupName: g.name, GroupId: g.groupId, Arn: g.arn, CreateDate: isoSeconds(g.createdAt) };
@@ -93,7 +95,8 @@ function policyXml(p: ManagedPolicy): XmlValue {
   };
 }
 
-async function existingUser(ctx: ActionContext, name: string): Promise<User> {
+/** A user of the caller's account; NoSuchEntity if there is none. */
+export async function existingUser(ctx: ActionContext, name: string): Promise<User> {
   const u = await ctx.directory.getUser(account(ctx), name);
   if (!u) throw noSuchEntity(`The user with name ${name} cannot be found.`);
   return u;
@@ -240,23 +243,23 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const name = nameParam(ctx, 'UserName');
     const path = pathParam(ctx);
     refuseUnsupported(ctx, 'PermissionsBoundary', 'Permissions boundaries are');
-    refuseUnsupported(ctx, 'Tags', 'Tags on users are');
-    await ctx.authorize(userArn(account(ctx), name));
-    const u = await ctx.directory.createUser(account(ctx), name, path);
+    const tags = tagsParam(ctx);
+    await ctx.authorize(userArn(account(ctx), name), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
+    const u = await ctx.directory.createUser(account(ctx), name, path, tags);
     if (!u) throw alreadyExists(`User with name ${name} already exists.`);
-    return { User: userXml(u) };
+    return { User: userXml(u, true) };
   },
   async GetUser(ctx) {
     const name = ctx.params.get('UserName') || ctx.principal.userName;
     if (!name) throw validationError('Must specify userName when calling with non-User credentials');
     await ctx.authorize(userArn(account(ctx), name));
-    return { User: userXml(await existingUser(ctx, name)) };
+    return { User: userXml(await existingUser(ctx, name), true) };
   },
   async ListUsers(ctx) {
     await ctx.authorize(`arn:aws:iam::${account(ctx)}:user/*`);
     const prefix = ctx.params.get('PathPrefix') || '/';
     const users = (await ctx.directory.listUsers(account(ctx))).filter((u) => u.path.startsWith(prefix));
-    return { Users: users.map(userXml), IsTruncated: false };
+    return { Users: users.map((u) => userXml(u)), IsTruncated: false };
   },
   async DeleteUser(ctx) {
     const name = nameParam(ctx, 'UserName');
@@ -322,7 +325,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const name = nameParam(ctx, 'GroupName');
     await ctx.authorize(groupArn(account(ctx), name));
     const g = await existingGroup(ctx, name);
-    return { Group: groupXml(g), Users: (await ctx.directory.groupMembers(account(ctx), name)).map(userXml), IsTruncated: false };
+    return { Group: groupXml(g), Users: (await ctx.directory.groupMembers(account(ctx), name)).map((u) => userXml(u)), IsTruncated: false };
   },
   async ListGroupsForUser(ctx) {
     const name = nameParam(ctx, 'UserName');

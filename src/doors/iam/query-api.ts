@@ -10,11 +10,12 @@ import { IAM_ACTIONS, isMutation, ROLE_POLICY_ACTIONS, type Action, type ActionR
 import { IamError } from './iam-error.js';
 import { paginate } from './paging.js';
 import { ROLE_ACTIONS } from './role-actions.js';
+import { TAG_ACTIONS } from './tag-actions.js';
 import { errorXml, IAM_XMLNS, responseXml, STS_XMLNS } from './query-xml.js';
 
 const MAX_BODY = 1024 * 1024;
 
-const ACTIONS: Record<string, Action> = { ...IAM_ACTIONS, ...ROLE_ACTIONS, ...ROLE_POLICY_ACTIONS };
+const ACTIONS: Record<string, Action> = { ...IAM_ACTIONS, ...ROLE_ACTIONS, ...ROLE_POLICY_ACTIONS, ...TAG_ACTIONS };
 
 export interface QueryApiDeps {
   identity: Identity;

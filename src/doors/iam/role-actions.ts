@@ -4,14 +4,12 @@ import { parsePolicyDocument, PolicyValidationError } from '../../policy/index.j
 import { account, existingRole, param, pathParam, roleNameParam, type Action, type ActionContext } from './iam-actions.js';
 import { alreadyExists, deleteConflict, IamError, validationError } from './iam-error.js';
 import { isoSeconds, type XmlValue } from './query-xml.js';
+import { tagsParam } from './tag-params.js';
 
-// Constraints from botocore's IAM model (roleDescriptionType, roleMaxSessionDurationType, tagListType, …).
+// Constraints from botocore's IAM model (roleDescriptionType, roleMaxSessionDurationType, …).
 const MAX_DESCRIPTION = 1000;
 const MIN_SESSION = 3600;
 const MAX_SESSION = 43_200;
-const MAX_TAGS = 50;
-const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
-const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 const malformed = (message: string) => new IamError('MalformedPolicyDocument', message, 400);
 
@@ -52,23 +50,6 @@ function maxSessionParam(ctx: ActionContext): number | undefined {
   if (n < MIN_SESSION) throw validationError(`1 validation error detected: Value '${n}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to ${MIN_SESSION}`);
   if (n > MAX_SESSION) throw validationError(`1 validation error detected: Value '${n}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to ${MAX_SESSION}`);
   return n;
-}
-
-/** `Tags.member.N.Key` / `Tags.member.N.Value`. */
-function tagsParam(ctx: ActionContext): Array<{ Key: string; Value: string }> {
-  const tags: Array<{ Key: string; Value: string }> = [];
-  for (let n = 1; ctx.params.has(`Tags.member.${n}.Key`) || ctx.params.has(`Tags.member.${n}.Value`); n++) {
-    const Key = ctx.params.get(`Tags.member.${n}.Key`) ?? '';
-    const Value = ctx.params.get(`Tags.member.${n}.Value`);
-    if (Value === null) throw validationError(`1 validation error detected: Value null at 'tags.${n}.member.value' failed to satisfy constraint: Member must not be null`);
-    if (!TAG_KEY.test(Key)) throw validationError(`1 validation error detected: Value '${Key}' at 'tags.${n}.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`);
-    if (!TAG_VALUE.test(Value)) throw validationError(`1 validation error detected: Value '${Value}' at 'tags.${n}.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`);
-    tags.push({ Key, Value });
-  }
-  if (tags.length > MAX_TAGS) throw validationError(`1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TAGS}`);
-  const keys = tags.map((t) => t.Key.toLowerCase());
-  if (new Set(keys).size !== keys.length) throw new IamError('InvalidInput', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.', 400);
-  return tags;
 }
 
 /** The Role shape; `full` adds what GetRole and CreateRole show beyond ListRoles. */

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type {
   AccessKeyRow,
   GroupRow,
+  IamTag,
   IdentityStore,
   ManagedPolicyRow,
   OwnerKind,
@@ -12,7 +13,7 @@ import type {
 import type { IdentityPolicySource } from '../authorizer.js';
 import { MANAGED_POLICIES, managedPolicyByArn } from '../../policy/managed-policies.js';
 
-export type { OwnerKind };
+export type { IamTag, OwnerKind };
 export type User = UserRow;
 export type AccessKey = AccessKeyRow;
 export type Group = GroupRow;
@@ -29,6 +30,12 @@ export interface NewRole {
   maxSessionDuration?: number;
   tags?: Array<{ Key: string; Value: string }>;
 }
+
+/** IAM's quota of tags per user or role. */
+export const MAX_IAM_TAGS = 50;
+
+/** A tag change that would leave more than MAX_IAM_TAGS tags. */
+export class TooManyTags extends Error {}
 
 /** IAM's default MaxSessionDuration of a role, in seconds. */
 export const DEFAULT_MAX_SESSION_DURATION = 3600;
@@ -75,9 +82,9 @@ export class IdentityDirectory implements IdentityPolicySource {
 
   // ---- users -----------------------------------------------------------------------------------
   /** The new user, or undefined if the account has one of that name. */
-  async createUser(accountId: string, name: string, path?: string): Promise<User | undefined> {
+  async createUser(accountId: string, name: string, path?: string, tags: IamTag[] = []): Promise<User | undefined> {
     const p = normalisePath(path);
-    const user: User = { accountId, name, userId: randomId('AIDA'), arn: userArn(accountId, name, p), path: p, createdAt: Date.now() };
+    const user: User = { accountId, name, userId: randomId('AIDA'), arn: userArn(accountId, name, p), path: p, tags, createdAt: Date.now() };
     return (await this.store.insertUser(user)) ? user : undefined;
   }
 
@@ -92,6 +99,24 @@ export class IdentityDirectory implements IdentityPolicySource {
   /** Whether the user still has keys, policies or groups (IAM refuses to delete it then). */
   userHasDependents(accountId: string, name: string): Promise<boolean> {
     return this.store.userHasDependents(accountId, name);
+  }
+
+  /**
+   * Adds tags to a user or role, replacing the value of a key it has (keys compare without case, as
+   * in IAM). Undefined if there is no such user or role; throws TooManyTags past the limit.
+   */
+  tag(kind: 'user' | 'role', accountId: string, name: string, tags: IamTag[]): Promise<IamTag[] | undefined> {
+    return this.store.changeTags(kind, accountId, name, (current) => {
+      const added = new Set(tags.map((t) => t.Key.toLowerCase()));
+      const merged = [...current.filter((t) => !added.has(t.Key.toLowerCase())), ...tags];
+      if (merged.length > MAX_IAM_TAGS) throw new TooManyTags(`Cannot exceed quota for TagsPerEntity: ${MAX_IAM_TAGS}.`);
+      return merged;
+    });
+  }
+
+  untag(kind: 'user' | 'role', accountId: string, name: string, keys: string[]): Promise<IamTag[] | undefined> {
+    const removed = new Set(keys.map((k) => k.toLowerCase()));
+    return this.store.changeTags(kind, accountId, name, (current) => current.filter((t) => !removed.has(t.Key.toLowerCase())));
   }
 
   deleteUser(accountId: string, name: string): Promise<boolean> {
@@ -317,6 +342,10 @@ export class IdentityDirectory implements IdentityPolicySource {
   /** The document of an AWS managed policy, or of a customer managed policy's default version. */
   async policyDocument(arn: string): Promise<string | undefined> {
     return managedPolicyByArn(arn)?.document ?? (await this.store.defaultPolicyDocument(arn));
+  }
+
+  async userTags(accountId: string, userName: string): Promise<IamTag[]> {
+    return (await this.store.getUser(accountId, userName))?.tags ?? [];
   }
 
   async userPolicies(accountId: string, userName: string): Promise<string[]> {

@@ -2,12 +2,16 @@ import type { SqlDb } from './sql.js';
 
 export type OwnerKind = 'user' | 'group' | 'role';
 
+// A type, not an interface: XML rendering takes it as a plain record.
+export type IamTag = { Key: string; Value: string };
+
 export interface UserRow {
   accountId: string;
   name: string;
   userId: string;
   arn: string;
   path: string;
+  tags: IamTag[];
   createdAt: number;
 }
 
@@ -39,7 +43,7 @@ export interface RoleRow {
   maxSessionDuration: number;
   /** The trust policy: who may assume the role (JSON text, as given). */
   assumeRolePolicy: string;
-  tags: Array<{ Key: string; Value: string }>;
+  tags: IamTag[];
   createdAt: number;
 }
 
@@ -71,7 +75,8 @@ type Raw = Record<string, string | number | null>;
 const num = (v: string | number | null | undefined): number => Number(v ?? 0);
 
 function toUser(r: Raw): UserRow {
-  return { accountId: String(r.account_id), name: String(r.name), userId: String(r.user_id), arn: String(r.arn), path: String(r.path), createdAt: num(r.created_at) };
+  const tags = r.tags === null || r.tags === undefined ? [] : (JSON.parse(String(r.tags)) as IamTag[]);
+  return { accountId: String(r.account_id), name: String(r.name), userId: String(r.user_id), arn: String(r.arn), path: String(r.path), tags, createdAt: num(r.created_at) };
 }
 function toGroup(r: Raw): GroupRow {
   return { accountId: String(r.account_id), name: String(r.name), groupId: String(r.group_id), arn: String(r.arn), path: String(r.path), createdAt: num(r.created_at) };
@@ -140,8 +145,8 @@ export class IdentityStore {
   /** False if the account has a user of that name already. */
   async insertUser(u: UserRow): Promise<boolean> {
     const { changes } = await this.db.run(
-      'INSERT INTO iam_users (account_id, name, user_id, arn, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [u.accountId, u.name, u.userId, u.arn, u.path, u.createdAt],
+      'INSERT INTO iam_users (account_id, name, user_id, arn, path, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [u.accountId, u.name, u.userId, u.arn, u.path, JSON.stringify(u.tags), u.createdAt],
     );
     return changes > 0;
   }
@@ -163,6 +168,21 @@ export class IdentityStore {
       ["SELECT 1 AS x FROM iam_inline_policies WHERE account_id = ? AND owner_kind = 'user' AND owner_name = ? LIMIT 1", [accountId, name]],
       ["SELECT 1 AS x FROM iam_attachments WHERE account_id = ? AND owner_kind = 'user' AND owner_name = ? LIMIT 1", [accountId, name]],
     ]);
+  }
+
+  /**
+   * Replaces a user's or role's tags with what `change` makes of them, in one transaction, so that
+   * concurrent changes do not lose each other's tags. Undefined if there is no such user or role.
+   */
+  async changeTags(kind: 'user' | 'role', accountId: string, name: string, change: (tags: IamTag[]) => IamTag[]): Promise<IamTag[] | undefined> {
+    const table = kind === 'user' ? 'iam_users' : 'iam_roles';
+    return this.db.transaction(async (tx) => {
+      const row = await tx.get<Raw>(`SELECT tags FROM ${table} WHERE account_id = ? AND name = ?`, [accountId, name]);
+      if (!row) return undefined;
+      const tags = change(row.tags === null || row.tags === undefined ? [] : (JSON.parse(String(row.tags)) as IamTag[]));
+      await tx.run(`UPDATE ${table} SET tags = ? WHERE account_id = ? AND name = ?`, [JSON.stringify(tags), accountId, name]);
+      return tags;
+    }, `iam-tags ${accountId}`);
   }
 
   async deleteUser(accountId: string, name: string): Promise<boolean> {

@@ -21,6 +21,7 @@ import { USAGE_ARCHIVE_SCHEMA } from './schema/019-ecr.js';
 import { AUDIT_COMPACT_SCHEMA } from './schema/020-audit-compact.js';
 import { SCAN_COUNTS_SCHEMA } from './schema/021-scan-counts.js';
 import { EVENTBRIDGE_TAGS_SCHEMA } from './schema/022-eventbridge-tags.js';
+import { IAM_USER_TAGS_SCHEMA } from './schema/023-iam-user-tags.js';
 
 /**
  * One migration set for both databases. `{bytes}` becomes BLOB or BYTEA, `{serial}` an
@@ -29,7 +30,7 @@ import { EVENTBRIDGE_TAGS_SCHEMA } from './schema/022-eventbridge-tags.js';
  * On PostgreSQL every TEXT column gets the "C" collation: SQLite compares text bytewise (BINARY),
  * and ORDER BY, `name > ?` paging and their indexes must agree on both.
  */
-const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA, ECR_OPS_SCHEMA, EVENTBRIDGE_SCHEMA, ECR_PUBLIC_SCHEMA, SCANNING_SCHEMA, AUDIT_SCHEMA, KMS_SCHEMA, CLAIMS_SCHEMA, IAM_ROLES_SCHEMA, USAGE_SCHEMA, ARCHIVE_SCHEMA, SCAN_FRESHNESS_SCHEMA, USAGE_ARCHIVE_SCHEMA, AUDIT_COMPACT_SCHEMA, SCAN_COUNTS_SCHEMA, EVENTBRIDGE_TAGS_SCHEMA];
+const MIGRATIONS: string[] = [CORE_SCHEMA, IDENTITY_SCHEMA, ECR_SCHEMA, LIFECYCLE_SCHEMA, LEASES_SCHEMA, EVENTS_JOBS_SCHEMA, DROP_LEASES_SCHEMA, ECR_OPS_SCHEMA, EVENTBRIDGE_SCHEMA, ECR_PUBLIC_SCHEMA, SCANNING_SCHEMA, AUDIT_SCHEMA, KMS_SCHEMA, CLAIMS_SCHEMA, IAM_ROLES_SCHEMA, USAGE_SCHEMA, ARCHIVE_SCHEMA, SCAN_FRESHNESS_SCHEMA, USAGE_ARCHIVE_SCHEMA, AUDIT_COMPACT_SCHEMA, SCAN_COUNTS_SCHEMA, EVENTBRIDGE_TAGS_SCHEMA, IAM_USER_TAGS_SCHEMA];
 
 /** The audit trail's own SQLite file (the embedded default keeps it apart from the metadata database). */
 export const AUDIT_FILE_MIGRATIONS: string[] = [AUDIT_SCHEMA, AUDIT_COMPACT_SCHEMA];
