@@ -243,7 +243,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const name = nameParam(ctx, 'UserName');
     const path = pathParam(ctx);
     refuseUnsupported(ctx, 'PermissionsBoundary', 'Permissions boundaries are');
-    const tags = tagsParam(ctx);
+    const tags = tagsParam(ctx.params);
     await ctx.authorize(userArn(account(ctx), name), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
     const u = await ctx.directory.createUser(account(ctx), name, path, tags);
     if (!u) throw alreadyExists(`User with name ${name} already exists.`);

@@ -5,7 +5,7 @@ import { IamError, noSuchEntity, validationError } from './iam-error.js';
 import { tagKeysParam, tagsParam } from './tag-params.js';
 
 function requiredTags(ctx: ActionContext): IamTag[] {
-  const tags = tagsParam(ctx);
+  const tags = tagsParam(ctx.params);
   if (tags.length === 0) throw validationError("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null");
   return tags;
 }
@@ -52,7 +52,7 @@ function tagActions(t: Taggable): { tag: Action; untag: Action; list: Action } {
     },
     async untag(ctx) {
       const name = t.name(ctx);
-      const keys = tagKeysParam(ctx);
+      const keys = tagKeysParam(ctx.params);
       await ctx.authorize(await t.arn(ctx, name), tagKeysContext(keys));
       if (!(await ctx.directory.untag(t.kind, account(ctx), name, keys))) throw t.missing(name);
       return undefined;

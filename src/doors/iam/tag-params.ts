@@ -1,5 +1,4 @@
 import { MAX_IAM_TAGS, type IamTag } from '../../iam/identity/directory.js';
-import type { ActionContext } from './iam-actions.js';
 import { IamError, validationError } from './iam-error.js';
 
 // Constraints from botocore's IAM model (tagListType, tagKeyType, tagValueType).
@@ -7,11 +6,11 @@ const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 /** `Tags.member.N.Key` / `Tags.member.N.Value`. */
-export function tagsParam(ctx: ActionContext): IamTag[] {
+export function tagsParam(params: URLSearchParams): IamTag[] {
   const tags: IamTag[] = [];
-  for (let n = 1; ctx.params.has(`Tags.member.${n}.Key`) || ctx.params.has(`Tags.member.${n}.Value`); n++) {
-    const Key = ctx.params.get(`Tags.member.${n}.Key`) ?? '';
-    const Value = ctx.params.get(`Tags.member.${n}.Value`);
+  for (let n = 1; params.has(`Tags.member.${n}.Key`) || params.has(`Tags.member.${n}.Value`); n++) {
+    const Key = params.get(`Tags.member.${n}.Key`) ?? '';
+    const Value = params.get(`Tags.member.${n}.Value`);
     if (Value === null) throw validationError(`1 validation error detected: Value null at 'tags.${n}.member.value' failed to satisfy constraint: Member must not be null`);
     if (!TAG_KEY.test(Key)) throw validationError(`1 validation error detected: Value '${Key}' at 'tags.${n}.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`);
     if (!TAG_VALUE.test(Value)) throw validationError(`1 validation error detected: Value '${Value}' at 'tags.${n}.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`);
@@ -25,10 +24,10 @@ export function tagsParam(ctx: ActionContext): IamTag[] {
 }
 
 /** `TagKeys.member.N`. */
-export function tagKeysParam(ctx: ActionContext): string[] {
+export function tagKeysParam(params: URLSearchParams): string[] {
   const keys: string[] = [];
-  for (let n = 1; ctx.params.has(`TagKeys.member.${n}`); n++) {
-    const key = ctx.params.get(`TagKeys.member.${n}`)!;
+  for (let n = 1; params.has(`TagKeys.member.${n}`); n++) {
+    const key = params.get(`TagKeys.member.${n}`)!;
     if (!TAG_KEY.test(key)) throw validationError(`1 validation error detected: Value '${key}' at 'tagKeys.${n}.member' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+`);
     keys.push(key);
   }
