@@ -29,6 +29,7 @@ interface ResourceSide {
 
 const KMS_KEY_ARN = /^arn:[^:]+:kms:[^:]*:\d{12}:key\/.+$/;
 const EVENTS_ARN = /^arn:[^:]+:events:[^:]*:\d{12}:(rule|event-bus)\/.+$/;
+const IAM_USER_OR_ROLE_ARN = /^arn:[^:]+:iam::\d{12}:(user|role)\/.+$/;
 
 /** What anonymous callers (and anyone else) may do on a repository marked `public`. */
 export const PUBLIC_PULL_ACTIONS = [
@@ -57,6 +58,8 @@ export interface IdentityPolicySource {
   userPolicies(accountId: string, userName: string): Promise<string[]>;
   /** The user's tags, which policies read as `aws:PrincipalTag/<key>`; [] if there is no such user. */
   userTags?(accountId: string, userName: string): Promise<Array<{ Key: string; Value: string }>>;
+  /** A user's or role's tags by its ARN (as `aws:ResourceTag/<key>` of IAM calls on it); undefined if there is none. */
+  iamResourceTags?(arn: string): Promise<Array<{ Key: string; Value: string }> | undefined>;
 }
 
 /** Resource-based policies and resource tags. */
@@ -130,6 +133,9 @@ export class Authorizer {
       const key = await this.resources.kmsKey(resourceArn);
       const doc = key && this.policies.get(key.policyText, 'resource');
       return { docs: doc ? [doc] : [], tags: key?.tags ?? [], authority: true };
+    }
+    if (IAM_USER_OR_ROLE_ARN.test(resourceArn) && this.identities.iamResourceTags) {
+      return { docs, tags: (await this.identities.iamResourceTags(resourceArn)) ?? [] };
     }
     if (EVENTS_ARN.test(resourceArn) && this.resources.eventBridgeTags) {
       return { docs, tags: (await this.resources.eventBridgeTags(resourceArn)) ?? [] };

@@ -401,6 +401,17 @@ describe('identity and access', { timeout: 300_000 }, () => {
     await aws(['iam', 'tag-role', '--role-name', 'tagged-role', '--tags', 'Key=owner,Value=ops']);
     await aws(['iam', 'untag-role', '--role-name', 'tagged-role', '--tag-keys', 'env']);
     assert.deepEqual((await awsJson<{ Tags: unknown }>(['iam', 'list-role-tags', '--role-name', 'tagged-role'])).Tags, [{ Key: 'owner', Value: 'ops' }]);
+    // A role's own tags are its aws:ResourceTag in IAM calls on it: a protected role cannot be changed.
+    await aws(['iam', 'put-user-policy', '--user-name', 'abac', '--policy-name', 'roles', '--policy-document', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'iam:UpdateRole', Resource: '*' },
+        { Effect: 'Deny', Action: 'iam:UpdateRole', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/owner': 'ops' } } },
+      ],
+    })]);
+    assert.match((await aws(['iam', 'update-role', '--role-name', 'tagged-role', '--description', 'x'], profile, false)).stderr, /AccessDenied/);
+    await aws(['iam', 'untag-role', '--role-name', 'tagged-role', '--tag-keys', 'owner']);
+    assert.equal((await aws(['iam', 'update-role', '--role-name', 'tagged-role', '--description', 'x'], profile, false)).code, 0);
     await aws(['iam', 'delete-role', '--role-name', 'tagged-role']);
   });
 

@@ -344,6 +344,14 @@ export class IdentityDirectory implements IdentityPolicySource {
     return managedPolicyByArn(arn)?.document ?? (await this.store.defaultPolicyDocument(arn));
   }
 
+  async iamResourceTags(arn: string): Promise<IamTag[] | undefined> {
+    const m = /^arn:[^:]+:iam::(\d{12}):(user|role)\/(?:.*\/)?([^/]+)$/.exec(arn);
+    if (!m) return undefined;
+    const found = m[2] === 'user' ? await this.store.getUser(m[1]!, m[3]!) : await this.store.getRole(m[1]!, m[3]!);
+    // By name alone: some IAM calls are authorized on the ARN without the user's path.
+    return found?.tags;
+  }
+
   async userTags(accountId: string, userName: string): Promise<IamTag[]> {
     return (await this.store.getUser(accountId, userName))?.tags ?? [];
   }
