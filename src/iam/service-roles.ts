@@ -43,6 +43,8 @@ export class RolePermissions implements ServiceRoles {
     if (!trusts(role, service)) return refuse(`the trust policy of the role ${roleArn} does not let ${service} perform ${ASSUME_ROLE}`);
     const policies = (await this.roles.rolePolicies(role.accountId, role.name)).map((text) => parse(text, 'identity')).filter((d): d is PolicyDocument => d !== undefined);
     const session = { arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${service}`, account: role.accountId };
+    // A session of a role carries the role's tags as its principal tags, as in IAM.
+    const principalTags = Object.fromEntries(role.tags.map((t) => [`aws:PrincipalTag/${t.Key}`, t.Value]));
     for (const { action, resource, context } of requests) {
       let resourcePolicies: PolicyDocument[] = [];
       const onKey = KMS_KEY_ARN.test(resource);
@@ -52,7 +54,7 @@ export class RolePermissions implements ServiceRoles {
         resourcePolicies = [parse(keyPolicy, 'resource')].filter((d): d is PolicyDocument => d !== undefined);
       }
       const result = evaluate(
-        { action, resource, resourceAccount: arnAccount(resource) ?? role.accountId, principal: session, context: { ...context, 'aws:PrincipalServiceName': service } },
+        { action, resource, resourceAccount: arnAccount(resource) ?? role.accountId, principal: session, context: { ...principalTags, ...context, 'aws:PrincipalServiceName': service } },
         { identityPolicies: policies, resourcePolicies, resourcePolicyIsAuthority: onKey },
       );
       if (result.decision !== 'Allow') {

@@ -112,6 +112,19 @@ describe('RolePermissions', () => {
     assert.match(d.allowed ? '' : d.reason, /a policy of the role denies it/);
   });
 
+  test("a session of the role carries the role's tags as aws:PrincipalTag: a Deny on them applies, and untagging lifts it", async () => {
+    const arn = (await directory.createRole(A, { name: 'tagged-session', assumeRolePolicy: trust({ Service: ECR }), tags: [{ Key: 'stage', Value: 'frozen' }] }))!.arn;
+    await directory.putInlinePolicy(A, 'role', 'tagged-session', 'all', allow('ecr:*'));
+    await directory.putInlinePolicy(A, 'role', 'tagged-session', 'freeze', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 'ecr:CreateRepository', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/stage': 'frozen' } } }],
+    }));
+    const frozen = await verdict(ECR, arn);
+    assert.match(frozen.allowed ? '' : frozen.reason, /a policy of the role denies it/);
+    await directory.untag('role', A, 'tagged-session', ['stage']);
+    assert.deepEqual(await verdict(ECR, arn), { allowed: true });
+  });
+
   test('attached managed policies count, customer and AWS managed; detaching takes the permission away', async () => {
     const arn = await role('managed', trust({ Service: ECR }));
     const policy = (await directory.createPolicy(A, 'create-repos', '/', '', allow('ecr:CreateRepository')))!;
