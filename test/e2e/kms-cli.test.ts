@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { AWS, awsCliEnv } from '../helpers/aws-cli.js';
 import { startBerth, type Berth } from '../helpers/berth.js';
 import { run, tempDir } from '../helpers/tools.js';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
 
 describe('KMS API via the aws CLI v2', () => {
   let b: Berth;
@@ -138,6 +140,38 @@ describe('KMS API via the aws CLI v2', () => {
     // What berth does not offer is refused as unsupported, not as an operation that does not exist.
     assert.equal(await kmsError(['create-grant', '--key-id', k.KeyId, '--grantee-principal', `arn:aws:iam::${accountId}:root`, '--operations', 'Decrypt']), 'UnsupportedOperationException');
     assert.equal(await kmsError(['sign', '--key-id', k.KeyId, '--message', 'aGk=', '--signing-algorithm', 'RSASSA_PSS_SHA_256']), 'UnsupportedOperationException');
+  });
+
+  test('DryRun (newer than this CLI, sent signed by hand): a request that would succeed answers DryRunOperationException, 412', async () => {
+    const url = new URL(b.url);
+    const call = async (operation: string, body: Record<string, unknown>) => {
+      const headers = { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${operation}` };
+      const signer = new SignatureV4({ service: 'kms', region: env.AWS_DEFAULT_REGION!, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }, sha256: Sha256 });
+      const text = JSON.stringify(body);
+      const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', headers, body: text });
+      const { host: _host, ...sendable } = signed.headers;
+      const res = await fetch(`${b.url}/`, { method: 'POST', headers: sendable, body: text });
+      return { status: res.status, body: (await res.json()) as Record<string, string> };
+    };
+    const key = (await kms(['create-key', '--description', 'dry runs'])).KeyMetadata.KeyId as string;
+    const sealed = await call('Encrypt', { KeyId: key, Plaintext: Buffer.from('secret').toString('base64') });
+    assert.equal(sealed.status, 200);
+    for (const [operation, body] of [
+      ['Encrypt', { KeyId: key, Plaintext: Buffer.from('secret').toString('base64'), DryRun: true }],
+      ['Decrypt', { CiphertextBlob: sealed.body.CiphertextBlob, DryRun: true }],
+      ['GenerateDataKey', { KeyId: key, KeySpec: 'AES_256', DryRun: true }],
+      ['ReEncrypt', { CiphertextBlob: sealed.body.CiphertextBlob, DestinationKeyId: key, DryRun: true }],
+    ] as const) {
+      const res = await call(operation, body);
+      assert.equal(res.status, 412, `${operation}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.__type, 'DryRunOperationException');
+      assert.equal(res.body.Plaintext, undefined, 'nothing of the result is sent');
+    }
+    // What would fail fails as it would: a wrong encryption context, a disabled key.
+    assert.equal((await call('Decrypt', { CiphertextBlob: sealed.body.CiphertextBlob, EncryptionContext: { a: 'b' }, DryRun: true })).body.__type, 'InvalidCiphertextException');
+    await kms(['disable-key', '--key-id', key]);
+    assert.equal((await call('Encrypt', { KeyId: key, Plaintext: 'AA==', DryRun: true })).body.__type, 'DisabledException');
+    assert.equal((await call('Encrypt', { KeyId: key, Plaintext: 'AA==', DryRun: 'yes' })).body.__type, 'SerializationException');
   });
 
   test('disable/enable, schedule/cancel deletion, rotation', async () => {

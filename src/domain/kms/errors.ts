@@ -7,8 +7,9 @@ export class KmsError extends Error {
     super(message);
   }
 
-  /** HTTP status: KMS answers 400 for everything but its internal errors. */
+  /** HTTP status: KMS answers 400 for everything but its internal errors and a dry run's answer. */
   get status(): number {
-    return this.type === 'KMSInternalException' ? 500 : 400;
+    if (this.type === 'KMSInternalException') return 500;
+    return this.type === 'DryRunOperationException' ? 412 : 400;
   }
 }

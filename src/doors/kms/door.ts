@@ -5,7 +5,7 @@ import type { Kms } from '../../domain/kms/kms.js';
 import type { Identity } from '../../iam/identity.js';
 import { readBody } from '../http/io.js';
 import { requestRecord, type AuditReport } from '../http/request-record.js';
-import { KMS_OPERATIONS, KMS_UNSUPPORTED, READ_ONLY, type KmsContext } from './operations.js';
+import { DRY_RUN_OPERATIONS, KMS_OPERATIONS, KMS_UNSUPPORTED, READ_ONLY, type KmsContext } from './operations.js';
 import { sendAwsJson, sendAwsJsonFailure } from '../http/aws-json.js';
 
 export const KMS_TARGET_PREFIX = 'TrentService.';
@@ -60,8 +60,12 @@ export function createKmsDoor(deps: KmsDoorDeps) {
           return (await identity.authorizeUnderKeyPolicy(principal, action, keyArn, policyText)).allowed;
         },
       };
+      const dryRun = (input as Record<string, unknown>).DryRun;
+      if (dryRun !== undefined && dryRun !== null && typeof dryRun !== 'boolean') throw new KmsError('SerializationException', "Expected a boolean for member 'DryRun'");
       try {
         const output = await operation(input as Record<string, unknown>, ctx);
+        // A dry run does all of it (these operations change nothing stored) and answers only whether it would succeed.
+        if (dryRun === true && DRY_RUN_OPERATIONS.has(name)) throw new KmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
         if (!readOnly) audit.responseElements = output;
         sendAwsJson(res, 200, output, requestId);
       } finally {

@@ -362,6 +362,9 @@ function assertSymmetric(algorithm: string | undefined): void {
   }
 }
 
+/** Operations that take KMS's DryRun parameter (of those berth offers). */
+export const DRY_RUN_OPERATIONS = new Set(['Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext']);
+
 /** Operations that change nothing a policy decision reads. */
 export const READ_ONLY = /^(Describe|List|Get|Encrypt|Decrypt|GenerateDataKey|GenerateRandom|ReEncrypt)/;
 
