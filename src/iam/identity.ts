@@ -4,10 +4,11 @@ import type { AuthzDecision } from './decision.js';
 
 export type AuthzContext = Record<string, string | string[] | undefined>;
 
-/** A request's tags as IAM's condition keys: `aws:RequestTag/<key>` for each, and `aws:TagKeys`. */
-export function requestTagContext(tags: Array<[key: string, value: string]>): AuthzContext {
-  const context: AuthzContext = { 'aws:TagKeys': tags.map(([key]) => key) };
-  for (const [key, value] of tags) context[`aws:RequestTag/${key}`] = value;
+/** A request's tags as IAM's condition keys, `aws:RequestTag/<key>` for each and `aws:TagKeys`; none for no tags. */
+export function requestTagContext(tags: ReadonlyArray<{ Key: string; Value: string }>): AuthzContext | undefined {
+  if (tags.length === 0) return undefined;
+  const context: AuthzContext = { 'aws:TagKeys': tags.map((t) => t.Key) };
+  for (const { Key, Value } of tags) context[`aws:RequestTag/${Key}`] = Value;
   return context;
 }
 

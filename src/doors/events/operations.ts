@@ -243,7 +243,7 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
     const state = optionalString(input, 'State', { values: RULE_STATES }) as RuleRow['state'] | undefined;
     const description = optionalString(input, 'Description', { max: 512 });
     const roleArn = optionalString(input, 'RoleArn', { min: 1, max: 1600 });
-    const tagContext = tags && tags.length > 0 ? requestTagContext(tags.map((t) => [t.key, t.value])) : undefined;
+    const tagContext = requestTagContext((tags ?? []).map((t) => ({ Key: t.key, Value: t.value })));
     await ctx.authorize('PutRule', ctx.eventbridge.ruleArn(ctx.accountId, n), tagContext);
     // Creating a rule with tags takes events:TagResource too, as on EventBridge.
     if (tagContext) await ctx.authorize('TagResource', ctx.eventbridge.ruleArn(ctx.accountId, n), tagContext);
@@ -298,7 +298,7 @@ export const EVENTS_OPERATIONS: Record<string, Operation> = {
   async TagResource(input, ctx) {
     const arn = requiredString(input, 'ResourceARN', { min: 1, max: 1600 });
     const tags = tagList(input, 'Tags', MAX_TAGS_PER_RESOURCE);
-    await ctx.authorize('TagResource', arn, requestTagContext(tags.map((t) => [t.key, t.value])));
+    await ctx.authorize('TagResource', arn, requestTagContext(tags.map((t) => ({ Key: t.key, Value: t.value }))));
     await ctx.eventbridge.tagResource(ctx.accountId, arn, tags);
     return {};
   },

@@ -244,7 +244,7 @@ export const IAM_ACTIONS: Record<string, Action> = {
     const path = pathParam(ctx);
     refuseUnsupported(ctx, 'PermissionsBoundary', 'Permissions boundaries are');
     const tags = tagsParam(ctx.params);
-    await ctx.authorize(userArn(account(ctx), name), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
+    await ctx.authorize(userArn(account(ctx), name), requestTagContext(tags));
     const u = await ctx.directory.createUser(account(ctx), name, path, tags);
     if (!u) throw alreadyExists(`User with name ${name} already exists.`);
     return { User: userXml(u, true) };

@@ -78,7 +78,7 @@ export const ROLE_ACTIONS: Record<string, Action> = {
     const maxSessionDuration = maxSessionParam(ctx) ?? DEFAULT_MAX_SESSION_DURATION;
     const tags = tagsParam(ctx.params);
     if (ctx.params.get('PermissionsBoundary')) throw new IamError('InvalidInput', 'Permissions boundaries are not supported by this endpoint.', 400);
-    await ctx.authorize(roleArn(account(ctx), name, path), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
+    await ctx.authorize(roleArn(account(ctx), name, path), requestTagContext(tags));
     const role = await ctx.directory.createRole(account(ctx), { name, path, assumeRolePolicy, description, maxSessionDuration, tags });
     if (!role) throw alreadyExists(`Role with name ${name} already exists.`);
     return { Role: roleXml(role, true) };

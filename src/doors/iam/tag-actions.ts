@@ -41,7 +41,7 @@ function tagActions(t: Taggable): { tag: Action; untag: Action; list: Action } {
     async tag(ctx) {
       const name = t.name(ctx);
       const tags = requiredTags(ctx);
-      await ctx.authorize(await t.arn(ctx, name), requestTagContext(tags.map((x) => [x.Key, x.Value])));
+      await ctx.authorize(await t.arn(ctx, name), requestTagContext(tags));
       try {
         if (!(await ctx.directory.tag(t.kind, account(ctx), name, tags))) throw t.missing(name);
       } catch (err) {

@@ -111,7 +111,7 @@ export const KMS_OPERATIONS: Record<string, KmsOperation> = {
     const bypass = optionalBoolean(input, 'BypassPolicyLockoutSafetyCheck') ?? false;
     if (optionalBoolean(input, 'MultiRegion')) throw new KmsError('UnsupportedOperationException', 'Multi-Region keys are not supported');
     if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) throw new KmsError('UnsupportedOperationException', 'Custom key stores are not supported');
-    const tagContext = tags?.length ? requestTagContext(tags.map((t) => [t.TagKey, t.TagValue])) : undefined;
+    const tagContext = requestTagContext((tags ?? []).map((t) => ({ Key: t.TagKey, Value: t.TagValue })));
     await ctx.authorize('kms:CreateKey', '*', tagContext);
     if (tagContext) await ctx.authorize('kms:TagResource', '*', tagContext);
     if (policy !== undefined && !bypass) await assertNoLockout(ctx, `arn:aws:kms:${ctx.scope.region}:${ctx.scope.accountId}:key/*`, policy);
@@ -284,7 +284,7 @@ export const KMS_OPERATIONS: Record<string, KmsOperation> = {
   async TagResource(input, ctx) {
     const ref = requiredString(input, 'KeyId', KEY_ID);
     const tags = tagList(input, 'Tags', true)!;
-    await ctx.kms.tag(await keyFor(ctx, 'TagResource', ref, false, requestTagContext(tags.map((t) => [t.TagKey, t.TagValue]))), tags);
+    await ctx.kms.tag(await keyFor(ctx, 'TagResource', ref, false, requestTagContext(tags.map((t) => ({ Key: t.TagKey, Value: t.TagValue })))), tags);
     return {};
   },
 

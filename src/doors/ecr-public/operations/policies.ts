@@ -27,7 +27,7 @@ async function deleteRepositoryPolicy(input: EcrPublicInput, ctx: EcrPublicConte
 }
 
 /** The public repository a resource ARN names; ECR Public tags nothing else. */
-async function taggedRepository(ctx: EcrPublicContext, action: string, arn: string, context: AuthzContext) {
+async function taggedRepository(ctx: EcrPublicContext, action: string, arn: string, context?: AuthzContext) {
   const ref = parsePublicRepositoryArn(arn);
   if (!ref) throw invalidParameter('resourceArn', `Invalid ARN '${arn}': it must name an ECR Public repository`);
   return authorizedRepository(ctx, action, ref.accountId, ref.name, context);
@@ -35,7 +35,7 @@ async function taggedRepository(ctx: EcrPublicContext, action: string, arn: stri
 
 async function tagResource(input: EcrPublicInput, ctx: EcrPublicContext) {
   const tags = resourceTags(input.tags);
-  const repo = await taggedRepository(ctx, 'ecr-public:TagResource', input.resourceArn as string, requestTagContext(tags.map((t) => [t.Key, t.Value])));
+  const repo = await taggedRepository(ctx, 'ecr-public:TagResource', input.resourceArn as string, requestTagContext(tags));
   await ctx.registry.repositories.tag(repo, tags);
   return {};
 }
@@ -47,7 +47,7 @@ async function untagResource(input: EcrPublicInput, ctx: EcrPublicContext) {
 }
 
 async function listTagsForResource(input: EcrPublicInput, ctx: EcrPublicContext) {
-  const repo = await taggedRepository(ctx, 'ecr-public:ListTagsForResource', input.resourceArn as string, {});
+  const repo = await taggedRepository(ctx, 'ecr-public:ListTagsForResource', input.resourceArn as string);
   return { tags: repo.settings.tags };
 }
 

@@ -10,7 +10,7 @@ async function createRepository(input: EcrPublicInput, ctx: EcrPublicContext) {
   const name = input.repositoryName as string;
   const accountId = ctx.principal.account;
   const tags = resourceTags(input.tags);
-  await ctx.authorize('ecr-public:CreateRepository', publicRepositoryArn(accountId, name), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
+  await ctx.authorize('ecr-public:CreateRepository', publicRepositoryArn(accountId, name), requestTagContext(tags));
   const repo = await ctx.registry.publicRegistries.createRepository(accountId, name, catalogDataInput(input.catalogData), tags);
   const alias = await aliasOf(ctx, accountId);
   return { repository: repositoryShape(ctx, repo, alias), catalogData: catalogDataShape(ctx, repo, alias) };

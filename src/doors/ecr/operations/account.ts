@@ -35,7 +35,7 @@ async function putAccountSetting(input: EcrInput, ctx: EcrContext) {
 
 async function tagResource(input: EcrInput, ctx: EcrContext) {
   const tags = parseTags(input, 'tags', true)!;
-  const repo = await taggedRepository(input, ctx, 'ecr:TagResource', requestTagContext(tags.map((t) => [t.Key, t.Value])));
+  const repo = await taggedRepository(input, ctx, 'ecr:TagResource', requestTagContext(tags));
   await ctx.registry.repositories.tag(repo, tags);
   return {};
 }

@@ -75,7 +75,7 @@ async function createRepository(input: EcrInput, ctx: EcrContext) {
   checkRegistryId(input);
   const name = repositoryName(input);
   const tags = parseTags(input, 'tags', false) ?? [];
-  await ctx.authorize('ecr:CreateRepository', repositoryArn(ctx, name), tags.length > 0 ? requestTagContext(tags.map((t) => [t.Key, t.Value])) : undefined);
+  await ctx.authorize('ecr:CreateRepository', repositoryArn(ctx, name), requestTagContext(tags));
   const repo = await ctx.registry.repositories.create(
     { registryId: ctx.registryId, name },
     {
