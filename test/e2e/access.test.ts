@@ -415,6 +415,20 @@ describe('identity and access', { timeout: 300_000 }, () => {
     await aws(['iam', 'delete-role', '--role-name', 'tagged-role']);
   });
 
+  test('over plain HTTP, policies see aws:SecureTransport false: a Deny on insecure transport applies', async () => {
+    await aws(['iam', 'create-user', '--user-name', 'insecure']);
+    await aws(['iam', 'put-user-policy', '--user-name', 'insecure', '--policy-name', 'tls-only', '--policy-document', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ecr:*', Resource: '*' },
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      ],
+    })]);
+    const key = await awsJson<{ AccessKey: { AccessKeyId: string; SecretAccessKey: string } }>(['iam', 'create-access-key', '--user-name', 'insecure']);
+    const profile = await writeProfile('insecure', { accessKeyId: key.AccessKey.AccessKeyId, secretAccessKey: key.AccessKey.SecretAccessKey });
+    assert.match((await aws(['ecr', 'describe-repositories'], profile, false)).stderr, /AccessDenied/);
+  });
+
   test('what IAM here would store and not honour is refused: user permissions boundaries, policy tags', async () => {
     const boundary = await aws(['iam', 'create-user', '--user-name', 'bounded', '--permissions-boundary', READ_ONLY, '--tags', 'Key=team,Value=infra'], undefined, false);
     assert.match(boundary.stderr, /InvalidInput.*Permissions boundaries are not supported/);

@@ -260,6 +260,47 @@ describe('berth over TLS with real clients', () => {
     }
   });
 
+  test('policies see aws:SecureTransport true over TLS: a Deny on insecure transport lets TLS calls through (HTTP/1.1, h2, /v2)', async () => {
+    const iam = async (args: string[]) => {
+      const res = await run(AWS, ['--endpoint-url', b.url, '--output', 'json', '--ca-bundle', tls.caFile, 'iam', ...args], { env: awsEnv, check: false, timeoutMs: 60_000 });
+      assert.equal(res.code, 0, withLog(`aws iam ${args.join(' ')}: ${res.stderr}`));
+      return res.stdout ? (JSON.parse(res.stdout) as Record<string, any>) : {};
+    };
+    await iam(['create-user', '--user-name', 'tls-only']);
+    await iam(['put-user-policy', '--user-name', 'tls-only', '--policy-name', 'tls-only', '--policy-document', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ecr:*', Resource: '*' },
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      ],
+    })]);
+    const key = (await iam(['create-access-key', '--user-name', 'tls-only'])).AccessKey as { AccessKeyId: string; SecretAccessKey: string };
+    const asUser = { ...awsEnv, AWS_ACCESS_KEY_ID: key.AccessKeyId, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey };
+    const described = await run(AWS, ['--endpoint-url', b.url, '--output', 'json', '--ca-bundle', tls.caFile, 'ecr', 'describe-repositories', '--repository-names', 'tls/app'], { env: asUser, check: false, timeoutMs: 60_000 });
+    assert.equal(described.code, 0, withLog(described.stderr));
+    const h2 = await curl(
+      b,
+      [
+        '--http2',
+        '--aws-sigv4', `aws:amz:${awsEnv.AWS_DEFAULT_REGION!}:ecr`,
+        '--user', `${key.AccessKeyId}:${key.SecretAccessKey}`,
+        '-H', 'Content-Type: application/x-amz-json-1.1',
+        '-H', 'X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.DescribeRepositories',
+        '--data', '{"repositoryNames":["tls/app"]}',
+        `${b.url}/`,
+      ],
+      tls.caFile,
+      join(work.path, 'secure-transport-body'),
+      false,
+    );
+    assert.equal(h2.version, '2');
+    assert.equal(h2.status, 200, withLog(h2.body.toString()));
+    const login = await run(AWS, ['--endpoint-url', b.url, '--ca-bundle', tls.caFile, 'ecr', 'get-login-password'], { env: asUser, check: false, timeoutMs: 60_000 });
+    assert.equal(login.code, 0, login.stderr);
+    const inspected = await skopeo(['inspect', '--raw', '--cert-dir', tls.certDir, ...skopeoCreds('--creds', login.stdout.trim()), `docker://${b.host}/tls/app:v1`]);
+    assert.equal(inspected.stdout, image.manifest.toString('utf8'));
+  });
+
   test('the ECR API over HTTP/2, signed with SigV4', async () => {
     // The ECR JSON API over h2: curl carries no Host header, only :authority, which SigV4 signs as host.
     const res = await curl(

@@ -7,6 +7,7 @@ import { BodyTooLargeError, readBody } from '../http/io.js';
 import { requestRecord } from '../http/request-record.js';
 import { lookupEvents } from './lookup-events.js';
 import { CloudTrailError } from './errors.js';
+import { connectionConditionKeys } from '../http/condition-keys.js';
 
 export const CLOUDTRAIL_TARGET_PREFIX = 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -51,7 +52,7 @@ export function createCloudTrailDoor(deps: CloudTrailDoorDeps) {
       if (!operation) throw new CloudTrailError('UnknownOperationException', `Unknown operation ${target}`);
       const fields = input as Record<string, unknown>;
       record.audit = { eventSource: 'cloudtrail.amazonaws.com', eventName: name, readOnly: true, requestParameters: lowerCamel(fields), recipientAccountId: principal.account };
-      const decision = await deps.identity.authorize(principal, `cloudtrail:${name}`, '*', { 'aws:SourceIp': req.socket.remoteAddress });
+      const decision = await deps.identity.authorize(principal, `cloudtrail:${name}`, '*', connectionConditionKeys(req));
       if (!decision.allowed) throw new CloudTrailError('AccessDeniedException', decision.message);
       send(200, await operation(fields, deps.trail, principal.account));
     } catch (err) {

@@ -4,6 +4,7 @@ import type { AuthzContext, Identity } from '../../iam/identity.js';
 import type { Registry } from '../../domain/registry/registry.js';
 import { PUBLIC_PATH_PREFIX } from '../../domain/registry/public-registries.js';
 import { accessDenied } from './errors.js';
+import { connectionConditionKeys } from '../http/condition-keys.js';
 
 /** What one ECR Public operation gets besides its input: the domain, and who is asking. */
 export interface EcrPublicContext {
@@ -44,7 +45,7 @@ export function makeEcrPublicContext(deps: EcrPublicContextDeps, req: IncomingMe
     baseUrl: base,
     publicRegistryRoot: deps.publicRegistryHost?.() ?? `${new URL(base).host}/${PUBLIC_PATH_PREFIX}`,
     authorize: async (action, resourceArn, context) => {
-      const decision = await deps.identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
+      const decision = await deps.identity.authorize(principal, action, resourceArn, { ...connectionConditionKeys(req), ...context });
       if (!decision.allowed) throw accessDenied(decision);
     },
   };

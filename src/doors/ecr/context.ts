@@ -5,6 +5,7 @@ import type { Scanning } from '../../domain/scanning/scanning.js';
 import type { Identity } from '../../iam/identity.js';
 import type { EcrContextFactory } from './door.js';
 import { accessDenied } from './errors.js';
+import { connectionConditionKeys } from '../http/condition-keys.js';
 
 export interface EcrContextDeps {
   identity: Identity;
@@ -33,7 +34,7 @@ export function ecrContextFactory(deps: EcrContextDeps): EcrContextFactory {
       registryHost: new URL(base).host,
       sourceIp: req.socket.remoteAddress ?? '',
       authorize: async (action, resourceArn, context) => {
-        const decision = await deps.identity.authorize(principal, action, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
+        const decision = await deps.identity.authorize(principal, action, resourceArn, { ...connectionConditionKeys(req), ...context });
         if (!decision.allowed) throw accessDenied(decision);
       },
     };

@@ -7,6 +7,7 @@ import { requestRecord, type AuditReport } from '../http/request-record.js';
 import { EVENTS_NOT_OFFERED, EVENTS_OPERATIONS } from './operations.js';
 import { EventsError } from './validate.js';
 import { sendAwsJson, sendAwsJsonFailure, type AwsJsonFault } from '../http/aws-json.js';
+import { connectionConditionKeys } from '../http/condition-keys.js';
 
 export const EVENTS_TARGET_PREFIX = 'AWSEvents.';
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -60,7 +61,7 @@ export function createEventsDoor(identity: Identity, eventbridge: EventBridge, l
         region: eventbridge.region,
         eventbridge,
         authorize: async (action, resource, context) => {
-          const decision = await identity.authorize(principal, action.includes(':') ? action : `events:${action}`, resource, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
+          const decision = await identity.authorize(principal, action.includes(':') ? action : `events:${action}`, resource, { ...connectionConditionKeys(req), ...context });
           if (!decision.allowed) throw new EventsError('AccessDeniedException', decision.message);
         },
       });

@@ -12,6 +12,7 @@ import { paginate } from './paging.js';
 import { ROLE_ACTIONS } from './role-actions.js';
 import { TAG_ACTIONS } from './tag-actions.js';
 import { errorXml, IAM_XMLNS, responseXml, STS_XMLNS } from './query-xml.js';
+import { connectionConditionKeys } from '../http/condition-keys.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -67,7 +68,7 @@ export async function handleQueryApi(req: IncomingMessage, res: ServerResponse, 
         params,
         directory: deps.directory,
         authorize: async (resourceArn, context) => {
-          const decision = await deps.identity.authorize(principal, `iam:${action}`, resourceArn, { 'aws:SourceIp': req.socket.remoteAddress, ...context });
+          const decision = await deps.identity.authorize(principal, `iam:${action}`, resourceArn, { ...connectionConditionKeys(req), ...context });
           if (!decision.allowed) throw new IamError('AccessDenied', decision.message, 403);
         },
       }), params);

@@ -7,6 +7,7 @@ import { readBody } from '../http/io.js';
 import { requestRecord, type AuditReport } from '../http/request-record.js';
 import { DRY_RUN_OPERATIONS, KMS_OPERATIONS, KMS_UNSUPPORTED, READ_ONLY, type KmsContext } from './operations.js';
 import { sendAwsJson, sendAwsJsonFailure } from '../http/aws-json.js';
+import { connectionConditionKeys } from '../http/condition-keys.js';
 
 export const KMS_TARGET_PREFIX = 'TrentService.';
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -46,7 +47,7 @@ export function createKmsDoor(deps: KmsDoorDeps) {
       // CloudTrail records neither plaintext nor ciphertext of KMS calls (the trail redacts them).
       const audit: AuditReport = { eventSource: 'kms.amazonaws.com', eventName: name, readOnly, requestParameters: input as Record<string, unknown> };
       record.audit = audit;
-      const context = { 'aws:SourceIp': req.socket.remoteAddress, 'kms:CallerAccount': principal.account };
+      const context = { ...connectionConditionKeys(req), 'kms:CallerAccount': principal.account };
       const ctx: KmsContext = {
         principal,
         scope: { accountId: principal.account, region },

@@ -6,10 +6,11 @@ import { requestRecord } from '../http/request-record.js';
 import { publicNamespaceAccount, repositoryArn, type RepoRef } from '../../domain/registry/names.js';
 import { publicRepositoryArn } from '../../domain/registry/public-registries.js';
 import type { OciAccess, OciAction, OciCaller } from './access.js';
+import { connectionConditionKeys, type ConnectionKeys } from '../http/condition-keys.js';
 
 interface IdentifiedCaller extends OciCaller {
   principal: Principal;
-  sourceIp: string;
+  connection: ConnectionKeys;
 }
 
 const ACCOUNT_HOST = /^(\d{12})\./;
@@ -64,7 +65,7 @@ export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
   const { identity } = deps;
   function decide(caller: OciCaller, action: string, repo: RepoRef) {
     const c = caller as IdentifiedCaller;
-    const context = { 'aws:SourceIp': c.sourceIp };
+    const context = c.connection;
     // An ECR Public repository is authorized as ECR Public authorizes it: `ecr-public:` actions on its ARN.
     const publicAccount = publicNamespaceAccount(repo.registryId);
     if (publicAccount !== undefined) {
@@ -73,37 +74,37 @@ export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
     return identity.authorize(c.principal, action, repositoryArn(deps.region, repo), context);
   }
 
-  function anonymousCaller(req: IncomingMessage, registryId: string, sourceIp: string): IdentifiedCaller {
+  function anonymousCaller(req: IncomingMessage, registryId: string, connection: ConnectionKeys): IdentifiedCaller {
     const principal: Principal = { arn: '*', account: registryId, anonymous: true };
     requestRecord(req).principal = principal;
-    return { registryId, principalArn: '*', anonymous: true, principal, sourceIp };
+    return { registryId, principalArn: '*', anonymous: true, principal, connection };
   }
 
   return {
     async authenticate(req: IncomingMessage): Promise<OciCaller> {
-      const sourceIp = req.socket.remoteAddress ?? '';
+      const connection = connectionConditionKeys(req);
       const addressed = addressedAccount(req.headers.host);
       const auth = req.headers.authorization;
       const bearer = deps.bearer && auth ? bearerToken(auth) : undefined;
-      if (bearer === ANONYMOUS_TOKEN) return anonymousCaller(req, addressed ?? identity.defaultAccountId(), sourceIp);
+      if (bearer === ANONYMOUS_TOKEN) return anonymousCaller(req, addressed ?? identity.defaultAccountId(), connection);
       if (bearer !== undefined) {
         const principal = await identity.verifyRegistryPassword(bearer);
         if (!principal) throw new OciError('UNAUTHORIZED', 'Your authorization token is invalid or has expired.');
         requestRecord(req).principal = principal;
-        const caller: IdentifiedCaller = { registryId: addressed ?? principal.account, principalArn: principal.arn, anonymous: false, principal, sourceIp };
+        const caller: IdentifiedCaller = { registryId: addressed ?? principal.account, principalArn: principal.arn, anonymous: false, principal, connection };
         return caller;
       }
       if (!auth || isEmptyBasic(auth)) {
         // The base endpoint answers 401 so clients know to log in; anonymous pulls go on from there.
         const path = (req.url ?? '').split('?')[0];
         if (path === '/v2/' || path === '/v2') throw new OciError('UNAUTHORIZED', 'Not Authorized');
-        return anonymousCaller(req, addressed ?? identity.defaultAccountId(), sourceIp);
+        return anonymousCaller(req, addressed ?? identity.defaultAccountId(), connection);
       }
       const password = registryPassword(auth);
       const principal = password === undefined ? undefined : await identity.verifyRegistryPassword(password);
       if (!principal) throw new OciError('UNAUTHORIZED', 'Your authorization token is invalid or has expired.');
       const registryId = addressed ?? principal.account;
-      const caller: IdentifiedCaller = { registryId, principalArn: principal.arn, anonymous: false, principal, sourceIp };
+      const caller: IdentifiedCaller = { registryId, principalArn: principal.arn, anonymous: false, principal, connection };
       requestRecord(req).principal = principal;
       return caller;
     },
@@ -114,7 +115,7 @@ export function createIdentityAccess(deps: IdentityAccessDeps): OciAccess {
       if (keyArn) {
         const c = caller as IdentifiedCaller;
         decision = await identity.authorize(c.principal, 'kms:Decrypt', keyArn, {
-          'aws:SourceIp': c.sourceIp,
+          ...c.connection,
           'kms:ViaService': `ecr.${deps.region}.amazonaws.com`,
           'kms:CallerAccount': c.principal.account,
         });
