@@ -64,7 +64,7 @@ export class BerthIdentity implements Identity {
   }
 
   authorize(principal: Principal, action: string, resourceArn: string, context?: AuthzContext): Promise<AuthzDecision> {
-    return this.deps.authorizer.authorize(principal, action, resourceArn, context);
+    return this.deps.authorizer.authorize(principal, action, resourceArn, { 'aws:RequestedRegion': requestedRegion(action, this.deps.region), ...context });
   }
 
   resourcesChanged(): void {
@@ -82,4 +82,9 @@ export class BerthIdentity implements Identity {
         `  AWS_SHARED_CREDENTIALS_FILE=${file} aws --profile berth --endpoint-url ${baseUrl} ecr describe-repositories\n`,
     );
   }
+}
+
+/** The region a call is made in, as policies see it: IAM, STS and ECR Public are called in us-east-1 on AWS. */
+function requestedRegion(action: string, region: string): string {
+  return /^(iam|sts|ecr-public):/i.test(action) ? 'us-east-1' : region;
 }

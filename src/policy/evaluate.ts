@@ -72,12 +72,20 @@ function locate(policies: PolicyDocument[], source: 'identity' | 'resource'): Lo
 export function buildRequestContext(req: AuthzRequest): RequestContext {
   const context = new RequestContext(req.context);
   context.set('aws:ResourceAccount', req.resourceAccount);
+  context.set('aws:PrincipalType', principalType(req.principal));
   if (!req.principal.anonymous) {
     context.set('aws:PrincipalArn', req.principal.arn);
     context.set('aws:PrincipalAccount', req.principal.account);
     if (req.principal.userName !== undefined) context.set('aws:username', req.principal.userName);
   }
   return context;
+}
+
+/** IAM's aws:PrincipalType: Anonymous, Account (the root user), User or AssumedRole. */
+function principalType(principal: AuthzRequest['principal']): string {
+  if (principal.anonymous) return 'Anonymous';
+  if (/^arn:[^:]+:iam::\d{12}:root$/.test(principal.arn)) return 'Account';
+  return /^arn:[^:]+:sts::\d{12}:assumed-role\//.test(principal.arn) ? 'AssumedRole' : 'User';
 }
 
 function actionMatches(statement: Statement, action: string): boolean {

@@ -429,6 +429,32 @@ describe('identity and access', { timeout: 300_000 }, () => {
     assert.match((await aws(['ecr', 'describe-repositories'], profile, false)).stderr, /AccessDenied/);
   });
 
+  test('global condition keys: aws:RequestedRegion (a region lock lets calls in the served region through) and aws:PrincipalType', async () => {
+    await aws(['iam', 'create-user', '--user-name', 'region-locked']);
+    const lock = (regions: string[]) => JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ecr:*', Resource: '*' },
+        { Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': regions } } },
+      ],
+    });
+    await aws(['iam', 'put-user-policy', '--user-name', 'region-locked', '--policy-name', 'lock', '--policy-document', lock(['us-east-1', 'eu-west-1'])]);
+    const key = await awsJson<{ AccessKey: { AccessKeyId: string; SecretAccessKey: string } }>(['iam', 'create-access-key', '--user-name', 'region-locked']);
+    const profile = await writeProfile('region-locked', { accessKeyId: key.AccessKey.AccessKeyId, secretAccessKey: key.AccessKey.SecretAccessKey });
+    const describe = () => aws(['ecr', 'describe-repositories'], profile, false);
+    assert.equal((await describe()).code, 0, 'us-east-1 is among the regions allowed');
+    await aws(['iam', 'put-user-policy', '--user-name', 'region-locked', '--policy-name', 'lock', '--policy-document', lock(['eu-west-1'])]);
+    assert.match((await describe()).stderr, /AccessDenied/, 'us-east-1 is not');
+    await aws(['iam', 'put-user-policy', '--user-name', 'region-locked', '--policy-name', 'lock', '--policy-document', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'ecr:*', Resource: '*' },
+        { Effect: 'Deny', Action: 'ecr:DescribeRepositories', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalType': 'User' } } },
+      ],
+    })]);
+    assert.match((await describe()).stderr, /AccessDenied/, 'an IAM user is of type User');
+  });
+
   test('what IAM here would store and not honour is refused: user permissions boundaries, policy tags', async () => {
     const boundary = await aws(['iam', 'create-user', '--user-name', 'bounded', '--permissions-boundary', READ_ONLY, '--tags', 'Key=team,Value=infra'], undefined, false);
     assert.match(boundary.stderr, /InvalidInput.*Permissions boundaries are not supported/);
