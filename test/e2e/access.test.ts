@@ -455,6 +455,33 @@ describe('identity and access', { timeout: 300_000 }, () => {
     assert.match((await describe()).stderr, /AccessDenied/, 'an IAM user is of type User');
   });
 
+  test('list-entities-for-policy: the groups, users and roles a managed policy is attached to, filtered and paged', async () => {
+    const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:DescribeRepositories', Resource: '*' }] });
+    const policy = (await awsJson<{ Policy: { Arn: string } }>(['iam', 'create-policy', '--policy-name', 'entities', '--policy-document', doc])).Policy.Arn;
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecr.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    await aws(['iam', 'create-user', '--user-name', 'entity-user']);
+    await aws(['iam', 'create-group', '--group-name', 'entity-group']);
+    await aws(['iam', 'create-role', '--role-name', 'entity-role', '--assume-role-policy-document', trust]);
+    await aws(['iam', 'attach-user-policy', '--user-name', 'entity-user', '--policy-arn', policy]);
+    await aws(['iam', 'attach-group-policy', '--group-name', 'entity-group', '--policy-arn', policy]);
+    await aws(['iam', 'attach-role-policy', '--role-name', 'entity-role', '--policy-arn', policy]);
+    type Entities = { PolicyGroups: Array<{ GroupName: string }>; PolicyUsers: Array<{ UserName: string }>; PolicyRoles: Array<{ RoleName: string }> };
+    const names = (e: Entities) => [...e.PolicyGroups.map((g) => g.GroupName), ...e.PolicyUsers.map((u) => u.UserName), ...e.PolicyRoles.map((r) => r.RoleName)];
+    assert.deepEqual(names(await awsJson<Entities>(['iam', 'list-entities-for-policy', '--policy-arn', policy])), ['entity-group', 'entity-user', 'entity-role']);
+    assert.deepEqual(names(await awsJson<Entities>(['iam', 'list-entities-for-policy', '--policy-arn', policy, '--entity-filter', 'User'])), ['entity-user']);
+    assert.deepEqual(names(await awsJson<Entities>(['iam', 'list-entities-for-policy', '--policy-arn', policy, '--policy-usage-filter', 'PermissionsBoundary'])), []);
+    const first = await awsJson<Entities & { IsTruncated: boolean; Marker?: string }>(['iam', 'list-entities-for-policy', '--policy-arn', policy, '--max-items', '2', '--no-paginate']);
+    assert.deepEqual(names(first), ['entity-group', 'entity-user']);
+    assert.equal(first.IsTruncated, true);
+    const rest = await awsJson<Entities>(['iam', 'list-entities-for-policy', '--policy-arn', policy, '--no-paginate', '--marker', first.Marker!]);
+    assert.deepEqual(names(rest), ['entity-role']);
+    assert.match((await aws(['iam', 'list-entities-for-policy', '--policy-arn', `arn:aws:iam::${accountId}:policy/none`], undefined, false)).stderr, /NoSuchEntity/);
+    for (const [kind, name] of [['user', 'entity-user'], ['group', 'entity-group'], ['role', 'entity-role']] as const) {
+      await aws(['iam', `detach-${kind}-policy`, `--${kind}-name`, name, '--policy-arn', policy]);
+    }
+    assert.deepEqual(names(await awsJson<Entities>(['iam', 'list-entities-for-policy', '--policy-arn', policy])), []);
+  });
+
   test('what IAM here would store and not honour is refused: user permissions boundaries, policy tags', async () => {
     const boundary = await aws(['iam', 'create-user', '--user-name', 'bounded', '--permissions-boundary', READ_ONLY, '--tags', 'Key=team,Value=infra'], undefined, false);
     assert.match(boundary.stderr, /InvalidInput.*Permissions boundaries are not supported/);

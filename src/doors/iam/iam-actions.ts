@@ -136,7 +136,8 @@ async function policyVersionTarget(ctx: ActionContext): Promise<{ arn: string; v
   return { arn, versionId, p: await customerPolicy(ctx, arn) };
 }
 
-async function existingPolicy(ctx: ActionContext, arn: string): Promise<ManagedPolicy> {
+/** A customer managed policy of the caller's account, or an AWS managed one; NoSuchEntity if neither. */
+export async function existingPolicy(ctx: ActionContext, arn: string): Promise<ManagedPolicy> {
   const p = await ctx.directory.getPolicy(arn);
   if (p && p.accountId === account(ctx)) return p;
   const aws = (await ctx.directory.awsManagedPolicies()).find((m) => m.arn === arn);

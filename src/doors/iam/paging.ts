@@ -11,8 +11,10 @@ const MAX_MAX_ITEMS = 1000;
  */
 export function paginate(result: ActionResult, params: URLSearchParams): ActionResult {
   if (!result || result.IsTruncated !== false) return result;
-  const listKey = Object.keys(result).find((k) => Array.isArray(result[k]));
-  if (!listKey) return result;
+  const listKeys = Object.keys(result).filter((k) => Array.isArray(result[k]));
+  // Results with several lists (ListEntitiesForPolicy) page themselves with `pageItems`.
+  if (listKeys.length !== 1) return result;
+  const listKey = listKeys[0]!;
   const items = result[listKey] as XmlValue[];
   const maxItems = parseMaxItems(params.get('MaxItems'));
   const start = parseMarker(params.get('Marker'), items.length);
@@ -41,4 +43,12 @@ function parseMarker(raw: string | null, total: number): number {
   const m = /^berth-iam-offset:(\d{1,9})$/.exec(Buffer.from(raw, 'base64url').toString('utf8'));
   if (!m || Number(m[1]) > total) throw validationError('Invalid Marker.');
   return Number(m[1]);
+}
+
+/** One page of `items` by the request's MaxItems and Marker, for results that hold several lists. */
+export function pageItems<T>(items: T[], params: URLSearchParams): { items: T[]; truncated: boolean; marker?: string } {
+  const maxItems = parseMaxItems(params.get('MaxItems'));
+  const start = parseMarker(params.get('Marker'), items.length);
+  const end = Math.min(items.length, start + maxItems);
+  return end < items.length ? { items: items.slice(start, end), truncated: true, marker: encodeMarker(end) } : { items: items.slice(start, end), truncated: false };
 }

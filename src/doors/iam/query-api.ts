@@ -11,12 +11,13 @@ import { IamError } from './iam-error.js';
 import { paginate } from './paging.js';
 import { ROLE_ACTIONS } from './role-actions.js';
 import { TAG_ACTIONS } from './tag-actions.js';
+import { POLICY_ENTITY_ACTIONS } from './policy-entity-actions.js';
 import { errorXml, IAM_XMLNS, responseXml, STS_XMLNS } from './query-xml.js';
 import { connectionConditionKeys } from '../http/condition-keys.js';
 
 const MAX_BODY = 1024 * 1024;
 
-const ACTIONS: Record<string, Action> = { ...IAM_ACTIONS, ...ROLE_ACTIONS, ...ROLE_POLICY_ACTIONS, ...TAG_ACTIONS };
+const ACTIONS: Record<string, Action> = { ...IAM_ACTIONS, ...ROLE_ACTIONS, ...ROLE_POLICY_ACTIONS, ...TAG_ACTIONS, ...POLICY_ENTITY_ACTIONS };
 
 export interface QueryApiDeps {
   identity: Identity;

@@ -335,6 +335,17 @@ export class IdentityDirectory implements IdentityPolicySource {
     return this.store.detachPolicy(accountId, kind, owner, policyArn);
   }
 
+  /** The account's groups, users and roles a managed policy is attached to. */
+  async policyEntities(accountId: string, policyArn: string): Promise<{ groups: Group[]; users: User[]; roles: Role[] }> {
+    const found: { groups: Group[]; users: User[]; roles: Role[] } = { groups: [], users: [], roles: [] };
+    for (const { kind, name } of await this.store.policyOwners(accountId, policyArn)) {
+      if (kind === 'group') found.groups.push(...[await this.store.getGroup(accountId, name)].filter((g): g is Group => g !== undefined));
+      if (kind === 'user') found.users.push(...[await this.store.getUser(accountId, name)].filter((u): u is User => u !== undefined));
+      if (kind === 'role') found.roles.push(...[await this.store.getRole(accountId, name)].filter((r): r is Role => r !== undefined));
+    }
+    return found;
+  }
+
   attachedPolicies(accountId: string, kind: OwnerKind, owner: string): Promise<string[]> {
     return this.store.attachedPolicies(accountId, kind, owner);
   }

@@ -469,6 +469,15 @@ export class IdentityStore {
     return rows.map((r) => r.policy_arn);
   }
 
+  /** The account's users, groups and roles the policy is attached to, by kind and name. */
+  async policyOwners(accountId: string, policyArn: string): Promise<Array<{ kind: OwnerKind; name: string }>> {
+    const rows = await this.db.all<{ owner_kind: string; owner_name: string }>(
+      'SELECT owner_kind, owner_name FROM iam_attachments WHERE account_id = ? AND policy_arn = ? ORDER BY owner_kind, owner_name',
+      [accountId, policyArn],
+    );
+    return rows.map((r) => ({ kind: r.owner_kind as OwnerKind, name: r.owner_name }));
+  }
+
   private async anyRow(queries: Array<[string, string[]]>): Promise<boolean> {
     for (const [sql, params] of queries) if (await this.db.get(sql, params)) return true;
     return false;
