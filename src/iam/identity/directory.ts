@@ -339,9 +339,16 @@ export class IdentityDirectory implements IdentityPolicySource {
   async policyEntities(accountId: string, policyArn: string): Promise<{ groups: Group[]; users: User[]; roles: Role[] }> {
     const found: { groups: Group[]; users: User[]; roles: Role[] } = { groups: [], users: [], roles: [] };
     for (const { kind, name } of await this.store.policyOwners(accountId, policyArn)) {
-      if (kind === 'group') found.groups.push(...[await this.store.getGroup(accountId, name)].filter((g): g is Group => g !== undefined));
-      if (kind === 'user') found.users.push(...[await this.store.getUser(accountId, name)].filter((u): u is User => u !== undefined));
-      if (kind === 'role') found.roles.push(...[await this.store.getRole(accountId, name)].filter((r): r is Role => r !== undefined));
+      if (kind === 'group') {
+        const group = await this.store.getGroup(accountId, name);
+        if (group) found.groups.push(group);
+      } else if (kind === 'user') {
+        const user = await this.store.getUser(accountId, name);
+        if (user) found.users.push(user);
+      } else {
+        const role = await this.store.getRole(accountId, name);
+        if (role) found.roles.push(role);
+      }
     }
     return found;
   }
